@@ -1,0 +1,66 @@
+//! The signed-in frame: header, navigation and the page outlet. Pages outside it
+//! (sign-in) never see the navigation.
+
+use crate::components::status::{ErrorPanel, Loading};
+use crate::model::{Principal, Role};
+use crate::server_fns::{SignOut, current_user};
+use leptos::prelude::*;
+use leptos_router::components::{A, Outlet, Redirect};
+
+/// Loads the caller once per mount; an anonymous caller is sent to sign in.
+#[component]
+pub fn Shell() -> impl IntoView {
+    let me = Resource::new(|| (), |_| current_user());
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match me.await {
+                    Ok(Some(principal)) => view! { <Frame principal /> }.into_any(),
+                    Ok(None) => view! { <Redirect path="/sign-in" /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Frame(principal: Principal) -> impl IntoView {
+    let sign_out = ServerAction::<SignOut>::new();
+    let is_admin = principal.is(Role::Admin);
+    view! {
+        <div class="frame">
+            <header class="topbar">
+                <a class="brand" href="/">
+                    "Steward"
+                </a>
+                <nav aria-label="Main">
+                    <A href="/" exact=true>
+                        "Overview"
+                    </A>
+                    <A href="/apis">"APIs"</A>
+                    <A href="/consumers">"Consumers"</A>
+                    <A href="/slos">"SLOs"</A>
+                    <A href="/audit">"Audit"</A>
+                    {is_admin.then(|| view! { <A href="/settings">"Settings"</A> })}
+                </nav>
+                <div class="who">
+                    <A href="/account">
+                        <span class="who-name">{principal.display_name.clone()}</span>
+                    </A>
+                    <span class=format!("badge role-{}", principal.role)>
+                        {principal.role.as_str()}
+                    </span>
+                    <ActionForm action=sign_out>
+                        <button type="submit" class="link-button">
+                            "Sign out"
+                        </button>
+                    </ActionForm>
+                </div>
+            </header>
+            <main id="main">
+                <Outlet />
+            </main>
+        </div>
+    }
+}

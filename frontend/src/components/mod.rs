@@ -1,0 +1,5 @@
+//! Reusable console pieces: the page frame and form building blocks.
+
+pub mod form;
+pub mod layout;
+pub mod status;

@@ -1,0 +1,69 @@
+//! Steward's web console: a Leptos app rendered on the server and hydrated in the
+//! browser. `model` holds the view types shared with the admin REST API; `ports`
+//! (server only) declares what the console needs from the server.
+
+pub mod components;
+pub mod model;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod ports;
+pub mod server_fns;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Title, provide_meta_context};
+use leptos_router::{
+    components::{ParentRoute, Route, Router, Routes},
+    path,
+};
+
+/// Name of the wasm-bindgen output in `/pkg` (`steward.js`, `steward_bg.wasm`, `steward.css`).
+pub const OUTPUT_NAME: &str = "steward";
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="stylesheet" href="/pkg/steward.css" />
+                <link rel="icon" href="data:," />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Title text="Steward" />
+        <Router>
+            <Routes fallback=pages::not_found::NotFound>
+                <Route path=path!("/sign-in") view=pages::sign_in::SignInPage />
+                <ParentRoute path=path!("") view=components::layout::Shell>
+                    <Route path=path!("") view=pages::overview::OverviewPage />
+                    <Route path=path!("apis") view=pages::placeholder::ApisPage />
+                    <Route path=path!("consumers") view=pages::placeholder::ConsumersPage />
+                    <Route path=path!("slos") view=pages::placeholder::SlosPage />
+                    <Route path=path!("audit") view=pages::audit::AuditPage />
+                    <Route path=path!("settings") view=pages::settings::SettingsPage />
+                    <Route path=path!("account") view=pages::account::AccountPage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

@@ -1,0 +1,93 @@
+//! Overview: real counts from the database and the latest audited changes.
+
+use crate::components::status::{ErrorPanel, Loading, short_time};
+use crate::model::{AuditEntry, Overview};
+use crate::server_fns::load_overview;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn OverviewPage() -> impl IntoView {
+    let data = Resource::new(|| (), |_| load_overview());
+    view! {
+        <Title text="Overview · Steward" />
+        <h1>"Overview"</h1>
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(overview) => view! { <Cards overview /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Cards(overview: Overview) -> impl IntoView {
+    let roles = overview
+        .users_by_role
+        .iter()
+        .map(|(role, n)| format!("{n} {role}"))
+        .collect::<Vec<_>>()
+        .join(" · ");
+    view! {
+        <div class="cards">
+            <Card label="Active users" value=overview.active_users detail=roles />
+            <Card label="Teams" value=overview.teams detail=String::new() />
+            <Card
+                label="Access tokens"
+                value=overview.access_tokens
+                detail="active, for CI pipelines".to_string()
+            />
+            <Card
+                label="Audit entries"
+                value=overview.audit_entries
+                detail="hash-chained".to_string()
+            />
+        </div>
+        <section class="panel">
+            <h2>"Recent activity"</h2>
+            <RecentActivity entries=overview.recent_activity />
+        </section>
+    }
+}
+
+#[component]
+fn Card(label: &'static str, value: i64, detail: String) -> impl IntoView {
+    view! {
+        <div class="card" data-metric=label>
+            <p class="card-label">{label}</p>
+            <p class="card-value">{value}</p>
+            <p class="card-detail">{detail}</p>
+        </div>
+    }
+}
+
+#[component]
+fn RecentActivity(entries: Vec<AuditEntry>) -> impl IntoView {
+    if entries.is_empty() {
+        return view! { <p class="muted">"No changes recorded yet."</p> }.into_any();
+    }
+    view! {
+        <ul class="activity">
+            {entries
+                .into_iter()
+                .map(|e| {
+                    view! {
+                        <li>
+                            <time>{short_time(e.at)}</time>
+                            " "
+                            <strong>{e.actor}</strong>
+                            " "
+                            <code>{e.action}</code>
+                            " "
+                            <span class="muted">{format!("{} {}", e.target_type, e.target_id)}</span>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+        .into_any()
+}

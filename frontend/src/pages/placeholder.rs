@@ -1,0 +1,46 @@
+//! Sections that later work fills. They say so plainly instead of pretending.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+fn Upcoming(title: &'static str, what: &'static str) -> impl IntoView {
+    view! {
+        <Title text=format!("{title} · Steward") />
+        <h1>{title}</h1>
+        <section class="panel upcoming">
+            <h2>"Not available yet"</h2>
+            <p>{what}</p>
+        </section>
+    }
+}
+
+#[component]
+pub fn ApisPage() -> impl IntoView {
+    view! {
+        <Upcoming
+            title="APIs"
+            what="The contract registry (OpenAPI upload, governance lint, breaking-change reports and reviews) is not built yet. Nothing on this page is live."
+        />
+    }
+}
+
+#[component]
+pub fn ConsumersPage() -> impl IntoView {
+    view! {
+        <Upcoming
+            title="Consumers"
+            what="Partner credentials (consumers, applications, plans, API keys and OAuth2 clients) are not built yet. Nothing on this page is live."
+        />
+    }
+}
+
+#[component]
+pub fn SlosPage() -> impl IntoView {
+    view! {
+        <Upcoming
+            title="SLOs"
+            what="SLOs, error budgets and burn rates need gateway traffic, which is not recorded yet. Nothing on this page is live."
+        />
+    }
+}

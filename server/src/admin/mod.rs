@@ -1,0 +1,117 @@
+//! The admin REST API under `/api/v1` (control plane). Handlers are thin: they
+//! extract, call a service, and shape the answer. Services check roles.
+//!
+//! [`ROUTES`] is the single list of routes; the router is built from it and a test
+//! checks it against `specs/steward-admin.yaml` in both directions.
+
+pub mod audit;
+pub mod json;
+pub mod problem;
+pub mod session;
+pub mod teams;
+pub mod tokens;
+pub mod users;
+
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{FromRequestParts, Request};
+use axum::response::{IntoResponse, Response};
+use axum::routing::MethodRouter;
+use http::StatusCode;
+use http::request::Parts;
+use problem::{ApiError, plain};
+use steward_console::model::{AppError, Principal};
+
+/// Largest accepted request body. Contract uploads will need their own, larger limit.
+pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+type Handler = fn() -> MethodRouter<AppState>;
+
+/// Every admin route: method, path (axum syntax, relative to `/api/v1`), handler.
+pub const ROUTES: &[(&str, &str, Handler)] = &[
+    ("GET", "/me", || axum::routing::get(session::me)),
+    ("POST", "/session", || axum::routing::post(session::sign_in)),
+    ("DELETE", "/session", || axum::routing::delete(session::sign_out)),
+    ("GET", "/overview", || axum::routing::get(session::overview)),
+    ("GET", "/users", || axum::routing::get(users::list_users)),
+    ("POST", "/users", || axum::routing::post(users::create_user)),
+    ("GET", "/users/{id}", || axum::routing::get(users::get_user)),
+    ("PATCH", "/users/{id}", || axum::routing::patch(users::update_user)),
+    ("GET", "/teams", || axum::routing::get(teams::list_teams)),
+    ("POST", "/teams", || axum::routing::post(teams::create_team)),
+    ("GET", "/teams/{id}", || axum::routing::get(teams::get_team)),
+    ("DELETE", "/teams/{id}", || axum::routing::delete(teams::delete_team)),
+    ("PUT", "/teams/{id}/members/{user_id}", || axum::routing::put(teams::add_member)),
+    ("DELETE", "/teams/{id}/members/{user_id}", || axum::routing::delete(teams::remove_member)),
+    ("GET", "/tokens", || axum::routing::get(tokens::list_tokens)),
+    ("POST", "/tokens", || axum::routing::post(tokens::create_token)),
+    ("DELETE", "/tokens/{id}", || axum::routing::delete(tokens::revoke_token)),
+    ("GET", "/audit", || axum::routing::get(audit::list_audit)),
+    ("GET", "/audit/verify", || axum::routing::get(audit::verify_audit)),
+];
+
+pub fn router() -> Router<AppState> {
+    let mut router = Router::new();
+    for (_, path, handler) in ROUTES {
+        router = router.route(path, handler());
+    }
+    router
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+}
+
+
+async fn not_found(req: Request) -> Response {
+    plain(
+        StatusCode::NOT_FOUND,
+        "not-found",
+        "Not found",
+        format!("no admin API route matches {}", req.uri().path()),
+    )
+}
+
+async fn method_not_allowed(req: Request) -> Response {
+    plain(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "Method not allowed",
+        format!("{} is not allowed on {}", req.method(), req.uri().path()),
+    )
+}
+
+/// The authenticated caller; 401 problem+json when there is none.
+pub struct Caller(pub Principal);
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .map(Caller)
+            .ok_or_else(|| ApiError(AppError::Unauthorized).into_response())
+    }
+}
+
+/// Path parameters that must be UUIDs; a malformed one is a 404, not a 400, since
+/// no such resource can exist.
+pub struct Id(pub uuid::Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| ApiError(AppError::not_found("resource")).into_response())?;
+        raw.parse()
+            .map(Id)
+            .map_err(|_| ApiError(AppError::not_found("resource")).into_response())
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,126 @@
+//! Assembles the control plane's HTTP service: health, admin API, console pages,
+//! server functions and static assets, under one middleware stack.
+
+use crate::admin;
+use crate::auth::{csrf, principal};
+use crate::state::AppState;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use http::{HeaderName, Method, StatusCode};
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
+use std::path::Path;
+use std::time::Duration;
+use steward_console::model::Principal;
+use steward_console::{App, shell};
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::ServeDir;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
+
+pub const SESSION_COOKIE: &str = "steward_session";
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Settings of the HTTP service that tests vary.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    pub secure_cookies: bool,
+    pub session_idle: time::Duration,
+}
+
+pub fn router(state: AppState, store: PostgresStore, options: &HttpOptions) -> Router {
+    let site_pkg = Path::new(&*state.leptos.site_root).join(&*state.leptos.site_pkg_dir);
+    let routes = generate_route_list(App);
+    let console = state.console.clone();
+    let leptos_options = state.leptos.clone();
+
+    let sessions = SessionManagerLayer::new(store)
+        .with_name(SESSION_COOKIE)
+        .with_secure(options.secure_cookies)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_expiry(Expiry::OnInactivity(options.session_idle));
+
+    let app = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .nest("/api/v1", admin::router())
+        .route(
+            "/console/fn/{*name}",
+            get(server_fn_handler).post(server_fn_handler),
+        )
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(console.clone()),
+            move || shell(leptos_options.clone()),
+        )
+        .nest_service("/pkg", ServeDir::new(site_pkg))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .with_state(state.clone());
+
+    // Outermost first. The request id exists before tracing starts, so every log
+    // line of a request carries it; CSRF is decided before any session is loaded;
+    // authentication needs the session; the console gate needs the principal.
+    app.layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+            .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
+                let id = req
+                    .headers()
+                    .get(REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id, user = tracing::field::Empty)
+            }))
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(middleware::from_fn(csrf::protect))
+            .layer(sessions)
+            .layer(middleware::from_fn_with_state(state, principal::authenticate))
+            .layer(middleware::from_fn(console_gate)),
+    )
+}
+
+/// Full page loads of console pages need a signed-in user; anonymous browsers are
+/// sent to the sign-in page. APIs, assets and server functions answer for themselves.
+async fn console_gate(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let open = path == "/sign-in"
+        || path.starts_with("/api/")
+        || path.starts_with("/pkg/")
+        || path.starts_with("/console/fn/")
+        || path == "/healthz"
+        || path == "/readyz"
+        || path == "/favicon.ico";
+    if open || req.method() != Method::GET || req.extensions().get::<Principal>().is_some() {
+        return next.run(req).await;
+    }
+    Redirect::to("/sign-in").into_response()
+}
+
+async fn server_fn_handler(State(state): State<AppState>, req: Request) -> impl IntoResponse {
+    let console = state.console.clone();
+    handle_server_fns_with_context(move || provide_context(console.clone()), req).await
+}
+
+/// The process is alive.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// The database answers and the schema is current.
+async fn readyz(State(state): State<AppState>) -> Response {
+    let check = tokio::time::timeout(Duration::from_secs(2), crate::db::ready(&state.pool)).await;
+    match check {
+        Ok(Ok(())) => (StatusCode::OK, "ready").into_response(),
+        Ok(Err(why)) => (StatusCode::SERVICE_UNAVAILABLE, why).into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database check timed out").into_response(),
+    }
+}

@@ -1,0 +1,102 @@
+//! Command line and configuration. Every setting is a flag with an environment
+//! variable twin, so `steward --help` documents the whole configuration.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "steward",
+    version,
+    about = "Steward: API governance control plane, console and gateway",
+    long_about = "Steward registers API contracts, reviews breaking changes, issues partner \
+credentials and tracks SLOs, and enforces what was published on live traffic.\n\n\
+All state lives in PostgreSQL. On start Steward creates the database if it is missing and \
+applies its migrations."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// PostgreSQL connection URL. The database is created if it does not exist.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/steward",
+        global = true
+    )]
+    pub database_url: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the control plane: console, admin API (/api/v1) and health endpoints.
+    Serve(ServeArgs),
+    /// Create the database if needed, apply migrations, and exit.
+    Migrate,
+    /// Operator commands for console users.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Audit trail tools.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Seed the demo organisation (users and teams) if the database has no users yet.
+    SeedDemo,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address of the console and admin API.
+    #[arg(long, env = "STEWARD_CONSOLE_ADDR", default_value = "127.0.0.1:3000")]
+    pub console_addr: SocketAddr,
+    /// Address of the gateway (data plane). Reserved: the gateway is not built yet.
+    #[arg(long, env = "STEWARD_GATEWAY_ADDR", default_value = "127.0.0.1:8080")]
+    pub gateway_addr: SocketAddr,
+    /// Mark session cookies `Secure`. Turn on whenever the console is served over HTTPS.
+    #[arg(long, env = "STEWARD_SECURE_COOKIES", default_value_t = false)]
+    pub secure_cookies: bool,
+    /// Directory holding the built console assets (`pkg/steward.js`, `.wasm`, `.css`).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+    /// Seed demo data before serving (same as `steward seed-demo`).
+    #[arg(long, env = "STEWARD_DEMO", default_value_t = false)]
+    pub demo: bool,
+    /// Minutes of inactivity after which a console session ends.
+    #[arg(long, env = "STEWARD_SESSION_IDLE_MINUTES", default_value_t = 480)]
+    pub session_idle_minutes: i64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a console user. Without --password a strong one is generated and printed once.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, reviewer, owner or viewer.
+        #[arg(long, default_value = "viewer")]
+        role: String,
+        #[arg(long, env = "STEWARD_NEW_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// Set a new password and end all of the user's sessions.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+        #[arg(long, env = "STEWARD_NEW_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the hash chain and report the first broken entry. Exits 1 if broken.
+    Verify,
+}

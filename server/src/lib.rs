@@ -1,0 +1,253 @@
+//! Steward's server: the control plane (console, admin API) and, in later work, the
+//! gateway. `main.rs` only parses the command line and calls [`run`].
+//!
+//! Module map: `auth` (users, sessions, tokens, roles), `audit` (hash-chained
+//! trail), `admin` (REST glue), `console` (the console's backend port), `app`
+//! (HTTP assembly), `db` (bootstrap and migrations).
+
+pub mod admin;
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod console;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod overview;
+pub mod state;
+
+use crate::audit::Actor;
+use crate::cli::{AdminCommand, AuditCommand, Cli, Command, ServeArgs};
+use app::HttpOptions;
+use axum::Router;
+use leptos::prelude::LeptosOptions;
+use sqlx::PgPool;
+use state::AppState;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use steward_console::model::{NewUser, Role};
+use tokio::net::TcpListener;
+use tower_sessions_sqlx_store::PostgresStore;
+
+/// Runs one CLI command to completion.
+pub fn run(cli: Cli) -> ExitCode {
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        match dispatch(cli).await {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("STEWARD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    let pool = db::prepare(&cli.db.database_url).await?;
+    match cli.command {
+        Command::Migrate => {
+            println!("database {} is up to date", db::redact(&cli.db.database_url));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::SeedDemo => {
+            seed_demo(&pool).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve(args) => {
+            serve(pool, args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Admin(cmd) => admin_command(&pool, cmd).await,
+        Command::Audit(AuditCommand::Verify) => {
+            let report = audit::verify(&pool).await.map_err(|e| anyhow::anyhow!("{}", e.into_app()))?;
+            if report.intact {
+                println!("audit chain intact: {} entries verified", report.checked);
+                Ok(ExitCode::SUCCESS)
+            } else {
+                println!(
+                    "audit chain BROKEN at entry {}: {} ({} entries verified before it)",
+                    report.first_broken_seq.unwrap_or_default(),
+                    report.reason.unwrap_or_default(),
+                    report.checked
+                );
+                Ok(ExitCode::from(1))
+            }
+        }
+    }
+}
+
+async fn seed_demo(pool: &PgPool) -> anyhow::Result<()> {
+    let seeded = demo::seed(pool).await.map_err(|e| anyhow::anyhow!("{}", e.into_app()))?;
+    if seeded {
+        println!("seeded the demo organisation");
+    }
+    println!("demo sign-in: {} / {}", demo::USERS[0].0, demo::PASSWORD);
+    println!(
+        "other demo users (same password): {}",
+        demo::USERS[1..].iter().map(|u| u.0).collect::<Vec<_>>().join(", ")
+    );
+    Ok(())
+}
+
+async fn admin_command(pool: &PgPool, cmd: AdminCommand) -> anyhow::Result<ExitCode> {
+    let fail = |e: error::Error| anyhow::anyhow!("{}", describe(e.into_app()));
+    match cmd {
+        AdminCommand::CreateUser {
+            email,
+            name,
+            role,
+            password,
+        } => {
+            let role = Role::parse(&role)
+                .ok_or_else(|| anyhow::anyhow!("--role must be admin, reviewer, owner or viewer"))?;
+            let (password, generated) = match password {
+                Some(p) => (p, false),
+                None => (auth::tokens::random_hex(12), true),
+            };
+            let user = auth::users::create_as(
+                pool,
+                &Actor::operator("admin create-user"),
+                NewUser {
+                    email,
+                    display_name: name,
+                    role,
+                    password: password.clone(),
+                },
+            )
+            .await
+            .map_err(fail)?;
+            println!("created {} ({}) with id {}", user.email, user.role, user.id);
+            if generated {
+                println!("generated password (shown once): {password}");
+            }
+        }
+        AdminCommand::ResetPassword { email, password } => {
+            let (password, generated) = match password {
+                Some(p) => (p, false),
+                None => (auth::tokens::random_hex(12), true),
+            };
+            auth::users::reset_password(pool, &Actor::operator("admin reset-password"), &email, password.clone())
+                .await
+                .map_err(fail)?;
+            println!("password reset for {email}; all of their sessions have ended");
+            if generated {
+                println!("generated password (shown once): {password}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn describe(e: steward_console::model::AppError) -> String {
+    match &e {
+        steward_console::model::AppError::Validation { fields } => fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        _ => e.to_string(),
+    }
+}
+
+/// Leptos settings without cargo-leptos: the assets are built by `.ci/build`.
+pub fn leptos_options(site_root: &str, addr: SocketAddr) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name(steward_console::OUTPUT_NAME)
+        .site_root(site_root)
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build()
+}
+
+/// Builds the control plane's router over a prepared pool. Tests call this too.
+pub async fn control_plane(pool: PgPool, site_root: &str, addr: SocketAddr, http: &HttpOptions) -> anyhow::Result<Router> {
+    let store = PostgresStore::new(pool.clone());
+    store.migrate().await?;
+    let state = AppState {
+        console: Arc::new(console::Console { pool: pool.clone() }),
+        leptos: leptos_options(site_root, addr),
+        pool,
+    };
+    Ok(app::router(state, store, http))
+}
+
+/// Serves a router with client addresses available (sign-in throttling needs them).
+pub async fn serve_router(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn serve(pool: PgPool, args: ServeArgs) -> anyhow::Result<()> {
+    if args.demo {
+        seed_demo(&pool).await?;
+    }
+    let site_root = args.site_root.to_string_lossy().to_string();
+    if !args.site_root.join("pkg").join("steward.js").exists() {
+        tracing::warn!(
+            site_root,
+            "console assets not found; pages will render without interactivity. Build them with `bash .ci/build`."
+        );
+    }
+    let store = PostgresStore::new(pool.clone());
+    // Expired sessions are deleted in the background; they are rejected on use anyway.
+    let cleanup = tokio::spawn(
+        tower_sessions::session_store::ExpiredDeletion::continuously_delete_expired(
+            store,
+            tokio::time::Duration::from_secs(600),
+        ),
+    );
+    let http = HttpOptions {
+        secure_cookies: args.secure_cookies,
+        session_idle: time::Duration::minutes(args.session_idle_minutes.max(1)),
+    };
+    let router = control_plane(pool, &site_root, args.console_addr, &http).await?;
+    let listener = TcpListener::bind(args.console_addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {} ({e}); set STEWARD_CONSOLE_ADDR to a free address", args.console_addr))?;
+    println!("Steward console and admin API on http://{}", args.console_addr);
+    serve_router(listener, router, shutdown_signal()).await?;
+    cleanup.abort();
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

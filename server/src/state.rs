@@ -1,0 +1,20 @@
+//! Shared state of the control plane's HTTP handlers.
+
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+use sqlx::PgPool;
+use steward_console::ports::Backend;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub leptos: LeptosOptions,
+    /// The console's port to the services, handed to Leptos as context.
+    pub console: Backend,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}
