@@ -1,1 +1,12 @@
+//! End-to-end tests of the control plane over real HTTP and real PostgreSQL. All
+//! modules build into one test binary.
 
+mod audit;
+mod auth;
+mod health;
+mod problems;
+mod rbac;
+mod spec;
+mod startup;
+mod teams_and_users;
+mod tokens;

@@ -1,1 +1,202 @@
+//! Test harness: each test gets the real Steward control plane on a random port,
+//! over its own freshly created PostgreSQL database, which is dropped afterwards.
+//! Set `TEST_LOG=1` to see the server's logs.
 
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use std::net::SocketAddr;
+use std::sync::Once;
+use steward_console::model::{NewUser, Role};
+use steward_server::app::HttpOptions;
+use steward_server::audit::Actor;
+use tokio::sync::oneshot;
+
+pub const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+pub const PASSWORD: &str = "correct horse battery";
+
+fn init_logs() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new("info,sqlx=warn"))
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}
+
+/// A running control plane over its own database.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub pool: PgPool,
+    pub database: String,
+    pub database_url: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    init_logs();
+    let database = format!("steward_test_{}", uuid::Uuid::new_v4().simple());
+    let database_url = format!("postgres://postgres@127.0.0.1:5432/{database}");
+    // The real bootstrap: creates the database and applies the migrations.
+    let pool = steward_server::db::prepare(&database_url)
+        .await
+        .expect("PostgreSQL on 127.0.0.1:5432 must be running for the tests");
+    let mut app = TestApp {
+        addr: "127.0.0.1:0".parse().expect("literal address"),
+        pool,
+        database,
+        database_url,
+        shutdown: None,
+        server: None,
+    };
+    app.start().await;
+    app
+}
+
+impl TestApp {
+    /// Starts (or restarts) the HTTP server on a new port over the same database.
+    pub async fn start(&mut self) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        self.addr = listener.local_addr().expect("local addr");
+        let http = HttpOptions {
+            secure_cookies: false,
+            session_idle: time::Duration::hours(8),
+        };
+        let router = steward_server::control_plane(self.pool.clone(), "target/site", self.addr, &http)
+            .await
+            .expect("control plane");
+        let (tx, rx) = oneshot::channel::<()>();
+        self.shutdown = Some(tx);
+        self.server = Some(tokio::spawn(async move {
+            let _ = steward_server::serve_router(listener, router, async {
+                let _ = rx.await;
+            })
+            .await;
+        }));
+    }
+
+    /// Stops the HTTP server; the database stays.
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(handle) = self.server.take() {
+            // Graceful shutdown waits for idle keep-alive connections of test
+            // clients; give it a moment, then cut them.
+            let abort = handle.abort_handle();
+            if tokio::time::timeout(std::time::Duration::from_millis(500), handle).await.is_err() {
+                abort.abort();
+            }
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn api(&self, path: &str) -> String {
+        self.url(&format!("/api/v1{path}"))
+    }
+
+    /// A client that keeps cookies, like a browser would.
+    pub fn client(&self) -> Client {
+        Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    /// Creates a user directly through the service, as the CLI would.
+    pub async fn create_user(&self, email: &str, role: Role) -> uuid::Uuid {
+        steward_server::auth::users::create_as(
+            &self.pool,
+            &Actor::operator("test"),
+            NewUser {
+                email: email.into(),
+                display_name: format!("Test {role}"),
+                role,
+                password: PASSWORD.into(),
+            },
+        )
+        .await
+        .expect("create user")
+        .id
+    }
+
+    /// Signs in over the JSON API and returns the client holding the session cookie.
+    pub async fn sign_in(&self, email: &str, password: &str) -> (Client, Response) {
+        let client = self.client();
+        let res = client
+            .post(self.api("/session"))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .expect("sign-in request");
+        (client, res)
+    }
+
+    /// A signed-in client for a new user with `role`.
+    pub async fn as_role(&self, role: Role) -> Client {
+        let email = format!("{role}-{}@example.test", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        self.create_user(&email, role).await;
+        let (client, res) = self.sign_in(&email, PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::OK, "sign-in as {role}");
+        client
+    }
+
+    pub async fn audit_count(&self, action: &str) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = $1")
+            .bind(action)
+            .fetch_one(&self.pool)
+            .await
+            .expect("count audit")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let database = self.database.clone();
+        // Drop cannot await, so a helper thread with its own runtime drops the
+        // database. It must not wait for this pool to close: the pool's tasks live
+        // on the test's runtime, which is blocked right here. FORCE ends them.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                return;
+            };
+            rt.block_on(async move {
+                if let Ok(admin) = PgPool::connect(ADMIN_URL).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"))
+                        .execute(&admin)
+                        .await;
+                    admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// Asserts an RFC 9457 answer and returns its body.
+pub async fn problem(res: Response, status: u16) -> Value {
+    assert_eq!(res.status().as_u16(), status, "status of {}", res.url());
+    let ct = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(ct, "application/problem+json", "content type of {}", res.url());
+    let body: Value = res.json().await.expect("problem body is JSON");
+    assert_eq!(body["status"], status);
+    assert!(body["type"].as_str().is_some_and(|t| t.starts_with("https://")));
+    assert!(body["title"].is_string() && body["detail"].is_string());
+    body
+}

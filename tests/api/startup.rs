@@ -1,0 +1,91 @@
+use std::process::Command;
+
+fn steward_binary() -> std::path::PathBuf {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug/steward");
+    assert!(
+        path.exists(),
+        "build the binary first (cargo build --bin steward); .ci/run does"
+    );
+    path
+}
+
+#[test]
+fn unreachable_postgres_gives_one_clear_line_and_a_failure_exit() {
+    let out = Command::new(steward_binary())
+        .arg("migrate")
+        .env("DATABASE_URL", "postgres://postgres:secret@127.0.0.1:1/steward")
+        .env("STEWARD_LOG", "off")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "exactly one line, got: {stderr}");
+    assert!(lines[0].contains("cannot reach PostgreSQL at postgres://postgres:***@127.0.0.1:1/steward"));
+    assert!(lines[0].contains("DATABASE_URL"));
+    assert!(!stderr.contains("secret"), "the password is never printed");
+    assert!(!stderr.contains("panicked"));
+}
+
+#[test]
+fn help_documents_every_setting() {
+    let out = Command::new(steward_binary()).args(["serve", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for var in [
+        "DATABASE_URL",
+        "STEWARD_CONSOLE_ADDR",
+        "STEWARD_GATEWAY_ADDR",
+        "STEWARD_SECURE_COOKIES",
+        "LEPTOS_SITE_ROOT",
+    ] {
+        assert!(help.contains(var), "{var} missing from --help");
+    }
+}
+
+#[tokio::test]
+async fn cli_creates_users_and_verifies_the_audit_chain() {
+    let app = steward_tests::spawn_app().await;
+    let bin = steward_binary();
+    let out = Command::new(&bin)
+        .args(["admin", "create-user", "--email", "ops@example.test", "--name", "Ops", "--role", "admin"])
+        .env("DATABASE_URL", &app.database_url)
+        .env("STEWARD_LOG", "off")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let password = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("generated password (shown once): "))
+        .expect("a generated password is printed once")
+        .to_string();
+    let (_, res) = app.sign_in("ops@example.test", &password).await;
+    assert_eq!(res.status(), 200);
+
+    let out = Command::new(&bin)
+        .args(["admin", "reset-password", "--email", "ops@example.test", "--password", "a brand new passphrase"])
+        .env("DATABASE_URL", &app.database_url)
+        .env("STEWARD_LOG", "off")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let (_, res) = app.sign_in("ops@example.test", "a brand new passphrase").await;
+    assert_eq!(res.status(), 200);
+
+    let verify = |app: &steward_tests::TestApp| {
+        Command::new(&bin)
+            .args(["audit", "verify"])
+            .env("DATABASE_URL", &app.database_url)
+            .env("STEWARD_LOG", "off")
+            .output()
+            .unwrap()
+    };
+    let out = verify(&app);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("audit chain intact"));
+
+    crate::audit::tamper(&app, 2).await;
+    let out = verify(&app);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("BROKEN at entry 2"));
+}
