@@ -31,7 +31,12 @@ pub trait ConsoleBackend: Send + Sync + 'static {
     async fn list_teams(&self, who: &Principal) -> Result<Vec<TeamView>, AppError>;
     async fn create_team(&self, who: &Principal, new: NewTeam) -> Result<TeamView, AppError>;
     async fn delete_team(&self, who: &Principal, id: Uuid) -> Result<(), AppError>;
-    async fn add_member(&self, who: &Principal, team: Uuid, user: Uuid) -> Result<TeamView, AppError>;
+    async fn add_member(
+        &self,
+        who: &Principal,
+        team: Uuid,
+        user: Uuid,
+    ) -> Result<TeamView, AppError>;
     async fn remove_member(
         &self,
         who: &Principal,

@@ -39,8 +39,8 @@ mod ssr {
     /// Gives failures their real HTTP status (and `Retry-After`), so the console's
     /// server functions answer like the REST API does.
     pub fn answer<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-        if let Err(err) = &result {
-            if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        if let (Err(err), Some(res)) = (&result, use_context::<leptos_axum::ResponseOptions>()) {
+            {
                 if let Ok(status) = http::StatusCode::from_u16(err.status()) {
                     res.set_status(status);
                 }
@@ -88,7 +88,9 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
         async {
             let backend = backend()?;
             let parts = parts()?;
-            backend.sign_in(&parts, crate::model::SignIn { email, password }).await?;
+            backend
+                .sign_in(&parts, crate::model::SignIn { email, password })
+                .await?;
             leptos_axum::redirect("/");
             Ok(())
         }

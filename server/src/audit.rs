@@ -75,7 +75,12 @@ impl Sealed<'_> {
         field(prev);
         field(&self.seq.to_be_bytes());
         field(&(self.at.unix_timestamp_nanos() / 1_000).to_be_bytes());
-        field(self.actor_id.map(|u| *u.as_bytes()).unwrap_or_default().as_slice());
+        field(
+            self.actor_id
+                .map(|u| *u.as_bytes())
+                .unwrap_or_default()
+                .as_slice(),
+        );
         field(self.actor.as_bytes());
         field(self.action.as_bytes());
         field(self.target_type.as_bytes());

@@ -55,7 +55,12 @@ impl ConsoleBackend for Console {
         Ok(users::create(&self.pool, who, new).await?)
     }
 
-    async fn update_user(&self, who: &Principal, id: Uuid, patch: UserPatch) -> Result<UserView, AppError> {
+    async fn update_user(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        patch: UserPatch,
+    ) -> Result<UserView, AppError> {
         Ok(users::update(&self.pool, who, id, patch).await?)
     }
 
@@ -71,11 +76,21 @@ impl ConsoleBackend for Console {
         Ok(teams::delete(&self.pool, who, id).await?)
     }
 
-    async fn add_member(&self, who: &Principal, team: Uuid, user: Uuid) -> Result<TeamView, AppError> {
+    async fn add_member(
+        &self,
+        who: &Principal,
+        team: Uuid,
+        user: Uuid,
+    ) -> Result<TeamView, AppError> {
         Ok(teams::set_member(&self.pool, who, team, user, true).await?)
     }
 
-    async fn remove_member(&self, who: &Principal, team: Uuid, user: Uuid) -> Result<TeamView, AppError> {
+    async fn remove_member(
+        &self,
+        who: &Principal,
+        team: Uuid,
+        user: Uuid,
+    ) -> Result<TeamView, AppError> {
         Ok(teams::set_member(&self.pool, who, team, user, false).await?)
     }
 

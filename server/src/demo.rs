@@ -56,8 +56,9 @@ pub async fn seed(pool: &PgPool) -> Result<bool> {
         NewTeam {
             slug: "inventory-fulfillment".into(),
             name: "Inventory & Fulfillment".into(),
-            description: "Stock publication, reservations and shipment confirmation with the warehouses."
-                .into(),
+            description:
+                "Stock publication, reservations and shipment confirmation with the warehouses."
+                    .into(),
         },
     )
     .await?;

@@ -18,8 +18,16 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Unique constraints that users can hit, and the field and message they mean.
 const CONFLICTS: &[(&str, &str, &str)] = &[
-    ("users_email_key", "email", "a user with this email already exists"),
-    ("teams_slug_key", "slug", "a team with this slug already exists"),
+    (
+        "users_email_key",
+        "email",
+        "a user with this email already exists",
+    ),
+    (
+        "teams_slug_key",
+        "slug",
+        "a team with this slug already exists",
+    ),
 ];
 
 impl Error {
@@ -28,12 +36,11 @@ impl Error {
         match self {
             Error::App(e) => e,
             Error::Db(e) => {
-                if let Some(constraint) = e.as_database_error().and_then(|d| d.constraint()) {
-                    if let Some((_, field, message)) =
-                        CONFLICTS.iter().find(|(name, _, _)| *name == constraint)
-                    {
-                        return AppError::conflict(*field, *message);
-                    }
+                let constraint = e.as_database_error().and_then(|d| d.constraint());
+                if let Some((_, field, message)) =
+                    constraint.and_then(|c| CONFLICTS.iter().find(|(name, _, _)| *name == c))
+                {
+                    return AppError::conflict(*field, *message);
                 }
                 internal(&e)
             }

@@ -34,7 +34,10 @@ use tower_sessions_sqlx_store::PostgresStore;
 /// Runs one CLI command to completion.
 pub fn run(cli: Cli) -> ExitCode {
     init_tracing();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -53,8 +56,9 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("STEWARD_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("STEWARD_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_sessions=warn")
+    });
     let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
 }
 
@@ -62,7 +66,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let pool = db::prepare(&cli.db.database_url).await?;
     match cli.command {
         Command::Migrate => {
-            println!("database {} is up to date", db::redact(&cli.db.database_url));
+            println!(
+                "database {} is up to date",
+                db::redact(&cli.db.database_url)
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::SeedDemo => {
@@ -75,7 +82,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Admin(cmd) => admin_command(&pool, cmd).await,
         Command::Audit(AuditCommand::Verify) => {
-            let report = audit::verify(&pool).await.map_err(|e| anyhow::anyhow!("{}", e.into_app()))?;
+            let report = audit::verify(&pool)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.into_app()))?;
             if report.intact {
                 println!("audit chain intact: {} entries verified", report.checked);
                 Ok(ExitCode::SUCCESS)
@@ -93,14 +102,20 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 async fn seed_demo(pool: &PgPool) -> anyhow::Result<()> {
-    let seeded = demo::seed(pool).await.map_err(|e| anyhow::anyhow!("{}", e.into_app()))?;
+    let seeded = demo::seed(pool)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.into_app()))?;
     if seeded {
         println!("seeded the demo organisation");
     }
     println!("demo sign-in: {} / {}", demo::USERS[0].0, demo::PASSWORD);
     println!(
         "other demo users (same password): {}",
-        demo::USERS[1..].iter().map(|u| u.0).collect::<Vec<_>>().join(", ")
+        demo::USERS[1..]
+            .iter()
+            .map(|u| u.0)
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     Ok(())
 }
@@ -114,8 +129,9 @@ async fn admin_command(pool: &PgPool, cmd: AdminCommand) -> anyhow::Result<ExitC
             role,
             password,
         } => {
-            let role = Role::parse(&role)
-                .ok_or_else(|| anyhow::anyhow!("--role must be admin, reviewer, owner or viewer"))?;
+            let role = Role::parse(&role).ok_or_else(|| {
+                anyhow::anyhow!("--role must be admin, reviewer, owner or viewer")
+            })?;
             let (password, generated) = match password {
                 Some(p) => (p, false),
                 None => (auth::tokens::random_hex(12), true),
@@ -142,9 +158,14 @@ async fn admin_command(pool: &PgPool, cmd: AdminCommand) -> anyhow::Result<ExitC
                 Some(p) => (p, false),
                 None => (auth::tokens::random_hex(12), true),
             };
-            auth::users::reset_password(pool, &Actor::operator("admin reset-password"), &email, password.clone())
-                .await
-                .map_err(fail)?;
+            auth::users::reset_password(
+                pool,
+                &Actor::operator("admin reset-password"),
+                &email,
+                password.clone(),
+            )
+            .await
+            .map_err(fail)?;
             println!("password reset for {email}; all of their sessions have ended");
             if generated {
                 println!("generated password (shown once): {password}");
@@ -176,7 +197,12 @@ pub fn leptos_options(site_root: &str, addr: SocketAddr) -> LeptosOptions {
 }
 
 /// Builds the control plane's router over a prepared pool. Tests call this too.
-pub async fn control_plane(pool: PgPool, site_root: &str, addr: SocketAddr, http: &HttpOptions) -> anyhow::Result<Router> {
+pub async fn control_plane(
+    pool: PgPool,
+    site_root: &str,
+    addr: SocketAddr,
+    http: &HttpOptions,
+) -> anyhow::Result<Router> {
     let store = PostgresStore::new(pool.clone());
     store.migrate().await?;
     let state = AppState {
@@ -193,9 +219,12 @@ pub async fn serve_router(
     router: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 async fn serve(pool: PgPool, args: ServeArgs) -> anyhow::Result<()> {
@@ -222,10 +251,16 @@ async fn serve(pool: PgPool, args: ServeArgs) -> anyhow::Result<()> {
         session_idle: time::Duration::minutes(args.session_idle_minutes.max(1)),
     };
     let router = control_plane(pool, &site_root, args.console_addr, &http).await?;
-    let listener = TcpListener::bind(args.console_addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {} ({e}); set STEWARD_CONSOLE_ADDR to a free address", args.console_addr))?;
-    println!("Steward console and admin API on http://{}", args.console_addr);
+    let listener = TcpListener::bind(args.console_addr).await.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot listen on {} ({e}); set STEWARD_CONSOLE_ADDR to a free address",
+            args.console_addr
+        )
+    })?;
+    println!(
+        "Steward console and admin API on http://{}",
+        args.console_addr
+    );
     serve_router(listener, router, shutdown_signal()).await?;
     cleanup.abort();
     Ok(())

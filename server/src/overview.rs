@@ -18,11 +18,10 @@ pub async fn load(pool: &PgPool, who: &Principal) -> Result<Overview> {
         )
         .fetch_one(pool)
         .await?;
-    let by_role: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT role, count(*) FROM users WHERE disabled_at IS NULL GROUP BY role",
-    )
-    .fetch_all(pool)
-    .await?;
+    let by_role: Vec<(String, i64)> =
+        sqlx::query_as("SELECT role, count(*) FROM users WHERE disabled_at IS NULL GROUP BY role")
+            .fetch_all(pool)
+            .await?;
     let users_by_role = Role::ALL
         .into_iter()
         .map(|r| {

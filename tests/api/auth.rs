@@ -29,7 +29,14 @@ async fn signing_in_sets_an_httponly_samesite_lax_session_cookie() {
     let me: serde_json::Value = res.json().await.unwrap();
     assert_eq!(me["email"], "ada@example.test");
     assert_eq!(me["role"], "admin");
-    let me: serde_json::Value = client.get(app.api("/me")).send().await.unwrap().json().await.unwrap();
+    let me: serde_json::Value = client
+        .get(app.api("/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["auth"], "session");
 }
 
@@ -48,7 +55,13 @@ async fn the_session_id_is_rotated_at_sign_in() {
     let second = cookie_value(&session_cookie(&second).expect("a new cookie"));
     assert_ne!(first, second);
     // The old id is dead.
-    let res = app.client().get(app.api("/me")).header("cookie", first).send().await.unwrap();
+    let res = app
+        .client()
+        .get(app.api("/me"))
+        .header("cookie", first)
+        .send()
+        .await
+        .unwrap();
     problem(res, 401).await;
 }
 
@@ -57,7 +70,9 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_answer_and_cost() {
     let app = spawn_app().await;
     app.create_user("ada@example.test", Role::Viewer).await;
     // Warm up so the decoy hash is computed outside the measurement.
-    let _ = app.sign_in("warmup@example.test", "whatever-password").await;
+    let _ = app
+        .sign_in("warmup@example.test", "whatever-password")
+        .await;
 
     let started = Instant::now();
     let (_, wrong) = app.sign_in("ada@example.test", "not the password").await;
@@ -88,7 +103,11 @@ async fn five_failures_in_fifteen_minutes_throttle_the_account_with_retry_after(
     }
     // Even the right password is refused while throttled.
     let (_, res) = app.sign_in("ada@example.test", PASSWORD).await;
-    let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(retry > 800 && retry <= 900, "retry-after {retry}");
     problem(res, 429).await;
 }
@@ -98,7 +117,9 @@ async fn many_failures_from_one_client_throttle_the_client() {
     let app = spawn_app().await;
     app.create_user("ada@example.test", Role::Viewer).await;
     for i in 0..20 {
-        let (_, res) = app.sign_in(&format!("guess{i}@example.test"), "wrong wrong wrong").await;
+        let (_, res) = app
+            .sign_in(&format!("guess{i}@example.test"), "wrong wrong wrong")
+            .await;
         problem(res, 401).await;
     }
     let (_, res) = app.sign_in("ada@example.test", PASSWORD).await;
@@ -114,7 +135,13 @@ async fn signing_out_ends_the_session() {
     let cookie = cookie_value(&session_cookie(&res).unwrap());
     let res = client.delete(app.api("/session")).send().await.unwrap();
     assert_eq!(res.status(), 204);
-    let res = app.client().get(app.api("/me")).header("cookie", cookie).send().await.unwrap();
+    let res = app
+        .client()
+        .get(app.api("/me"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
     problem(res, 401).await;
 }
 
@@ -140,7 +167,10 @@ async fn forged_and_expired_session_cookies_get_401() {
     problem(garbage, 401).await;
 
     let (client, _) = app.sign_in("ada@example.test", PASSWORD).await;
-    assert_eq!(client.get(app.api("/me")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        client.get(app.api("/me")).send().await.unwrap().status(),
+        200
+    );
     sqlx::query("UPDATE tower_sessions.session SET expiry_date = now() - interval '1 minute'")
         .execute(&app.pool)
         .await
@@ -156,7 +186,13 @@ async fn sessions_survive_a_server_restart() {
     let cookie = cookie_value(&session_cookie(&res).unwrap());
     app.stop().await;
     app.start().await;
-    let res = app.client().get(app.api("/me")).header("cookie", cookie).send().await.unwrap();
+    let res = app
+        .client()
+        .get(app.api("/me"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
 }
 
@@ -175,7 +211,10 @@ async fn disabling_a_user_ends_their_sessions_and_a_role_change_applies_at_once(
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert_eq!(vera.get(app.api("/users")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        vera.get(app.api("/users")).send().await.unwrap().status(),
+        200
+    );
 
     let res = admin
         .patch(app.api(&format!("/users/{id}")))
@@ -225,7 +264,11 @@ async fn secure_cookies_are_marked_secure_when_configured() {
     let router = steward_server::control_plane(app.pool.clone(), "target/site", addr, &http)
         .await
         .unwrap();
-    let server = tokio::spawn(steward_server::serve_router(listener, router, std::future::pending()));
+    let server = tokio::spawn(steward_server::serve_router(
+        listener,
+        router,
+        std::future::pending(),
+    ));
     let res = reqwest::Client::new()
         .post(format!("http://{addr}/api/v1/session"))
         .json(&serde_json::json!({"email": "ada@example.test", "password": PASSWORD}))

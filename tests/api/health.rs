@@ -33,7 +33,10 @@ async fn every_response_carries_a_request_id_and_an_incoming_one_is_kept() {
 #[tokio::test]
 async fn readiness_fails_when_a_migration_is_missing() {
     let app = spawn_app().await;
-    sqlx::query("DELETE FROM _sqlx_migrations").execute(&app.pool).await.unwrap();
+    sqlx::query("DELETE FROM _sqlx_migrations")
+        .execute(&app.pool)
+        .await
+        .unwrap();
     let res = app.client().get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(res.status(), 503);
     assert!(res.text().await.unwrap().contains("migrations not applied"));

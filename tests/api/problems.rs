@@ -13,14 +13,22 @@ async fn malformed_json_is_a_400_problem_with_line_and_column() {
         .await
         .unwrap();
     let body = problem(res, 400).await;
-    assert!(body["detail"].as_str().unwrap().contains("line 3, column"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("line 3, column"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
 async fn a_missing_field_is_a_422_naming_the_field() {
     let app = spawn_app().await;
     let admin = app.as_role(Role::Admin).await;
-    let res = admin.post(app.api("/users")).json(&serde_json::json!({"email": "x@example.test"})).send().await.unwrap();
+    let res = admin
+        .post(app.api("/users"))
+        .json(&serde_json::json!({"email": "x@example.test"}))
+        .send()
+        .await
+        .unwrap();
     let body = problem(res, 422).await;
     assert_eq!(body["errors"][0]["field"], "display_name");
     let res = admin
@@ -45,7 +53,12 @@ async fn invalid_values_are_reported_field_by_field_and_nothing_is_written() {
         .await
         .unwrap();
     let body = problem(res, 422).await;
-    let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["email", "display_name", "password"]);
     assert_eq!(app.audit_count("user.create").await, before);
 }
@@ -69,7 +82,13 @@ async fn an_oversized_body_is_a_413_problem() {
 async fn a_wrong_content_type_is_a_415_problem() {
     let app = spawn_app().await;
     let admin = app.as_role(Role::Admin).await;
-    let res = admin.post(app.api("/teams")).body("slug=a").header("content-type", "text/plain").send().await.unwrap();
+    let res = admin
+        .post(app.api("/teams"))
+        .body("slug=a")
+        .header("content-type", "text/plain")
+        .send()
+        .await
+        .unwrap();
     problem(res, 415).await;
 }
 
@@ -77,9 +96,29 @@ async fn a_wrong_content_type_is_a_415_problem() {
 async fn unknown_routes_and_methods_are_problems_too() {
     let app = spawn_app().await;
     let client = app.client();
-    problem(client.get(app.api("/no-such-thing")).send().await.unwrap(), 404).await;
+    problem(
+        client.get(app.api("/no-such-thing")).send().await.unwrap(),
+        404,
+    )
+    .await;
     problem(client.put(app.api("/me")).send().await.unwrap(), 405).await;
     let admin = app.as_role(Role::Admin).await;
-    problem(admin.get(app.api("/users/not-a-uuid")).send().await.unwrap(), 404).await;
-    problem(admin.get(app.api(&format!("/users/{}", uuid::Uuid::new_v4()))).send().await.unwrap(), 404).await;
+    problem(
+        admin
+            .get(app.api("/users/not-a-uuid"))
+            .send()
+            .await
+            .unwrap(),
+        404,
+    )
+    .await;
+    problem(
+        admin
+            .get(app.api(&format!("/users/{}", uuid::Uuid::new_v4())))
+            .send()
+            .await
+            .unwrap(),
+        404,
+    )
+    .await;
 }

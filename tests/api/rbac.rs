@@ -13,7 +13,9 @@ fn concrete(path: &str) -> String {
 /// A well-formed body for each route that takes one, so that only the role decides.
 fn body_for(path: &str) -> serde_json::Value {
     match path {
-        "/users" => serde_json::json!({"email": "n@example.test", "display_name": "N", "role": "viewer", "password": "long enough password"}),
+        "/users" => {
+            serde_json::json!({"email": "n@example.test", "display_name": "N", "role": "viewer", "password": "long enough password"})
+        }
         "/teams" => serde_json::json!({"slug": "new-team", "name": "New"}),
         "/tokens" => serde_json::json!({"name": "ci"}),
         "/session" => serde_json::json!({"email": "n@example.test", "password": "x"}),
@@ -21,7 +23,12 @@ fn body_for(path: &str) -> serde_json::Value {
     }
 }
 
-async fn call(app: &TestApp, client: &reqwest::Client, method: &str, path: &str) -> reqwest::Response {
+async fn call(
+    app: &TestApp,
+    client: &reqwest::Client,
+    method: &str,
+    path: &str,
+) -> reqwest::Response {
     let method = Method::from_bytes(method.as_bytes()).unwrap();
     let mut req = client.request(method.clone(), app.api(&concrete(path)));
     if matches!(method, Method::POST | Method::PATCH | Method::PUT) {
@@ -40,7 +47,10 @@ async fn every_admin_route_without_credentials_gets_401() {
         }
         let res = call(&app, &client, method, path).await;
         assert_eq!(res.status(), 401, "{method} {path}");
-        assert_eq!(res.headers()["www-authenticate"], "Bearer realm=\"steward-admin\"");
+        assert_eq!(
+            res.headers()["www-authenticate"],
+            "Bearer realm=\"steward-admin\""
+        );
         problem(res, 401).await;
     }
 }
@@ -66,7 +76,10 @@ async fn admin_routes_refuse_reviewers_owners_and_viewers_with_403() {
             let res = call(&app, &client, method, path).await;
             let body = problem(res, 403).await;
             assert!(
-                body["detail"].as_str().unwrap().contains("needs the admin role"),
+                body["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("needs the admin role"),
                 "{role} {method} {path}: {body}"
             );
         }
@@ -85,12 +98,21 @@ async fn the_audit_trail_is_for_admins_and_reviewers() {
     for role in [Role::Admin, Role::Reviewer] {
         let client = app.as_role(role).await;
         for path in ["/audit", "/audit/verify"] {
-            assert_eq!(client.get(app.api(path)).send().await.unwrap().status(), 200, "{role} {path}");
+            assert_eq!(
+                client.get(app.api(path)).send().await.unwrap().status(),
+                200,
+                "{role} {path}"
+            );
         }
     }
 }
 
-async fn server_fn(app: &TestApp, client: &reqwest::Client, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+async fn server_fn(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
     client
         .post(app.url(path))
         .header("accept", "application/json")
@@ -105,19 +127,50 @@ async fn server_functions_check_the_session_and_the_role() {
     let app = spawn_app().await;
     let anonymous = app.client();
     for path in [ListUsers::PATH, LoadOverview::PATH, LoadAudit::PATH] {
-        let res = server_fn(&app, &anonymous, path, &[("actor", ""), ("action", ""), ("target", "")]).await;
+        let res = server_fn(
+            &app,
+            &anonymous,
+            path,
+            &[("actor", ""), ("action", ""), ("target", "")],
+        )
+        .await;
         assert_eq!(res.status(), 401, "{path}");
     }
     let viewer = app.as_role(Role::Viewer).await;
-    assert_eq!(server_fn(&app, &viewer, LoadOverview::PATH, &[]).await.status(), 200);
-    assert_eq!(server_fn(&app, &viewer, ListUsers::PATH, &[]).await.status(), 403);
-    let res = server_fn(&app, &viewer, CreateTeam::PATH, &[("slug", "x-team"), ("name", "X"), ("description", "")]).await;
+    assert_eq!(
+        server_fn(&app, &viewer, LoadOverview::PATH, &[])
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        server_fn(&app, &viewer, ListUsers::PATH, &[])
+            .await
+            .status(),
+        403
+    );
+    let res = server_fn(
+        &app,
+        &viewer,
+        CreateTeam::PATH,
+        &[("slug", "x-team"), ("name", "X"), ("description", "")],
+    )
+    .await;
     assert_eq!(res.status(), 403);
-    let teams: i64 = sqlx::query_scalar("SELECT count(*) FROM teams").fetch_one(&app.pool).await.unwrap();
+    let teams: i64 = sqlx::query_scalar("SELECT count(*) FROM teams")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(teams, 0);
 
     let admin = app.as_role(Role::Admin).await;
-    let res = server_fn(&app, &admin, CreateTeam::PATH, &[("slug", "x-team"), ("name", "X"), ("description", "")]).await;
+    let res = server_fn(
+        &app,
+        &admin,
+        CreateTeam::PATH,
+        &[("slug", "x-team"), ("name", "X"), ("description", "")],
+    )
+    .await;
     assert_eq!(res.status(), 200);
 }
 
@@ -152,7 +205,10 @@ async fn cross_site_state_changes_are_refused_even_with_a_valid_session() {
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
-    let teams: i64 = sqlx::query_scalar("SELECT count(*) FROM teams").fetch_one(&app.pool).await.unwrap();
+    let teams: i64 = sqlx::query_scalar("SELECT count(*) FROM teams")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(teams, 0, "nothing was written");
 
     let res = admin

@@ -18,26 +18,42 @@ fn the_admin_spec_and_the_router_name_the_same_routes() {
             panic!("{path}: path refs are not used")
         };
         for (method, op) in item.iter() {
-            assert!(op.operation_id.is_some(), "{method} {path} has no operationId");
+            assert!(
+                op.operation_id.is_some(),
+                "{method} {path} has no operationId"
+            );
             documented.insert((method.to_uppercase(), path.clone()));
         }
     }
-    let routed: BTreeSet<(String, String)> = ROUTES.iter().map(|(m, p, _)| (m.to_string(), p.to_string())).collect();
+    let routed: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p, _)| (m.to_string(), p.to_string()))
+        .collect();
     let undocumented: Vec<_> = routed.difference(&documented).collect();
     let phantom: Vec<_> = documented.difference(&routed).collect();
-    assert!(undocumented.is_empty(), "routes missing from specs/steward-admin.yaml: {undocumented:?}");
-    assert!(phantom.is_empty(), "spec names routes that do not exist: {phantom:?}");
+    assert!(
+        undocumented.is_empty(),
+        "routes missing from specs/steward-admin.yaml: {undocumented:?}"
+    );
+    assert!(
+        phantom.is_empty(),
+        "spec names routes that do not exist: {phantom:?}"
+    );
 }
 
 #[test]
 fn every_operation_documents_its_problem_responses() {
     let spec = spec();
     for (path, item) in spec.paths.paths.iter() {
-        let ReferenceOr::Item(item) = item else { continue };
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
         for (method, op) in item.iter() {
-            let has_problem = op.responses.responses.keys().any(|code| {
-                matches!(code, openapiv3::StatusCode::Code(c) if *c >= 400)
-            });
+            let has_problem = op
+                .responses
+                .responses
+                .keys()
+                .any(|code| matches!(code, openapiv3::StatusCode::Code(c) if *c >= 400));
             assert!(has_problem, "{method} {path} documents no error response");
         }
     }

@@ -13,7 +13,10 @@ fn steward_binary() -> std::path::PathBuf {
 fn unreachable_postgres_gives_one_clear_line_and_a_failure_exit() {
     let out = Command::new(steward_binary())
         .arg("migrate")
-        .env("DATABASE_URL", "postgres://postgres:secret@127.0.0.1:1/steward")
+        .env(
+            "DATABASE_URL",
+            "postgres://postgres:secret@127.0.0.1:1/steward",
+        )
         .env("STEWARD_LOG", "off")
         .output()
         .unwrap();
@@ -21,7 +24,9 @@ fn unreachable_postgres_gives_one_clear_line_and_a_failure_exit() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "exactly one line, got: {stderr}");
-    assert!(lines[0].contains("cannot reach PostgreSQL at postgres://postgres:***@127.0.0.1:1/steward"));
+    assert!(
+        lines[0].contains("cannot reach PostgreSQL at postgres://postgres:***@127.0.0.1:1/steward")
+    );
     assert!(lines[0].contains("DATABASE_URL"));
     assert!(!stderr.contains("secret"), "the password is never printed");
     assert!(!stderr.contains("panicked"));
@@ -29,7 +34,10 @@ fn unreachable_postgres_gives_one_clear_line_and_a_failure_exit() {
 
 #[test]
 fn help_documents_every_setting() {
-    let out = Command::new(steward_binary()).args(["serve", "--help"]).output().unwrap();
+    let out = Command::new(steward_binary())
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
     for var in [
         "DATABASE_URL",
@@ -47,12 +55,25 @@ async fn cli_creates_users_and_verifies_the_audit_chain() {
     let app = steward_tests::spawn_app().await;
     let bin = steward_binary();
     let out = Command::new(&bin)
-        .args(["admin", "create-user", "--email", "ops@example.test", "--name", "Ops", "--role", "admin"])
+        .args([
+            "admin",
+            "create-user",
+            "--email",
+            "ops@example.test",
+            "--name",
+            "Ops",
+            "--role",
+            "admin",
+        ])
         .env("DATABASE_URL", &app.database_url)
         .env("STEWARD_LOG", "off")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let password = stdout
         .lines()
@@ -63,13 +84,22 @@ async fn cli_creates_users_and_verifies_the_audit_chain() {
     assert_eq!(res.status(), 200);
 
     let out = Command::new(&bin)
-        .args(["admin", "reset-password", "--email", "ops@example.test", "--password", "a brand new passphrase"])
+        .args([
+            "admin",
+            "reset-password",
+            "--email",
+            "ops@example.test",
+            "--password",
+            "a brand new passphrase",
+        ])
         .env("DATABASE_URL", &app.database_url)
         .env("STEWARD_LOG", "off")
         .output()
         .unwrap();
     assert!(out.status.success());
-    let (_, res) = app.sign_in("ops@example.test", "a brand new passphrase").await;
+    let (_, res) = app
+        .sign_in("ops@example.test", "a brand new passphrase")
+        .await;
     assert_eq!(res.status(), 200);
 
     let verify = |app: &steward_tests::TestApp| {

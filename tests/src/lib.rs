@@ -60,15 +60,18 @@ pub async fn spawn_app() -> TestApp {
 impl TestApp {
     /// Starts (or restarts) the HTTP server on a new port over the same database.
     pub async fn start(&mut self) {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         self.addr = listener.local_addr().expect("local addr");
         let http = HttpOptions {
             secure_cookies: false,
             session_idle: time::Duration::hours(8),
         };
-        let router = steward_server::control_plane(self.pool.clone(), "target/site", self.addr, &http)
-            .await
-            .expect("control plane");
+        let router =
+            steward_server::control_plane(self.pool.clone(), "target/site", self.addr, &http)
+                .await
+                .expect("control plane");
         let (tx, rx) = oneshot::channel::<()>();
         self.shutdown = Some(tx);
         self.server = Some(tokio::spawn(async move {
@@ -88,7 +91,10 @@ impl TestApp {
             // Graceful shutdown waits for idle keep-alive connections of test
             // clients; give it a moment, then cut them.
             let abort = handle.abort_handle();
-            if tokio::time::timeout(std::time::Duration::from_millis(500), handle).await.is_err() {
+            if tokio::time::timeout(std::time::Duration::from_millis(500), handle)
+                .await
+                .is_err()
+            {
                 abort.abort();
             }
         }
@@ -142,7 +148,10 @@ impl TestApp {
 
     /// A signed-in client for a new user with `role`.
     pub async fn as_role(&self, role: Role) -> Client {
-        let email = format!("{role}-{}@example.test", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let email = format!(
+            "{role}-{}@example.test",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
         self.create_user(&email, role).await;
         let (client, res) = self.sign_in(&email, PASSWORD).await;
         assert_eq!(res.status(), StatusCode::OK, "sign-in as {role}");
@@ -168,14 +177,19 @@ impl Drop for TestApp {
         // database. It must not wait for this pool to close: the pool's tasks live
         // on the test's runtime, which is blocked right here. FORCE ends them.
         let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
                 return;
             };
             rt.block_on(async move {
                 if let Ok(admin) = PgPool::connect(ADMIN_URL).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"))
-                        .execute(&admin)
-                        .await;
+                    let _ = sqlx::query(&format!(
+                        "DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"
+                    ))
+                    .execute(&admin)
+                    .await;
                     admin.close().await;
                 }
             });
@@ -193,10 +207,19 @@ pub async fn problem(res: Response, status: u16) -> Value {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    assert_eq!(ct, "application/problem+json", "content type of {}", res.url());
+    assert_eq!(
+        ct,
+        "application/problem+json",
+        "content type of {}",
+        res.url()
+    );
     let body: Value = res.json().await.expect("problem body is JSON");
     assert_eq!(body["status"], status);
-    assert!(body["type"].as_str().is_some_and(|t| t.starts_with("https://")));
+    assert!(
+        body["type"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("https://"))
+    );
     assert!(body["title"].is_string() && body["detail"].is_string());
     body
 }

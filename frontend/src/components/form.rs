@@ -13,7 +13,12 @@ where
     I: leptos::server_fn::ServerFn<Output = T, Error = AppError> + Clone + Send + Sync + 'static,
     T: Clone + Send + Sync + 'static,
 {
-    Signal::derive(move || action.value().get().and_then(|r: Result<T, AppError>| r.err()))
+    Signal::derive(move || {
+        action
+            .value()
+            .get()
+            .and_then(|r: Result<T, AppError>| r.err())
+    })
 }
 
 /// A labelled input whose error message comes from the server's field errors.

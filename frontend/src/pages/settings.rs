@@ -19,13 +19,18 @@ pub fn SettingsPage() -> impl IntoView {
 }
 
 /// Every row action's failure lands here, so a refused change is never silent.
-fn row_error<I: Clone + Send + Sync + 'static, T: Clone + Send + Sync + 'static>(
-    action: ServerAction<I>,
-) -> impl Fn() -> Option<String> + Copy
+fn row_error<I, T>(action: ServerAction<I>) -> impl Fn() -> Option<String> + Copy
 where
-    I: leptos::server_fn::ServerFn<Output = T, Error = AppError>,
+    I: leptos::server_fn::ServerFn<Output = T, Error = AppError> + Clone + Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
 {
-    move || action.value().get().and_then(|r| r.err()).map(|e| e.to_string())
+    move || {
+        action
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| e.to_string())
+    }
 }
 
 #[component]
@@ -34,7 +39,13 @@ fn Users() -> impl IntoView {
     let role = ServerAction::<ChangeRole>::new();
     let disable = ServerAction::<SetUserDisabled>::new();
     let users = Resource::new(
-        move || (create.version().get(), role.version().get(), disable.version().get()),
+        move || {
+            (
+                create.version().get(),
+                role.version().get(),
+                disable.version().get(),
+            )
+        },
         |_| list_users(),
     );
     let error = last_error(create);

@@ -16,7 +16,10 @@ pub async fn list_audit(
     Ok(ApiJson(crate::audit::list(&s.pool, &filter).await?))
 }
 
-pub async fn verify_audit(State(s): State<AppState>, Caller(who): Caller) -> ApiResult<ApiJson<ChainReport>> {
+pub async fn verify_audit(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+) -> ApiResult<ApiJson<ChainReport>> {
     policy::audit_reader(&who)?;
     Ok(ApiJson(crate::audit::verify(&s.pool).await?))
 }

@@ -63,6 +63,10 @@ where
 }
 
 /// Deserialises with the path of the failing field, so the 422 can name it.
+#[expect(
+    clippy::result_large_err,
+    reason = "the error is the finished response, built once on the failure path"
+)]
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Response> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|err| {
@@ -77,11 +81,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Response> {
                     .and_then(|rest| rest.split('`').next())
                     .map(|name| join(&path, name))
                     .unwrap_or(path);
-                let message = message
-                    .split(" at line ")
-                    .next()
-                    .unwrap_or_default()
-                    .to_string();
+                let message = without_position(&message).to_string();
                 ApiError(AppError::Validation {
                     fields: vec![FieldError::new(field, message)],
                 })
@@ -93,13 +93,18 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Response> {
                 "Malformed JSON",
                 format!(
                     "the body is not valid JSON: {} (line {}, column {})",
-                    inner,
+                    without_position(&inner.to_string()),
                     inner.line(),
                     inner.column()
                 ),
             ),
         }
     })
+}
+
+/// serde_json appends "at line L column C"; the problem states the position once.
+fn without_position(message: &str) -> &str {
+    message.split(" at line ").next().unwrap_or(message)
 }
 
 fn join(path: &str, name: &str) -> String {

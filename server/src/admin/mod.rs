@@ -31,23 +31,39 @@ type Handler = fn() -> MethodRouter<AppState>;
 pub const ROUTES: &[(&str, &str, Handler)] = &[
     ("GET", "/me", || axum::routing::get(session::me)),
     ("POST", "/session", || axum::routing::post(session::sign_in)),
-    ("DELETE", "/session", || axum::routing::delete(session::sign_out)),
+    ("DELETE", "/session", || {
+        axum::routing::delete(session::sign_out)
+    }),
     ("GET", "/overview", || axum::routing::get(session::overview)),
     ("GET", "/users", || axum::routing::get(users::list_users)),
     ("POST", "/users", || axum::routing::post(users::create_user)),
     ("GET", "/users/{id}", || axum::routing::get(users::get_user)),
-    ("PATCH", "/users/{id}", || axum::routing::patch(users::update_user)),
+    ("PATCH", "/users/{id}", || {
+        axum::routing::patch(users::update_user)
+    }),
     ("GET", "/teams", || axum::routing::get(teams::list_teams)),
     ("POST", "/teams", || axum::routing::post(teams::create_team)),
     ("GET", "/teams/{id}", || axum::routing::get(teams::get_team)),
-    ("DELETE", "/teams/{id}", || axum::routing::delete(teams::delete_team)),
-    ("PUT", "/teams/{id}/members/{user_id}", || axum::routing::put(teams::add_member)),
-    ("DELETE", "/teams/{id}/members/{user_id}", || axum::routing::delete(teams::remove_member)),
+    ("DELETE", "/teams/{id}", || {
+        axum::routing::delete(teams::delete_team)
+    }),
+    ("PUT", "/teams/{id}/members/{user_id}", || {
+        axum::routing::put(teams::add_member)
+    }),
+    ("DELETE", "/teams/{id}/members/{user_id}", || {
+        axum::routing::delete(teams::remove_member)
+    }),
     ("GET", "/tokens", || axum::routing::get(tokens::list_tokens)),
-    ("POST", "/tokens", || axum::routing::post(tokens::create_token)),
-    ("DELETE", "/tokens/{id}", || axum::routing::delete(tokens::revoke_token)),
+    ("POST", "/tokens", || {
+        axum::routing::post(tokens::create_token)
+    }),
+    ("DELETE", "/tokens/{id}", || {
+        axum::routing::delete(tokens::revoke_token)
+    }),
     ("GET", "/audit", || axum::routing::get(audit::list_audit)),
-    ("GET", "/audit/verify", || axum::routing::get(audit::verify_audit)),
+    ("GET", "/audit/verify", || {
+        axum::routing::get(audit::verify_audit)
+    }),
 ];
 
 pub fn router() -> Router<AppState> {
@@ -60,7 +76,6 @@ pub fn router() -> Router<AppState> {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
 }
-
 
 async fn not_found(req: Request) -> Response {
     plain(

@@ -82,8 +82,7 @@ fn render(
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let e = self.0;
-        let status =
-            StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let (slug, title) = kind(&e);
         let (errors, reference) = match &e {
             AppError::Validation { fields } => (fields.clone(), None),

@@ -16,7 +16,9 @@ pub async fn sign_in(
     ClientKey(client): ClientKey,
     ApiJson(form): ApiJson<SignIn>,
 ) -> ApiResult<ApiJson<Principal>> {
-    Ok(ApiJson(session::sign_in(&state.pool, &session, &client, form).await?))
+    Ok(ApiJson(
+        session::sign_in(&state.pool, &session, &client, form).await?,
+    ))
 }
 
 pub async fn sign_out(session: Session, Caller(_): Caller) -> ApiResult<StatusCode> {
@@ -28,7 +30,10 @@ pub async fn me(Caller(who): Caller) -> ApiJson<Principal> {
     ApiJson(who)
 }
 
-pub async fn overview(State(state): State<AppState>, Caller(who): Caller) -> ApiResult<ApiJson<Overview>> {
+pub async fn overview(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+) -> ApiResult<ApiJson<Overview>> {
     Ok(ApiJson(crate::overview::load(&state.pool, &who).await?))
 }
 
@@ -38,8 +43,14 @@ pub struct ClientKey(pub String);
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientKey {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let addr = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let addr = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0);
         Ok(ClientKey(client_key(addr)))
     }
 }
@@ -49,4 +60,3 @@ pub fn client_key(addr: Option<SocketAddr>) -> String {
     addr.map(|a| a.ip().to_string())
         .unwrap_or_else(|| "unknown".to_string())
 }
-

@@ -10,7 +10,10 @@ use http::StatusCode;
 use steward_console::model::{AppError, NewTeam, TeamView};
 use uuid::Uuid;
 
-pub async fn list_teams(State(s): State<AppState>, Caller(who): Caller) -> ApiResult<ApiJson<Vec<TeamView>>> {
+pub async fn list_teams(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+) -> ApiResult<ApiJson<Vec<TeamView>>> {
     Ok(ApiJson(teams::list(&s.pool, &who).await?))
 }
 
@@ -19,14 +22,25 @@ pub async fn create_team(
     Caller(who): Caller,
     ApiJson(new): ApiJson<NewTeam>,
 ) -> ApiResult<(StatusCode, ApiJson<TeamView>)> {
-    Ok((StatusCode::CREATED, ApiJson(teams::create(&s.pool, &who, new).await?)))
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(teams::create(&s.pool, &who, new).await?),
+    ))
 }
 
-pub async fn get_team(State(s): State<AppState>, Caller(who): Caller, Id(id): Id) -> ApiResult<ApiJson<TeamView>> {
+pub async fn get_team(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Id(id): Id,
+) -> ApiResult<ApiJson<TeamView>> {
     Ok(ApiJson(teams::get(&s.pool, &who, id).await?))
 }
 
-pub async fn delete_team(State(s): State<AppState>, Caller(who): Caller, Id(id): Id) -> ApiResult<StatusCode> {
+pub async fn delete_team(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Id(id): Id,
+) -> ApiResult<StatusCode> {
     teams::delete(&s.pool, &who, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -44,7 +58,9 @@ pub async fn add_member(
     Path(raw): Path<(String, String)>,
 ) -> ApiResult<ApiJson<TeamView>> {
     let (team, user) = ids(raw)?;
-    Ok(ApiJson(teams::set_member(&s.pool, &who, team, user, true).await?))
+    Ok(ApiJson(
+        teams::set_member(&s.pool, &who, team, user, true).await?,
+    ))
 }
 
 pub async fn remove_member(
@@ -53,5 +69,7 @@ pub async fn remove_member(
     Path(raw): Path<(String, String)>,
 ) -> ApiResult<ApiJson<TeamView>> {
     let (team, user) = ids(raw)?;
-    Ok(ApiJson(teams::set_member(&s.pool, &who, team, user, false).await?))
+    Ok(ApiJson(
+        teams::set_member(&s.pool, &who, team, user, false).await?,
+    ))
 }

@@ -8,7 +8,10 @@ use axum::extract::State;
 use http::StatusCode;
 use steward_console::model::{CreatedToken, NewToken, TokenView};
 
-pub async fn list_tokens(State(s): State<AppState>, Caller(who): Caller) -> ApiResult<ApiJson<Vec<TokenView>>> {
+pub async fn list_tokens(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+) -> ApiResult<ApiJson<Vec<TokenView>>> {
     Ok(ApiJson(tokens::list(&s.pool, &who).await?))
 }
 
@@ -17,9 +20,16 @@ pub async fn create_token(
     Caller(who): Caller,
     ApiJson(new): ApiJson<NewToken>,
 ) -> ApiResult<(StatusCode, ApiJson<CreatedToken>)> {
-    Ok((StatusCode::CREATED, ApiJson(tokens::create(&s.pool, &who, new).await?)))
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(tokens::create(&s.pool, &who, new).await?),
+    ))
 }
 
-pub async fn revoke_token(State(s): State<AppState>, Caller(who): Caller, Id(id): Id) -> ApiResult<ApiJson<TokenView>> {
+pub async fn revoke_token(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Id(id): Id,
+) -> ApiResult<ApiJson<TokenView>> {
     Ok(ApiJson(tokens::revoke(&s.pool, &who, id).await?))
 }

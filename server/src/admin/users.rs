@@ -8,7 +8,10 @@ use axum::extract::State;
 use http::StatusCode;
 use steward_console::model::{NewUser, UserPatch, UserView};
 
-pub async fn list_users(State(s): State<AppState>, Caller(who): Caller) -> ApiResult<ApiJson<Vec<UserView>>> {
+pub async fn list_users(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+) -> ApiResult<ApiJson<Vec<UserView>>> {
     Ok(ApiJson(users::list(&s.pool, &who).await?))
 }
 
@@ -17,10 +20,17 @@ pub async fn create_user(
     Caller(who): Caller,
     ApiJson(new): ApiJson<NewUser>,
 ) -> ApiResult<(StatusCode, ApiJson<UserView>)> {
-    Ok((StatusCode::CREATED, ApiJson(users::create(&s.pool, &who, new).await?)))
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(users::create(&s.pool, &who, new).await?),
+    ))
 }
 
-pub async fn get_user(State(s): State<AppState>, Caller(who): Caller, Id(id): Id) -> ApiResult<ApiJson<UserView>> {
+pub async fn get_user(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Id(id): Id,
+) -> ApiResult<ApiJson<UserView>> {
     Ok(ApiJson(users::get(&s.pool, &who, id).await?))
 }
 

@@ -22,13 +22,19 @@ pub async fn protect(req: Request, next: Next) -> Response {
         Ok(()) => next.run(req).await,
         Err(why) => {
             tracing::warn!(reason = why, path = %req.uri().path(), "cross-site request refused");
-            ApiError(AppError::forbidden(format!("cross-site request refused: {why}"))).into_response()
+            ApiError(AppError::forbidden(format!(
+                "cross-site request refused: {why}"
+            )))
+            .into_response()
         }
     }
 }
 
 fn is_safe(method: &Method) -> bool {
-    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
 }
 
 fn verdict(headers: &HeaderMap) -> Result<(), &'static str> {
@@ -83,9 +89,15 @@ mod tests {
 
     #[test]
     fn origin_must_match_host_without_fetch_metadata() {
-        let ok = headers(&[("origin", "http://127.0.0.1:3000"), ("host", "127.0.0.1:3000")]);
+        let ok = headers(&[
+            ("origin", "http://127.0.0.1:3000"),
+            ("host", "127.0.0.1:3000"),
+        ]);
         assert!(verdict(&ok).is_ok());
-        let bad = headers(&[("origin", "https://evil.example"), ("host", "127.0.0.1:3000")]);
+        let bad = headers(&[
+            ("origin", "https://evil.example"),
+            ("host", "127.0.0.1:3000"),
+        ]);
         assert!(verdict(&bad).is_err());
         let null = headers(&[("origin", "null"), ("host", "127.0.0.1:3000")]);
         assert!(verdict(&null).is_err());

@@ -23,5 +23,9 @@ pub fn admin(who: &Principal, doing: &str) -> Result<(), AppError> {
 
 /// Reading the audit trail is for governance: admins and reviewers.
 pub fn audit_reader(who: &Principal) -> Result<(), AppError> {
-    require(who, &[Role::Admin, Role::Reviewer], "reading the audit trail")
+    require(
+        who,
+        &[Role::Admin, Role::Reviewer],
+        "reading the audit trail",
+    )
 }

@@ -21,7 +21,12 @@ pub const SESSION_KEY: &str = "auth";
 
 /// Checks credentials with throttling and equal cost for unknown accounts, then
 /// rotates the session id (against fixation) and stores the user in the session.
-pub async fn sign_in(pool: &PgPool, session: &Session, client: &str, form: SignIn) -> Result<Principal> {
+pub async fn sign_in(
+    pool: &PgPool,
+    session: &Session,
+    client: &str,
+    form: SignIn,
+) -> Result<Principal> {
     Checks::new()
         .check(!form.email.trim().is_empty(), "email", "enter your email")
         .check(!form.password.is_empty(), "password", "enter your password")
@@ -96,13 +101,15 @@ pub async fn resolve(pool: &PgPool, session: &Session) -> Result<Option<Principa
     let mut conn = pool.acquire().await?;
     let user = users::find(&mut conn, auth.user_id).await?;
     match user {
-        Some(u) if u.disabled_at.is_none() && u.session_epoch == auth.epoch => Ok(Some(Principal {
-            user_id: u.id,
-            email: u.email.clone(),
-            display_name: u.display_name.clone(),
-            role: u.role(),
-            auth: AuthMethod::Session,
-        })),
+        Some(u) if u.disabled_at.is_none() && u.session_epoch == auth.epoch => {
+            Ok(Some(Principal {
+                user_id: u.id,
+                email: u.email.clone(),
+                display_name: u.display_name.clone(),
+                role: u.role(),
+                auth: AuthMethod::Session,
+            }))
+        }
         _ => {
             session.flush().await.map_err(anyhow::Error::from)?;
             Ok(None)

@@ -11,9 +11,11 @@ use uuid::Uuid;
 /// Lowercase letters and digits in dash-separated words, 2 to 63 characters.
 pub fn valid_slug(slug: &str) -> bool {
     (2..=63).contains(&slug.len())
-        && slug
-            .split('-')
-            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && slug.split('-').all(|w| {
+            !w.is_empty()
+                && w.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
 }
 
 #[derive(sqlx::FromRow)]
@@ -25,11 +27,12 @@ struct TeamRow {
 }
 
 async fn load(conn: &mut PgConnection, id: Uuid) -> Result<TeamView> {
-    let row: TeamRow = sqlx::query_as("SELECT id, slug, name, description FROM teams WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| AppError::not_found("team"))?;
+    let row: TeamRow =
+        sqlx::query_as("SELECT id, slug, name, description FROM teams WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| AppError::not_found("team"))?;
     let members = members(conn, &[id]).await?;
     Ok(view(row, members))
 }
@@ -198,7 +201,9 @@ pub async fn set_member_as(
         return Err(AppError::invalid("user", "no such user").into());
     }
     let changed = if member {
-        sqlx::query("INSERT INTO team_members (team_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        sqlx::query(
+            "INSERT INTO team_members (team_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
     } else {
         sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")
     }
@@ -214,7 +219,11 @@ pub async fn set_member_as(
             &mut tx,
             actor,
             Change {
-                action: if member { "team.add_member" } else { "team.remove_member" },
+                action: if member {
+                    "team.add_member"
+                } else {
+                    "team.remove_member"
+                },
                 target_type: "team",
                 target_id: after.slug.clone(),
                 before: Some(json(&before)?),

@@ -36,8 +36,12 @@ pub async fn check(pool: &PgPool, account: &str, client: &str) -> Result<()> {
     .fetch_one(pool)
     .await?;
     let blocked_until = [
-        (account_failures >= ACCOUNT_LIMIT).then_some(account_oldest).flatten(),
-        (client_failures >= CLIENT_LIMIT).then_some(client_oldest).flatten(),
+        (account_failures >= ACCOUNT_LIMIT)
+            .then_some(account_oldest)
+            .flatten(),
+        (client_failures >= CLIENT_LIMIT)
+            .then_some(client_oldest)
+            .flatten(),
     ]
     .into_iter()
     .flatten()

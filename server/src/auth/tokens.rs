@@ -93,8 +93,12 @@ pub async fn authenticate(pool: &PgPool, token: &str) -> Result<Option<Principal
 }
 
 pub async fn list(pool: &PgPool, who: &Principal) -> Result<Vec<TokenView>> {
-    let sql = format!("SELECT {COLUMNS} FROM access_tokens WHERE user_id = $1 ORDER BY created_at DESC");
-    let rows: Vec<TokenRow> = sqlx::query_as(&sql).bind(who.user_id).fetch_all(pool).await?;
+    let sql =
+        format!("SELECT {COLUMNS} FROM access_tokens WHERE user_id = $1 ORDER BY created_at DESC");
+    let rows: Vec<TokenRow> = sqlx::query_as(&sql)
+        .bind(who.user_id)
+        .fetch_all(pool)
+        .await?;
     Ok(rows.into_iter().map(TokenView::from).collect())
 }
 

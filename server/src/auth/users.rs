@@ -117,7 +117,11 @@ pub async fn get(pool: &PgPool, who: &Principal, id: Uuid) -> Result<UserView> {
 
 fn validate_new(new: &NewUser) -> Result<(), AppError> {
     Checks::new()
-        .check(plausible_email(new.email.trim()), "email", "enter a valid email address")
+        .check(
+            plausible_email(new.email.trim()),
+            "email",
+            "enter a valid email address",
+        )
         .check(
             !new.display_name.trim().is_empty() && new.display_name.len() <= 200,
             "display_name",
@@ -174,7 +178,12 @@ pub async fn create_as(pool: &PgPool, actor: &Actor, new: NewUser) -> Result<Use
 /// Changes name, role or disabled state. Disabling ends the user's sessions and
 /// tokens at once (the session epoch moves on). The last active admin cannot be
 /// demoted or disabled, so the organisation can never lock itself out.
-pub async fn update(pool: &PgPool, who: &Principal, id: Uuid, patch: UserPatch) -> Result<UserView> {
+pub async fn update(
+    pool: &PgPool,
+    who: &Principal,
+    id: Uuid,
+    patch: UserPatch,
+) -> Result<UserView> {
     policy::admin(who, "changing users")?;
     if let Some(name) = &patch.display_name {
         Checks::new()
@@ -206,7 +215,11 @@ pub async fn update(pool: &PgPool, who: &Principal, id: Uuid, patch: UserPatch) 
         .fetch_one(&mut *tx)
         .await?;
         if other_admins == 0 {
-            let field = if patch.role.is_some() { "role" } else { "disabled" };
+            let field = if patch.role.is_some() {
+                "role"
+            } else {
+                "disabled"
+            };
             return Err(AppError::conflict(field, "this is the last active admin").into());
         }
     }
@@ -275,7 +288,9 @@ pub async fn reset_password(pool: &PgPool, actor: &Actor, email: &str, new: Stri
             target_type: "user",
             target_id: id.to_string(),
             before: None,
-            after: Some(serde_json::json!({ "email": normalize_email(email), "sessions_ended": true })),
+            after: Some(
+                serde_json::json!({ "email": normalize_email(email), "sessions_ended": true }),
+            ),
         },
     )
     .await?;

@@ -1,0 +1,215 @@
+// Browser tests for the Steward console: the real `steward` binary over a fresh
+// PostgreSQL database, driven in Debian's headless Chromium by playwright-core.
+// Run from the repository root after `.ci/build`: `node tests/e2e/run.mjs`.
+import { chromium } from 'playwright-core';
+import { spawn, execFileSync } from 'node:child_process';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const targetDir = process.env.CARGO_TARGET_DIR || path.join(root, 'target');
+const binary = path.join(targetDir, 'debug', 'steward');
+const database = `steward_e2e_${Date.now()}_${process.pid}`;
+const databaseUrl = `postgres://postgres@127.0.0.1:5432/${database}`;
+const PASSWORD = 'steward-demo-2026';
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+function psql(sql) {
+  execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'postgres', '-qAtc', sql], { stdio: 'pipe' });
+}
+
+async function waitReady(base, server) {
+  for (let i = 0; i < 200; i++) {
+    if (server.exitCode !== null) throw new Error(`steward exited with ${server.exitCode}`);
+    try {
+      const res = await fetch(`${base}/readyz`);
+      if (res.ok) return;
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('steward did not become ready');
+}
+
+const results = [];
+async function step(name, fn) {
+  const started = Date.now();
+  try {
+    await fn();
+    results.push({ name, ok: true });
+    console.log(`ok   ${name} (${Date.now() - started} ms)`);
+  } catch (err) {
+    results.push({ name, ok: false });
+    console.log(`FAIL ${name}\n${err.stack || err}`);
+  }
+}
+
+async function signIn(page, base, email, password = PASSWORD) {
+  await page.goto(`${base}/sign-in`);
+  await hydrated(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  // Keyboard submit: the form must work without a mouse.
+  await page.getByLabel('Password').press('Enter');
+}
+
+// The server renders the page; the WASM bundle then hydrates it. Interactions
+// before hydration would be plain HTML form posts, which is not what we test.
+async function hydrated(page) {
+  await page.waitForFunction(() => window.__stewardHydrated === true, null, { timeout: 20000 });
+}
+
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+const server = spawn(binary, ['serve', '--demo'], {
+  cwd: root,
+  env: {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    STEWARD_CONSOLE_ADDR: `127.0.0.1:${port}`,
+    LEPTOS_SITE_ROOT: path.join(targetDir, 'site'),
+    STEWARD_LOG: process.env.STEWARD_LOG || 'warn',
+  },
+  stdio: ['ignore', 'inherit', 'inherit'],
+});
+
+let browser;
+try {
+  await waitReady(base, server);
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+
+  await step('an anonymous visitor is sent to sign in', async () => {
+    await page.goto(`${base}/settings`);
+    assert.equal(new URL(page.url()).pathname, '/sign-in');
+    await assert.doesNotReject(page.getByRole('heading', { name: 'Sign in to Steward' }).waitFor());
+  });
+
+  await step('a wrong password shows an inline error and keeps the email', async () => {
+    await signIn(page, base, 'admin@steward.demo', 'not-the-password');
+    const alert = page.locator('.form-error');
+    await alert.waitFor();
+    assert.equal((await alert.textContent()).trim(), 'email or password is incorrect');
+    assert.equal(await page.getByLabel('Email').inputValue(), 'admin@steward.demo');
+    assert.equal(new URL(page.url()).pathname, '/sign-in');
+  });
+
+  await step('the admin signs in and sees real counts on the Overview', async () => {
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByLabel('Password').press('Enter');
+    await page.waitForURL(`${base}/`);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    const users = page.locator('[data-metric="Active users"] .card-value');
+    await users.waitFor();
+    assert.equal((await users.textContent()).trim(), '4');
+    assert.equal((await page.locator('[data-metric="Teams"] .card-value').textContent()).trim(), '2');
+  });
+
+  await step('navigation works after hydration without reloading the page', async () => {
+    await page.goto(`${base}/`);
+    await hydrated(page);
+    await page.evaluate(() => { window.__samePage = 'yes'; });
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit' }).click();
+    await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/audit');
+    await page.getByRole('link', { name: 'APIs' }).click();
+    await page.getByText('Not available yet').waitFor();
+    assert.equal(await page.evaluate(() => window.__samePage), 'yes', 'client-side navigation');
+  });
+
+  await step('creating a team shows field errors inline, keeps input, then succeeds', async () => {
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('heading', { name: 'Create a team' }).waitFor();
+    const form = page.getByRole('form', { name: 'Create a team' });
+    await form.getByLabel('Slug').fill('Returns Team');
+    await form.getByLabel('Name').fill('Returns');
+    await form.getByRole('button', { name: 'Create team' }).click();
+    const err = page.locator('#new-team-slug-error');
+    await page.waitForFunction(() => document.querySelector('#new-team-slug-error')?.textContent?.length > 0);
+    assert.match(await err.textContent(), /lowercase/);
+    assert.equal(await form.getByLabel('Name').inputValue(), 'Returns', 'typed name is kept');
+    assert.equal(await form.getByLabel('Slug').getAttribute('aria-invalid'), 'true');
+    await form.getByLabel('Slug').fill('returns');
+    await form.getByRole('button', { name: 'Create team' }).click();
+    await page.locator('[data-team="returns"]').waitFor();
+  });
+
+  await step('a personal access token is shown once', async () => {
+    await page.getByRole('link', { name: 'Ada Admin' }).click();
+    await page.getByRole('heading', { name: 'Personal access tokens' }).waitFor();
+    const form = page.getByRole('form', { name: 'Create a token' });
+    await form.getByLabel('Name').fill('ci-contract-check');
+    await form.getByRole('button', { name: 'Create token' }).click();
+    const secret = page.locator('.token-secret');
+    await secret.waitFor();
+    const token = (await secret.textContent()).trim();
+    assert.match(token, /^stwp_[0-9a-f]{64}$/);
+    const me = await fetch(`${base}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(me.status, 200);
+    await page.reload();
+    await page.getByRole('cell', { name: 'ci-contract-check' }).waitFor();
+    assert.equal(await page.locator('.token-secret').count(), 0, 'not shown again');
+  });
+
+  await step('the audit page filters entries and verifies the chain', async () => {
+    await page.goto(`${base}/audit`);
+    await hydrated(page);
+    await page.getByLabel('Action').fill('team.create');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForFunction(() => [...document.querySelectorAll('tbody tr')].length === 3);
+    const actions = await page.locator('tbody tr td:nth-child(4)').allTextContents();
+    assert.ok(actions.every((a) => a === 'team.create'), actions.join(','));
+    await page.getByRole('button', { name: 'Verify chain' }).click();
+    const status = page.locator('.chain');
+    await status.waitFor();
+    assert.match(await status.textContent(), /^Chain intact: \d+ entries verified\.$/);
+  });
+
+  await step('signing out returns to sign-in and ends the session', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(`${base}/sign-in`);
+    await page.goto(`${base}/`);
+    assert.equal(new URL(page.url()).pathname, '/sign-in');
+  });
+
+  await step('a viewer has no Settings and is refused there', async () => {
+    await signIn(page, base, 'viewer@steward.demo');
+    await page.waitForURL(`${base}/`);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    assert.equal(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).count(), 0);
+    await page.goto(`${base}/settings`);
+    await page.getByRole('heading', { name: 'Not allowed' }).waitFor();
+    assert.match(await page.locator('.error-panel').textContent(), /needs the admin role/);
+  });
+
+  await step('no script errors in the browser', async () => {
+    assert.deepEqual(pageErrors, []);
+  });
+} finally {
+  if (browser) await browser.close();
+  server.kill('SIGTERM');
+  await new Promise((r) => server.once('exit', r).once('error', r));
+  try { psql(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`); } catch (e) { console.log(`could not drop ${database}: ${e}`); }
+}
+
+const failed = results.filter((r) => !r.ok);
+console.log(`\n${results.length - failed.length} passed, ${failed.length} failed`);
+process.exit(failed.length || results.length === 0 ? 1 : 0);
