@@ -1,7 +1,10 @@
 use std::process::Command;
 
 fn steward_binary() -> std::path::PathBuf {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug/steward");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let path = target.join("debug/steward");
     assert!(
         path.exists(),
         "build the binary first (cargo build --bin steward); .ci/run does"
