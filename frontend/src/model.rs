@@ -215,6 +215,17 @@ impl Checks {
         self
     }
 
+    /// A non-blank value of at most `max` characters (characters, not bytes), trimmed.
+    pub fn text(&mut self, value: &str, field: &str, what: &str, max: usize) -> &mut Self {
+        let value = value.trim();
+        let ok = !value.is_empty() && value.chars().count() <= max;
+        self.check(
+            ok,
+            field,
+            &format!("enter {what} of at most {max} characters"),
+        )
+    }
+
     pub fn finish(&mut self) -> Result<(), AppError> {
         if self.0.is_empty() {
             Ok(())

@@ -251,6 +251,13 @@ impl From<EntryRow> for AuditEntry {
     }
 }
 
+/// Filters match literally: `%` and `_` typed by a user are not wildcards.
+fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
 /// Newest first. `actor` and `target` match substrings; `action` matches a prefix,
 /// so `user.` finds every user change.
 pub async fn list(pool: &PgPool, filter: &AuditFilter) -> Result<AuditPage> {
@@ -260,16 +267,17 @@ pub async fn list(pool: &PgPool, filter: &AuditFilter) -> Result<AuditPage> {
          FROM audit_log
          WHERE ($1::text IS NULL OR actor ILIKE '%' || $1 || '%')
            AND ($2::text IS NULL OR action LIKE $2 || '%')
-           AND ($3::text IS NULL OR target_id ILIKE '%' || $3 || '%' OR target_type = $3)
+           AND ($3::text IS NULL OR target_id ILIKE '%' || $3 || '%' OR target_type = $6)
            AND ($4::bigint IS NULL OR seq < $4)
          ORDER BY seq DESC
          LIMIT $5",
     )
-    .bind(filter.actor.as_deref())
-    .bind(filter.action.as_deref())
-    .bind(filter.target.as_deref())
+    .bind(filter.actor.as_deref().map(escape_like))
+    .bind(filter.action.as_deref().map(escape_like))
+    .bind(filter.target.as_deref().map(escape_like))
     .bind(filter.before_seq)
     .bind(limit + 1)
+    .bind(filter.target.as_deref())
     .fetch_all(pool)
     .await?;
     let next_before_seq = if rows.len() as i64 > limit {

@@ -40,7 +40,8 @@ impl ConsoleBackend for Console {
     }
 
     async fn sign_out(&self, request: &Parts) -> Result<(), AppError> {
-        Ok(session::sign_out(&session_of(request)?).await?)
+        let who = request.extensions.get::<Principal>();
+        Ok(session::sign_out(&self.pool, &session_of(request)?, who).await?)
     }
 
     async fn overview(&self, who: &Principal) -> Result<Overview, AppError> {

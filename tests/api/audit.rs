@@ -236,3 +236,59 @@ async fn concurrent_commands_keep_the_chain_linear() {
     let report = steward_server::audit::verify(&app.pool).await.unwrap();
     assert!(report.intact, "{report:?}");
 }
+
+#[tokio::test]
+async fn audit_filters_match_literally_and_bad_queries_are_problems() {
+    let app = spawn_app().await;
+    let admin = app.as_role(Role::Admin).await;
+    let all: Value = admin
+        .get(app.api("/audit"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(!all["entries"].as_array().unwrap().is_empty());
+    let wildcard: Value = admin
+        .get(app.api("/audit?action=%25"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        wildcard["entries"].as_array().unwrap().is_empty(),
+        "% is not a wildcard"
+    );
+    let by_type: Value = admin
+        .get(app.api("/audit?target=user"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(!by_type["entries"].as_array().unwrap().is_empty());
+    problem(
+        admin
+            .get(app.api("/audit?limit=many"))
+            .send()
+            .await
+            .unwrap(),
+        400,
+    )
+    .await;
+    // Signing out is audited too.
+    assert_eq!(
+        admin
+            .delete(app.api("/session"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    assert_eq!(app.audit_count("session.sign_out").await, 1);
+}

@@ -1,7 +1,10 @@
 //! End-to-end tests of the control plane over real HTTP and real PostgreSQL. All
 //! modules build into one test binary.
 
-#![expect(clippy::unwrap_used, reason = "a test should stop at the first surprise")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test should stop at the first surprise"
+)]
 
 mod audit;
 mod auth;

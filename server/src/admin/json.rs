@@ -80,7 +80,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Response> {
                     .strip_prefix("missing field `")
                     .and_then(|rest| rest.split('`').next())
                     .map(|name| join(&path, name))
-                    .unwrap_or(path);
+                    .unwrap_or_else(|| field_name(path));
                 let message = without_position(&message).to_string();
                 ApiError(AppError::Validation {
                     fields: vec![FieldError::new(field, message)],
@@ -105,6 +105,11 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Response> {
 /// serde_json appends "at line L column C"; the problem states the position once.
 fn without_position(message: &str) -> &str {
     message.split(" at line ").next().unwrap_or(message)
+}
+
+/// serde_path_to_error names the root "."; clients know it as the body.
+fn field_name(path: String) -> String {
+    if path == "." { "body".into() } else { path }
 }
 
 fn join(path: &str, name: &str) -> String {

@@ -21,8 +21,12 @@ pub async fn sign_in(
     ))
 }
 
-pub async fn sign_out(session: Session, Caller(_): Caller) -> ApiResult<StatusCode> {
-    session::sign_out(&session).await?;
+pub async fn sign_out(
+    State(state): State<AppState>,
+    session: Session,
+    Caller(who): Caller,
+) -> ApiResult<StatusCode> {
+    session::sign_out(&state.pool, &session, Some(&who)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -83,8 +83,24 @@ pub async fn sign_in(
 }
 
 /// Ends the session: the server-side record is deleted and the cookie cleared.
-pub async fn sign_out(session: &Session) -> Result<()> {
+pub async fn sign_out(pool: &PgPool, session: &Session, who: Option<&Principal>) -> Result<()> {
     session.flush().await.map_err(anyhow::Error::from)?;
+    if let Some(who) = who {
+        let mut tx = pool.begin().await?;
+        audit::record(
+            &mut tx,
+            &Actor::from(who),
+            Change {
+                action: "session.sign_out",
+                target_type: "user",
+                target_id: who.user_id.to_string(),
+                before: None,
+                after: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+    }
     Ok(())
 }
 

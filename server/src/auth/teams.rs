@@ -115,13 +115,9 @@ pub async fn create_as(pool: &PgPool, actor: &Actor, new: NewTeam) -> Result<Tea
             "slug",
             "use 2 to 63 lowercase letters, digits and single dashes",
         )
+        .text(&new.name, "name", "a name", 200)
         .check(
-            !new.name.trim().is_empty() && new.name.len() <= 200,
-            "name",
-            "enter a name of at most 200 characters",
-        )
-        .check(
-            new.description.len() <= 2000,
+            new.description.trim().chars().count() <= 2000,
             "description",
             "keep the description under 2000 characters",
         )

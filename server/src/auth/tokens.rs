@@ -106,11 +106,7 @@ pub async fn list(pool: &PgPool, who: &Principal) -> Result<Vec<TokenView>> {
 pub async fn create(pool: &PgPool, who: &Principal, new: NewToken) -> Result<CreatedToken> {
     let name = new.name.trim();
     Checks::new()
-        .check(
-            !name.is_empty() && name.len() <= 100,
-            "name",
-            "enter a name of at most 100 characters",
-        )
+        .text(name, "name", "a name", 100)
         .check(
             new.expires_in_days.is_none_or(|d| (1..=3650).contains(&d)),
             "expires_in_days",

@@ -122,11 +122,7 @@ fn validate_new(new: &NewUser) -> Result<(), AppError> {
             "email",
             "enter a valid email address",
         )
-        .check(
-            !new.display_name.trim().is_empty() && new.display_name.len() <= 200,
-            "display_name",
-            "enter a name of at most 200 characters",
-        )
+        .text(&new.display_name, "display_name", "a name", 200)
         .check(
             password::weakness(&new.password).is_none(),
             "password",
@@ -175,8 +171,8 @@ pub async fn create_as(pool: &PgPool, actor: &Actor, new: NewUser) -> Result<Use
     Ok(view)
 }
 
-/// Changes name, role or disabled state. Disabling ends the user's sessions and
-/// tokens at once (the session epoch moves on). The last active admin cannot be
+/// Changes name, role or disabled state. Disabling ends the user's sessions for good
+/// (the session epoch moves on) and refuses their tokens while disabled. The last active admin cannot be
 /// demoted or disabled, so the organisation can never lock itself out.
 pub async fn update(
     pool: &PgPool,
@@ -187,11 +183,7 @@ pub async fn update(
     policy::admin(who, "changing users")?;
     if let Some(name) = &patch.display_name {
         Checks::new()
-            .check(
-                !name.trim().is_empty() && name.len() <= 200,
-                "display_name",
-                "enter a name of at most 200 characters",
-            )
+            .text(name, "display_name", "a name", 200)
             .finish()?;
     }
     let mut tx = pool.begin().await?;
@@ -215,11 +207,7 @@ pub async fn update(
         .fetch_one(&mut *tx)
         .await?;
         if other_admins == 0 {
-            let field = if patch.role.is_some() {
-                "role"
-            } else {
-                "disabled"
-            };
+            let field = if disabled { "disabled" } else { "role" };
             return Err(AppError::conflict(field, "this is the last active admin").into());
         }
     }
