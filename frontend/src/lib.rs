@@ -49,7 +49,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/sign-in") view=pages::sign_in::SignInPage />
                 <ParentRoute path=path!("") view=components::layout::Shell>
                     <Route path=path!("") view=pages::overview::OverviewPage />
-                    <Route path=path!("apis") view=pages::placeholder::ApisPage />
+                    <Route path=path!("apis") view=pages::apis::ApisPage />
+                    <Route path=path!("apis/:slug") view=pages::api_detail::ApiDetailPage />
+                    <Route path=path!("versions/:id") view=pages::version::VersionPage />
                     <Route path=path!("consumers") view=pages::placeholder::ConsumersPage />
                     <Route path=path!("slos") view=pages::placeholder::SlosPage />
                     <Route path=path!("audit") view=pages::audit::AuditPage />

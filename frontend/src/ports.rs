@@ -48,6 +48,43 @@ pub trait ConsoleBackend: Send + Sync + 'static {
     async fn create_token(&self, who: &Principal, new: NewToken) -> Result<CreatedToken, AppError>;
     async fn revoke_token(&self, who: &Principal, id: Uuid) -> Result<TokenView, AppError>;
 
+    async fn list_apis(&self, who: &Principal, filter: ApiFilter)
+    -> Result<Vec<ApiView>, AppError>;
+    async fn get_api(&self, who: &Principal, key: String) -> Result<ApiView, AppError>;
+    async fn create_api(&self, who: &Principal, new: NewApi) -> Result<ApiView, AppError>;
+    async fn list_versions(
+        &self,
+        who: &Principal,
+        api: String,
+    ) -> Result<Vec<VersionSummary>, AppError>;
+    async fn upload_version(
+        &self,
+        who: &Principal,
+        api: String,
+        new: NewVersion,
+    ) -> Result<VersionView, AppError>;
+    async fn get_version(&self, who: &Principal, id: Uuid) -> Result<VersionView, AppError>;
+    async fn transition(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        transition: Transition,
+    ) -> Result<VersionView, AppError>;
+    async fn compare_versions(
+        &self,
+        who: &Principal,
+        api: String,
+        base: Uuid,
+        revision: Uuid,
+    ) -> Result<ChangeReport, AppError>;
+    async fn lint_rules(&self, who: &Principal) -> Result<Vec<LintRuleSetting>, AppError>;
+    async fn update_lint_rule(
+        &self,
+        who: &Principal,
+        rule: String,
+        patch: LintRulePatch,
+    ) -> Result<LintRuleSetting, AppError>;
+
     async fn audit(&self, who: &Principal, filter: AuditFilter) -> Result<AuditPage, AppError>;
     async fn verify_audit(&self, who: &Principal) -> Result<ChainReport, AppError>;
 }

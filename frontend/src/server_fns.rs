@@ -257,3 +257,147 @@ pub async fn load_audit(
 pub async fn verify_audit_chain() -> Result<ChainReport, AppError> {
     with_caller!(|b, who| b.verify_audit(&who))
 }
+
+#[server(prefix = "/console/fn")]
+pub async fn list_apis(q: String, team: String, tier: String) -> Result<Vec<ApiView>, AppError> {
+    let some = |s: String| (!s.trim().is_empty()).then(|| s.trim().to_string());
+    with_caller!(|b, who| b.list_apis(
+        &who,
+        ApiFilter {
+            q: some(q),
+            team: some(team),
+            tier: Tier::parse(&tier),
+            capability: None,
+        }
+    ))
+}
+
+#[server(prefix = "/console/fn")]
+pub async fn get_api(slug: String) -> Result<ApiView, AppError> {
+    with_caller!(|b, who| b.get_api(&who, slug))
+}
+
+#[server(prefix = "/console/fn")]
+pub async fn register_api(
+    slug: String,
+    name: String,
+    team_id: String,
+    tier: String,
+    capability: String,
+    tags: String,
+    description: String,
+) -> Result<ApiView, AppError> {
+    with_caller!(|b, who| async {
+        let team_id = team_id
+            .parse::<Uuid>()
+            .map_err(|_| AppError::invalid("team_id", "choose a team"))?;
+        let tier = Tier::parse(&tier).ok_or_else(|| AppError::invalid("tier", "choose a tier"))?;
+        let tags = tags
+            .split(',')
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect();
+        let api = b
+            .create_api(
+                &who,
+                NewApi {
+                    slug,
+                    name,
+                    team_id,
+                    description,
+                    capability,
+                    tier,
+                    tags,
+                },
+            )
+            .await?;
+        leptos_axum::redirect(&format!("/apis/{}", api.slug));
+        Ok(api)
+    })
+}
+
+#[server(prefix = "/console/fn")]
+pub async fn list_versions(api: String) -> Result<Vec<VersionSummary>, AppError> {
+    with_caller!(|b, who| b.list_versions(&who, api))
+}
+
+#[server(prefix = "/console/fn")]
+pub async fn upload_version(
+    api: String,
+    version: String,
+    base_path: String,
+    upstream_url: String,
+    spec: String,
+) -> Result<VersionView, AppError> {
+    with_caller!(|b, who| async {
+        let v = b
+            .upload_version(
+                &who,
+                api,
+                NewVersion {
+                    version,
+                    base_path,
+                    upstream_url,
+                    spec,
+                },
+            )
+            .await?;
+        leptos_axum::redirect(&format!("/versions/{}", v.summary.id));
+        Ok(v)
+    })
+}
+
+#[server(prefix = "/console/fn")]
+pub async fn get_version(id: Uuid) -> Result<VersionView, AppError> {
+    with_caller!(|b, who| b.get_version(&who, id))
+}
+
+/// A version with the other versions of its API, in one call: during server
+/// rendering, context is only guaranteed before a resource's first await.
+#[server(prefix = "/console/fn")]
+pub async fn load_version_page(id: Uuid) -> Result<(VersionView, Vec<VersionSummary>), AppError> {
+    with_caller!(|b, who| async {
+        let v = b.get_version(&who, id).await?;
+        let siblings = b.list_versions(&who, v.api_slug.clone()).await?;
+        Ok((v, siblings))
+    })
+}
+
+#[server(prefix = "/console/fn", input = leptos::server_fn::codec::Json)]
+pub async fn version_transition(id: Uuid, transition: Transition) -> Result<VersionView, AppError> {
+    with_caller!(|b, who| b.transition(&who, id, transition))
+}
+
+#[server(prefix = "/console/fn")]
+pub async fn compare_versions(
+    api: String,
+    base: Uuid,
+    revision: Uuid,
+) -> Result<ChangeReport, AppError> {
+    with_caller!(|b, who| b.compare_versions(&who, api, base, revision))
+}
+
+#[server(prefix = "/console/fn")]
+pub async fn lint_rules() -> Result<Vec<LintRuleSetting>, AppError> {
+    with_caller!(|b, who| b.lint_rules(&who))
+}
+
+#[server(prefix = "/console/fn")]
+pub async fn set_lint_rule(rule: String, severity: String) -> Result<LintRuleSetting, AppError> {
+    with_caller!(|b, who| async {
+        let severity = match severity.as_str() {
+            "off" => None,
+            "error" => Some(Severity::Error),
+            "warning" => Some(Severity::Warning),
+            "info" => Some(Severity::Info),
+            _ => {
+                return Err(AppError::invalid(
+                    "severity",
+                    "choose error, warning, info or off",
+                ));
+            }
+        };
+        b.update_lint_rule(&who, rule, LintRulePatch { severity })
+            .await
+    })
+}

@@ -48,6 +48,54 @@ pub enum Command {
     Audit(AuditCommand),
     /// Seed the demo organisation (users and teams) if the database has no users yet.
     SeedDemo,
+    /// Compare two OpenAPI documents and report breaking changes. No database needed.
+    Diff(DiffArgs),
+    /// Lint an OpenAPI document with Steward's governance rules. No database needed.
+    Lint(LintArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Threshold {
+    Error,
+    Warning,
+    Info,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    /// The published contract (YAML or JSON file).
+    pub base: std::path::PathBuf,
+    /// The proposed contract.
+    pub revision: std::path::PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit 1 when a change at or above this level is found.
+    #[arg(long, value_enum, default_value_t = Threshold::Error)]
+    pub fail_on: Threshold,
+    /// Sunset date of the base version (YYYY-MM-DD); removals on or after it are not breaking.
+    #[arg(long)]
+    pub base_sunset: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LintArgs {
+    /// The contract to lint (YAML or JSON file).
+    pub spec: std::path::PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit 1 when a finding at or above this severity is found.
+    #[arg(long, value_enum, default_value_t = Threshold::Error)]
+    pub fail_on: Threshold,
+    /// The base path the contract will be published under, e.g. /orders/v2.
+    #[arg(long)]
+    pub base_path: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

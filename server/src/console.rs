@@ -4,6 +4,7 @@
 use crate::admin::session::client_key;
 use crate::auth::{session, teams, tokens, users};
 use crate::error::Error;
+use crate::registry::{apis, lint_settings, versions};
 use async_trait::async_trait;
 use axum::extract::ConnectInfo;
 use http::request::Parts;
@@ -105,6 +106,82 @@ impl ConsoleBackend for Console {
 
     async fn revoke_token(&self, who: &Principal, id: Uuid) -> Result<TokenView, AppError> {
         Ok(tokens::revoke(&self.pool, who, id).await?)
+    }
+
+    async fn list_apis(
+        &self,
+        who: &Principal,
+        filter: ApiFilter,
+    ) -> Result<Vec<ApiView>, AppError> {
+        Ok(apis::list(&self.pool, who, &filter).await?)
+    }
+
+    async fn get_api(&self, who: &Principal, key: String) -> Result<ApiView, AppError> {
+        Ok(apis::get(&self.pool, who, &key).await?)
+    }
+
+    async fn create_api(&self, who: &Principal, new: NewApi) -> Result<ApiView, AppError> {
+        Ok(apis::create(&self.pool, who, new).await?)
+    }
+
+    async fn list_versions(
+        &self,
+        who: &Principal,
+        api: String,
+    ) -> Result<Vec<VersionSummary>, AppError> {
+        Ok(versions::list(&self.pool, who, &api).await?)
+    }
+
+    async fn upload_version(
+        &self,
+        who: &Principal,
+        api: String,
+        new: NewVersion,
+    ) -> Result<VersionView, AppError> {
+        Ok(versions::upload(&self.pool, who, &api, new).await?)
+    }
+
+    async fn get_version(&self, who: &Principal, id: Uuid) -> Result<VersionView, AppError> {
+        Ok(versions::get(&self.pool, who, id).await?)
+    }
+
+    async fn transition(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        transition: Transition,
+    ) -> Result<VersionView, AppError> {
+        let pool = &self.pool;
+        Ok(match transition {
+            Transition::Submit => versions::submit(pool, who, id).await,
+            Transition::Review(decision) => versions::review(pool, who, id, decision).await,
+            Transition::Publish => versions::publish(pool, who, id).await,
+            Transition::Deprecate(d) => versions::deprecate(pool, who, id, d).await,
+            Transition::Retire(r) => versions::retire(pool, who, id, r).await,
+        }?)
+    }
+
+    async fn compare_versions(
+        &self,
+        who: &Principal,
+        api: String,
+        base: Uuid,
+        revision: Uuid,
+    ) -> Result<ChangeReport, AppError> {
+        Ok(versions::compare(&self.pool, who, &api, base, revision).await?)
+    }
+
+    async fn lint_rules(&self, who: &Principal) -> Result<Vec<LintRuleSetting>, AppError> {
+        Ok(lint_settings::list(&self.pool, who).await?)
+    }
+
+    async fn update_lint_rule(
+        &self,
+        who: &Principal,
+        rule: String,
+        patch: LintRulePatch,
+    ) -> Result<LintRuleSetting, AppError> {
+        Ok(lint_settings::update(&self.pool, who, &rule, patch).await?)
     }
 
     async fn audit(&self, who: &Principal, filter: AuditFilter) -> Result<AuditPage, AppError> {

@@ -1,11 +1,17 @@
-//! Demo organisation for a first look: four users, one per role, and two teams.
-//! Seeded only into an empty database, so it never overwrites real data.
+//! Demo organisation for a first look: four users, one per role, two teams, and the
+//! retail reference contracts from `specs/retail` taken through review and
+//! publication, with a breaking orders v2 waiting in review. Seeded only into an
+//! empty database, so it never overwrites real data.
 
 use crate::audit::Actor;
 use crate::auth::{teams, users};
 use crate::error::Result;
+use crate::registry::{apis, versions};
 use sqlx::PgPool;
-use steward_console::model::{NewTeam, NewUser, Role};
+use steward_console::model::{
+    AppError, AuthMethod, NewApi, NewTeam, NewUser, NewVersion, Principal, ReviewDecision, Role,
+    Tier,
+};
 
 pub const PASSWORD: &str = "steward-demo-2026";
 
@@ -66,5 +72,167 @@ pub async fn seed(pool: &PgPool) -> Result<bool> {
     teams::set_member_as(pool, &actor, orders.id, ids[2], true).await?;
     teams::set_member_as(pool, &actor, orders.id, ids[1], true).await?;
     teams::set_member_as(pool, &actor, stock.id, ids[1], true).await?;
+    seed_contracts(pool, orders.id, stock.id).await?;
     Ok(true)
+}
+
+async fn principal(pool: &PgPool, email: &str) -> Result<Principal> {
+    let u = users::find_by_email(pool, email)
+        .await?
+        .ok_or_else(|| AppError::not_found("demo user"))?;
+    Ok(Principal {
+        user_id: u.id,
+        email: u.email.clone(),
+        display_name: u.display_name.clone(),
+        role: u.role(),
+        auth: AuthMethod::Session,
+    })
+}
+
+struct DemoApi {
+    slug: &'static str,
+    name: &'static str,
+    capability: &'static str,
+    tier: Tier,
+    description: &'static str,
+    tags: &'static [&'static str],
+    /// (version, base path, contract, publish?)
+    versions: &'static [(&'static str, &'static str, &'static str, bool)],
+}
+
+const CONTRACTS: [DemoApi; 4] = [
+    DemoApi {
+        slug: "orders",
+        name: "Orders",
+        capability: "orders",
+        tier: Tier::Critical,
+        description: "Order capture for web, POS and marketplace channels, backed by the ERP.",
+        tags: &["erp", "channels"],
+        versions: &[
+            (
+                "1.0.0",
+                "/orders/v1",
+                include_str!("../../specs/retail/orders-v1.yaml"),
+                true,
+            ),
+            (
+                "1.1.0",
+                "/orders/v1",
+                include_str!("../../specs/retail/orders-v1-1.yaml"),
+                true,
+            ),
+            (
+                "2.0.0",
+                "/orders/v2",
+                include_str!("../../specs/retail/orders-v2.yaml"),
+                false,
+            ),
+        ],
+    },
+    DemoApi {
+        slug: "inventory",
+        name: "Inventory",
+        capability: "inventory",
+        tier: Tier::Critical,
+        description: "Stock levels per warehouse and SKU, and reservations that prevent overselling.",
+        tags: &["stock", "wms"],
+        versions: &[(
+            "1.0.0",
+            "/inventory/v1",
+            include_str!("../../specs/retail/inventory-v1.yaml"),
+            true,
+        )],
+    },
+    DemoApi {
+        slug: "shipments",
+        name: "Shipments",
+        capability: "fulfillment",
+        tier: Tier::Standard,
+        description: "Shipment confirmation and tracking from warehouses and carriers.",
+        tags: &["carriers", "wms"],
+        versions: &[(
+            "1.0.0",
+            "/shipments/v1",
+            include_str!("../../specs/retail/shipments-v1.yaml"),
+            true,
+        )],
+    },
+    DemoApi {
+        slug: "returns",
+        name: "Returns",
+        capability: "returns",
+        tier: Tier::Standard,
+        description: "Return authorisations (RMA) and refund status.",
+        tags: &["rma", "refunds"],
+        versions: &[(
+            "1.0.0",
+            "/returns/v1",
+            include_str!("../../specs/retail/returns-v1.yaml"),
+            true,
+        )],
+    },
+];
+
+/// Takes the reference contracts through the real workflow: the owner (or the
+/// admin, for the team the owner is not in) uploads and publishes, the reviewer approves.
+async fn seed_contracts(
+    pool: &PgPool,
+    orders_team: uuid::Uuid,
+    stock_team: uuid::Uuid,
+) -> Result<()> {
+    let admin = principal(pool, USERS[0].0).await?;
+    let reviewer = principal(pool, USERS[1].0).await?;
+    let owner = principal(pool, USERS[2].0).await?;
+    for demo in CONTRACTS {
+        let (team, author) = if demo.slug == "orders" {
+            (orders_team, &owner)
+        } else {
+            (stock_team, &admin)
+        };
+        apis::create(
+            pool,
+            author,
+            NewApi {
+                slug: demo.slug.into(),
+                name: demo.name.into(),
+                team_id: team,
+                description: demo.description.into(),
+                capability: demo.capability.into(),
+                tier: demo.tier,
+                tags: demo.tags.iter().map(|t| t.to_string()).collect(),
+            },
+        )
+        .await?;
+        for (version, base_path, spec, publish) in demo.versions {
+            let v = versions::upload(
+                pool,
+                author,
+                demo.slug,
+                NewVersion {
+                    version: (*version).into(),
+                    base_path: (*base_path).into(),
+                    upstream_url: format!("http://127.0.0.1:9000/{}", demo.slug),
+                    spec: (*spec).into(),
+                },
+            )
+            .await?;
+            let id = v.summary.id;
+            versions::submit(pool, author, id).await?;
+            if *publish {
+                versions::review(
+                    pool,
+                    &reviewer,
+                    id,
+                    ReviewDecision {
+                        approve: true,
+                        comment: "Contract reviewed against the integration guidelines.".into(),
+                        waiver: None,
+                    },
+                )
+                .await?;
+                versions::publish(pool, author, id).await?;
+            }
+        }
+    }
+    Ok(())
 }

@@ -28,6 +28,16 @@ const CONFLICTS: &[(&str, &str, &str)] = &[
         "slug",
         "a team with this slug already exists",
     ),
+    (
+        "apis_slug_key",
+        "slug",
+        "an API with this slug already exists",
+    ),
+    (
+        "api_versions_version_key",
+        "version",
+        "this API already has that version; upload it under a new version number",
+    ),
 ];
 
 impl Error {

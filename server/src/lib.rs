@@ -11,11 +11,14 @@ pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod console;
+pub mod contracts;
 pub mod db;
 pub mod demo;
 pub mod error;
 pub mod overview;
+pub mod registry;
 pub mod state;
+pub mod tools;
 
 use crate::audit::Actor;
 use crate::cli::{AdminCommand, AuditCommand, Cli, Command, ServeArgs};
@@ -63,6 +66,12 @@ fn init_tracing() {
 }
 
 async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    // The CI tools work on files alone and must not need a database.
+    match &cli.command {
+        Command::Diff(args) => return tools::diff(args),
+        Command::Lint(args) => return tools::lint(args),
+        _ => {}
+    }
     let pool = db::prepare(&cli.db.database_url).await?;
     match cli.command {
         Command::Migrate => {
@@ -81,6 +90,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Admin(cmd) => admin_command(&pool, cmd).await,
+        Command::Diff(_) | Command::Lint(_) => Ok(ExitCode::SUCCESS),
         Command::Audit(AuditCommand::Verify) => {
             let report = audit::verify(&pool)
                 .await

@@ -11,6 +11,7 @@ mod auth;
 mod health;
 mod problems;
 mod rbac;
+mod registry;
 mod spec;
 mod startup;
 mod teams_and_users;

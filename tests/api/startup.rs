@@ -122,3 +122,64 @@ async fn cli_creates_users_and_verifies_the_audit_chain() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("BROKEN at entry 2"));
 }
+
+#[test]
+fn diff_and_lint_work_on_files_without_a_database() {
+    let specs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs/retail");
+    let out = Command::new(steward_binary())
+        .args(["diff", "--format", "json"])
+        .arg(specs.join("orders-v1.yaml"))
+        .arg(specs.join("orders-v2.yaml"))
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "breaking changes fail the build"
+    );
+    let changes: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        changes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == "api-removed-without-deprecation")
+    );
+
+    let out = Command::new(steward_binary())
+        .args(["diff", "--format", "markdown"])
+        .arg(specs.join("orders-v1.yaml"))
+        .arg(specs.join("orders-v1-1.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "additions only: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    let out = Command::new(steward_binary())
+        .args(["lint", "--base-path", "/orders/v1"])
+        .arg(specs.join("orders-v1.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    let broken = std::env::temp_dir().join(format!("steward-broken-{}.yaml", std::process::id()));
+    std::fs::write(&broken, "openapi: 3.0.3\ninfo: [\n").unwrap();
+    let out = Command::new(steward_binary())
+        .arg("lint")
+        .arg(&broken)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line"));
+    let _ = std::fs::remove_file(broken);
+}

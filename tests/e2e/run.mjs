@@ -130,8 +130,10 @@ try {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit' }).click();
     await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
     assert.equal(new URL(page.url()).pathname, '/audit');
-    await page.getByRole('link', { name: 'APIs' }).click();
+    await page.getByRole('link', { name: 'Consumers' }).click();
     await page.getByText('Not available yet').waitFor();
+    await page.getByRole('link', { name: 'APIs' }).click();
+    await page.locator('[data-api="orders"]').waitFor();
     assert.equal(await page.evaluate(() => window.__samePage), 'yes', 'client-side navigation');
   });
 
@@ -198,6 +200,121 @@ try {
     await page.goto(`${base}/settings`);
     await page.getByRole('heading', { name: 'Not allowed' }).waitFor();
     assert.match(await page.locator('.error-panel').textContent(), /needs the admin role/);
+  });
+
+  // Contract registry: one user registers and uploads, a second one reviews.
+  const ownerPage = await (await browser.newContext()).newPage();
+  const reviewerPage = await (await browser.newContext()).newPage();
+  ownerPage.on('pageerror', (e) => pageErrors.push(e.message));
+  for (const p of [ownerPage, reviewerPage]) {
+    p.on('console', (m) => { if (m.type() === 'error' && (m.text().includes('hydrat') || m.text().includes('ErrorPanel'))) console.log(`browser: ${m.text().split('\n')[0]}`); });
+  }
+  reviewerPage.on('pageerror', (e) => pageErrors.push(e.message));
+  const specs = path.join(root, 'specs', 'retail');
+  let v1Url;
+
+  async function uploadVersion(p, version, basePath, file) {
+    await p.goto(`${base}/apis/order-capture`);
+    await hydrated(p);
+    const form = p.getByRole('form', { name: 'Upload a version' });
+    await form.getByLabel('Version').fill(version);
+    await form.getByLabel('Base path').fill(basePath);
+    await form.getByLabel('Upstream URL').fill('http://127.0.0.1:9000/orders');
+    await p.setInputFiles('#upload-file', path.join(specs, file));
+    await p.waitForFunction(() => document.querySelector('#upload-spec').value.startsWith('openapi'));
+    // The contract's info.version follows the release number being uploaded.
+    await p.locator('#upload-spec').evaluate((el, v) => { el.value = el.value.replace(/^  version: .*$/m, `  version: ${v}`); }, version);
+    await form.getByRole('button', { name: 'Upload' }).click();
+    await p.waitForURL(/\/versions\//);
+    await p.getByRole('heading', { name: new RegExp(`Order Capture ${version.replace(/\./g, '\\.')}`) }).waitFor();
+    await hydrated(p);
+    return p.url();
+  }
+
+  async function review(url) {
+    await reviewerPage.goto(url);
+    await hydrated(reviewerPage);
+    await reviewerPage.getByLabel('Review comment').fill('Checked against the integration guide.');
+    await reviewerPage.getByRole('button', { name: 'Approve' }).click();
+    await reviewerPage.locator('.badge.state-approved').first().waitFor();
+  }
+
+  async function submit(url) {
+    await ownerPage.goto(url);
+    await hydrated(ownerPage);
+    await ownerPage.getByRole('button', { name: 'Submit for review' }).click();
+    await ownerPage.locator('h1 .badge.state-in_review').waitFor();
+  }
+
+  await step('an owner registers an API in the browser', async () => {
+    await signIn(ownerPage, base, 'owner@steward.demo');
+    await ownerPage.waitForURL(`${base}/`);
+    await ownerPage.goto(`${base}/apis`);
+    await hydrated(ownerPage);
+    await ownerPage.locator('[data-api="orders"]').waitFor();
+    const form = ownerPage.getByRole('form', { name: 'Register an API' });
+    await form.getByLabel('Name', { exact: true }).fill('Order Capture');
+    await form.getByLabel('Slug').fill('order-capture');
+    await form.getByLabel('Owning team').selectOption({ label: 'Order Platform' });
+    await form.getByLabel('Criticality tier').selectOption('critical');
+    await form.getByLabel('Business capability').fill('orders');
+    await form.getByRole('button', { name: 'Register API' }).click();
+    await ownerPage.waitForURL(`${base}/apis/order-capture`);
+    await ownerPage.getByRole('heading', { name: 'Order Capture' }).waitFor();
+  });
+
+  await step('a malformed contract is refused inline with its line, and the text stays', async () => {
+    await hydrated(ownerPage);
+    const form = ownerPage.getByRole('form', { name: 'Upload a version' });
+    await form.getByLabel('Version').fill('1.0.0');
+    await form.getByLabel('Base path').fill('/order-capture/v1');
+    await form.getByLabel('Upstream URL').fill('http://127.0.0.1:9000/orders');
+    const broken = 'openapi: 3.0.3\ninfo:\n  title: [unclosed\n';
+    await ownerPage.locator('#upload-spec').fill(broken);
+    await form.getByRole('button', { name: 'Upload' }).click();
+    await ownerPage.waitForFunction(() => document.querySelector('#upload-spec-error')?.textContent?.length > 0);
+    assert.match(await ownerPage.locator('#upload-spec-error').textContent(), /^Line \d+, column \d+: /);
+    assert.equal(await ownerPage.locator('#upload-spec').inputValue(), broken);
+  });
+
+  await step('v1 is uploaded from a file, reviewed by a second user and published', async () => {
+    v1Url = await uploadVersion(ownerPage, '1.0.0', '/order-capture/v1', 'orders-v1.yaml');
+    await submit(v1Url);
+    await signIn(reviewerPage, base, 'reviewer@steward.demo');
+    await reviewerPage.waitForURL(`${base}/`);
+    await review(v1Url);
+    await ownerPage.goto(v1Url);
+    await hydrated(ownerPage);
+    await ownerPage.getByRole('button', { name: 'Publish' }).click();
+    await ownerPage.locator('h1 .badge.state-published').waitFor();
+  });
+
+  await step('a breaking v2 shows its report and cannot be published under the same major', async () => {
+    const url = await uploadVersion(ownerPage, '1.1.0', '/order-capture/v1', 'orders-v2.yaml');
+    await submit(url);
+    const counts = ownerPage.getByLabel('Changes by level');
+    await counts.waitFor();
+    assert.match(await counts.textContent(), /[1-9]\d* breaking/);
+    await ownerPage.locator('[data-check="new-required-request-property"]').first().waitFor();
+    await ownerPage.getByLabel('Show').selectOption('error');
+    assert.equal(await ownerPage.locator('.change.level-info').count(), 0, 'breaking-only filter');
+    await review(url);
+    await ownerPage.goto(url);
+    await hydrated(ownerPage);
+    await ownerPage.getByRole('button', { name: 'Publish' }).click();
+    const alert = ownerPage.locator('.actions .form-error');
+    await ownerPage.waitForFunction(() => document.querySelector('.actions .form-error')?.textContent?.includes('breaking'));
+    assert.match(await alert.textContent(), /bump the major version/);
+  });
+
+  await step('the same contract publishes as a new major version under a new base path', async () => {
+    const url = await uploadVersion(ownerPage, '2.0.0', '/order-capture/v2', 'orders-v2.yaml');
+    await submit(url);
+    await review(url);
+    await ownerPage.goto(url);
+    await hydrated(ownerPage);
+    await ownerPage.getByRole('button', { name: 'Publish' }).click();
+    await ownerPage.locator('h1 .badge.state-published').waitFor();
   });
 
   await step('no script errors in the browser', async () => {

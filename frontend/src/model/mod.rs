@@ -67,11 +67,18 @@ impl Principal {
     }
 }
 
-/// One invalid input field, named as the form or JSON body names it.
+/// One invalid input field, named as the form or JSON body names it. Errors inside
+/// an uploaded document also say where: line and column, or a JSON pointer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
 }
 
 impl FieldError {
@@ -79,6 +86,9 @@ impl FieldError {
         Self {
             field: field.into(),
             message: message.into(),
+            line: None,
+            column: None,
+            pointer: None,
         }
     }
 }
@@ -382,3 +392,8 @@ pub struct Overview {
     pub users_by_role: Vec<(Role, i64)>,
     pub recent_activity: Vec<AuditEntry>,
 }
+
+mod registry;
+mod report;
+pub use registry::*;
+pub use report::*;

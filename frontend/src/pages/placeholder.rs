@@ -16,16 +16,6 @@ fn Upcoming(title: &'static str, what: &'static str) -> impl IntoView {
 }
 
 #[component]
-pub fn ApisPage() -> impl IntoView {
-    view! {
-        <Upcoming
-            title="APIs"
-            what="The contract registry (OpenAPI upload, governance lint, breaking-change reports and reviews) is not built yet. Nothing on this page is live."
-        />
-    }
-}
-
-#[component]
 pub fn ConsumersPage() -> impl IntoView {
     view! {
         <Upcoming

@@ -15,6 +15,7 @@ pub fn SettingsPage() -> impl IntoView {
         <Title text="Settings · Steward" />
         <h1>"Settings"</h1>
         <Users />
+        <LintRules />
     }
 }
 
@@ -296,5 +297,54 @@ fn TeamCard(
                 </button>
             </div>
         </article>
+    }
+}
+
+/// The organisation's lint ruleset: switch rules off or change their severity.
+#[component]
+fn LintRules() -> impl IntoView {
+    let set = ServerAction::<SetLintRule>::new();
+    let rules = Resource::new(move || set.version().get(), |_| lint_rules());
+    let set_error = row_error(set);
+    view! {
+        <section class="panel">
+            <h2>"Lint rules"</h2>
+            <p class="muted">"Applied to every uploaded contract. Errors block submission for review."</p>
+            <p class="form-error" role="alert">{set_error}</p>
+            <Transition fallback=Loading>
+                {move || Suspend::new(async move {
+                    match rules.await {
+                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                        Ok(list) => view! {
+                            <table class="table">
+                                <thead><tr><th scope="col">"Rule"</th><th scope="col">"Description"</th><th scope="col">"Severity"</th></tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|r| {
+                                        let current = r.severity.map(|s| format!("{s:?}").to_lowercase()).unwrap_or_else(|| "off".into());
+                                        let rule = r.id.clone();
+                                        let label = format!("Severity of {}", r.id);
+                                        view! {
+                                            <tr data-rule=r.id.clone()>
+                                                <td><code>{r.id.clone()}</code></td>
+                                                <td>{r.description.clone()}</td>
+                                                <td>
+                                                    <select aria-label=label on:change=move |ev| {
+                                                        set.dispatch(SetLintRule { rule: rule.clone(), severity: event_target_value(&ev) });
+                                                    }>
+                                                        {["error", "warning", "info", "off"].into_iter().map(|o| view! {
+                                                            <option value=o selected=o == current>{o}</option>
+                                                        }).collect_view()}
+                                                    </select>
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }

@@ -4,8 +4,10 @@
 //! [`ROUTES`] is the single list of routes; the router is built from it and a test
 //! checks it against `specs/steward-admin.yaml` in both directions.
 
+pub mod apis;
 pub mod audit;
 pub mod json;
+pub mod lint;
 pub mod problem;
 pub mod session;
 pub mod teams;
@@ -24,6 +26,8 @@ use steward_console::model::{AppError, Principal};
 
 /// Largest accepted request body. Contract uploads will need their own, larger limit.
 pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
+/// Contract uploads: a 25 MB document, JSON-escaped inside the request body.
+pub const UPLOAD_LIMIT: usize = 2 * crate::registry::versions::MAX_SPEC_BYTES;
 
 type Handler = fn() -> MethodRouter<AppState>;
 
@@ -59,6 +63,49 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     }),
     ("DELETE", "/tokens/{id}", || {
         axum::routing::delete(tokens::revoke_token)
+    }),
+    ("GET", "/apis", || axum::routing::get(apis::list_apis)),
+    ("POST", "/apis", || axum::routing::post(apis::create_api)),
+    ("GET", "/apis/{id}", || axum::routing::get(apis::get_api)),
+    ("PATCH", "/apis/{id}", || {
+        axum::routing::patch(apis::update_api)
+    }),
+    ("GET", "/apis/{id}/versions", || {
+        axum::routing::get(apis::list_versions)
+    }),
+    ("POST", "/apis/{id}/versions", || {
+        axum::routing::post(apis::upload_version)
+            .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT))
+    }),
+    ("GET", "/apis/{id}/diff", || {
+        axum::routing::get(apis::diff_versions)
+    }),
+    ("GET", "/versions/{id}", || {
+        axum::routing::get(apis::get_version)
+    }),
+    ("GET", "/versions/{id}/spec", || {
+        axum::routing::get(apis::get_version_spec)
+    }),
+    ("POST", "/versions/{id}/submit", || {
+        axum::routing::post(apis::submit_version)
+    }),
+    ("POST", "/versions/{id}/review", || {
+        axum::routing::post(apis::review_version)
+    }),
+    ("POST", "/versions/{id}/publish", || {
+        axum::routing::post(apis::publish_version)
+    }),
+    ("POST", "/versions/{id}/deprecate", || {
+        axum::routing::post(apis::deprecate_version)
+    }),
+    ("POST", "/versions/{id}/retire", || {
+        axum::routing::post(apis::retire_version)
+    }),
+    ("GET", "/lint/rules", || {
+        axum::routing::get(lint::list_lint_rules)
+    }),
+    ("PUT", "/lint/rules/{id}", || {
+        axum::routing::put(lint::update_lint_rule)
     }),
     ("GET", "/audit", || axum::routing::get(audit::list_audit)),
     ("GET", "/audit/verify", || {

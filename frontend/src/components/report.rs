@@ -1,0 +1,163 @@
+//! Breaking-change and lint reports. Changes are grouped by operation with counts
+//! per level; groups render their rows only when opened, so reports with thousands
+//! of changes stay responsive.
+
+use crate::model::{Change, ChangeReport, Finding, Level, Severity};
+use leptos::prelude::*;
+use std::collections::BTreeMap;
+
+fn level_name(l: Level) -> &'static str {
+    match l {
+        Level::Error => "error",
+        Level::Warning => "warning",
+        Level::Info => "info",
+    }
+}
+
+#[component]
+pub fn ReportView(report: ChangeReport) -> impl IntoView {
+    let (min_level, set_min_level) = signal(Level::Info);
+    let (text, set_text) = signal(String::new());
+    let changes = StoredValue::new(report.changes);
+    let groups = move || {
+        let needle = text.get().to_lowercase();
+        let mut groups: BTreeMap<String, Vec<Change>> = BTreeMap::new();
+        changes.with_value(|all| {
+            for c in all.iter().filter(|c| c.level >= min_level.get()) {
+                if !needle.is_empty()
+                    && !c.text.to_lowercase().contains(&needle)
+                    && !c.id.contains(&needle)
+                    && !c
+                        .operation
+                        .as_deref()
+                        .unwrap_or_default()
+                        .to_lowercase()
+                        .contains(&needle)
+                {
+                    continue;
+                }
+                let key = c.operation.clone().unwrap_or_else(|| "Document".into());
+                groups.entry(key).or_default().push(c.clone());
+            }
+        });
+        groups
+    };
+    let against = report
+        .base_version
+        .map(|b| format!("{} compared with {b}", report.revision_version))
+        .unwrap_or_else(|| "First version: nothing to compare with.".into());
+    view! {
+        <div class="report">
+            <p class="muted">{against}</p>
+            <p class="counts" aria-label="Changes by level">
+                <span class="badge level-error">{format!("{} breaking", report.errors)}</span>
+                " "
+                <span class="badge level-warning">{format!("{} potentially breaking", report.warnings)}</span>
+                " "
+                <span class="badge level-info">{format!("{} non-breaking", report.infos)}</span>
+            </p>
+            <div class="filters">
+                <div class="field">
+                    <label for="report-level">"Show"</label>
+                    <select id="report-level" on:change=move |ev| set_min_level.set(match event_target_value(&ev).as_str() {
+                        "error" => Level::Error,
+                        "warning" => Level::Warning,
+                        _ => Level::Info,
+                    })>
+                        <option value="info">"all changes"</option>
+                        <option value="warning">"warnings and errors"</option>
+                        <option value="error">"breaking only"</option>
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="report-text">"Filter"</label>
+                    <input id="report-text" type="search" on:input=move |ev| set_text.set(event_target_value(&ev)) />
+                </div>
+            </div>
+            {move || {
+                let groups = groups();
+                if groups.is_empty() {
+                    return view! { <p class="muted">"No changes."</p> }.into_any();
+                }
+                let many = groups.len() > 20;
+                groups.into_iter().map(|(op, list)| view! { <Group op list open=!many /> }).collect_view().into_any()
+            }}
+        </div>
+    }
+}
+
+#[component]
+fn Group(op: String, list: Vec<Change>, open: bool) -> impl IntoView {
+    let (is_open, set_open) = signal(open);
+    let errors = list.iter().filter(|c| c.level == Level::Error).count();
+    let warnings = list.iter().filter(|c| c.level == Level::Warning).count();
+    let infos = list.len() - errors - warnings;
+    let list = StoredValue::new(list);
+    view! {
+        <details class="change-group" open=open on:toggle=move |ev| {
+            let el: web_sys::HtmlDetailsElement = event_target(&ev);
+            set_open.set(el.open());
+        }>
+            <summary>
+                <code>{op}</code>
+                " "
+                {(errors > 0).then(|| view! { <span class="badge level-error">{errors}</span> })}
+                {(warnings > 0).then(|| view! { <span class="badge level-warning">{warnings}</span> })}
+                {(infos > 0).then(|| view! { <span class="badge level-info">{infos}</span> })}
+            </summary>
+            <Show when=move || is_open.get()>
+                <ul class="changes">
+                    {list.get_value().into_iter().map(|c| view! {
+                        <li class=format!("change level-{}", level_name(c.level)) data-check=c.id.clone()>
+                            <span class=format!("badge level-{}", level_name(c.level))>{level_name(c.level)}</span>
+                            " "
+                            <code>{c.id.clone()}</code>
+                            " "
+                            {c.text.clone()}
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </Show>
+        </details>
+    }
+}
+
+fn severity_name(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "info",
+    }
+}
+
+#[component]
+pub fn LintTable(findings: Vec<Finding>) -> impl IntoView {
+    if findings.is_empty() {
+        return view! { <p class="muted">"No lint findings."</p> }.into_any();
+    }
+    view! {
+        <table class="table lint">
+            <thead>
+                <tr>
+                    <th scope="col">"Severity"</th>
+                    <th scope="col">"Rule"</th>
+                    <th scope="col">"Line"</th>
+                    <th scope="col">"Where"</th>
+                    <th scope="col">"Message"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {findings.into_iter().map(|f| view! {
+                    <tr data-rule=f.rule.clone()>
+                        <td><span class=format!("badge level-{}", severity_name(f.severity))>{severity_name(f.severity)}</span></td>
+                        <td><code>{f.rule.clone()}</code></td>
+                        <td>{f.line.map(|l| l.to_string()).unwrap_or_default()}</td>
+                        <td><code>{f.pointer.clone()}</code></td>
+                        <td>{f.message.clone()}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}

@@ -1,0 +1,284 @@
+//! View types of the contract registry: APIs, versions, reviews and lifecycle.
+
+use super::{Change, Finding, Severity};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+/// How much of the business stops when the API does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    Critical,
+    #[default]
+    Standard,
+    Low,
+}
+
+impl Tier {
+    pub const ALL: [Tier; 3] = [Tier::Critical, Tier::Standard, Tier::Low];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Critical => "critical",
+            Tier::Standard => "standard",
+            Tier::Low => "low",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Tier> {
+        Tier::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+impl fmt::Display for Tier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Suggested business capabilities; free text is allowed too.
+pub const CAPABILITIES: [&str; 8] = [
+    "orders",
+    "inventory",
+    "fulfillment",
+    "returns",
+    "payments",
+    "customers",
+    "catalog",
+    "pricing",
+];
+
+/// Lifecycle of a contract version:
+/// `draft → in_review → approved → published → deprecated → retired`, and `rejected`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VersionState {
+    Draft,
+    InReview,
+    Approved,
+    Published,
+    Deprecated,
+    Retired,
+    Rejected,
+}
+
+impl VersionState {
+    pub const ALL: [VersionState; 7] = [
+        VersionState::Draft,
+        VersionState::InReview,
+        VersionState::Approved,
+        VersionState::Published,
+        VersionState::Deprecated,
+        VersionState::Retired,
+        VersionState::Rejected,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VersionState::Draft => "draft",
+            VersionState::InReview => "in_review",
+            VersionState::Approved => "approved",
+            VersionState::Published => "published",
+            VersionState::Deprecated => "deprecated",
+            VersionState::Retired => "retired",
+            VersionState::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<VersionState> {
+        VersionState::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// Live on the gateway: published or deprecated.
+    pub fn is_live(self) -> bool {
+        matches!(self, VersionState::Published | VersionState::Deprecated)
+    }
+}
+
+impl fmt::Display for VersionState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamRef {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiView {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub team: TeamRef,
+    pub description: String,
+    pub capability: String,
+    pub tier: Tier,
+    pub tags: Vec<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// The newest live version, if any.
+    pub current_version: Option<String>,
+    pub version_count: i64,
+    /// Whether the caller may edit this API and manage its versions.
+    pub can_edit: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewApi {
+    pub slug: String,
+    pub name: String,
+    pub team_id: Uuid,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub capability: String,
+    #[serde(default)]
+    pub tier: Tier,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ApiPatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub team_id: Option<Uuid>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub capability: Option<String>,
+    #[serde(default)]
+    pub tier: Option<Tier>,
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ApiFilter {
+    /// Matches name, slug, description and tags.
+    #[serde(default)]
+    pub q: Option<String>,
+    #[serde(default)]
+    pub team: Option<String>,
+    #[serde(default)]
+    pub tier: Option<Tier>,
+    #[serde(default)]
+    pub capability: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionSummary {
+    pub id: Uuid,
+    pub api_id: Uuid,
+    pub version: String,
+    pub state: VersionState,
+    pub base_path: String,
+    pub upstream_url: String,
+    pub operations: i32,
+    pub lint_errors: i32,
+    pub lint_warnings: i32,
+    /// Breaking changes against the version it was compared to, once submitted.
+    pub breaking: Option<i32>,
+    pub uploaded_by: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub published_at: Option<OffsetDateTime>,
+    pub sunset_date: Option<Date>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangeReport {
+    /// The version the revision was compared to; none for an API's first version.
+    pub base_version: Option<String>,
+    pub base_id: Option<Uuid>,
+    pub revision_version: String,
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+    pub changes: Vec<Change>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionView {
+    #[serde(flatten)]
+    pub summary: VersionSummary,
+    pub api_slug: String,
+    pub api_name: String,
+    pub spec_format: String,
+    pub spec_sha256: String,
+    pub lint: Vec<Finding>,
+    pub report: Option<ChangeReport>,
+    pub waiver_reason: Option<String>,
+    pub reviewed_by: Option<String>,
+    pub review_comment: Option<String>,
+    pub successor: Option<String>,
+    pub retire_reason: Option<String>,
+    /// What the caller may do next, so the console shows only possible actions.
+    pub actions: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewVersion {
+    pub version: String,
+    pub base_path: String,
+    pub upstream_url: String,
+    /// The OpenAPI 3.0 document, YAML or JSON text.
+    pub spec: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewDecision {
+    pub approve: bool,
+    #[serde(default)]
+    pub comment: String,
+    /// Accepts the breaking changes under the same major version, with a reason.
+    #[serde(default)]
+    pub waiver: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Deprecation {
+    pub sunset_date: Date,
+    pub successor_id: Uuid,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Retirement {
+    /// Admins may retire before the sunset date, with a reason.
+    #[serde(default)]
+    pub override_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LintRuleSetting {
+    pub id: String,
+    pub description: String,
+    pub default_severity: Severity,
+    /// Effective severity; none when switched off.
+    pub severity: Option<Severity>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LintRulePatch {
+    /// None switches the rule off.
+    pub severity: Option<Severity>,
+}
+
+/// A lifecycle step requested from the console.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Transition {
+    Submit,
+    Review(ReviewDecision),
+    Publish,
+    Deprecate(Deprecation),
+    Retire(Retirement),
+}

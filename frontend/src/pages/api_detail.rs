@@ -1,0 +1,152 @@
+//! One API: its metadata, its version timeline, and the upload form.
+
+use crate::components::form::{Field, FormError, last_error};
+use crate::components::status::{ErrorPanel, Loading, short_time};
+use crate::model::{ApiView, VersionSummary};
+use crate::server_fns::{UploadVersion, get_api, list_versions};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn ApiDetailPage() -> impl IntoView {
+    let params = use_params_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let api = Resource::new(slug, get_api);
+    let versions = Resource::new(slug, list_versions);
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match (api.await, versions.await) {
+                    (Ok(api), Ok(versions)) => view! { <Detail api versions /> }.into_any(),
+                    (Err(error), _) | (_, Err(error)) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Detail(api: ApiView, versions: Vec<VersionSummary>) -> impl IntoView {
+    let can_edit = api.can_edit;
+    let slug = api.slug.clone();
+    view! {
+        <Title text=format!("{} · Steward", api.name) />
+        <p class="crumbs"><a href="/apis">"APIs"</a> " / " {api.slug.clone()}</p>
+        <h1>{api.name.clone()}</h1>
+        <section class="panel">
+            <dl class="facts">
+                <dt>"Team"</dt><dd>{api.team.name.clone()}</dd>
+                <dt>"Capability"</dt><dd>{api.capability.clone()}</dd>
+                <dt>"Tier"</dt><dd><span class=format!("badge tier-{}", api.tier)>{api.tier.as_str()}</span></dd>
+                <dt>"Tags"</dt><dd>{api.tags.join(", ")}</dd>
+                <dt>"Live version"</dt><dd>{api.current_version.clone().unwrap_or_else(|| "none yet".into())}</dd>
+            </dl>
+            <p>{api.description.clone()}</p>
+        </section>
+        <section class="panel">
+            <h2>"Versions"</h2>
+            <Timeline versions />
+        </section>
+        {can_edit.then(|| view! { <UploadForm slug /> })}
+    }
+}
+
+#[component]
+fn Timeline(versions: Vec<VersionSummary>) -> impl IntoView {
+    if versions.is_empty() {
+        return view! { <p class="muted">"No versions yet. Upload the first contract below."</p> }
+            .into_any();
+    }
+    view! {
+        <ol class="timeline">
+            {versions.into_iter().map(|v| view! {
+                <li data-version=v.version.clone()>
+                    <a href=format!("/versions/{}", v.id)><strong>{v.version.clone()}</strong></a>
+                    " "
+                    <span class=format!("badge state-{}", v.state)>{v.state.as_str()}</span>
+                    " "
+                    <code>{v.base_path.clone()}</code>
+                    <span class="muted">
+                        {format!(" · {} operations · {} lint errors, {} warnings", v.operations, v.lint_errors, v.lint_warnings)}
+                        {v.breaking.map(|b| format!(" · {b} breaking"))}
+                        {format!(" · uploaded {}", short_time(v.created_at))}
+                        {v.uploaded_by.map(|u| format!(" by {u}"))}
+                        {v.sunset_date.map(|d| format!(" · sunset {d}"))}
+                    </span>
+                </li>
+            }).collect_view()}
+        </ol>
+    }
+    .into_any()
+}
+
+#[component]
+fn UploadForm(slug: String) -> impl IntoView {
+    let action = ServerAction::<UploadVersion>::new();
+    let error = last_error(action);
+    let spec_ref = NodeRef::<leptos::html::Textarea>::new();
+    let spec_error = move || {
+        error.get().and_then(|e| match e {
+            crate::model::AppError::Validation { fields } => {
+                fields.into_iter().find(|f| f.field == "spec")
+            }
+            _ => None,
+        })
+    };
+    let on_file = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        {
+            let input: web_sys::HtmlInputElement = event_target(&ev);
+            if let Some(file) = input.files().and_then(|f| f.get(0)) {
+                leptos::task::spawn_local(async move {
+                    if let Ok(text) = wasm_bindgen_futures::JsFuture::from(file.text()).await {
+                        if let (Some(area), Some(text)) =
+                            (spec_ref.get_untracked(), text.as_string())
+                        {
+                            area.set_value(&text);
+                        }
+                    }
+                });
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (ev, spec_ref);
+    };
+    view! {
+        <section class="panel">
+            <h2>"Upload a version"</h2>
+            <p class="muted">"OpenAPI 3.0.x, YAML or JSON. The contract is parsed and linted at once; a stored version never changes."</p>
+            <ActionForm action=action attr:aria-label="Upload a version">
+                <input type="hidden" name="api" value=slug />
+                <div class="grid-form">
+                    <Field form="upload" name="version" label="Version" hint="Semver, e.g. 2.0.0." error required=true />
+                    <Field form="upload" name="base_path" label="Base path" hint="e.g. /orders/v2" error required=true />
+                    <Field form="upload" name="upstream_url" label="Upstream URL" kind="url" hint="Where the gateway forwards to." error required=true />
+                </div>
+                <div class="field">
+                    <label for="upload-file">"Contract file"</label>
+                    <input id="upload-file" type="file" accept=".yaml,.yml,.json" on:change=on_file />
+                </div>
+                <div class="field" class:invalid=move || spec_error().is_some()>
+                    <label for="upload-spec">"Contract (paste or load a file)"</label>
+                    <textarea id="upload-spec" name="spec" rows="14" spellcheck="false" node_ref=spec_ref aria-describedby="upload-spec-error"></textarea>
+                    <p class="field-error" id="upload-spec-error">
+                        {move || spec_error().map(|f| {
+                            let at = match (f.line, f.column, f.pointer) {
+                                (Some(l), Some(c), _) => format!("Line {l}, column {c}: "),
+                                (Some(l), None, Some(p)) => format!("Line {l} ({p}): "),
+                                (None, _, Some(p)) => format!("At {p}: "),
+                                (Some(l), None, None) => format!("Line {l}: "),
+                                _ => String::new(),
+                            };
+                            format!("{at}{}", f.message)
+                        })}
+                    </p>
+                </div>
+                <FormError error />
+                <button type="submit" class="primary" disabled=move || action.pending().get()>"Upload"</button>
+            </ActionForm>
+        </section>
+    }
+}

@@ -1,0 +1,745 @@
+use serde_json::{Value, json};
+use steward_console::model::Role;
+use steward_tests::{PASSWORD, TestApp, problem, spawn_app};
+
+fn spec(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../specs/retail")
+        .join(name);
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// An owner in the order team, a reviewer, and the team's id.
+struct Org {
+    owner: reqwest::Client,
+    reviewer: reqwest::Client,
+    admin: reqwest::Client,
+    team: String,
+}
+
+async fn org(app: &TestApp) -> Org {
+    let admin = app.as_role(Role::Admin).await;
+    let team: Value = admin
+        .post(app.api("/teams"))
+        .json(&json!({"slug": "order-platform", "name": "Order Platform"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let team = team["id"].as_str().unwrap().to_string();
+    let owner_id = app.create_user("owner@example.test", Role::Owner).await;
+    admin
+        .put(app.api(&format!("/teams/{team}/members/{owner_id}")))
+        .send()
+        .await
+        .unwrap();
+    let (owner, _) = app.sign_in("owner@example.test", PASSWORD).await;
+    let reviewer = app.as_role(Role::Reviewer).await;
+    Org {
+        owner,
+        reviewer,
+        admin,
+        team,
+    }
+}
+
+async fn register(app: &TestApp, org: &Org) -> Value {
+    let res = org
+        .owner
+        .post(app.api("/apis"))
+        .json(
+            &json!({"slug": "orders", "name": "Orders", "team_id": org.team, "tier": "critical",
+                      "capability": "orders", "tags": ["ERP", "channels", "erp"]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    res.json().await.unwrap()
+}
+
+/// The contract with `info.version` set to the version it is uploaded as.
+fn as_version(text: &str, version: &str) -> String {
+    let mut out = String::new();
+    let mut done = false;
+    for line in text.lines() {
+        if !done && line.starts_with("  version: ") {
+            out.push_str(&format!("  version: {version}\n"));
+            done = true;
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+async fn upload(
+    app: &TestApp,
+    who: &reqwest::Client,
+    version: &str,
+    base_path: &str,
+    file: &str,
+) -> reqwest::Response {
+    who.post(app.api("/apis/orders/versions"))
+        .json(&json!({"version": version, "base_path": base_path, "upstream_url": "http://127.0.0.1:9/orders", "spec": as_version(&spec(file), version)}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn post(app: &TestApp, who: &reqwest::Client, path: &str, body: Value) -> reqwest::Response {
+    who.post(app.api(path)).json(&body).send().await.unwrap()
+}
+
+/// Upload → submit → approve → publish, returning the version id.
+async fn publish(
+    app: &TestApp,
+    org: &Org,
+    version: &str,
+    base_path: &str,
+    file: &str,
+    waiver: Option<&str>,
+) -> (String, reqwest::Response) {
+    let res = upload(app, &org.owner, version, base_path, file).await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    let v: Value = res.json().await.unwrap();
+    let id = v["id"].as_str().unwrap().to_string();
+    let res = post(
+        app,
+        &org.owner,
+        &format!("/versions/{id}/submit"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let res = post(
+        app,
+        &org.reviewer,
+        &format!("/versions/{id}/review"),
+        json!({"approve": true, "comment": "ok", "waiver": waiver}),
+    )
+    .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let res = post(
+        app,
+        &org.owner,
+        &format!("/versions/{id}/publish"),
+        json!({}),
+    )
+    .await;
+    (id, res)
+}
+
+#[tokio::test]
+async fn an_api_goes_from_upload_through_review_to_publication() {
+    let app = spawn_app().await;
+    let org = org(&app).await;
+    let api = register(&app, &org).await;
+    assert_eq!(api["tags"], json!(["channels", "erp"]));
+    assert_eq!(api["can_edit"], true);
+
+    let res = upload(&app, &org.owner, "1.0.0", "/orders/v1", "orders-v1.yaml").await;
+    assert_eq!(res.status(), 201);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["state"], "draft");
+    assert_eq!(v["lint_errors"], 0, "{}", v["lint"]);
+    assert_eq!(v["actions"], json!(["submit"]));
+    let id = v["id"].as_str().unwrap();
+
+    // Separation of duties: the uploader cannot review, a viewer cannot either.
+    post(
+        &app,
+        &org.owner,
+        &format!("/versions/{id}/submit"),
+        json!({}),
+    )
+    .await;
+    let p = problem(
+        post(
+            &app,
+            &org.owner,
+            &format!("/versions/{id}/review"),
+            json!({"approve": true}),
+        )
+        .await,
+        403,
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("review"));
+    let viewer = app.as_role(Role::Viewer).await;
+    problem(
+        post(
+            &app,
+            &viewer,
+            &format!("/versions/{id}/review"),
+            json!({"approve": true}),
+        )
+        .await,
+        403,
+    )
+    .await;
+    // Publishing before approval is an illegal transition that says what is allowed.
+    let p = problem(
+        post(
+            &app,
+            &org.owner,
+            &format!("/versions/{id}/publish"),
+            json!({}),
+        )
+        .await,
+        409,
+    )
+    .await;
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("needs state approved"),
+        "{p}"
+    );
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("allows only: approve, reject"),
+        "{p}"
+    );
+
+    let res = post(
+        &app,
+        &org.reviewer,
+        &format!("/versions/{id}/review"),
+        json!({"approve": true, "comment": "looks good"}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let res = post(
+        &app,
+        &org.owner,
+        &format!("/versions/{id}/publish"),
+        json!({}),
+    )
+    .await;
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["state"], "published");
+    let api: Value = org
+        .owner
+        .get(app.api("/apis/orders"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(api["current_version"], "1.0.0");
+
+    for action in [
+        "version.upload",
+        "version.submit",
+        "version.approve",
+        "version.publish",
+        "api.create",
+    ] {
+        assert_eq!(app.audit_count(action).await, 1, "{action}");
+    }
+    let spec_res = org
+        .owner
+        .get(app.api(&format!("/versions/{id}/spec")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(spec_res.headers()["content-type"], "application/yaml");
+    assert_eq!(
+        spec_res.text().await.unwrap(),
+        as_version(&spec("orders-v1.yaml"), "1.0.0")
+    );
+}
+
+#[tokio::test]
+async fn breaking_changes_under_the_same_major_need_a_waiver() {
+    let app = spawn_app().await;
+    let org = org(&app).await;
+    register(&app, &org).await;
+    let (_, res) = publish(&app, &org, "1.0.0", "/orders/v1", "orders-v1.yaml", None).await;
+    assert_eq!(res.status(), 200);
+
+    // The v2 contract under a 1.x number: the report shows the breaks and publishing is refused.
+    let (id, res) = publish(&app, &org, "1.2.0", "/orders/v1", "orders-v2.yaml", None).await;
+    let p = problem(res, 409).await;
+    assert!(
+        p["detail"].as_str().unwrap().contains("breaking change"),
+        "{p}"
+    );
+    let v: Value = org
+        .owner
+        .get(app.api(&format!("/versions/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["state"], "approved");
+    let report = &v["report"];
+    assert_eq!(report["base_version"], "1.0.0");
+    assert!(report["errors"].as_u64().unwrap() >= 3, "{report}");
+    let ids: Vec<&str> = report["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "new-required-request-property",
+        "response-required-property-removed",
+        "request-parameter-became-required",
+    ] {
+        assert!(ids.contains(&expected), "{expected} missing from {ids:?}");
+    }
+
+    // With a reviewer's waiver it goes through.
+    let (_, res) = publish(
+        &app,
+        &org,
+        "1.3.0",
+        "/orders/v1",
+        "orders-v2.yaml",
+        Some("coordinated with all channel teams"),
+    )
+    .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+
+    // A major bump needs a new base path: lint says so first...
+    let v: Value = upload(&app, &org.owner, "2.0.0", "/orders/v1", "orders-v2.yaml")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        v["lint"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "base-path-major-version"),
+        "{v}"
+    );
+    let id = v["id"].as_str().unwrap();
+    problem(
+        post(
+            &app,
+            &org.owner,
+            &format!("/versions/{id}/submit"),
+            json!({}),
+        )
+        .await,
+        409,
+    )
+    .await;
+    // ...and publication refuses it even with that rule switched off.
+    let res = org
+        .admin
+        .put(app.api("/lint/rules/base-path-major-version"))
+        .json(&json!({"severity": null}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        post(
+            &app,
+            &org.owner,
+            &format!("/versions/{id}/submit"),
+            json!({})
+        )
+        .await
+        .status(),
+        200
+    );
+    assert_eq!(
+        post(
+            &app,
+            &org.reviewer,
+            &format!("/versions/{id}/review"),
+            json!({"approve": true})
+        )
+        .await
+        .status(),
+        200
+    );
+    let p = problem(
+        post(
+            &app,
+            &org.owner,
+            &format!("/versions/{id}/publish"),
+            json!({}),
+        )
+        .await,
+        409,
+    )
+    .await;
+    assert!(
+        p["detail"].as_str().unwrap().contains("new base path"),
+        "{p}"
+    );
+    let (_, res) = publish(&app, &org, "2.0.1", "/orders/v2", "orders-v2.yaml", None).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+}
+
+#[tokio::test]
+async fn deprecation_needs_a_future_sunset_and_a_successor_and_retirement_waits_for_it() {
+    let app = spawn_app().await;
+    let org = org(&app).await;
+    register(&app, &org).await;
+    let (v1, _) = publish(&app, &org, "1.0.0", "/orders/v1", "orders-v1.yaml", None).await;
+    let (v2, res) = publish(&app, &org, "2.0.0", "/orders/v2", "orders-v2.yaml", None).await;
+    assert_eq!(res.status(), 200);
+
+    let past = problem(
+        post(
+            &app,
+            &org.owner,
+            &format!("/versions/{v1}/deprecate"),
+            json!({"sunset_date": "2020-01-01", "successor_id": v2}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(past["errors"][0]["field"], "sunset_date");
+    let bad_successor = problem(
+        post(
+            &app,
+            &org.owner,
+            &format!("/versions/{v1}/deprecate"),
+            json!({"sunset_date": "2099-01-01", "successor_id": v1}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(bad_successor["errors"][0]["field"], "successor_id");
+    let res = post(
+        &app,
+        &org.owner,
+        &format!("/versions/{v1}/deprecate"),
+        json!({"sunset_date": "2099-01-01", "successor_id": v2}),
+    )
+    .await;
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["state"], "deprecated");
+    assert_eq!(v["successor"], "2.0.0");
+
+    let p = problem(
+        post(
+            &app,
+            &org.owner,
+            &format!("/versions/{v1}/retire"),
+            json!({}),
+        )
+        .await,
+        409,
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("sunset date"));
+    problem(
+        post(
+            &app,
+            &org.owner,
+            &format!("/versions/{v1}/retire"),
+            json!({"override_reason": "please"}),
+        )
+        .await,
+        403,
+    )
+    .await;
+    let res = post(
+        &app,
+        &org.admin,
+        &format!("/versions/{v1}/retire"),
+        json!({"override_reason": "all consumers migrated"}),
+    )
+    .await;
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["state"], "retired");
+    assert_eq!(v["retire_reason"], "all consumers migrated");
+    assert_eq!(app.audit_count("version.retire").await, 1);
+}
+
+#[tokio::test]
+async fn bad_contracts_get_422_with_line_column_or_pointer() {
+    let app = spawn_app().await;
+    let org = org(&app).await;
+    register(&app, &org).await;
+    let send = |text: &str| {
+        org.owner
+            .post(app.api("/apis/orders/versions"))
+            .json(&json!({"version": "1.0.0", "base_path": "/orders/v1", "upstream_url": "http://127.0.0.1:9", "spec": text}))
+            .send()
+    };
+    let p = problem(
+        send("openapi: 3.0.3\ninfo:\n  title: [unclosed\n")
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "spec");
+    assert!(
+        p["errors"][0]["line"].as_u64().is_some() && p["errors"][0]["column"].as_u64().is_some(),
+        "{p}"
+    );
+    let p = problem(
+        send("{\"openapi\": \"3.0.3\",\n \"info\": }")
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+    assert_eq!(p["errors"][0]["line"], 2);
+    let p = problem(
+        send("openapi: 3.1.0\ninfo: {title: x, version: 1.0.0}\npaths: {}\n")
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("3.1"), "{p}");
+    let remote = "openapi: 3.0.3\ninfo: {title: x, version: 1.0.0}\npaths:\n  /a:\n    get:\n      responses:\n        '200':\n          $ref: 'https://evil.example/r.yaml'\n";
+    let p = problem(send(remote).await.unwrap(), 422).await;
+    assert!(p["detail"].as_str().unwrap().contains("remote"), "{p}");
+    let invalid = "openapi: 3.0.3\ninfo: {title: x, version: 1.0.0}\npaths:\n  /a:\n    get:\n      responses: 12\n";
+    let p = problem(send(invalid).await.unwrap(), 422).await;
+    assert!(
+        p["errors"][0]["pointer"]
+            .as_str()
+            .unwrap()
+            .starts_with("/paths"),
+        "{p}"
+    );
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM api_versions")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 0, "nothing stored");
+}
+
+#[tokio::test]
+async fn only_owners_of_the_team_and_admins_change_an_api() {
+    let app = spawn_app().await;
+    let org = org(&app).await;
+    register(&app, &org).await;
+    let outsider = app.as_role(Role::Owner).await;
+    problem(
+        upload(&app, &outsider, "1.0.0", "/orders/v1", "orders-v1.yaml").await,
+        403,
+    )
+    .await;
+    problem(
+        upload(&app, &org.reviewer, "1.0.0", "/orders/v1", "orders-v1.yaml").await,
+        403,
+    )
+    .await;
+    let viewer = app.as_role(Role::Viewer).await;
+    let p = problem(
+        post(
+            &app,
+            &viewer,
+            "/apis",
+            json!({"slug": "x-api", "name": "X", "team_id": org.team}),
+        )
+        .await,
+        403,
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("owner"));
+    let p = problem(
+        post(
+            &app,
+            &outsider,
+            "/apis",
+            json!({"slug": "x-api", "name": "X", "team_id": org.team}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "team_id");
+    let res = outsider
+        .patch(app.api("/apis/orders"))
+        .json(&json!({"name": "Mine"}))
+        .send()
+        .await
+        .unwrap();
+    problem(res, 403).await;
+    let res = org
+        .owner
+        .patch(app.api("/apis/orders"))
+        .json(&json!({"description": "Order capture", "tier": "standard"}))
+        .send()
+        .await
+        .unwrap();
+    let api: Value = res.json().await.unwrap();
+    assert_eq!(api["tier"], "standard");
+    // Everyone signed in can read, search and filter.
+    let found: Value = viewer
+        .get(app.api("/apis?q=capture&tier=standard&team=order-platform"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found.as_array().unwrap().len(), 1);
+    let none: Value = viewer
+        .get(app.api("/apis?tier=critical"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(none.as_array().unwrap().len(), 0);
+    let dupe = post(
+        &app,
+        &org.owner,
+        "/apis",
+        json!({"slug": "orders", "name": "Again", "team_id": org.team}),
+    )
+    .await;
+    assert_eq!(problem(dupe, 409).await["errors"][0]["field"], "slug");
+}
+
+#[tokio::test]
+async fn admins_tune_the_lint_ruleset_and_lint_errors_block_submission() {
+    let app = spawn_app().await;
+    let org = org(&app).await;
+    register(&app, &org).await;
+    let rules: Value = org
+        .owner
+        .get(app.api("/lint/rules"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(rules.as_array().unwrap().len() >= 20);
+
+    let sloppy = "openapi: 3.0.3\ninfo: {title: Sloppy, version: 1.0.0}\npaths:\n  /Orders/:\n    get:\n      responses:\n        '200': {description: ok}\n";
+    let res = org.owner
+        .post(app.api("/apis/orders/versions"))
+        .json(&json!({"version": "1.0.0", "base_path": "/orders/v1", "upstream_url": "http://127.0.0.1:9", "spec": sloppy}))
+        .send()
+        .await
+        .unwrap();
+    let v: Value = res.json().await.unwrap();
+    assert!(v["lint_errors"].as_i64().unwrap() > 0);
+    let first_rule = v["lint"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["severity"] == "error")
+        .unwrap()["rule"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let id = v["id"].as_str().unwrap();
+    let p = problem(
+        post(
+            &app,
+            &org.owner,
+            &format!("/versions/{id}/submit"),
+            json!({}),
+        )
+        .await,
+        409,
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("lint error"));
+
+    problem(
+        org.owner
+            .put(app.api(&format!("/lint/rules/{first_rule}")))
+            .json(&json!({"severity": null}))
+            .send()
+            .await
+            .unwrap(),
+        403,
+    )
+    .await;
+    let res = org
+        .admin
+        .put(app.api(&format!("/lint/rules/{first_rule}")))
+        .json(&json!({"severity": null}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let rules: Value = org
+        .owner
+        .get(app.api("/lint/rules"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rule = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == first_rule.as_str())
+        .unwrap();
+    assert!(rule["severity"].is_null());
+    assert_eq!(app.audit_count("lint_rule.update").await, 1);
+}
+
+#[tokio::test]
+async fn any_two_versions_can_be_compared() {
+    let app = spawn_app().await;
+    let org = org(&app).await;
+    register(&app, &org).await;
+    let a: Value = upload(&app, &org.owner, "1.0.0", "/orders/v1", "orders-v1.yaml")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let b: Value = upload(&app, &org.owner, "2.0.0", "/orders/v2", "orders-v2.yaml")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let url = format!(
+        "/apis/orders/diff?base={}&revision={}",
+        a["id"].as_str().unwrap(),
+        b["id"].as_str().unwrap()
+    );
+    let report: Value = org
+        .reviewer
+        .get(app.api(&url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["base_version"], "1.0.0");
+    assert!(report["errors"].as_u64().unwrap() > 0);
+    let same = format!(
+        "/apis/orders/diff?base={0}&revision={0}",
+        a["id"].as_str().unwrap()
+    );
+    let report: Value = org
+        .reviewer
+        .get(app.api(&same))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["changes"], json!([]));
+}
