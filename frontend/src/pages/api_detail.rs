@@ -100,12 +100,11 @@ fn UploadForm(slug: String) -> impl IntoView {
             let input: web_sys::HtmlInputElement = event_target(&ev);
             if let Some(file) = input.files().and_then(|f| f.get(0)) {
                 leptos::task::spawn_local(async move {
-                    if let Ok(text) = wasm_bindgen_futures::JsFuture::from(file.text()).await {
-                        if let (Some(area), Some(text)) =
+                    if let Ok(text) = wasm_bindgen_futures::JsFuture::from(file.text()).await
+                        && let (Some(area), Some(text)) =
                             (spec_ref.get_untracked(), text.as_string())
-                        {
-                            area.set_value(&text);
-                        }
+                    {
+                        area.set_value(&text);
                     }
                 });
             }
