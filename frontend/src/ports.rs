@@ -52,6 +52,12 @@ pub trait ConsoleBackend: Send + Sync + 'static {
     -> Result<Vec<ApiView>, AppError>;
     async fn get_api(&self, who: &Principal, key: String) -> Result<ApiView, AppError>;
     async fn create_api(&self, who: &Principal, new: NewApi) -> Result<ApiView, AppError>;
+    async fn update_api(
+        &self,
+        who: &Principal,
+        key: String,
+        patch: ApiPatch,
+    ) -> Result<ApiView, AppError>;
     async fn list_versions(
         &self,
         who: &Principal,

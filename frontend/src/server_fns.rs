@@ -317,6 +317,38 @@ pub async fn register_api(
 }
 
 #[server(prefix = "/console/fn")]
+pub async fn edit_api(
+    slug: String,
+    name: String,
+    tier: String,
+    capability: String,
+    tags: String,
+    description: String,
+) -> Result<ApiView, AppError> {
+    with_caller!(|b, who| async {
+        let tier = Tier::parse(&tier).ok_or_else(|| AppError::invalid("tier", "choose a tier"))?;
+        let tags = tags
+            .split(',')
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect();
+        b.update_api(
+            &who,
+            slug,
+            ApiPatch {
+                name: Some(name),
+                team_id: None,
+                description: Some(description),
+                capability: Some(capability),
+                tier: Some(tier),
+                tags: Some(tags),
+            },
+        )
+        .await
+    })
+}
+
+#[server(prefix = "/console/fn")]
 pub async fn list_versions(api: String) -> Result<Vec<VersionSummary>, AppError> {
     with_caller!(|b, who| b.list_versions(&who, api))
 }

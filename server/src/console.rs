@@ -124,6 +124,15 @@ impl ConsoleBackend for Console {
         Ok(apis::create(&self.pool, who, new).await?)
     }
 
+    async fn update_api(
+        &self,
+        who: &Principal,
+        key: String,
+        patch: ApiPatch,
+    ) -> Result<ApiView, AppError> {
+        Ok(apis::update(&self.pool, who, &key, patch).await?)
+    }
+
     async fn list_versions(
         &self,
         who: &Principal,

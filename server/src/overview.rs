@@ -6,18 +6,31 @@ use sqlx::PgPool;
 use steward_console::model::{AuditFilter, Overview, Principal, Role};
 
 pub async fn load(pool: &PgPool, who: &Principal) -> Result<Overview> {
-    let (users, active_users, teams, access_tokens, audit_entries): (i64, i64, i64, i64, i64) =
-        sqlx::query_as(
-            "SELECT
-                (SELECT count(*) FROM users),
-                (SELECT count(*) FROM users WHERE disabled_at IS NULL),
-                (SELECT count(*) FROM teams),
-                (SELECT count(*) FROM access_tokens
-                   WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())),
-                (SELECT count(*) FROM audit_log)",
-        )
-        .fetch_one(pool)
-        .await?;
+    #[derive(sqlx::FromRow)]
+    struct Counts {
+        users: i64,
+        active_users: i64,
+        teams: i64,
+        access_tokens: i64,
+        audit_entries: i64,
+        apis: i64,
+        live_versions: i64,
+        in_review: i64,
+    }
+    let c: Counts = sqlx::query_as(
+        "SELECT
+            (SELECT count(*) FROM users) AS users,
+            (SELECT count(*) FROM users WHERE disabled_at IS NULL) AS active_users,
+            (SELECT count(*) FROM teams) AS teams,
+            (SELECT count(*) FROM access_tokens
+               WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())) AS access_tokens,
+            (SELECT count(*) FROM audit_log) AS audit_entries,
+            (SELECT count(*) FROM apis) AS apis,
+            (SELECT count(*) FROM api_versions WHERE state IN ('published', 'deprecated')) AS live_versions,
+            (SELECT count(*) FROM api_versions WHERE state = 'in_review') AS in_review",
+    )
+    .fetch_one(pool)
+    .await?;
     let by_role: Vec<(String, i64)> =
         sqlx::query_as("SELECT role, count(*) FROM users WHERE disabled_at IS NULL GROUP BY role")
             .fetch_all(pool)
@@ -47,11 +60,14 @@ pub async fn load(pool: &PgPool, who: &Principal) -> Result<Overview> {
         Vec::new()
     };
     Ok(Overview {
-        users,
-        active_users,
-        teams,
-        access_tokens,
-        audit_entries,
+        users: c.users,
+        active_users: c.active_users,
+        teams: c.teams,
+        access_tokens: c.access_tokens,
+        audit_entries: c.audit_entries,
+        apis: c.apis,
+        live_versions: c.live_versions,
+        in_review: c.in_review,
         users_by_role,
         recent_activity,
     })

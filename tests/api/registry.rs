@@ -698,6 +698,62 @@ async fn admins_tune_the_lint_ruleset_and_lint_errors_block_submission() {
 }
 
 #[tokio::test]
+async fn a_rejected_version_goes_no_further() {
+    let app = spawn_app().await;
+    let org = org(&app).await;
+    register(&app, &org).await;
+    let v: Value = upload(&app, &org.owner, "1.0.0", "/orders/v1", "orders-v1.yaml")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = v["id"].as_str().unwrap();
+    post(
+        &app,
+        &org.owner,
+        &format!("/versions/{id}/submit"),
+        json!({}),
+    )
+    .await;
+    let res = post(
+        &app,
+        &org.reviewer,
+        &format!("/versions/{id}/review"),
+        json!({"approve": false, "comment": "pagination is missing"}),
+    )
+    .await;
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["state"], "rejected");
+    assert_eq!(v["review_comment"], "pagination is missing");
+    let p = problem(
+        post(
+            &app,
+            &org.owner,
+            &format!("/versions/{id}/publish"),
+            json!({}),
+        )
+        .await,
+        409,
+    )
+    .await;
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no further transitions"),
+        "{p}"
+    );
+    assert_eq!(app.audit_count("version.reject").await, 1);
+    // The same number cannot be uploaded again: versions are immutable.
+    let p = problem(
+        upload(&app, &org.owner, "1.0.0", "/orders/v1", "orders-v1.yaml").await,
+        409,
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "version");
+}
+
+#[tokio::test]
 async fn any_two_versions_can_be_compared() {
     let app = spawn_app().await;
     let org = org(&app).await;

@@ -225,6 +225,8 @@ async fn the_overview_counts_come_from_the_database() {
         .await
         .unwrap();
     assert_eq!(o["audit_entries"], audit);
+    assert_eq!(o["apis"], 0);
+    assert_eq!(o["in_review"], 0);
     assert_eq!(
         o["users_by_role"],
         serde_json::json!([["admin", 1], ["reviewer", 0], ["owner", 0], ["viewer", 2]])

@@ -121,6 +121,8 @@ try {
     await users.waitFor();
     assert.equal((await users.textContent()).trim(), '4');
     assert.equal((await page.locator('[data-metric="Teams"] .card-value').textContent()).trim(), '2');
+    assert.equal((await page.locator('[data-metric="APIs"] .card-value').textContent()).trim(), '4');
+    assert.equal((await page.locator('[data-metric="Awaiting review"] .card-value').textContent()).trim(), '1');
   });
 
   await step('navigation works after hydration without reloading the page', async () => {

@@ -389,6 +389,10 @@ pub struct Overview {
     pub teams: i64,
     pub access_tokens: i64,
     pub audit_entries: i64,
+    pub apis: i64,
+    pub live_versions: i64,
+    /// Versions waiting for a reviewer.
+    pub in_review: i64,
     pub users_by_role: Vec<(Role, i64)>,
     pub recent_activity: Vec<AuditEntry>,
 }

@@ -3,7 +3,7 @@
 use crate::components::form::{Field, FormError, last_error};
 use crate::components::status::{ErrorPanel, Loading, short_time};
 use crate::model::{ApiView, VersionSummary};
-use crate::server_fns::{UploadVersion, get_api, list_versions};
+use crate::server_fns::{EditApi, UploadVersion, get_api, list_versions};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -12,13 +12,17 @@ use leptos_router::hooks::use_params_map;
 pub fn ApiDetailPage() -> impl IntoView {
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
-    let api = Resource::new(slug, get_api);
+    let edit = ServerAction::<EditApi>::new();
+    let api = Resource::new(
+        move || (slug(), edit.version().get()),
+        |(slug, _)| get_api(slug),
+    );
     let versions = Resource::new(slug, list_versions);
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match (api.await, versions.await) {
-                    (Ok(api), Ok(versions)) => view! { <Detail api versions /> }.into_any(),
+                    (Ok(api), Ok(versions)) => view! { <Detail api versions edit /> }.into_any(),
                     (Err(error), _) | (_, Err(error)) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
@@ -27,9 +31,14 @@ pub fn ApiDetailPage() -> impl IntoView {
 }
 
 #[component]
-fn Detail(api: ApiView, versions: Vec<VersionSummary>) -> impl IntoView {
+fn Detail(
+    api: ApiView,
+    versions: Vec<VersionSummary>,
+    edit: ServerAction<EditApi>,
+) -> impl IntoView {
     let can_edit = api.can_edit;
     let slug = api.slug.clone();
+    let editable = api.clone();
     view! {
         <Title text=format!("{} · Steward", api.name) />
         <p class="crumbs"><a href="/apis">"APIs"</a> " / " {api.slug.clone()}</p>
@@ -48,7 +57,43 @@ fn Detail(api: ApiView, versions: Vec<VersionSummary>) -> impl IntoView {
             <h2>"Versions"</h2>
             <Timeline versions />
         </section>
-        {can_edit.then(|| view! { <UploadForm slug /> })}
+        {can_edit.then(|| view! { <UploadForm slug /> <EditForm api=editable edit /> })}
+    }
+}
+
+#[component]
+fn EditForm(api: ApiView, edit: ServerAction<EditApi>) -> impl IntoView {
+    let error = last_error(edit);
+    let field = move |id: &'static str, label: &'static str, name: &'static str, value: String| {
+        view! {
+            <div class="field" class:invalid=move || error.get().and_then(|e| e.field_message(name)).is_some()>
+                <label for=id>{label}</label>
+                <input id=id name=name value=value />
+                <p class="field-error">{move || error.get().and_then(|e| e.field_message(name))}</p>
+            </div>
+        }
+    };
+    view! {
+        <section class="panel">
+            <details>
+                <summary>"Edit this API"</summary>
+                <ActionForm action=edit attr:aria-label="Edit this API" attr:class="grid-form">
+                    <input type="hidden" name="slug" value=api.slug.clone() />
+                    {field("edit-name", "Name", "name", api.name.clone())}
+                    <div class="field">
+                        <label for="edit-tier">"Criticality tier"</label>
+                        <select id="edit-tier" name="tier">
+                            {crate::model::Tier::ALL.into_iter().map(|t| view! { <option value=t.as_str() selected=t == api.tier>{t.as_str()}</option> }).collect_view()}
+                        </select>
+                    </div>
+                    {field("edit-capability", "Business capability", "capability", api.capability.clone())}
+                    {field("edit-tags", "Tags (comma-separated)", "tags", api.tags.join(", "))}
+                    {field("edit-description", "Description", "description", api.description.clone())}
+                    <FormError error />
+                    <button type="submit" class="primary">"Save changes"</button>
+                </ActionForm>
+            </details>
+        </section>
     }
 }
 

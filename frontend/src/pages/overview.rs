@@ -33,6 +33,8 @@ fn Cards(overview: Overview) -> impl IntoView {
         .join(" · ");
     view! {
         <div class="cards">
+            <Card label="APIs" value=overview.apis detail=format!("{} live versions", overview.live_versions) />
+            <Card label="Awaiting review" value=overview.in_review detail="contract versions".to_string() />
             <Card label="Active users" value=overview.active_users detail=roles />
             <Card label="Teams" value=overview.teams detail=String::new() />
             <Card
