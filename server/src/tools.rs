@@ -8,6 +8,9 @@ use std::path::Path;
 use std::process::ExitCode;
 use steward_console::model::{Level, Severity};
 
+/// Deeply nested documents recurse deeply in the parsers; the main thread has 8 MiB.
+const LOADER_STACK: usize = 8 * 1024 * 1024;
+
 fn read(path: &Path) -> Result<Contract, ExitCode> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         eprintln!("error: cannot read {}: {e}", path.display());
@@ -46,13 +49,26 @@ pub fn diff(args: &DiffArgs) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    let (base, revision) = match (read(&args.base), read(&args.revision)) {
+    // Load both documents at once, and keep only the typed models: the raw trees
+    // and line indexes are not needed for a diff and would double the memory.
+    let (base, revision) = std::thread::scope(|scope| {
+        let base = std::thread::Builder::new()
+            .stack_size(LOADER_STACK)
+            .spawn_scoped(scope, || read(&args.base).map(|c| c.doc));
+        let revision = read(&args.revision).map(|c| c.doc);
+        let base = match base {
+            Ok(handle) => handle.join().unwrap_or(Err(ExitCode::from(2))),
+            Err(_) => read(&args.base).map(|c| c.doc),
+        };
+        (base, revision)
+    });
+    let (base, revision) = match (base, revision) {
         (Ok(b), Ok(r)) => (b, r),
         (Err(code), _) | (_, Err(code)) => return Ok(code),
     };
     let changes = contracts::diff::diff(
-        &base.doc,
-        &revision.doc,
+        &base,
+        &revision,
         &contracts::diff::DiffOptions { base_sunset },
     );
     match args.format {

@@ -407,25 +407,30 @@ fn walk_refs(
                 if key == "$ref"
                     && let Value::String(reference) = child
                 {
+                    let remote = !reference.starts_with('#');
+                    if !remote && resolve_local(raw, reference).is_some() {
+                        continue;
+                    }
+                    // Only a failure pays for a pointer and a line lookup: the line
+                    // index is built lazily and costs more than the walk itself.
                     segments.push(key.clone());
                     let pointer = pointer_of(segments);
                     segments.pop();
                     let line = lines.line_of(&pointer);
-                    if !reference.starts_with('#') {
-                        return Err(LoadError::RemoteRef {
+                    let reference = reference.clone();
+                    return Err(if remote {
+                        LoadError::RemoteRef {
                             pointer,
-                            reference: reference.clone(),
+                            reference,
                             line,
-                        });
-                    }
-                    if resolve_local(raw, reference).is_none() {
-                        return Err(LoadError::UnresolvedRef {
+                        }
+                    } else {
+                        LoadError::UnresolvedRef {
                             pointer,
-                            reference: reference.clone(),
+                            reference,
                             line,
-                        });
-                    }
-                    continue;
+                        }
+                    });
                 }
                 segments.push(key.clone());
                 let r = walk_refs(raw, child, segments, lines);
@@ -773,3 +778,52 @@ fn deserialize_doc(raw: &Value, lines: &LineIndex) -> Result<OpenAPI, LoadError>
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod phase_timing {
+    /// Run with `cargo test --release -p steward-server --lib phase_timing -- --ignored --nocapture`
+    /// and STEWARD_BENCH_SPEC pointing at a large contract.
+    #[test]
+    #[ignore = "manual profiling aid"]
+    fn phases() {
+        let Ok(path) = std::env::var("STEWARD_BENCH_SPEC") else {
+            return;
+        };
+        let text = std::fs::read_to_string(path).unwrap();
+        let t = std::time::Instant::now();
+        let lines = super::LineIndex::new(&text);
+        println!("line index (lazy): {:?}", t.elapsed());
+        let t = std::time::Instant::now();
+        let raw = super::parse_value(&text, &lines).unwrap();
+        println!("parse value: {:?}", t.elapsed());
+        let t = std::time::Instant::now();
+        super::check_refs(&raw, &lines).unwrap();
+        println!("check refs: {:?}", t.elapsed());
+        let t = std::time::Instant::now();
+        let invalid = super::find_invalid_schema(super::Kind::OpenApi, &raw, "");
+        println!(
+            "schema pre-check: {:?} {:?}",
+            t.elapsed(),
+            invalid.is_some()
+        );
+        let t = std::time::Instant::now();
+        let doc: openapiv3::OpenAPI = serde_path_to_error::deserialize(&raw).unwrap();
+        println!(
+            "typed deserialize: {:?} ({} paths)",
+            t.elapsed(),
+            doc.paths.paths.len()
+        );
+        let t = std::time::Instant::now();
+        let _ = lines.line_of("/paths");
+        println!("line index build: {:?}", t.elapsed());
+        let t = std::time::Instant::now();
+        let c = super::load(&text).unwrap();
+        println!("load total: {:?}", t.elapsed());
+        let t = std::time::Instant::now();
+        let findings = crate::contracts::lint::lint(&c, &Default::default());
+        println!("lint: {:?} ({} findings)", t.elapsed(), findings.len());
+        let t = std::time::Instant::now();
+        let changes = crate::contracts::diff::diff(&c.doc, &c.doc, &Default::default());
+        println!("diff self: {:?} ({} changes)", t.elapsed(), changes.len());
+    }
+}

@@ -11,30 +11,33 @@ use std::collections::HashMap;
 use crate::contracts::resolve::escape_segment;
 
 /// Pointer → 1-based line of the member key (or sequence item) that starts it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Built lazily on the first lookup: diffing a large contract never asks for a line,
+/// and indexing every node of a 12 MB document costs more than parsing it.
+#[derive(Debug, Clone, Default)]
 pub struct LineIndex {
-    lines: HashMap<String, u32>,
+    text: std::sync::Arc<str>,
+    index: std::sync::OnceLock<Scan>,
 }
 
 impl LineIndex {
-    /// Scans `text` as JSON if its first non-blank character is `{` or `[`, else as YAML.
+    /// Keeps the text; scans it (as JSON if its first non-blank character is `{` or
+    /// `[`, else as YAML) only when a line is first asked for.
     pub fn new(text: &str) -> Self {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let mut index = LineIndex::default();
-        if text.trim_start().starts_with(['{', '[']) {
-            index.scan_json(text);
-        } else {
-            index.scan_yaml(text);
+        LineIndex {
+            text: std::sync::Arc::from(text),
+            index: std::sync::OnceLock::new(),
         }
-        index
     }
 
     /// The 1-based line where `pointer` (RFC 6901) starts, or where its nearest known
     /// ancestor starts; `None` only for an empty document.
     pub fn line_of(&self, pointer: &str) -> Option<u32> {
+        let index = self.index.get_or_init(|| Scan::new(&self.text));
         let mut p = pointer;
         loop {
-            if let Some(line) = self.lines.get(p) {
+            if let Some(line) = index.lines.get(p) {
                 return Some(*line);
             }
             if p.is_empty() {
@@ -42,6 +45,23 @@ impl LineIndex {
             }
             p = p.rfind('/').and_then(|i| p.get(..i)).unwrap_or("");
         }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct Scan {
+    lines: HashMap<String, u32>,
+}
+
+impl Scan {
+    fn new(text: &str) -> Self {
+        let mut index = Scan::default();
+        if text.trim_start().starts_with(['{', '[']) {
+            index.scan_json(text);
+        } else {
+            index.scan_yaml(text);
+        }
+        index
     }
 
     fn record(&mut self, pointer: String, line: u32) {
@@ -104,7 +124,7 @@ enum Parsed {
 }
 
 impl YamlScanner {
-    fn line(&mut self, index: &mut LineIndex, raw: &str, line: u32) {
+    fn line(&mut self, index: &mut Scan, raw: &str, line: u32) {
         let indent = raw.len() - raw.trim_start_matches(' ').len();
         let content = raw.trim_start().trim_end();
         if content.is_empty() || content.starts_with('#') {
@@ -145,7 +165,7 @@ impl YamlScanner {
         }
     }
 
-    fn content(&mut self, index: &mut LineIndex, col: usize, s: &str, line: u32) -> Parsed {
+    fn content(&mut self, index: &mut Scan, col: usize, s: &str, line: u32) -> Parsed {
         if s.starts_with('#') {
             return Parsed::Nothing;
         }
@@ -158,7 +178,7 @@ impl YamlScanner {
         }
     }
 
-    fn item(&mut self, index: &mut LineIndex, col: usize, s: &str, line: u32) -> Parsed {
+    fn item(&mut self, index: &mut Scan, col: usize, s: &str, line: u32) -> Parsed {
         let continues = self
             .frames
             .last()
@@ -203,14 +223,7 @@ impl YamlScanner {
         }
     }
 
-    fn key(
-        &mut self,
-        index: &mut LineIndex,
-        col: usize,
-        key: String,
-        rest: &str,
-        line: u32,
-    ) -> Parsed {
+    fn key(&mut self, index: &mut Scan, col: usize, key: String, rest: &str, line: u32) -> Parsed {
         let sibling = self
             .frames
             .last()
@@ -374,14 +387,14 @@ enum Ctx {
     },
 }
 
-fn json_scan(index: &mut LineIndex, text: &str) {
+fn json_scan(index: &mut Scan, text: &str) {
     let mut stack: Vec<Ctx> = Vec::new();
     let mut line: u32 = 1;
     let mut chars = text.chars().peekable();
 
     // Object members are recorded at their key; arrays items and the root at the
     // first character of their value.
-    fn value_start(stack: &[Ctx], index: &mut LineIndex, line: u32) -> String {
+    fn value_start(stack: &[Ctx], index: &mut Scan, line: u32) -> String {
         match stack.last() {
             None => {
                 index.record(String::new(), line);
