@@ -33,6 +33,27 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct HttpOptions {
     pub secure_cookies: bool,
     pub session_idle: time::Duration,
+    /// Public base URL of the control plane, the `iss` of access tokens.
+    /// `None` means `http://<listen address>`.
+    pub issuer: Option<String>,
+    /// The `aud` of access tokens: the gateways that accept them.
+    pub token_audience: String,
+    pub token_ttl: time::Duration,
+    /// How often credential "last used" stamps are written.
+    pub usage_flush: Duration,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            secure_cookies: false,
+            session_idle: time::Duration::hours(8),
+            issuer: None,
+            token_audience: "steward-gateway".into(),
+            token_ttl: time::Duration::hours(1),
+            usage_flush: Duration::from_secs(10),
+        }
+    }
 }
 
 pub fn router(state: AppState, store: PostgresStore, options: &HttpOptions) -> Router {
@@ -52,6 +73,7 @@ pub fn router(state: AppState, store: PostgresStore, options: &HttpOptions) -> R
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .nest("/api/v1", admin::router())
+        .merge(crate::oauth::token::router())
         .route(
             "/console/fn/{*name}",
             get(server_fn_handler).post(server_fn_handler),
@@ -96,6 +118,8 @@ async fn console_gate(req: Request, next: Next) -> Response {
         || path.starts_with("/api/")
         || path.starts_with("/pkg/")
         || path.starts_with("/console/fn/")
+        || path.starts_with("/oauth2/")
+        || path.starts_with("/.well-known/")
         || path == "/healthz"
         || path == "/readyz"
         || path == "/favicon.ico";

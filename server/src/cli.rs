@@ -103,6 +103,20 @@ pub struct ServeArgs {
     /// Address of the console and admin API.
     #[arg(long, env = "STEWARD_CONSOLE_ADDR", default_value = "127.0.0.1:3000")]
     pub console_addr: SocketAddr,
+    /// Public base URL of the control plane, used as the OAuth2 issuer (`iss`) and in
+    /// server metadata. Defaults to `http://<STEWARD_CONSOLE_ADDR>`.
+    #[arg(long, env = "STEWARD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Audience (`aud`) of issued access tokens: what the gateways expect.
+    #[arg(
+        long,
+        env = "STEWARD_TOKEN_AUDIENCE",
+        default_value = "steward-gateway"
+    )]
+    pub token_audience: String,
+    /// Lifetime of issued access tokens, in seconds (60 to 86400).
+    #[arg(long, env = "STEWARD_TOKEN_TTL_SECONDS", default_value_t = 3600)]
+    pub token_ttl_seconds: i64,
     /// Address of the gateway (data plane). Reserved: the gateway is not built yet.
     #[arg(long, env = "STEWARD_GATEWAY_ADDR", default_value = "127.0.0.1:8080")]
     pub gateway_addr: SocketAddr,

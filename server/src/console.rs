@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 pub struct Console {
     pub pool: PgPool,
+    pub oauth: std::sync::Arc<crate::oauth::OAuthConfig>,
 }
 
 fn session_of(request: &Parts) -> Result<Session, AppError> {

@@ -34,6 +34,26 @@ const CONFLICTS: &[(&str, &str, &str)] = &[
         "an API with this slug already exists",
     ),
     (
+        "plans_slug_key",
+        "slug",
+        "a plan with this slug already exists",
+    ),
+    (
+        "consumers_slug_key",
+        "slug",
+        "a consumer with this slug already exists",
+    ),
+    (
+        "applications_name_key",
+        "name",
+        "this consumer already has an application with that name",
+    ),
+    (
+        "subscriptions_line_key",
+        "api",
+        "this application already has a subscription to that API's major line; cancel it first",
+    ),
+    (
         "api_versions_version_key",
         "version",
         "this API already has that version; upload it under a new version number",

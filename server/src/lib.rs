@@ -15,7 +15,9 @@ pub mod contracts;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod oauth;
 pub mod overview;
+pub mod partners;
 pub mod registry;
 pub mod state;
 pub mod tools;
@@ -215,10 +217,29 @@ pub async fn control_plane(
 ) -> anyhow::Result<Router> {
     let store = PostgresStore::new(pool.clone());
     store.migrate().await?;
+    let oauth = Arc::new(oauth::OAuthConfig {
+        issuer: http
+            .issuer
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"))
+            .trim_end_matches('/')
+            .to_string(),
+        audience: http.token_audience.clone(),
+        token_ttl: http.token_ttl,
+    });
+    // A signing key exists before the first token request, so the JWKS is never empty.
+    oauth::signing::active(&pool, http.token_ttl).await?;
+    let usage = partners::usage::UsageRecorder::new();
+    usage.spawn(pool.clone(), http.usage_flush);
     let state = AppState {
-        console: Arc::new(console::Console { pool: pool.clone() }),
+        console: Arc::new(console::Console {
+            pool: pool.clone(),
+            oauth: oauth.clone(),
+        }),
         leptos: leptos_options(site_root, addr),
         pool,
+        oauth,
+        usage,
     };
     Ok(app::router(state, store, http))
 }
@@ -259,6 +280,10 @@ async fn serve(pool: PgPool, args: ServeArgs) -> anyhow::Result<()> {
     let http = HttpOptions {
         secure_cookies: args.secure_cookies,
         session_idle: time::Duration::minutes(args.session_idle_minutes.max(1)),
+        issuer: args.public_url.clone(),
+        token_audience: args.token_audience.clone(),
+        token_ttl: time::Duration::seconds(args.token_ttl_seconds.clamp(60, 86_400)),
+        usage_flush: std::time::Duration::from_secs(10),
     };
     let router = control_plane(pool, &site_root, args.console_addr, &http).await?;
     let listener = TcpListener::bind(args.console_addr).await.map_err(|e| {

@@ -260,6 +260,7 @@ async fn secure_cookies_are_marked_secure_when_configured() {
     let http = steward_server::app::HttpOptions {
         secure_cookies: true,
         session_idle: time::Duration::hours(1),
+        ..Default::default()
     };
     let router = steward_server::control_plane(app.pool.clone(), "target/site", addr, &http)
         .await

@@ -9,6 +9,8 @@
 mod audit;
 mod auth;
 mod health;
+mod oauth;
+mod partners;
 mod problems;
 mod rbac;
 mod registry;

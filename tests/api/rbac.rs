@@ -19,6 +19,17 @@ fn body_for(path: &str) -> serde_json::Value {
         "/teams" => serde_json::json!({"slug": "new-team", "name": "New"}),
         "/tokens" => serde_json::json!({"name": "ci"}),
         "/session" => serde_json::json!({"email": "n@example.test", "password": "x"}),
+        "/plans" => {
+            serde_json::json!({"slug": "platinum", "name": "Platinum", "rate_per_second": 10,
+                                        "burst": 20, "environments": ["production"]})
+        }
+        "/consumers" => serde_json::json!({"slug": "acme", "name": "Acme", "kind": "partner"}),
+        "/consumers/{id}/applications" => {
+            serde_json::json!({"name": "storefront", "environment": "production"})
+        }
+        "/applications/{id}/keys" | "/applications/{id}/oauth-clients" => {
+            serde_json::json!({"name": "primary"})
+        }
         _ => serde_json::json!({}),
     }
 }
@@ -65,6 +76,19 @@ const ADMIN_ONLY: &[(&str, &str)] = &[
     ("DELETE", "/teams/{id}"),
     ("PUT", "/teams/{id}/members/{user_id}"),
     ("DELETE", "/teams/{id}/members/{user_id}"),
+    ("POST", "/plans"),
+    ("PATCH", "/plans/{id}"),
+    ("POST", "/consumers"),
+    ("PATCH", "/consumers/{id}"),
+    ("POST", "/consumers/{id}/applications"),
+    ("POST", "/applications/{id}/keys"),
+    ("POST", "/applications/{id}/oauth-clients"),
+    ("POST", "/keys/{id}/rotate"),
+    ("DELETE", "/keys/{id}"),
+    ("POST", "/oauth-clients/{id}/rotate"),
+    ("DELETE", "/oauth-clients/{id}"),
+    ("GET", "/signing-keys"),
+    ("POST", "/signing-keys/rotate"),
 ];
 
 #[tokio::test]

@@ -66,7 +66,8 @@ impl TestApp {
         self.addr = listener.local_addr().expect("local addr");
         let http = HttpOptions {
             secure_cookies: false,
-            session_idle: time::Duration::hours(8),
+            usage_flush: std::time::Duration::from_millis(200),
+            ..Default::default()
         };
         let router =
             steward_server::control_plane(self.pool.clone(), "target/site", self.addr, &http)

@@ -397,7 +397,9 @@ pub struct Overview {
     pub recent_activity: Vec<AuditEntry>,
 }
 
+mod partners;
 mod registry;
 mod report;
+pub use partners::*;
 pub use registry::*;
 pub use report::*;

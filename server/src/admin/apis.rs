@@ -16,7 +16,7 @@ use steward_console::model::{
 };
 use uuid::Uuid;
 
-fn bad_query(e: QueryRejection) -> ApiError {
+pub(crate) fn bad_query(e: QueryRejection) -> ApiError {
     ApiError(steward_console::model::AppError::invalid(
         "query",
         e.body_text(),

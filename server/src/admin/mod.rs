@@ -6,8 +6,10 @@
 
 pub mod apis;
 pub mod audit;
+pub mod credentials;
 pub mod json;
 pub mod lint;
+pub mod partners;
 pub mod problem;
 pub mod session;
 pub mod teams;
@@ -106,6 +108,79 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     }),
     ("PUT", "/lint/rules/{id}", || {
         axum::routing::put(lint::update_lint_rule)
+    }),
+    ("GET", "/plans", || axum::routing::get(partners::list_plans)),
+    ("POST", "/plans", || {
+        axum::routing::post(partners::create_plan)
+    }),
+    ("GET", "/plans/{id}", || {
+        axum::routing::get(partners::get_plan)
+    }),
+    ("PATCH", "/plans/{id}", || {
+        axum::routing::patch(partners::update_plan)
+    }),
+    ("GET", "/consumers", || {
+        axum::routing::get(partners::list_consumers)
+    }),
+    ("POST", "/consumers", || {
+        axum::routing::post(partners::create_consumer)
+    }),
+    ("GET", "/consumers/{id}", || {
+        axum::routing::get(partners::get_consumer)
+    }),
+    ("PATCH", "/consumers/{id}", || {
+        axum::routing::patch(partners::update_consumer)
+    }),
+    ("POST", "/consumers/{id}/applications", || {
+        axum::routing::post(partners::create_application)
+    }),
+    ("GET", "/applications/{id}", || {
+        axum::routing::get(partners::get_application)
+    }),
+    ("POST", "/applications/{id}/keys", || {
+        axum::routing::post(credentials::create_key)
+    }),
+    ("POST", "/applications/{id}/oauth-clients", || {
+        axum::routing::post(credentials::create_client)
+    }),
+    ("GET", "/subscriptions", || {
+        axum::routing::get(partners::list_subscriptions)
+    }),
+    ("POST", "/subscriptions", || {
+        axum::routing::post(partners::create_subscription)
+    }),
+    ("GET", "/subscriptions/{id}", || {
+        axum::routing::get(partners::get_subscription)
+    }),
+    ("POST", "/subscriptions/{id}/approve", || {
+        axum::routing::post(partners::approve_subscription)
+    }),
+    ("POST", "/subscriptions/{id}/suspend", || {
+        axum::routing::post(partners::suspend_subscription)
+    }),
+    ("POST", "/subscriptions/{id}/resume", || {
+        axum::routing::post(partners::resume_subscription)
+    }),
+    ("POST", "/subscriptions/{id}/cancel", || {
+        axum::routing::post(partners::cancel_subscription)
+    }),
+    ("POST", "/keys/{id}/rotate", || {
+        axum::routing::post(credentials::rotate_key)
+    }),
+    ("DELETE", "/keys/{id}", || {
+        axum::routing::delete(credentials::revoke_key)
+    }),
+    ("POST", "/oauth-clients/{id}/rotate", || {
+        axum::routing::post(credentials::rotate_client)
+    }),
+    ("DELETE", "/oauth-clients/{id}", || {
+        axum::routing::delete(credentials::revoke_client)
+    }),
+    ("GET", "/signing-keys", || {
+        axum::routing::get(credentials::list_signing_keys)
+    }),
+    ("POST", "/signing-keys/rotate", || {
+        axum::routing::post(credentials::rotate_signing_key)
     }),
     ("GET", "/audit", || axum::routing::get(audit::list_audit)),
     ("GET", "/audit/verify", || {
