@@ -2,6 +2,9 @@
 //! browser. `model` holds the view types shared with the admin REST API; `ports`
 //! (server only) declares what the console needs from the server.
 
+// Deeply nested views make deeply nested types; the hydrate build needs headroom.
+#![recursion_limit = "256"]
+
 pub mod components;
 pub mod model;
 pub mod pages;
@@ -52,7 +55,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("apis") view=pages::apis::ApisPage />
                     <Route path=path!("apis/:slug") view=pages::api_detail::ApiDetailPage />
                     <Route path=path!("versions/:id") view=pages::version::VersionPage />
-                    <Route path=path!("consumers") view=pages::placeholder::ConsumersPage />
+                    <Route path=path!("consumers") view=pages::consumers::ConsumersPage />
+                    <Route path=path!("consumers/:slug") view=pages::consumer::ConsumerPage />
+                    <Route path=path!("subscriptions") view=pages::subscriptions::SubscriptionsPage />
+                    <Route path=path!("plans") view=pages::plans::PlansPage />
                     <Route path=path!("slos") view=pages::placeholder::SlosPage />
                     <Route path=path!("audit") view=pages::audit::AuditPage />
                     <Route path=path!("settings") view=pages::settings::SettingsPage />

@@ -91,6 +91,70 @@ pub trait ConsoleBackend: Send + Sync + 'static {
         patch: LintRulePatch,
     ) -> Result<LintRuleSetting, AppError>;
 
+    async fn list_plans(&self, who: &Principal) -> Result<Vec<PlanView>, AppError>;
+    async fn update_plan(
+        &self,
+        who: &Principal,
+        key: String,
+        patch: PlanPatch,
+    ) -> Result<PlanView, AppError>;
+    async fn list_consumers(&self, who: &Principal) -> Result<Vec<ConsumerView>, AppError>;
+    async fn get_consumer(&self, who: &Principal, key: String) -> Result<ConsumerDetail, AppError>;
+    async fn create_consumer(
+        &self,
+        who: &Principal,
+        new: NewConsumer,
+    ) -> Result<ConsumerView, AppError>;
+    async fn create_application(
+        &self,
+        who: &Principal,
+        consumer: String,
+        new: NewApplication,
+    ) -> Result<ApplicationView, AppError>;
+    async fn list_subscriptions(
+        &self,
+        who: &Principal,
+        filter: SubscriptionFilter,
+    ) -> Result<Vec<SubscriptionView>, AppError>;
+    async fn create_subscription(
+        &self,
+        who: &Principal,
+        new: NewSubscription,
+    ) -> Result<SubscriptionView, AppError>;
+    async fn decide_subscription(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        decision: SubscriptionDecision,
+        reason: Option<String>,
+    ) -> Result<SubscriptionView, AppError>;
+    async fn create_key(
+        &self,
+        who: &Principal,
+        application: Uuid,
+        new: NewApiKey,
+    ) -> Result<CreatedApiKey, AppError>;
+    async fn rotate_key(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        rotation: Rotation,
+    ) -> Result<RotatedApiKey, AppError>;
+    async fn revoke_key(&self, who: &Principal, id: Uuid) -> Result<ApiKeyView, AppError>;
+    async fn create_client(
+        &self,
+        who: &Principal,
+        application: Uuid,
+        new: NewOAuthClient,
+    ) -> Result<CreatedOAuthClient, AppError>;
+    async fn rotate_client(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        rotation: Rotation,
+    ) -> Result<CreatedOAuthClient, AppError>;
+    async fn revoke_client(&self, who: &Principal, id: Uuid) -> Result<OAuthClientView, AppError>;
+
     async fn audit(&self, who: &Principal, filter: AuditFilter) -> Result<AuditPage, AppError>;
     async fn verify_audit(&self, who: &Principal) -> Result<ChainReport, AppError>;
 }

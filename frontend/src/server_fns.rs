@@ -433,3 +433,256 @@ pub async fn set_lint_rule(rule: String, severity: String) -> Result<LintRuleSet
             .await
     })
 }
+
+// ---- Partner access -------------------------------------------------------
+
+/// Parses an optional whole number typed into a form; empty means `None`.
+#[cfg(feature = "ssr")]
+fn optional_number<T: std::str::FromStr>(
+    value: &str,
+    field: &str,
+    what: &str,
+) -> Result<Option<T>, AppError> {
+    match value.trim() {
+        "" => Ok(None),
+        n => n
+            .parse::<T>()
+            .map(Some)
+            .map_err(|_| AppError::invalid(field, format!("enter {what}"))),
+    }
+}
+
+#[server(prefix = "/console/fn")]
+pub async fn list_consumers() -> Result<Vec<ConsumerView>, AppError> {
+    with_caller!(|b, who| b.list_consumers(&who))
+}
+
+#[server(prefix = "/console/fn")]
+pub async fn register_consumer(
+    slug: String,
+    name: String,
+    kind: String,
+    description: String,
+    contact_name: String,
+    contact_email: String,
+) -> Result<ConsumerView, AppError> {
+    with_caller!(|b, who| async {
+        let kind = ConsumerKind::parse(&kind)
+            .ok_or_else(|| AppError::invalid("kind", "choose partner or internal"))?;
+        let contacts = if contact_name.trim().is_empty() && contact_email.trim().is_empty() {
+            Vec::new()
+        } else {
+            vec![Contact {
+                name: contact_name,
+                email: contact_email,
+                role: "technical".into(),
+            }]
+        };
+        let created = b
+            .create_consumer(
+                &who,
+                NewConsumer {
+                    slug,
+                    name,
+                    kind,
+                    description,
+                    contacts,
+                },
+            )
+            .await?;
+        leptos_axum::redirect(&format!("/consumers/{}", created.slug));
+        Ok(created)
+    })
+}
+
+#[server(prefix = "/console/fn")]
+pub async fn load_consumer_page(slug: String) -> Result<ConsumerPage, AppError> {
+    with_caller!(|b, who| async {
+        let detail = b.get_consumer(&who, slug).await?;
+        let plans = b.list_plans(&who).await?;
+        let apis = b.list_apis(&who, ApiFilter::default()).await?;
+        Ok(ConsumerPage {
+            detail,
+            plans,
+            apis: apis
+                .into_iter()
+                .filter(|a| a.current_version.is_some())
+                .collect(),
+        })
+    })
+}
+
+#[server(prefix = "/console/fn")]
+pub async fn add_application(
+    consumer: String,
+    name: String,
+    environment: String,
+    description: String,
+) -> Result<ApplicationView, AppError> {
+    with_caller!(|b, who| async {
+        let environment = Environment::parse(&environment)
+            .ok_or_else(|| AppError::invalid("environment", "choose sandbox or production"))?;
+        b.create_application(
+            &who,
+            consumer,
+            NewApplication {
+                name,
+                environment,
+                description,
+            },
+        )
+        .await
+    })
+}
+
+#[server(prefix = "/console/fn")]
+pub async fn subscribe_application(
+    application_id: Uuid,
+    api: String,
+    plan: String,
+    scopes: String,
+) -> Result<SubscriptionView, AppError> {
+    let scopes = scopes
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    with_caller!(|b, who| b.create_subscription(
+        &who,
+        NewSubscription {
+            application_id,
+            api,
+            major: None,
+            plan,
+            scopes,
+        }
+    ))
+}
+
+#[server(prefix = "/console/fn")]
+pub async fn list_subscriptions(state: String) -> Result<Vec<SubscriptionView>, AppError> {
+    with_caller!(|b, who| b.list_subscriptions(
+        &who,
+        SubscriptionFilter {
+            state: SubscriptionState::parse(&state),
+            ..Default::default()
+        }
+    ))
+}
+
+#[server(prefix = "/console/fn")]
+pub async fn decide_subscription(
+    id: Uuid,
+    decision: String,
+    reason: String,
+) -> Result<SubscriptionView, AppError> {
+    with_caller!(|b, who| async {
+        let decision = SubscriptionDecision::parse(&decision)
+            .ok_or_else(|| AppError::invalid("decision", "choose an action"))?;
+        let reason = (!reason.trim().is_empty()).then_some(reason);
+        b.decide_subscription(&who, id, decision, reason).await
+    })
+}
+
+#[server(prefix = "/console/fn")]
+pub async fn issue_key(
+    application_id: Uuid,
+    name: String,
+    expires_in_days: String,
+) -> Result<CreatedApiKey, AppError> {
+    with_caller!(|b, who| async {
+        let expires_in_days = optional_number(
+            &expires_in_days,
+            "expires_in_days",
+            "a whole number of days",
+        )?;
+        b.create_key(
+            &who,
+            application_id,
+            NewApiKey {
+                name,
+                expires_in_days,
+            },
+        )
+        .await
+    })
+}
+
+#[server(prefix = "/console/fn")]
+pub async fn rotate_key(id: Uuid, overlap_hours: String) -> Result<RotatedApiKey, AppError> {
+    with_caller!(|b, who| async {
+        let overlap_hours =
+            optional_number(&overlap_hours, "overlap_hours", "a whole number of hours")?
+                .unwrap_or(Rotation::default().overlap_hours);
+        b.rotate_key(&who, id, Rotation { overlap_hours }).await
+    })
+}
+
+#[server(prefix = "/console/fn")]
+pub async fn revoke_key(id: Uuid) -> Result<ApiKeyView, AppError> {
+    with_caller!(|b, who| b.revoke_key(&who, id))
+}
+
+#[server(prefix = "/console/fn")]
+pub async fn create_oauth_client(
+    application_id: Uuid,
+    name: String,
+) -> Result<CreatedOAuthClient, AppError> {
+    with_caller!(|b, who| b.create_client(&who, application_id, NewOAuthClient { name }))
+}
+
+#[server(prefix = "/console/fn")]
+pub async fn rotate_oauth_client(
+    id: Uuid,
+    overlap_hours: String,
+) -> Result<CreatedOAuthClient, AppError> {
+    with_caller!(|b, who| async {
+        let overlap_hours =
+            optional_number(&overlap_hours, "overlap_hours", "a whole number of hours")?
+                .unwrap_or(Rotation::default().overlap_hours);
+        b.rotate_client(&who, id, Rotation { overlap_hours }).await
+    })
+}
+
+#[server(prefix = "/console/fn")]
+pub async fn revoke_oauth_client(id: Uuid) -> Result<OAuthClientView, AppError> {
+    with_caller!(|b, who| b.revoke_client(&who, id))
+}
+
+#[server(prefix = "/console/fn")]
+pub async fn list_plans() -> Result<Vec<PlanView>, AppError> {
+    with_caller!(|b, who| b.list_plans(&who))
+}
+
+#[server(prefix = "/console/fn")]
+pub async fn edit_plan(
+    slug: String,
+    rate_per_second: String,
+    burst: String,
+    daily_quota: String,
+    monthly_quota: String,
+) -> Result<PlanView, AppError> {
+    with_caller!(|b, who| async {
+        let rate_per_second =
+            optional_number(&rate_per_second, "rate_per_second", "a whole number")?;
+        let burst = optional_number(&burst, "burst", "a whole number")?;
+        // An emptied quota field means "no quota", which the patch spells as 0.
+        let daily_quota =
+            optional_number(&daily_quota, "daily_quota", "a whole number")?.or(Some(0));
+        let monthly_quota =
+            optional_number(&monthly_quota, "monthly_quota", "a whole number")?.or(Some(0));
+        b.update_plan(
+            &who,
+            slug,
+            PlanPatch {
+                rate_per_second,
+                burst,
+                daily_quota,
+                monthly_quota,
+                ..Default::default()
+            },
+        )
+        .await
+    })
+}

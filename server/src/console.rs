@@ -4,6 +4,8 @@
 use crate::admin::session::client_key;
 use crate::auth::{session, teams, tokens, users};
 use crate::error::Error;
+use crate::oauth::clients;
+use crate::partners::{applications, consumers, keys, plans, subscriptions};
 use crate::registry::{apis, lint_settings, versions};
 use async_trait::async_trait;
 use axum::extract::ConnectInfo;
@@ -192,6 +194,114 @@ impl ConsoleBackend for Console {
         patch: LintRulePatch,
     ) -> Result<LintRuleSetting, AppError> {
         Ok(lint_settings::update(&self.pool, who, &rule, patch).await?)
+    }
+
+    async fn list_plans(&self, who: &Principal) -> Result<Vec<PlanView>, AppError> {
+        Ok(plans::list(&self.pool, who).await?)
+    }
+
+    async fn update_plan(
+        &self,
+        who: &Principal,
+        key: String,
+        patch: PlanPatch,
+    ) -> Result<PlanView, AppError> {
+        Ok(plans::update(&self.pool, who, &key, patch).await?)
+    }
+
+    async fn list_consumers(&self, who: &Principal) -> Result<Vec<ConsumerView>, AppError> {
+        Ok(consumers::list(&self.pool, who).await?)
+    }
+
+    async fn get_consumer(&self, who: &Principal, key: String) -> Result<ConsumerDetail, AppError> {
+        Ok(consumers::get(&self.pool, who, &key).await?)
+    }
+
+    async fn create_consumer(
+        &self,
+        who: &Principal,
+        new: NewConsumer,
+    ) -> Result<ConsumerView, AppError> {
+        Ok(consumers::create(&self.pool, who, new).await?)
+    }
+
+    async fn create_application(
+        &self,
+        who: &Principal,
+        consumer: String,
+        new: NewApplication,
+    ) -> Result<ApplicationView, AppError> {
+        Ok(applications::create(&self.pool, who, &consumer, new).await?)
+    }
+
+    async fn list_subscriptions(
+        &self,
+        who: &Principal,
+        filter: SubscriptionFilter,
+    ) -> Result<Vec<SubscriptionView>, AppError> {
+        Ok(subscriptions::list(&self.pool, who, &filter).await?)
+    }
+
+    async fn create_subscription(
+        &self,
+        who: &Principal,
+        new: NewSubscription,
+    ) -> Result<SubscriptionView, AppError> {
+        Ok(subscriptions::create(&self.pool, who, new).await?)
+    }
+
+    async fn decide_subscription(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        decision: SubscriptionDecision,
+        reason: Option<String>,
+    ) -> Result<SubscriptionView, AppError> {
+        Ok(subscriptions::decide(&self.pool, who, id, decision, reason).await?)
+    }
+
+    async fn create_key(
+        &self,
+        who: &Principal,
+        application: Uuid,
+        new: NewApiKey,
+    ) -> Result<CreatedApiKey, AppError> {
+        Ok(keys::create(&self.pool, who, application, new).await?)
+    }
+
+    async fn rotate_key(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        rotation: Rotation,
+    ) -> Result<RotatedApiKey, AppError> {
+        Ok(keys::rotate(&self.pool, who, id, rotation).await?)
+    }
+
+    async fn revoke_key(&self, who: &Principal, id: Uuid) -> Result<ApiKeyView, AppError> {
+        Ok(keys::revoke(&self.pool, who, id).await?)
+    }
+
+    async fn create_client(
+        &self,
+        who: &Principal,
+        application: Uuid,
+        new: NewOAuthClient,
+    ) -> Result<CreatedOAuthClient, AppError> {
+        Ok(clients::create(&self.pool, who, application, new).await?)
+    }
+
+    async fn rotate_client(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        rotation: Rotation,
+    ) -> Result<CreatedOAuthClient, AppError> {
+        Ok(clients::rotate(&self.pool, who, id, rotation).await?)
+    }
+
+    async fn revoke_client(&self, who: &Principal, id: Uuid) -> Result<OAuthClientView, AppError> {
+        Ok(clients::revoke(&self.pool, who, id).await?)
     }
 
     async fn audit(&self, who: &Principal, filter: AuditFilter) -> Result<AuditPage, AppError> {

@@ -133,7 +133,7 @@ try {
     await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
     assert.equal(new URL(page.url()).pathname, '/audit');
     await page.getByRole('link', { name: 'Consumers' }).click();
-    await page.getByText('Not available yet').waitFor();
+    await page.getByRole('link', { name: 'Northwind Marketplace' }).waitFor();
     await page.getByRole('link', { name: 'APIs' }).click();
     await page.locator('[data-api="orders"]').waitFor();
     assert.equal(await page.evaluate(() => window.__samePage), 'yes', 'client-side navigation');
@@ -317,6 +317,78 @@ try {
     await hydrated(ownerPage);
     await ownerPage.getByRole('button', { name: 'Publish' }).click();
     await ownerPage.locator('h1 .badge.state-published').waitFor();
+  });
+
+  // Partner access: a separate admin session whose page may use the clipboard.
+  const partnerContext = await browser.newContext();
+  await partnerContext.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+  const admin = await partnerContext.newPage();
+  admin.on('pageerror', (e) => pageErrors.push(e.message));
+  await signIn(admin, base, 'admin@steward.demo');
+  await admin.waitForURL(`${base}/`);
+
+  await step('an admin issues an API key, copies it once, and sees it masked afterwards', async () => {
+    await admin.getByRole('link', { name: 'Consumers', exact: true }).first().click();
+    await admin.getByRole('link', { name: 'Tillpoint POS' }).click();
+    await admin.getByRole('heading', { name: 'Tillpoint POS' }).waitFor();
+    const app = admin.locator('[data-application="pos-fleet"]');
+    const form = app.getByRole('form', { name: 'Issue an API key' });
+    await form.getByLabel('Key name').fill('kiosk');
+    await form.getByLabel('Expires in (days)').fill('30');
+    await form.getByRole('button', { name: 'Issue API key' }).click();
+    const shown = admin.locator('.secret code[data-secret="API key"]');
+    await shown.waitFor();
+    const key = (await shown.textContent()).trim();
+    const m = key.match(/^stw_live_([0-9a-z]{12})_([0-9a-f]{64})$/);
+    assert.ok(m, `key format: ${key}`);
+    await admin.getByText('This is the only time Steward shows this secret', { exact: false }).waitFor();
+    await admin.getByRole('button', { name: 'Copy API key' }).click();
+    await admin.getByRole('button', { name: 'Copy API key' }).filter({ hasText: 'Copied' }).waitFor();
+    assert.equal(await admin.evaluate(() => navigator.clipboard.readText()), key);
+    const row = app.locator(`[data-key="stw_live_${m[1]}"]`);
+    await row.waitFor();
+    assert.match(await row.textContent(), /••••/);
+    assert.ok(!(await row.textContent()).includes(m[2]), 'the list never shows the secret');
+    await admin.getByRole('button', { name: 'I have stored it' }).click();
+    assert.equal(await admin.locator('.secret').count(), 0);
+    await admin.reload();
+    await hydrated(admin);
+    await row.waitFor();
+    assert.ok(!(await admin.content()).includes(m[2]), 'not shown again after a reload');
+  });
+
+  await step('revoking a key asks first, then takes effect at once', async () => {
+    const row = admin.locator('[data-application="pos-fleet"] tr', { hasText: 'kiosk' });
+    await row.getByRole('button', { name: 'Revoke…' }).click();
+    await row.getByText('Calls using it fail at once').waitFor();
+    await row.getByRole('button', { name: 'Revoke now' }).click();
+    await row.locator('.badge.cred-revoked').waitFor();
+  });
+
+  await step('a subscription with an undeclared scope is refused inline, then requested for approval', async () => {
+    await admin.goto(`${base}/consumers/atlas-3pl`);
+    await hydrated(admin);
+    const app = admin.locator('[data-application="wms-connector"]');
+    await app.getByText('Subscribe to an API').click();
+    const form = app.getByRole('form', { name: 'Subscribe to an API' });
+    await form.getByLabel('API').selectOption('orders');
+    await form.getByLabel('Scopes').fill('orders:read orders:delete');
+    await form.getByRole('button', { name: 'Subscribe' }).click();
+    await form.getByText('orders:delete not declared', { exact: false }).waitFor();
+    assert.equal(await form.getByLabel('Scopes').inputValue(), 'orders:read orders:delete');
+    await form.getByLabel('Scopes').fill('orders:read');
+    await form.getByRole('button', { name: 'Subscribe' }).click();
+    await app.locator('tr[data-subscription="orders"] .badge.sub-pending').waitFor();
+  });
+
+  await step('the approval queue approves pending subscriptions', async () => {
+    await admin.getByRole('link', { name: 'Subscriptions' }).click();
+    await admin.getByRole('heading', { name: 'Subscriptions' }).waitFor();
+    const row = admin.locator('tr[data-subscription="orders"]');
+    await row.getByRole('button', { name: 'Approve' }).click();
+    await row.waitFor({ state: 'detached' });
+    await admin.getByLabel('State').selectOption('active');
+    await admin.locator('tr[data-subscription="orders"]', { hasText: 'Atlas 3PL' }).waitFor();
   });
 
   await step('no script errors in the browser', async () => {

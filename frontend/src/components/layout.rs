@@ -28,6 +28,9 @@ pub fn Shell() -> impl IntoView {
 fn Frame(principal: Principal) -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
     let is_admin = principal.is(Role::Admin);
+    // Pages read the caller from context to decide which forms to offer; the
+    // server checks the role again on every command.
+    provide_context(principal.clone());
     view! {
         <div class="frame">
             <header class="topbar">

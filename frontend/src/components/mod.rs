@@ -3,4 +3,5 @@
 pub mod form;
 pub mod layout;
 pub mod report;
+pub mod secret;
 pub mod status;

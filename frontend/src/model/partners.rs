@@ -429,3 +429,12 @@ pub struct SigningKeyView {
     pub publish_until: Option<OffsetDateTime>,
     pub active: bool,
 }
+
+/// Everything the consumer page needs, in one round trip: the consumer, and the
+/// plans and APIs its subscribe forms offer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConsumerPage {
+    pub detail: ConsumerDetail,
+    pub plans: Vec<PlanView>,
+    pub apis: Vec<super::ApiView>,
+}

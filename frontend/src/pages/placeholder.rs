@@ -16,16 +16,6 @@ fn Upcoming(title: &'static str, what: &'static str) -> impl IntoView {
 }
 
 #[component]
-pub fn ConsumersPage() -> impl IntoView {
-    view! {
-        <Upcoming
-            title="Consumers"
-            what="Partner credentials (consumers, applications, plans, API keys and OAuth2 clients) are not built yet. Nothing on this page is live."
-        />
-    }
-}
-
-#[component]
 pub fn SlosPage() -> impl IntoView {
     view! {
         <Upcoming

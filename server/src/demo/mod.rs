@@ -1,7 +1,10 @@
 //! Demo organisation for a first look: four users, one per role, two teams, and the
 //! retail reference contracts from `specs/retail` taken through review and
-//! publication, with a breaking orders v2 waiting in review. Seeded only into an
+//! publication, with a breaking orders v2 waiting in review, and three partners
+//! with applications, subscriptions and credentials. Seeded only into an
 //! empty database, so it never overwrites real data.
+
+mod partners;
 
 use crate::audit::Actor;
 use crate::auth::{teams, users};
@@ -73,10 +76,11 @@ pub async fn seed(pool: &PgPool) -> Result<bool> {
     teams::set_member_as(pool, &actor, orders.id, ids[1], true).await?;
     teams::set_member_as(pool, &actor, stock.id, ids[1], true).await?;
     seed_contracts(pool, orders.id, stock.id).await?;
+    partners::seed(pool).await?;
     Ok(true)
 }
 
-async fn principal(pool: &PgPool, email: &str) -> Result<Principal> {
+pub(crate) async fn principal(pool: &PgPool, email: &str) -> Result<Principal> {
     let u = users::find_by_email(pool, email)
         .await?
         .ok_or_else(|| AppError::not_found("demo user"))?;
@@ -112,19 +116,19 @@ const CONTRACTS: [DemoApi; 4] = [
             (
                 "1.0.0",
                 "/orders/v1",
-                include_str!("../../specs/retail/orders-v1.yaml"),
+                include_str!("../../../specs/retail/orders-v1.yaml"),
                 true,
             ),
             (
                 "1.1.0",
                 "/orders/v1",
-                include_str!("../../specs/retail/orders-v1-1.yaml"),
+                include_str!("../../../specs/retail/orders-v1-1.yaml"),
                 true,
             ),
             (
                 "2.0.0",
                 "/orders/v2",
-                include_str!("../../specs/retail/orders-v2.yaml"),
+                include_str!("../../../specs/retail/orders-v2.yaml"),
                 false,
             ),
         ],
@@ -139,7 +143,7 @@ const CONTRACTS: [DemoApi; 4] = [
         versions: &[(
             "1.0.0",
             "/inventory/v1",
-            include_str!("../../specs/retail/inventory-v1.yaml"),
+            include_str!("../../../specs/retail/inventory-v1.yaml"),
             true,
         )],
     },
@@ -153,7 +157,7 @@ const CONTRACTS: [DemoApi; 4] = [
         versions: &[(
             "1.0.0",
             "/shipments/v1",
-            include_str!("../../specs/retail/shipments-v1.yaml"),
+            include_str!("../../../specs/retail/shipments-v1.yaml"),
             true,
         )],
     },
@@ -167,7 +171,7 @@ const CONTRACTS: [DemoApi; 4] = [
         versions: &[(
             "1.0.0",
             "/returns/v1",
-            include_str!("../../specs/retail/returns-v1.yaml"),
+            include_str!("../../../specs/retail/returns-v1.yaml"),
             true,
         )],
     },
