@@ -111,10 +111,12 @@ impl ActiveKey {
     }
 }
 
+type ActiveRow = (Uuid, String, Vec<u8>, Uuid, String, Option<OffsetDateTime>);
+
 /// Every key that may be used now, in one indexed query. Gateways call this on
 /// start and on every change notification.
 pub async fn load_active(pool: &PgPool) -> Result<Vec<ActiveKey>> {
-    let rows: Vec<(Uuid, String, Vec<u8>, Uuid, String, Option<OffsetDateTime>)> = sqlx::query_as(
+    let rows: Vec<ActiveRow> = sqlx::query_as(
         "SELECT id, lookup_id, digest, application_id, environment, expires_at
          FROM api_keys
          WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())",

@@ -102,7 +102,7 @@ fn check_limits(
             "use a rate between 1 and 1,000,000 requests per second",
         )
         .check(
-            burst >= 1 && burst <= 10_000_000,
+            (1..=10_000_000).contains(&burst),
             "burst",
             "use a burst between 1 and 10,000,000 requests",
         )
