@@ -8,15 +8,24 @@ use std::path::Path;
 use std::process::ExitCode;
 use steward_console::model::{Level, Severity};
 
-/// Deeply nested documents recurse deeply in the parsers; the main thread has 8 MiB.
-const LOADER_STACK: usize = 8 * 1024 * 1024;
+use contracts::loader::LOADER_STACK;
 
-fn read(path: &Path) -> Result<Contract, ExitCode> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+fn read_text(path: &Path) -> Result<String, ExitCode> {
+    std::fs::read_to_string(path).map_err(|e| {
         eprintln!("error: cannot read {}: {e}", path.display());
         ExitCode::from(2)
-    })?;
-    contracts::loader::load(&text).map_err(|e| {
+    })
+}
+
+fn read(path: &Path) -> Result<Contract, ExitCode> {
+    contracts::loader::load(&read_text(path)?).map_err(|e| {
+        eprintln!("error: {}: {e}", path.display());
+        ExitCode::from(2)
+    })
+}
+
+fn read_model(path: &Path) -> Result<openapiv3::OpenAPI, ExitCode> {
+    contracts::loader::load_model(read_text(path)?).map_err(|e| {
         eprintln!("error: {}: {e}", path.display());
         ExitCode::from(2)
     })
@@ -54,11 +63,11 @@ pub fn diff(args: &DiffArgs) -> anyhow::Result<ExitCode> {
     let (base, revision) = std::thread::scope(|scope| {
         let base = std::thread::Builder::new()
             .stack_size(LOADER_STACK)
-            .spawn_scoped(scope, || read(&args.base).map(|c| c.doc));
-        let revision = read(&args.revision).map(|c| c.doc);
+            .spawn_scoped(scope, || read_model(&args.base));
+        let revision = read_model(&args.revision);
         let base = match base {
             Ok(handle) => handle.join().unwrap_or(Err(ExitCode::from(2))),
-            Err(_) => read(&args.base).map(|c| c.doc),
+            Err(_) => read_model(&args.base),
         };
         (base, revision)
     });
@@ -77,7 +86,11 @@ pub fn diff(args: &DiffArgs) -> anyhow::Result<ExitCode> {
         Format::Text => print!("{}", contracts::diff::to_text(&changes)),
     }
     let limit = threshold_level(args.fail_on);
-    Ok(if changes.iter().any(|c| c.level >= limit) {
+    let failed = changes.iter().any(|c| c.level >= limit);
+    // The process ends here; freeing two large models piece by piece would only
+    // delay the exit code that CI waits for.
+    std::mem::forget((base, revision, changes));
+    Ok(if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -12,6 +12,7 @@ mod lines;
 pub use lines::LineIndex;
 
 use openapiv3::OpenAPI;
+use serde::Deserialize;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -140,11 +141,65 @@ fn describe_line(line: Option<u32>) -> String {
 pub fn load(text: &str) -> Result<Contract, LoadError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let lines = LineIndex::new(text);
-    let raw = parse_value(text, &lines)?;
+    // Whoever loads a whole contract lints it, and every finding asks for a line:
+    // index the text on a second core while this one parses and checks.
+    let index = &lines;
+    let (doc, raw) = std::thread::scope(|scope| {
+        let warm = std::thread::Builder::new()
+            .stack_size(LOADER_STACK)
+            .spawn_scoped(scope, move || index.warm());
+        let loaded = (|| {
+            let raw = parse_value(text, index)?;
+            check_version(&raw, index)?;
+            check_refs(&raw, index)?;
+            let doc = deserialize_doc(&raw, index)?;
+            Ok((doc, raw))
+        })();
+        if let Ok(handle) = warm {
+            let _ = handle.join();
+        }
+        loaded
+    })?;
+    Ok(Contract { doc, raw, lines })
+}
+
+/// Deep documents recurse deeply in the parsers and the checks.
+pub const LOADER_STACK: usize = 8 * 1024 * 1024;
+
+/// Loads only the typed model, for callers that never report lines (the diff CLI).
+/// Same checks and errors as [`load`], but the untyped tree is consumed into the
+/// model instead of kept beside it, and the text is dropped once parsed, so a
+/// large contract needs about half the memory.
+pub fn load_model(text: String) -> Result<OpenAPI, LoadError> {
+    let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    // Lines are only needed to report a failure; the index is built lazily.
+    let lines = LineIndex::new(body);
+    let raw = parse_value(body, &lines)?;
+    drop(text);
     check_version(&raw, &lines)?;
     check_refs(&raw, &lines)?;
-    let doc = deserialize_doc(&raw, &lines)?;
-    Ok(Contract { doc, raw, lines })
+    if let Some((pointer, message)) = find_invalid_schema(Kind::OpenApi, &raw, "") {
+        return Err(LoadError::Invalid {
+            line: lines.line_of(&pointer),
+            pointer,
+            message,
+        });
+    }
+    // Consuming the tree moves its strings into the model instead of copying them.
+    match serde_json::from_value::<OpenAPI>(raw) {
+        Ok(doc) => Ok(doc),
+        Err(e) => {
+            // Rare: parse again to find the failing node for the report.
+            let raw = parse_value(lines.text(), &lines)?;
+            let (pointer, message) = find_invalid(Kind::OpenApi, &raw, "")
+                .unwrap_or_else(|| (String::new(), e.to_string()));
+            Err(LoadError::Invalid {
+                line: lines.line_of(&pointer),
+                pointer,
+                message,
+            })
+        }
+    }
 }
 
 fn to_u32(n: usize) -> u32 {
@@ -491,6 +546,11 @@ const METHODS: [&str; 8] = [
 type Failure = (Vec<String>, String);
 
 fn try_de<T: DeserializeOwned>(v: &Value) -> Result<(), Failure> {
+    // Nearly every node is valid: check it the fast way, and track the path only
+    // for the one that is not.
+    if T::deserialize(v).is_ok() {
+        return Ok(());
+    }
     match serde_path_to_error::deserialize::<_, T>(v) {
         Ok(_) => Ok(()),
         Err(e) => {
@@ -536,8 +596,42 @@ fn check_kind(kind: Kind, v: &Value) -> Result<(), Failure> {
     }
 }
 
-/// The typed children of a node, as (pointer segments below the node, kind, value).
-fn children(kind: Kind, v: &Value) -> Vec<(Vec<String>, Kind, &Value)> {
+/// Where a child sits below its parent: one or two pointer segments.
+#[derive(Clone, Copy)]
+enum Below<'a> {
+    Key(&'a str),
+    Item(&'a str, usize),
+    Entry(&'a str, &'a str),
+}
+
+impl Below<'_> {
+    fn push_to(self, pointer: &mut String) {
+        let mut seg = |s: &str| {
+            pointer.push('/');
+            for c in s.chars() {
+                match c {
+                    '~' => pointer.push_str("~0"),
+                    '/' => pointer.push_str("~1"),
+                    c => pointer.push(c),
+                }
+            }
+        };
+        match self {
+            Below::Key(k) => seg(k),
+            Below::Item(k, i) => {
+                seg(k);
+                seg(&i.to_string());
+            }
+            Below::Entry(k, name) => {
+                seg(k);
+                seg(name);
+            }
+        }
+    }
+}
+
+/// The typed children of a node, as (position below the node, kind, value).
+fn children(kind: Kind, v: &Value) -> Vec<(Below<'_>, Kind, &Value)> {
     let mut out = Vec::new();
     let Some(obj) = v.as_object() else {
         return out;
@@ -564,7 +658,7 @@ fn children(kind: Kind, v: &Value) -> Vec<(Vec<String>, Kind, &Value)> {
         Kind::Paths => {
             for (key, c) in obj {
                 if key.starts_with('/') {
-                    out.push((vec![key.clone()], Kind::PathItem, c));
+                    out.push((Below::Key(key), Kind::PathItem, c));
                 }
             }
         }
@@ -588,13 +682,13 @@ fn children(kind: Kind, v: &Value) -> Vec<(Vec<String>, Kind, &Value)> {
         }
         Kind::Callback => {
             for (key, c) in obj {
-                out.push((vec![key.clone()], Kind::PathItem, c));
+                out.push((Below::Key(key), Kind::PathItem, c));
             }
         }
         Kind::Responses => {
             for (key, c) in obj {
                 if !key.starts_with("x-") {
-                    out.push((vec![key.clone()], Kind::Response, c));
+                    out.push((Below::Key(key), Kind::Response, c));
                 }
             }
         }
@@ -652,21 +746,21 @@ fn children(kind: Kind, v: &Value) -> Vec<(Vec<String>, Kind, &Value)> {
         | Kind::Tag => {}
     }
     for (key, k) in fields {
-        if let Some(c) = obj.get(key) {
-            out.push((vec![key.to_string()], k, c));
+        if let Some((key, c)) = obj.get_key_value(key) {
+            out.push((Below::Key(key), k, c));
         }
     }
     for (key, k) in lists {
-        if let Some(Value::Array(items)) = obj.get(key) {
+        if let Some((key, Value::Array(items))) = obj.get_key_value(key) {
             for (i, c) in items.iter().enumerate() {
-                out.push((vec![key.to_string(), i.to_string()], k, c));
+                out.push((Below::Item(key, i), k, c));
             }
         }
     }
     for (key, k) in maps {
-        if let Some(Value::Object(entries)) = obj.get(key) {
+        if let Some((key, Value::Object(entries))) = obj.get_key_value(key) {
             for (name, c) in entries {
-                out.push((vec![key.to_string(), name.clone()], k, c));
+                out.push((Below::Entry(key, name), k, c));
             }
         }
     }
@@ -677,7 +771,8 @@ fn children(kind: Kind, v: &Value) -> Vec<(Vec<String>, Kind, &Value)> {
 fn find_invalid(kind: Kind, v: &Value, pointer: &str) -> Option<(String, String)> {
     let (segments, message) = check_kind(kind, v).err()?;
     for (below, child_kind, child) in children(kind, v) {
-        let child_pointer = format!("{pointer}{}", pointer_of(&below));
+        let mut child_pointer = pointer.to_string();
+        below.push_to(&mut child_pointer);
         if let Some(found) = find_invalid(child_kind, child, &child_pointer) {
             return Some(found);
         }
@@ -726,15 +821,25 @@ fn shallow_schema(v: &Value) -> Value {
 /// error message, so a failure nested n schemas deep costs 2^n; checking shallow
 /// copies keeps an invalid, deeply nested schema linear instead of hanging the loader.
 fn find_invalid_schema(kind: Kind, v: &Value, pointer: &str) -> Option<(String, String)> {
+    let mut at = pointer.to_string();
+    find_invalid_schema_at(kind, v, &mut at)
+}
+
+/// `pointer` is a reused buffer: children append to it and truncate it back, so the
+/// walk allocates only when it reports.
+fn find_invalid_schema_at(kind: Kind, v: &Value, pointer: &mut String) -> Option<(String, String)> {
     if let Kind::Schema = kind
         && let Err((segments, message)) = check_kind(Kind::Schema, &shallow_schema(v))
     {
         return Some(failure_at(pointer, &segments, message));
     }
+    let len = pointer.len();
     for (below, child_kind, child) in children(kind, v) {
-        let child_pointer = format!("{pointer}{}", pointer_of(&below));
-        if let Some(found) = find_invalid_schema(child_kind, child, &child_pointer) {
-            return Some(found);
+        below.push_to(pointer);
+        let found = find_invalid_schema_at(child_kind, child, pointer);
+        pointer.truncate(len);
+        if found.is_some() {
+            return found;
         }
     }
     None
@@ -762,11 +867,13 @@ fn deserialize_doc(raw: &Value, lines: &LineIndex) -> Result<OpenAPI, LoadError>
             message,
         });
     }
-    match serde_path_to_error::deserialize::<_, OpenAPI>(raw) {
+    // The path-tracking deserializer is slower; only the failure needs a path, and
+    // `find_invalid` finds the node by itself.
+    match OpenAPI::deserialize(raw) {
         Ok(doc) => Ok(doc),
         Err(e) => {
             let (pointer, message) = find_invalid(Kind::OpenApi, raw, "")
-                .unwrap_or_else(|| (String::new(), e.inner().to_string()));
+                .unwrap_or_else(|| (String::new(), e.to_string()));
             Err(LoadError::Invalid {
                 line: lines.line_of(&pointer),
                 pointer,

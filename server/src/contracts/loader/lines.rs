@@ -31,6 +31,17 @@ impl LineIndex {
         }
     }
 
+    /// Builds the index now (it is otherwise built on the first lookup), so another
+    /// thread can do it while the document is parsed.
+    pub fn warm(&self) {
+        self.index.get_or_init(|| Scan::new(&self.text));
+    }
+
+    /// The text the index was made from.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
     /// The 1-based line where `pointer` (RFC 6901) starts, or where its nearest known
     /// ancestor starts; `None` only for an empty document.
     pub fn line_of(&self, pointer: &str) -> Option<u32> {
@@ -412,6 +423,16 @@ fn json_scan(index: &mut Scan, text: &str) {
         }
     }
 
+    // A scalar needs no pointer of its own unless it is an array item (or the
+    // whole document): an object member was recorded at its key.
+    fn scalar(stack: &[Ctx], index: &mut Scan, line: u32) {
+        match stack.last() {
+            None => index.record(String::new(), line),
+            Some(Ctx::Arr { pointer, index: i }) => index.record(format!("{pointer}/{i}"), line),
+            Some(Ctx::Obj { .. }) => {}
+        }
+    }
+
     while let Some(c) = chars.next() {
         match c {
             '\n' => line = line.saturating_add(1),
@@ -447,26 +468,29 @@ fn json_scan(index: &mut Scan, text: &str) {
             }
             '"' => {
                 let start_line = line;
-                let s = read_json_string(&mut chars, &mut line);
                 match stack.last_mut() {
                     Some(Ctx::Obj {
                         pointer,
                         key,
                         expect_key,
                     }) if *expect_key => {
+                        let s = read_json_string(&mut chars, &mut line);
                         let p = format!("{pointer}/{}", escape_segment(&s));
                         *key = Some(s);
                         *expect_key = false;
                         index.record(p, start_line);
                     }
                     _ => {
-                        value_start(&stack, index, start_line);
+                        // Descriptions and examples are most of a large document;
+                        // their content does not matter here, only their newlines.
+                        skip_json_string(&mut chars, &mut line);
+                        scalar(&stack, index, start_line);
                     }
                 }
             }
             c if c.is_whitespace() => {}
             _ => {
-                value_start(&stack, index, line);
+                scalar(&stack, index, line);
                 while chars
                     .peek()
                     .is_some_and(|n| !(n.is_whitespace() || matches!(n, ',' | ']' | '}' | ':')))
@@ -474,6 +498,19 @@ fn json_scan(index: &mut Scan, text: &str) {
                     chars.next();
                 }
             }
+        }
+    }
+}
+
+fn skip_json_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, line: &mut u32) {
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => break,
+            '\\' => {
+                chars.next();
+            }
+            '\n' => *line = line.saturating_add(1),
+            _ => {}
         }
     }
 }

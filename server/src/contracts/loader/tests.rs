@@ -399,3 +399,23 @@ fn refs_under_author_named_keys_are_checked() {
     let text = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    A:\n      type: object\n      default: {$ref: 'not-a-ref'}\n      x-meta: {$ref: 'nor-this'}\n";
     assert!(load(text).is_ok());
 }
+
+/// The diff CLI's lean loader must refuse exactly what the full loader refuses.
+#[test]
+fn the_model_loader_agrees_with_the_full_loader() {
+    let cases = [
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /orders:\n    get:\n      summary: x\n",
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      parameters:\n        - name: x\n          in: nowhere\n      responses: {}\n",
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n",
+        "{\"openapi\": \"3.0.3\", \"info\": {\"title\": \"t\", \"version\": \"1\"}, \"paths\": {\"/a\": {\"$ref\": \"other.yaml#/x\"}}}",
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'\n",
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    A: {type: object, properties: {b: {type: nonsense}}}\n",
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n",
+    ];
+    for text in cases {
+        let full = load(text).map(|c| c.doc);
+        let lean = load_model(text.to_string());
+        assert_eq!(full.is_ok(), lean.is_ok(), "{text}");
+        assert_eq!(full.err(), lean.err(), "{text}");
+    }
+}
