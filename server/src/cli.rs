@@ -36,8 +36,10 @@ pub struct DbArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the control plane: console, admin API (/api/v1) and health endpoints.
+    /// Run the control plane (console, admin API, OAuth2 token server) and the gateway.
     Serve(ServeArgs),
+    /// Run only the gateway (data plane) against the shared database.
+    Gateway(GatewayOnlyArgs),
     /// Create the database if needed, apply migrations, and exit.
     Migrate,
     /// Operator commands for console users.
@@ -117,9 +119,8 @@ pub struct ServeArgs {
     /// Lifetime of issued access tokens, in seconds (60 to 86400).
     #[arg(long, env = "STEWARD_TOKEN_TTL_SECONDS", default_value_t = 3600)]
     pub token_ttl_seconds: i64,
-    /// Address of the gateway (data plane). Reserved: the gateway is not built yet.
-    #[arg(long, env = "STEWARD_GATEWAY_ADDR", default_value = "127.0.0.1:8080")]
-    pub gateway_addr: SocketAddr,
+    #[command(flatten)]
+    pub gateway: GatewayArgs,
     /// Mark session cookies `Secure`. Turn on whenever the console is served over HTTPS.
     #[arg(long, env = "STEWARD_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
@@ -132,6 +133,49 @@ pub struct ServeArgs {
     /// Minutes of inactivity after which a console session ends.
     #[arg(long, env = "STEWARD_SESSION_IDLE_MINUTES", default_value_t = 480)]
     pub session_idle_minutes: i64,
+}
+
+/// Settings of the data plane, shared by `serve` and `gateway`.
+#[derive(Debug, Clone, Args)]
+pub struct GatewayArgs {
+    /// Address of the gateway (data plane).
+    #[arg(long, env = "STEWARD_GATEWAY_ADDR", default_value = "127.0.0.1:8080")]
+    pub gateway_addr: SocketAddr,
+    /// Credentials of which environments this gateway accepts (comma-separated).
+    #[arg(
+        long,
+        env = "STEWARD_GATEWAY_ENVIRONMENTS",
+        default_value = "sandbox,production",
+        value_delimiter = ','
+    )]
+    pub gateway_environments: Vec<String>,
+    /// Upstream timeout in milliseconds, unless a contract sets `x-steward-timeout-ms`.
+    #[arg(long, env = "STEWARD_UPSTREAM_TIMEOUT_MS", default_value_t = 10_000)]
+    pub upstream_timeout_ms: u64,
+    /// Seconds between full policy refreshes, the safety net behind LISTEN/NOTIFY.
+    #[arg(long, env = "STEWARD_GATEWAY_POLL_SECONDS", default_value_t = 10)]
+    pub gateway_poll_seconds: u64,
+}
+
+/// `steward gateway`: the data plane alone, for running several behind a load balancer.
+#[derive(Debug, Clone, Args)]
+pub struct GatewayOnlyArgs {
+    #[command(flatten)]
+    pub gateway: GatewayArgs,
+    /// The control plane's public base URL: the issuer (`iss`) its tokens carry.
+    #[arg(
+        long,
+        env = "STEWARD_PUBLIC_URL",
+        default_value = "http://127.0.0.1:3000"
+    )]
+    pub public_url: String,
+    /// Audience (`aud`) that access tokens must carry.
+    #[arg(
+        long,
+        env = "STEWARD_TOKEN_AUDIENCE",
+        default_value = "steward-gateway"
+    )]
+    pub token_audience: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -15,6 +15,7 @@ pub mod contracts;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod gateway;
 pub mod oauth;
 pub mod overview;
 pub mod partners;
@@ -89,6 +90,18 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Serve(args) => {
             serve(pool, args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Gateway(args) => {
+            let config = gateway_config(
+                &args.gateway,
+                args.public_url.trim_end_matches('/'),
+                &args.token_audience,
+            )?;
+            let gateway = gateway::Gateway::start(pool, config).await;
+            let listener = bind(args.gateway.gateway_addr, "STEWARD_GATEWAY_ADDR").await?;
+            println!("Steward gateway on http://{}", args.gateway.gateway_addr);
+            serve_router(listener, gateway.router(), shutdown_signal()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Admin(cmd) => admin_command(&pool, cmd).await,
@@ -208,6 +221,36 @@ pub fn leptos_options(site_root: &str, addr: SocketAddr) -> LeptosOptions {
         .build()
 }
 
+pub fn gateway_config(
+    args: &cli::GatewayArgs,
+    issuer: &str,
+    audience: &str,
+) -> anyhow::Result<gateway::GatewayConfig> {
+    let environments = args
+        .gateway_environments
+        .iter()
+        .map(|e| {
+            steward_console::model::Environment::parse(e.trim()).ok_or_else(|| {
+                anyhow::anyhow!("STEWARD_GATEWAY_ENVIRONMENTS: {e:?} is not sandbox or production")
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(gateway::GatewayConfig {
+        issuer: issuer.to_string(),
+        audience: audience.to_string(),
+        environments,
+        default_timeout: std::time::Duration::from_millis(args.upstream_timeout_ms.max(1)),
+        poll_interval: std::time::Duration::from_secs(args.gateway_poll_seconds.max(1)),
+        usage_flush: std::time::Duration::from_secs(10),
+    })
+}
+
+async fn bind(addr: SocketAddr, variable: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr).await.map_err(|e| {
+        anyhow::anyhow!("cannot listen on {addr} ({e}); set {variable} to a free address")
+    })
+}
+
 /// Builds the control plane's router over a prepared pool. Tests call this too.
 pub async fn control_plane(
     pool: PgPool,
@@ -285,18 +328,31 @@ async fn serve(pool: PgPool, args: ServeArgs) -> anyhow::Result<()> {
         token_ttl: time::Duration::seconds(args.token_ttl_seconds.clamp(60, 86_400)),
         usage_flush: std::time::Duration::from_secs(10),
     };
-    let router = control_plane(pool, &site_root, args.console_addr, &http).await?;
-    let listener = TcpListener::bind(args.console_addr).await.map_err(|e| {
-        anyhow::anyhow!(
-            "cannot listen on {} ({e}); set STEWARD_CONSOLE_ADDR to a free address",
-            args.console_addr
-        )
-    })?;
+    let issuer = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", args.console_addr));
+    let config = gateway_config(
+        &args.gateway,
+        issuer.trim_end_matches('/'),
+        &args.token_audience,
+    )?;
+    let router = control_plane(pool.clone(), &site_root, args.console_addr, &http).await?;
+    let listener = bind(args.console_addr, "STEWARD_CONSOLE_ADDR").await?;
+    let gateway_listener = bind(args.gateway.gateway_addr, "STEWARD_GATEWAY_ADDR").await?;
+    let gateway = gateway::Gateway::start(pool, config).await;
     println!(
         "Steward console and admin API on http://{}",
         args.console_addr
     );
+    println!("Steward gateway on http://{}", args.gateway.gateway_addr);
+    let data_plane = tokio::spawn(serve_router(
+        gateway_listener,
+        gateway.router(),
+        shutdown_signal(),
+    ));
     serve_router(listener, router, shutdown_signal()).await?;
+    data_plane.abort();
     cleanup.abort();
     Ok(())
 }

@@ -8,6 +8,7 @@
 
 mod audit;
 mod auth;
+mod gateway;
 mod health;
 mod oauth;
 mod partners;

@@ -499,6 +499,15 @@ async fn finish_transition(
         },
     )
     .await?;
+    if matches!(action, Action::Publish | Action::Deprecate | Action::Retire) {
+        // Gateways serve published, deprecated and retired versions differently.
+        crate::partners::notify::changed(
+            &mut tx,
+            crate::partners::notify::Kind::Version,
+            before.id,
+        )
+        .await?;
+    }
     let out = view(&mut tx, who, after).await?;
     tx.commit().await?;
     Ok(out)

@@ -1,0 +1,204 @@
+//! The upstream leg: a pooled keep-alive HTTP/1.1 client, hop-by-hop headers
+//! stripped both ways, the forwarding headers added, the consumer's identity
+//! passed on (and forged copies removed), bodies streamed in both directions.
+
+use super::problem::Refusal;
+use axum::body::Body;
+use axum::response::Response;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Request, StatusCode, Uri};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+pub type Upstream = Client<HttpConnector, Body>;
+
+pub const CONSUMER_ID: HeaderName = HeaderName::from_static("x-consumer-id");
+pub const CONSUMER_APP: HeaderName = HeaderName::from_static("x-consumer-app");
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub fn client() -> Upstream {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    connector.set_connect_timeout(Some(Duration::from_secs(3)));
+    Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(512)
+        .build(connector)
+}
+
+/// RFC 9110 §7.6.1: these describe one connection, never the message.
+const HOP_BY_HOP: [HeaderName; 8] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+];
+
+pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    // Headers the Connection header names are hop-by-hop too.
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
+        .collect();
+    for name in named.iter().chain(HOP_BY_HOP.iter()) {
+        headers.remove(name);
+    }
+}
+
+/// Who the upstream is told the caller is.
+pub struct Identity<'a> {
+    pub consumer: &'a str,
+    pub application: &'a str,
+}
+
+pub struct Outbound<'a> {
+    pub upstream_base: &'a str,
+    /// The path below the version's base path, with the query.
+    pub rest: &'a str,
+    pub query: Option<&'a str>,
+    pub client_addr: Option<SocketAddr>,
+    pub request_id: &'a str,
+    pub identity: Option<Identity<'a>>,
+    pub timeout: Duration,
+}
+
+/// Sends the request upstream and streams the answer back.
+pub async fn forward(
+    upstream: &Upstream,
+    mut req: Request<Body>,
+    out: Outbound<'_>,
+) -> Result<Response, Refusal> {
+    let mut target = String::with_capacity(out.upstream_base.len() + out.rest.len() + 64);
+    target.push_str(out.upstream_base);
+    target.push_str(if out.rest.is_empty() { "" } else { out.rest });
+    if let Some(q) = out.query {
+        target.push('?');
+        target.push_str(q);
+    }
+    let uri: Uri = target.parse().map_err(|_| {
+        Refusal::new(
+            StatusCode::BAD_GATEWAY,
+            "upstream-unreachable",
+            "Upstream unreachable",
+            "the version's upstream URL is not a valid URL",
+        )
+    })?;
+    let original_host = req.headers().get(header::HOST).cloned();
+    let headers = req.headers_mut();
+    strip_hop_by_hop(headers);
+    // Credentials stay at the gateway; identity travels in headers the gateway owns.
+    headers.remove(super::policy::API_KEY_HEADER);
+    headers.remove(header::AUTHORIZATION);
+    headers.remove(&CONSUMER_ID);
+    headers.remove(&CONSUMER_APP);
+    headers.remove(header::HOST);
+    if let Some(id) = out.identity {
+        if let Ok(v) = HeaderValue::from_str(id.consumer) {
+            headers.insert(CONSUMER_ID, v);
+        }
+        if let Ok(v) = HeaderValue::from_str(id.application) {
+            headers.insert(CONSUMER_APP, v);
+        }
+    }
+    if let Ok(v) = HeaderValue::from_str(out.request_id) {
+        headers.insert(REQUEST_ID, v);
+    }
+    let host = original_host
+        .as_ref()
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    if let Some(addr) = out.client_addr {
+        let ip = addr.ip().to_string();
+        let xff = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+            Some(prior) => format!("{prior}, {ip}"),
+            None => ip.clone(),
+        };
+        if let Ok(v) = HeaderValue::from_str(&xff) {
+            headers.insert("x-forwarded-for", v);
+        }
+        let node = if addr.is_ipv6() {
+            format!("\"[{ip}]\"")
+        } else {
+            ip
+        };
+        if let Ok(v) = HeaderValue::from_str(&format!("for={node};host=\"{host}\";proto=http")) {
+            headers.append(header::FORWARDED, v);
+        }
+    }
+    if let Ok(v) = HeaderValue::from_str(&host) {
+        headers.insert("x-forwarded-host", v);
+    }
+    headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
+    *req.uri_mut() = uri;
+    *req.version_mut() = http::Version::HTTP_11;
+
+    let answer = tokio::time::timeout(out.timeout, upstream.request(req)).await;
+    let response = match answer {
+        Err(_) => {
+            return Err(Refusal::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                "upstream-timeout",
+                "Upstream timeout",
+                format!(
+                    "the upstream did not answer within {} ms",
+                    out.timeout.as_millis()
+                ),
+            ));
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "upstream request failed");
+            return Err(Refusal::new(
+                StatusCode::BAD_GATEWAY,
+                "upstream-unreachable",
+                "Upstream unreachable",
+                if e.is_connect() {
+                    "the gateway could not connect to the upstream"
+                } else {
+                    "the upstream connection failed"
+                },
+            ));
+        }
+        Ok(Ok(r)) => r,
+    };
+    let (mut parts, body) = response.into_parts();
+    strip_hop_by_hop(&mut parts.headers);
+    Ok(Response::from_parts(parts, Body::new(body)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hop_by_hop_headers_go_including_those_connection_names() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONNECTION,
+            HeaderValue::from_static("keep-alive, x-secret-hop"),
+        );
+        h.insert("x-secret-hop", HeaderValue::from_static("1"));
+        h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        h.insert(
+            header::TRANSFER_ENCODING,
+            HeaderValue::from_static("chunked"),
+        );
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h.len(), 1);
+        assert!(h.contains_key(header::CONTENT_TYPE));
+    }
+}

@@ -1,0 +1,166 @@
+//! The gateway (data plane): enforces what was published on live traffic.
+//!
+//! Requests only read an immutable [`Snapshot`] held in an `ArcSwap`; a background
+//! refresher rebuilds it when the control plane announces a change (PostgreSQL
+//! `NOTIFY` on [`notify::CHANNEL`](crate::partners::notify::CHANNEL)) and on a
+//! periodic poll, and keeps the last good one while PostgreSQL is away. No request
+//! ever waits for the database.
+
+pub mod forward;
+pub mod policy;
+pub mod problem;
+pub mod proxy;
+pub mod ratelimit;
+pub mod routes;
+pub mod snapshot;
+
+use crate::partners::notify::CHANNEL;
+use crate::partners::usage::UsageRecorder;
+use arc_swap::ArcSwap;
+use axum::Router;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use http::StatusCode;
+use snapshot::Snapshot;
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use steward_console::model::Environment;
+use tokio::sync::Notify;
+
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// Must equal the control plane's issuer, or its tokens are refused.
+    pub issuer: String,
+    pub audience: String,
+    /// Which credentials this gateway accepts.
+    pub environments: Vec<Environment>,
+    /// Upstream timeout unless a contract sets `x-steward-timeout-ms`.
+    pub default_timeout: Duration,
+    /// Safety net for missed notifications, and catch-up after an outage.
+    pub poll_interval: Duration,
+    pub usage_flush: Duration,
+}
+
+pub struct Gateway {
+    pub snapshot: ArcSwap<Snapshot>,
+    pub limiter: ratelimit::Limiter,
+    pub usage: UsageRecorder,
+    pub upstream: forward::Upstream,
+    pub config: GatewayConfig,
+    generation: AtomicU64,
+    wake: Notify,
+}
+
+impl Gateway {
+    /// Starts the refresher and the usage flusher; the first snapshot is built
+    /// before this returns if PostgreSQL answers, else the gateway starts empty
+    /// (every route 404) and fills in when it can.
+    pub async fn start(pool: PgPool, config: GatewayConfig) -> Arc<Gateway> {
+        let usage = UsageRecorder::new();
+        usage.spawn(pool.clone(), config.usage_flush);
+        let gateway = Arc::new(Gateway {
+            snapshot: ArcSwap::from_pointee(Snapshot::default()),
+            limiter: ratelimit::Limiter::default(),
+            usage,
+            upstream: forward::client(),
+            config,
+            generation: AtomicU64::new(0),
+            wake: Notify::new(),
+        });
+        if let Err(e) = gateway.reload(&pool).await {
+            tracing::warn!(error = %e, "gateway started without a policy snapshot; retrying");
+        }
+        tokio::spawn(listen(gateway.clone(), pool.clone()));
+        tokio::spawn(refresh(gateway.clone(), pool));
+        gateway
+    }
+
+    /// Builds a new snapshot and swaps it in; on failure the current one stays.
+    pub async fn reload(&self, pool: &PgPool) -> crate::error::Result<()> {
+        let cache = self.snapshot.load().route_cache();
+        let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
+        let next = snapshot::build(pool, generation, self.config.default_timeout, &cache).await?;
+        self.snapshot.store(Arc::new(next));
+        Ok(())
+    }
+
+    pub fn router(self: &Arc<Self>) -> Router {
+        Router::new()
+            .route("/healthz", get(|| async { "ok" }))
+            .route("/readyz", get(readyz))
+            .fallback(proxy::handle)
+            .with_state(self.clone())
+    }
+}
+
+/// Forwards every change notification (and a poll tick) to the refresher.
+/// `Notify` keeps at most one pending wake-up, so a burst of changes costs one rebuild.
+async fn listen(gateway: Arc<Gateway>, pool: PgPool) {
+    let mut poll = tokio::time::interval(gateway.config.poll_interval);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let mut listener = match PgListener::connect_with(&pool).await {
+            Ok(l) => l,
+            Err(_) => {
+                tokio::select! {
+                    _ = poll.tick() => gateway.wake.notify_one(),
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+                continue;
+            }
+        };
+        if listener.listen(CHANNEL).await.is_err() {
+            continue;
+        }
+        // Anything may have changed while we were not listening.
+        gateway.wake.notify_one();
+        loop {
+            tokio::select! {
+                note = listener.try_recv() => match note {
+                    Ok(Some(_)) => gateway.wake.notify_one(),
+                    // The connection dropped; notifications in the gap are lost, so
+                    // reconnect and catch up with a full rebuild.
+                    Ok(None) | Err(_) => break,
+                },
+                _ = poll.tick() => gateway.wake.notify_one(),
+            }
+        }
+    }
+}
+
+async fn refresh(gateway: Arc<Gateway>, pool: PgPool) {
+    loop {
+        gateway.wake.notified().await;
+        if let Err(e) = gateway.reload(&pool).await {
+            tracing::warn!(error = %e, "policy snapshot not refreshed; serving the last good one");
+        }
+    }
+}
+
+/// Ready once a snapshot exists; reports its age so operators see staleness.
+async fn readyz(State(gateway): State<Arc<Gateway>>) -> Response {
+    let snapshot = gateway.snapshot.load();
+    let Some(built) = snapshot.built_at else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({
+                "status": "starting",
+                "detail": "no policy snapshot yet; waiting for PostgreSQL",
+            })),
+        )
+            .into_response();
+    };
+    axum::Json(serde_json::json!({
+        "status": "ready",
+        "snapshot_generation": snapshot.generation,
+        "snapshot_age_seconds": built.elapsed().as_secs_f64(),
+        "versions": snapshot.by_base_path.len(),
+        "keys": snapshot.keys.len(),
+        "usage_backlog": gateway.usage.backlog(),
+    }))
+    .into_response()
+}

@@ -1,0 +1,173 @@
+//! The pipeline glue: resolve → lifecycle → authenticate → authorize → rate limit
+//! → forward → respond. Each phase is a call into `policy`, `ratelimit` or
+//! `forward`; this function only threads their answers together.
+
+use super::Gateway;
+use super::forward::{self, Identity, Outbound};
+use super::policy;
+use super::problem::Refusal;
+use super::ratelimit::Verdict;
+use crate::partners::usage::Credential;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::response::Response;
+use http::{HeaderName, HeaderValue, StatusCode, header};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+use time::OffsetDateTime;
+
+fn rate_headers(v: &Verdict) -> [(HeaderName, String); 3] {
+    [
+        (
+            HeaderName::from_static("ratelimit-limit"),
+            v.limit.to_string(),
+        ),
+        (
+            HeaderName::from_static("ratelimit-remaining"),
+            v.remaining.to_string(),
+        ),
+        (
+            HeaderName::from_static("ratelimit-reset"),
+            v.reset.to_string(),
+        ),
+    ]
+}
+
+pub async fn handle(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
+    let started = Instant::now();
+    let request_id = req
+        .headers()
+        .get(forward::REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let mut extra: Vec<(HeaderName, String)> = Vec::new();
+    let mut response = match pipeline(&gw, req, &request_id, started, &mut extra).await {
+        Ok(r) => r,
+        Err(refusal) => refusal.into_response(&request_id),
+    };
+    let headers = response.headers_mut();
+    for (name, value) in extra {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(name, v);
+        }
+    }
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        headers.insert(forward::REQUEST_ID, v);
+    }
+    response
+}
+
+async fn pipeline(
+    gw: &Gateway,
+    req: Request,
+    request_id: &str,
+    started: Instant,
+    extra: &mut Vec<(HeaderName, String)>,
+) -> Result<Response, Refusal> {
+    let snapshot = gw.snapshot.load_full();
+    let path = req.uri().path().to_string();
+    // resolve
+    let (version, rest) = snapshot.resolve(&path).ok_or_else(|| {
+        Refusal::new(
+            StatusCode::NOT_FOUND,
+            "no-route",
+            "No such API",
+            format!("no published API version serves {path}"),
+        )
+    })?;
+    // lifecycle: a retired version answers 410 before anything else is checked.
+    extra.extend(policy::lifecycle(version)?);
+    let operation = snapshot
+        .operation(version, req.method(), rest)
+        .ok_or_else(|| {
+            Refusal::new(
+                StatusCode::NOT_FOUND,
+                "no-operation",
+                "No such operation",
+                format!(
+                    "{} {} {} has no operation {} {}",
+                    version.api_slug,
+                    version.version,
+                    version.base_path,
+                    req.method(),
+                    if rest.is_empty() { "/" } else { rest }
+                ),
+            )
+        })?;
+    let now = OffsetDateTime::now_utc();
+    // authenticate
+    let caller = policy::authenticate(
+        &snapshot,
+        req.headers(),
+        &gw.config.issuer,
+        &gw.config.audience,
+        now,
+    )?;
+    let identity = match &caller {
+        None if operation.is_public() => None,
+        None => return Err(policy::missing_credential()),
+        Some(caller) => {
+            // authorize
+            let (_, plan) = policy::authorize(
+                &snapshot,
+                version,
+                operation,
+                caller,
+                &gw.config.environments,
+            )?;
+            // rate limit
+            let verdict =
+                gw.limiter
+                    .check(caller.application.id, version.api_id, plan, started, now);
+            extra.extend(rate_headers(&verdict));
+            if !verdict.allowed {
+                let detail = match verdict.quota_exhausted {
+                    Some(which) => format!("the plan's {which} quota is used up"),
+                    None => format!(
+                        "the plan allows {} requests per second with a burst of {}",
+                        plan.rate_per_second, plan.burst
+                    ),
+                };
+                return Err(Refusal::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate-limited",
+                    "Too many requests",
+                    detail,
+                )
+                .with_header(header::RETRY_AFTER, verdict.retry_after.max(1).to_string()));
+            }
+            if let Some(key) = caller.key {
+                gw.usage.record(Credential::ApiKey, key.id, now);
+            }
+            Some((
+                caller.application.consumer_slug.clone(),
+                caller.application.id.to_string(),
+            ))
+        }
+    };
+    let client_addr = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    let query = req.uri().query().map(str::to_string);
+    // forward
+    forward::forward(
+        &gw.upstream,
+        req,
+        Outbound {
+            upstream_base: &version.upstream,
+            rest,
+            query: query.as_deref(),
+            client_addr,
+            request_id,
+            identity: identity.as_ref().map(|(consumer, app)| Identity {
+                consumer,
+                application: app,
+            }),
+            timeout: version.timeout,
+        },
+    )
+    .await
+}

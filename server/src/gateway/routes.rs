@@ -1,0 +1,191 @@
+//! A version's routes: (method, path template) → the operation and what its
+//! security requirement asks for, compiled once per snapshot into matchit routers.
+
+use crate::contracts::loader::{self, LoadError};
+use http::Method;
+use openapiv3::{OpenAPI, ReferenceOr, SecurityScheme};
+use std::collections::HashMap;
+
+/// What one alternative of a security requirement needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Needs {
+    /// An API key (an `apiKey` scheme).
+    Key,
+    /// A bearer token with at least these scopes (`oauth2`, `openIdConnect`, `http bearer`).
+    Scopes(Vec<String>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Operation {
+    pub operation_id: Option<String>,
+    pub template: String,
+    /// Alternatives (OR); each lists what all of its schemes need (AND). Empty means
+    /// the operation is explicitly public (`security: []`).
+    pub security: Vec<Vec<Needs>>,
+}
+
+impl Operation {
+    pub fn is_public(&self) -> bool {
+        self.security.is_empty()
+    }
+
+    /// A stable label for telemetry and logs: the operationId, else `METHOD template`.
+    pub fn label(&self, method: &Method) -> String {
+        self.operation_id
+            .clone()
+            .unwrap_or_else(|| format!("{method} {}", self.template))
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct VersionRoutes {
+    by_method: HashMap<Method, matchit::Router<usize>>,
+    operations: Vec<Operation>,
+}
+
+impl VersionRoutes {
+    pub fn find(&self, method: &Method, path: &str) -> Option<&Operation> {
+        let router = self.by_method.get(method)?;
+        let hit = router.at(path).ok()?;
+        self.operations.get(*hit.value)
+    }
+
+    pub fn len(&self) -> usize {
+        self.operations.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.operations.is_empty()
+    }
+
+    /// Compiles a contract; also returns its `x-steward-timeout-ms`, if any.
+    pub fn compile(text: &str) -> Result<(Self, Option<std::time::Duration>), LoadError> {
+        let doc = loader::load_model(text.to_string())?;
+        let timeout = doc
+            .extensions
+            .get("x-steward-timeout-ms")
+            .or_else(|| doc.info.extensions.get("x-steward-timeout-ms"))
+            .and_then(serde_json::Value::as_u64)
+            .filter(|ms| (1..=600_000).contains(ms))
+            .map(std::time::Duration::from_millis);
+        Ok((Self::from_doc(&doc), timeout))
+    }
+
+    fn from_doc(doc: &OpenAPI) -> Self {
+        let schemes: HashMap<&str, &SecurityScheme> = doc
+            .components
+            .iter()
+            .flat_map(|c| c.security_schemes.iter())
+            .filter_map(|(name, s)| match s {
+                ReferenceOr::Item(s) => Some((name.as_str(), s)),
+                ReferenceOr::Reference { .. } => None,
+            })
+            .collect();
+        let mut routes = VersionRoutes::default();
+        for (template, item) in doc.paths.paths.iter() {
+            let ReferenceOr::Item(item) = item else {
+                continue;
+            };
+            for (method, op) in item.iter() {
+                let Ok(method) = method.to_uppercase().parse::<Method>() else {
+                    continue;
+                };
+                let requirements = op.security.as_ref().or(doc.security.as_ref());
+                let security = match requirements {
+                    None => vec![vec![Needs::Key]], // undeclared: a credential, no scopes
+                    Some(reqs) => reqs
+                        .iter()
+                        .map(|req| {
+                            req.iter()
+                                .map(|(name, scopes)| match schemes.get(name.as_str()) {
+                                    Some(SecurityScheme::APIKey { .. }) => Needs::Key,
+                                    _ => Needs::Scopes(scopes.clone()),
+                                })
+                                .collect()
+                        })
+                        .collect(),
+                };
+                // `security: [{}]` (an empty alternative) also means anonymous access.
+                let security = if security.iter().any(Vec::is_empty) {
+                    Vec::new()
+                } else {
+                    security
+                };
+                let index = routes.operations.len();
+                let router = routes.by_method.entry(method.clone()).or_default();
+                match router.insert(template.clone(), index) {
+                    Ok(()) => routes.operations.push(Operation {
+                        operation_id: op.operation_id.clone(),
+                        template: template.clone(),
+                        security,
+                    }),
+                    Err(e) => {
+                        tracing::warn!(%template, %method, error = %e, "route not served: the template cannot be matched");
+                    }
+                }
+            }
+        }
+        routes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPEC: &str = r#"
+openapi: 3.0.3
+info: {title: Orders, version: 1.0.0, x-steward-timeout-ms: 2500}
+security: [{oauth2: ['orders:read']}, {apiKey: []}]
+paths:
+  /orders:
+    get: {operationId: listOrders, responses: {'200': {description: ok}}}
+    post:
+      operationId: createOrder
+      security: [{oauth2: ['orders:write']}]
+      responses: {'201': {description: ok}}
+  /orders/search:
+    get: {operationId: searchOrders, responses: {'200': {description: ok}}}
+  /orders/{orderId}:
+    get: {operationId: getOrder, responses: {'200': {description: ok}}}
+  /health:
+    get: {operationId: health, security: [], responses: {'200': {description: ok}}}
+components:
+  securitySchemes:
+    oauth2: {type: oauth2, flows: {clientCredentials: {tokenUrl: /t, scopes: {'orders:read': r, 'orders:write': w}}}}
+    apiKey: {type: apiKey, in: header, name: X-API-Key}
+"#;
+
+    #[test]
+    fn operations_resolve_with_their_security() {
+        let (routes, timeout) = VersionRoutes::compile(SPEC).expect("compiles");
+        assert_eq!(timeout, Some(std::time::Duration::from_millis(2500)));
+        assert_eq!(routes.len(), 5);
+        let get = routes.find(&Method::GET, "/orders/42").expect("matches");
+        assert_eq!(get.operation_id.as_deref(), Some("getOrder"));
+        assert_eq!(
+            get.security,
+            vec![
+                vec![Needs::Scopes(vec!["orders:read".into()])],
+                vec![Needs::Key]
+            ]
+        );
+        let search = routes
+            .find(&Method::GET, "/orders/search")
+            .expect("static wins");
+        assert_eq!(search.operation_id.as_deref(), Some("searchOrders"));
+        let post = routes.find(&Method::POST, "/orders").expect("matches");
+        assert_eq!(
+            post.security,
+            vec![vec![Needs::Scopes(vec!["orders:write".into()])]]
+        );
+        assert!(
+            routes
+                .find(&Method::GET, "/health")
+                .expect("matches")
+                .is_public()
+        );
+        assert!(routes.find(&Method::DELETE, "/orders/1").is_none());
+        assert!(routes.find(&Method::GET, "/customers").is_none());
+    }
+}

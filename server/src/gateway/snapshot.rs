@@ -1,0 +1,306 @@
+//! The gateway's policy snapshot: everything published, compiled into immutable
+//! lookup structures. The request path only ever reads one snapshot; a reload
+//! builds a new one and swaps it in whole, so a request never sees half a change.
+
+use super::routes::{Operation, VersionRoutes};
+use crate::error::Result;
+use crate::oauth::signing;
+use crate::partners::keys::{self, ActiveKey};
+use ed25519_dalek::VerifyingKey;
+use sqlx::PgPool;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Instant;
+use steward_console::model::Environment;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+/// Where a version stands for traffic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lifecycle {
+    Published,
+    Deprecated {
+        since: OffsetDateTime,
+        sunset: Option<Date>,
+        successor: Option<String>,
+    },
+    Retired {
+        sunset: Option<Date>,
+        successor: Option<String>,
+    },
+}
+
+/// One contract version as the gateway serves it.
+#[derive(Debug)]
+pub struct Version {
+    pub id: Uuid,
+    pub api_id: Uuid,
+    pub api_slug: String,
+    pub version: String,
+    pub major: i32,
+    pub base_path: String,
+    pub upstream: String,
+    pub lifecycle: Lifecycle,
+    pub timeout: std::time::Duration,
+    /// Compiled once per version: versions are immutable, so a reload reuses them.
+    pub routes: Arc<VersionRoutes>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub id: Uuid,
+    pub rate_per_second: u32,
+    pub burst: u32,
+    pub daily_quota: Option<u64>,
+    pub monthly_quota: Option<u64>,
+    pub environments: Vec<Environment>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Application {
+    pub id: Uuid,
+    pub name: String,
+    pub consumer_id: Uuid,
+    pub consumer_slug: String,
+    pub environment: Environment,
+}
+
+#[derive(Debug, Clone)]
+pub struct Subscription {
+    pub plan: Uuid,
+    pub scopes: HashSet<String>,
+}
+
+/// An immutable, compiled view of the published world.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    /// Increases with every successful build in this process.
+    pub generation: u64,
+    pub built_at: Option<Instant>,
+    /// Live (published or deprecated) versions by base path; retired ones only where
+    /// no live version has that base path, so they can answer 410.
+    pub by_base_path: HashMap<String, Arc<Version>>,
+    pub keys: HashMap<String, ActiveKey>,
+    pub applications: HashMap<Uuid, Application>,
+    /// Active subscriptions by (application, API, major line).
+    pub subscriptions: HashMap<(Uuid, Uuid, i32), Subscription>,
+    pub plans: HashMap<Uuid, Plan>,
+    pub jwt_keys: HashMap<String, VerifyingKey>,
+}
+
+impl Snapshot {
+    /// The version whose base path is the longest prefix of `path` at a segment
+    /// boundary, and the rest of the path below it.
+    pub fn resolve<'p>(&self, path: &'p str) -> Option<(&Arc<Version>, &'p str)> {
+        let mut end = path.len();
+        loop {
+            let prefix = &path[..end];
+            if let Some(v) = self.by_base_path.get(prefix) {
+                return Some((v, &path[end..]));
+            }
+            end = prefix.rfind('/')?;
+            if end == 0 {
+                return None;
+            }
+        }
+    }
+
+    pub fn operation<'s>(
+        &'s self,
+        version: &'s Version,
+        method: &http::Method,
+        rest: &str,
+    ) -> Option<&'s Operation> {
+        version
+            .routes
+            .find(method, if rest.is_empty() { "/" } else { rest })
+    }
+}
+
+type VersionRow = (
+    Uuid,
+    Uuid,
+    String,
+    String,
+    i32,
+    String,
+    String,
+    String,
+    Option<OffsetDateTime>,
+    Option<Date>,
+    Option<String>,
+);
+
+/// Compiled routes of live versions, kept from one snapshot to the next.
+pub type RouteCache = HashMap<Uuid, (Arc<VersionRoutes>, std::time::Duration)>;
+
+impl Snapshot {
+    pub fn route_cache(&self) -> RouteCache {
+        self.by_base_path
+            .values()
+            .filter(|v| !matches!(v.lifecycle, Lifecycle::Retired { .. }))
+            .map(|v| (v.id, (v.routes.clone(), v.timeout)))
+            .collect()
+    }
+}
+
+/// Builds a snapshot from the database. Parsing contracts is CPU work, so the
+/// caller runs this off the request path; the last good snapshot serves meanwhile.
+pub async fn build(
+    pool: &PgPool,
+    generation: u64,
+    default_timeout: std::time::Duration,
+    cache: &RouteCache,
+) -> Result<Snapshot> {
+    let versions: Vec<VersionRow> = sqlx::query_as(
+        "SELECT v.id, v.api_id, a.slug, v.version, v.major, v.base_path, v.upstream_url, v.state,
+                v.deprecated_at, v.sunset_date, s.base_path
+         FROM api_versions v
+         JOIN apis a ON a.id = v.api_id
+         LEFT JOIN api_versions s ON s.id = v.successor_id
+         WHERE v.state IN ('published', 'deprecated', 'retired')
+         ORDER BY v.state = 'retired', v.major DESC, v.minor DESC, v.patch DESC",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut by_base_path: HashMap<String, Arc<Version>> = HashMap::new();
+    for (
+        id,
+        api_id,
+        api_slug,
+        version,
+        major,
+        base_path,
+        upstream,
+        state,
+        deprecated_at,
+        sunset,
+        successor,
+    ) in versions
+    {
+        // Live versions come first; a retired one only fills a base path nobody serves.
+        if by_base_path.contains_key(&base_path) {
+            continue;
+        }
+        let lifecycle = match state.as_str() {
+            "deprecated" => Lifecycle::Deprecated {
+                since: deprecated_at.unwrap_or_else(OffsetDateTime::now_utc),
+                sunset,
+                successor,
+            },
+            "retired" => Lifecycle::Retired { sunset, successor },
+            _ => Lifecycle::Published,
+        };
+        let (routes, timeout) = match (&lifecycle, cache.get(&id)) {
+            (Lifecycle::Retired { .. }, _) => (Arc::new(VersionRoutes::default()), default_timeout),
+            (_, Some((routes, timeout))) => (routes.clone(), *timeout),
+            (_, None) => {
+                let text: String =
+                    sqlx::query_scalar("SELECT spec_text FROM api_versions WHERE id = $1")
+                        .bind(id)
+                        .fetch_one(pool)
+                        .await?;
+                // A stored version passed validation at upload; compile it on the
+                // blocking pool since large contracts take a while.
+                let compiled = tokio::task::spawn_blocking(move || VersionRoutes::compile(&text))
+                    .await
+                    .map_err(anyhow::Error::from)?;
+                match compiled {
+                    Ok((routes, timeout)) => (Arc::new(routes), timeout.unwrap_or(default_timeout)),
+                    Err(e) => {
+                        tracing::error!(api = %api_slug, %version, error = %e, "cannot compile a published contract; its routes answer 404");
+                        (Arc::new(VersionRoutes::default()), default_timeout)
+                    }
+                }
+            }
+        };
+        by_base_path.insert(
+            base_path.clone(),
+            Arc::new(Version {
+                id,
+                api_id,
+                api_slug,
+                version,
+                major,
+                base_path,
+                upstream: upstream.trim_end_matches('/').to_string(),
+                lifecycle,
+                timeout,
+                routes,
+            }),
+        );
+    }
+
+    let keys = keys::load_active(pool)
+        .await?
+        .into_iter()
+        .map(|k| (k.lookup_id.clone(), k))
+        .collect();
+    let applications = sqlx::query_as::<_, (Uuid, String, Uuid, String, String)>(
+        "SELECT a.id, a.name, c.id, c.slug, a.environment
+         FROM applications a JOIN consumers c ON c.id = a.consumer_id",
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .filter_map(|(id, name, consumer_id, consumer_slug, env)| {
+        Some((
+            id,
+            Application {
+                id,
+                name,
+                consumer_id,
+                consumer_slug,
+                environment: Environment::parse(&env)?,
+            },
+        ))
+    })
+    .collect();
+    let subscriptions = sqlx::query_as::<_, (Uuid, Uuid, i32, Uuid, Vec<String>)>(
+        "SELECT application_id, api_id, major, plan_id, scopes FROM subscriptions WHERE state = 'active'",
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|(app, api, major, plan, scopes)| {
+        (
+            (app, api, major),
+            Subscription {
+                plan,
+                scopes: scopes.into_iter().collect(),
+            },
+        )
+    })
+    .collect();
+    let plans = sqlx::query_as::<_, (Uuid, i32, i32, Option<i64>, Option<i64>, Vec<String>)>(
+        "SELECT id, rate_per_second, burst, daily_quota, monthly_quota, environments FROM plans",
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|(id, rate, burst, daily, monthly, envs)| {
+        (
+            id,
+            Plan {
+                id,
+                rate_per_second: rate.max(1) as u32,
+                burst: burst.max(1) as u32,
+                daily_quota: daily.map(|d| d.max(0) as u64),
+                monthly_quota: monthly.map(|m| m.max(0) as u64),
+                environments: envs.iter().filter_map(|e| Environment::parse(e)).collect(),
+            },
+        )
+    })
+    .collect();
+    let jwt_keys = signing::published(pool).await?.into_iter().collect();
+    Ok(Snapshot {
+        generation,
+        built_at: Some(Instant::now()),
+        by_base_path,
+        keys,
+        applications,
+        subscriptions,
+        plans,
+        jwt_keys,
+    })
+}

@@ -1,0 +1,622 @@
+//! The gateway over real TCP: a real upstream started by the test, the policy
+//! snapshot built from the real database, and changes arriving by NOTIFY.
+
+use super::partners::{Fixture, fixture, subscribe};
+use axum::extract::Request;
+use reqwest::Client;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use steward_console::model::Environment;
+use steward_server::gateway::{Gateway, GatewayConfig};
+use steward_tests::{TestApp, spawn_app};
+
+struct Harness {
+    app: TestApp,
+    f: Fixture,
+    gateway: String,
+    key: String,
+    http: Client,
+    _gw: Arc<Gateway>,
+}
+
+/// An upstream that echoes what it received; `x-test-sleep-ms` makes it slow.
+async fn start_upstream() -> String {
+    async fn echo(req: Request) -> axum::Json<Value> {
+        if let Some(ms) = req
+            .headers()
+            .get("x-test-sleep-ms")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+        {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+        let headers: serde_json::Map<String, Value> = req
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::from(v.to_str().unwrap_or_default())))
+            .collect();
+        axum::Json(json!({
+            "method": req.method().as_str(),
+            "path": req.uri().path(),
+            "query": req.uri().query(),
+            "headers": headers,
+        }))
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, axum::Router::new().fallback(echo)).await;
+    });
+    format!("http://{addr}")
+}
+
+async fn harness() -> Harness {
+    let app = spawn_app().await;
+    let f = fixture(&app).await;
+    let upstream = start_upstream().await;
+    sqlx::query("UPDATE api_versions v SET upstream_url = $1 || '/' || a.slug FROM apis a WHERE a.id = v.api_id")
+        .bind(&upstream)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let res = subscribe(
+        &app,
+        &f.admin,
+        &f.production_app,
+        "inventory",
+        "gold",
+        &["inventory:read"],
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let created: Value = f
+        .admin
+        .post(app.api(&format!("/applications/{}/keys", f.production_app)))
+        .json(&json!({"name": "gateway-test"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let gw = Gateway::start(
+        app.pool.clone(),
+        GatewayConfig {
+            issuer: app.url(""),
+            audience: "steward-gateway".into(),
+            environments: vec![Environment::Sandbox, Environment::Production],
+            default_timeout: Duration::from_millis(700),
+            poll_interval: Duration::from_secs(30),
+            usage_flush: Duration::from_millis(200),
+        },
+    )
+    .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = gw.router();
+    tokio::spawn(steward_server::serve_router(
+        listener,
+        router,
+        std::future::pending(),
+    ));
+    Harness {
+        app,
+        f,
+        gateway: format!("http://{addr}"),
+        key: created["secret"].as_str().unwrap().to_string(),
+        http: Client::new(),
+        _gw: gw,
+    }
+}
+
+impl Harness {
+    fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.get(format!("{}{path}", self.gateway))
+    }
+
+    /// Retries `check` until it holds, for at most `limit`; returns how long it took.
+    async fn within(&self, limit: Duration, mut check: impl AsyncFnMut() -> bool) -> Duration {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if check().await {
+                return start.elapsed();
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("not within {limit:?}");
+    }
+}
+
+async fn problem_type(res: reqwest::Response, status: u16) -> (Value, reqwest::header::HeaderMap) {
+    assert_eq!(res.status().as_u16(), status, "{}", res.url());
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let headers = res.headers().clone();
+    (res.json().await.unwrap(), headers)
+}
+
+#[tokio::test]
+async fn a_key_reaches_the_upstream_with_identity_and_forwarding_headers() {
+    let h = harness().await;
+    let res = h
+        .get("/inventory/v1/stock-levels?sku=A-1")
+        .header("x-api-key", &h.key)
+        .header("x-consumer-id", "forged")
+        .header("x-consumer-app", "forged")
+        .header("x-request-id", "req-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    for name in ["ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"] {
+        assert!(res.headers().contains_key(name), "{name}");
+    }
+    assert_eq!(res.headers()["ratelimit-limit"], "200", "Gold's burst");
+    assert_eq!(res.headers()["x-request-id"], "req-123");
+    let seen: Value = res.json().await.unwrap();
+    assert_eq!(seen["path"], "/inventory/stock-levels");
+    assert_eq!(seen["query"], "sku=A-1");
+    let headers = &seen["headers"];
+    assert_eq!(headers["x-consumer-id"], "northwind-market");
+    assert_eq!(headers["x-consumer-app"], h.f.production_app.as_str());
+    assert_eq!(headers["x-request-id"], "req-123");
+    assert!(
+        headers["x-forwarded-for"]
+            .as_str()
+            .unwrap()
+            .contains("127.0.0.1")
+    );
+    assert!(
+        headers["forwarded"]
+            .as_str()
+            .unwrap()
+            .starts_with("for=127.0.0.1")
+    );
+    assert!(
+        headers.get("x-api-key").is_none(),
+        "the key stays at the gateway"
+    );
+
+    // "Last used" arrives in a batch, not per request.
+    let detail_path = h.app.api(&format!("/applications/{}", h.f.production_app));
+    h.within(Duration::from_secs(5), async || {
+        let detail: Value =
+            h.f.viewer
+                .get(&detail_path)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+        detail["keys"][0]["last_used_at"].is_string()
+    })
+    .await;
+    let ready: Value = h.get("/readyz").send().await.unwrap().json().await.unwrap();
+    assert_eq!(ready["status"], "ready");
+    assert!(ready["snapshot_age_seconds"].as_f64().unwrap() < 30.0);
+}
+
+#[tokio::test]
+async fn each_refusal_has_its_status_and_problem_type() {
+    let h = harness().await;
+    let (body, _) = problem_type(h.get("/payments/v1/charges").send().await.unwrap(), 404).await;
+    assert_eq!(
+        body["type"],
+        "https://steward.dev/problems/gateway/no-route"
+    );
+    let (body, _) = problem_type(
+        h.get("/inventory/v1/warehouses")
+            .header("x-api-key", &h.key)
+            .send()
+            .await
+            .unwrap(),
+        404,
+    )
+    .await;
+    assert_eq!(
+        body["type"],
+        "https://steward.dev/problems/gateway/no-operation"
+    );
+    let (_, headers) = problem_type(
+        h.get("/inventory/v1/stock-levels").send().await.unwrap(),
+        401,
+    )
+    .await;
+    assert!(
+        headers["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("Bearer")
+    );
+    problem_type(
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", "stw_live_nope")
+            .send()
+            .await
+            .unwrap(),
+        401,
+    )
+    .await;
+    let forged = format!("{}{}", &h.key[..h.key.len() - 4], "0000");
+    problem_type(
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", forged)
+            .send()
+            .await
+            .unwrap(),
+        401,
+    )
+    .await;
+    problem_type(
+        h.get("/inventory/v1/stock-levels")
+            .header("authorization", "Bearer not.a.jwt")
+            .send()
+            .await
+            .unwrap(),
+        401,
+    )
+    .await;
+
+    // A sandbox key of the same consumer has no subscription to inventory.
+    let sandbox: Value =
+        h.f.admin
+            .post(
+                h.app
+                    .api(&format!("/applications/{}/keys", h.f.sandbox_app)),
+            )
+            .json(&json!({"name": "sandbox"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let sandbox_key = sandbox["secret"].as_str().unwrap().to_string();
+    // The new key reaches the gateway by NOTIFY.
+    h.within(Duration::from_secs(1), async || {
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", &sandbox_key)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == 403
+    })
+    .await;
+    let (body, _) = problem_type(
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", &sandbox_key)
+            .send()
+            .await
+            .unwrap(),
+        403,
+    )
+    .await;
+    assert_eq!(
+        body["type"],
+        "https://steward.dev/problems/gateway/no-subscription"
+    );
+
+    // A token with inventory:read cannot adjust stock, which needs inventory:write.
+    let client: Value =
+        h.f.admin
+            .post(h.app.api(&format!(
+                "/applications/{}/oauth-clients",
+                h.f.production_app
+            )))
+            .json(&json!({"name": "sync"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let token: Value = h
+        .http
+        .post(h.app.url("/oauth2/token"))
+        .basic_auth(
+            client["client"]["client_id"].as_str().unwrap(),
+            client["client_secret"].as_str(),
+        )
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bearer = format!("Bearer {}", token["access_token"].as_str().unwrap());
+    let ok = h
+        .get("/inventory/v1/stock-levels")
+        .header("authorization", &bearer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200, "a token with inventory:read reads stock");
+    let res = h
+        .http
+        .post(format!("{}/inventory/v1/stock-adjustments", h.gateway))
+        .header("authorization", &bearer)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    let (body, headers) = problem_type(res, 403).await;
+    assert_eq!(
+        body["type"],
+        "https://steward.dev/problems/gateway/insufficient-scope"
+    );
+    assert!(
+        headers["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("insufficient_scope")
+    );
+}
+
+#[tokio::test]
+async fn revocation_and_suspension_take_effect_within_a_second() {
+    let h = harness().await;
+    assert_eq!(
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let detail: Value =
+        h.f.admin
+            .get(h.app.api(&format!("/applications/{}", h.f.production_app)))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let sub = detail["subscriptions"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let key = detail["keys"][0]["id"].as_str().unwrap().to_string();
+
+    h.f.admin
+        .post(h.app.api(&format!("/subscriptions/{sub}/suspend")))
+        .json(&json!({"reason": "test"}))
+        .send()
+        .await
+        .unwrap();
+    let took = h
+        .within(Duration::from_secs(1), async || {
+            h.get("/inventory/v1/stock-levels")
+                .header("x-api-key", &h.key)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                == 403
+        })
+        .await;
+    println!("suspension reached the gateway in {took:?}");
+    h.f.admin
+        .post(h.app.api(&format!("/subscriptions/{sub}/resume")))
+        .send()
+        .await
+        .unwrap();
+    h.within(Duration::from_secs(1), async || {
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == 200
+    })
+    .await;
+
+    h.f.admin
+        .delete(h.app.api(&format!("/keys/{key}")))
+        .send()
+        .await
+        .unwrap();
+    let took = h
+        .within(Duration::from_secs(1), async || {
+            h.get("/inventory/v1/stock-levels")
+                .header("x-api-key", &h.key)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                == 401
+        })
+        .await;
+    println!("revocation reached the gateway in {took:?}");
+}
+
+#[tokio::test]
+async fn plans_limit_the_rate_with_retry_after() {
+    let h = harness().await;
+    let res =
+        h.f.admin
+            .patch(h.app.api("/plans/gold"))
+            .json(&json!({"rate_per_second": 1, "burst": 2}))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(res.status(), 200);
+    h.within(Duration::from_secs(1), async || {
+        h.get("/readyz")
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()["snapshot_generation"]
+            .as_u64()
+            >= Some(2)
+    })
+    .await;
+    let mut statuses = Vec::new();
+    let mut last = None;
+    for _ in 0..3 {
+        let res = h
+            .get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key)
+            .send()
+            .await
+            .unwrap();
+        statuses.push(res.status().as_u16());
+        last = Some(res);
+    }
+    assert_eq!(statuses, [200, 200, 429]);
+    let res = last.unwrap();
+    assert_eq!(res.headers()["retry-after"], "1");
+    assert_eq!(res.headers()["ratelimit-remaining"], "0");
+    let (body, _) = problem_type(res, 429).await;
+    assert_eq!(
+        body["type"],
+        "https://steward.dev/problems/gateway/rate-limited"
+    );
+}
+
+#[tokio::test]
+async fn deprecated_versions_announce_it_and_retired_ones_answer_410() {
+    let h = harness().await;
+    let successor = uuid::Uuid::new_v4();
+    let spec = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs/retail/inventory-v2.yaml"),
+    )
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO api_versions (id, api_id, version, major, minor, patch, base_path, upstream_url,
+                                   spec_text, spec_format, spec_sha256, state, published_at)
+         SELECT $1, api_id, '2.0.0', 2, 0, 0, '/inventory/v2', upstream_url, $2, 'yaml', '', 'published', now()
+         FROM api_versions WHERE base_path = '/inventory/v1'",
+    )
+    .bind(successor)
+    .bind(spec)
+    .execute(&h.app.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "UPDATE api_versions SET state = 'deprecated', deprecated_at = '2026-11-01T00:00:00Z',
+                sunset_date = '2027-03-01', successor_id = $1
+         WHERE base_path = '/inventory/v1'",
+    )
+    .bind(successor)
+    .execute(&h.app.pool)
+    .await
+    .unwrap();
+    sqlx::query("SELECT pg_notify('steward_policy', '{\"kind\":\"version\"}')")
+        .execute(&h.app.pool)
+        .await
+        .unwrap();
+    h.within(Duration::from_secs(1), async || {
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key)
+            .send()
+            .await
+            .unwrap()
+            .headers()
+            .contains_key("deprecation")
+    })
+    .await;
+    let res = h
+        .get("/inventory/v1/stock-levels")
+        .header("x-api-key", &h.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["deprecation"], format!("@{}", 1_793_491_200));
+    assert_eq!(res.headers()["sunset"], "Mon, 01 Mar 2027 00:00:00 GMT");
+    assert_eq!(
+        res.headers()["link"],
+        "</inventory/v2>; rel=\"successor-version\""
+    );
+
+    sqlx::query("UPDATE api_versions SET state = 'retired', retired_at = now() WHERE base_path = '/inventory/v1'")
+        .execute(&h.app.pool)
+        .await
+        .unwrap();
+    sqlx::query("SELECT pg_notify('steward_policy', '{\"kind\":\"version\"}')")
+        .execute(&h.app.pool)
+        .await
+        .unwrap();
+    h.within(Duration::from_secs(1), async || {
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == 410
+    })
+    .await;
+    let (body, headers) = problem_type(
+        h.get("/inventory/v1/stock-levels").send().await.unwrap(),
+        410,
+    )
+    .await;
+    assert_eq!(
+        body["type"],
+        "https://steward.dev/problems/gateway/version-retired"
+    );
+    assert_eq!(headers["sunset"], "Mon, 01 Mar 2027 00:00:00 GMT");
+    assert_eq!(
+        headers["link"],
+        "</inventory/v2>; rel=\"successor-version\""
+    );
+}
+
+#[tokio::test]
+async fn upstream_failures_are_502_and_504() {
+    let h = harness().await;
+    let res = h
+        .get("/inventory/v1/stock-levels")
+        .header("x-api-key", &h.key)
+        .header("x-test-sleep-ms", "2000")
+        .send()
+        .await
+        .unwrap();
+    let (body, _) = problem_type(res, 504).await;
+    assert_eq!(
+        body["type"],
+        "https://steward.dev/problems/gateway/upstream-timeout"
+    );
+
+    // Nothing listens on port 9.
+    sqlx::query("UPDATE api_versions SET upstream_url = 'http://127.0.0.1:9/inventory' WHERE base_path = '/inventory/v1'")
+        .execute(&h.app.pool)
+        .await
+        .unwrap();
+    sqlx::query("SELECT pg_notify('steward_policy', '{\"kind\":\"version\"}')")
+        .execute(&h.app.pool)
+        .await
+        .unwrap();
+    h.within(Duration::from_secs(1), async || {
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == 502
+    })
+    .await;
+    let (body, _) = problem_type(
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key)
+            .send()
+            .await
+            .unwrap(),
+        502,
+    )
+    .await;
+    assert_eq!(
+        body["type"],
+        "https://steward.dev/problems/gateway/upstream-unreachable"
+    );
+}
