@@ -308,6 +308,7 @@ pub async fn register_api(
                     capability,
                     tier,
                     tags,
+                    validation_mode: ValidationMode::default(),
                 },
             )
             .await?;
@@ -324,9 +325,12 @@ pub async fn edit_api(
     capability: String,
     tags: String,
     description: String,
+    validation_mode: String,
 ) -> Result<ApiView, AppError> {
     with_caller!(|b, who| async {
         let tier = Tier::parse(&tier).ok_or_else(|| AppError::invalid("tier", "choose a tier"))?;
+        let validation_mode = ValidationMode::parse(&validation_mode)
+            .ok_or_else(|| AppError::invalid("validation_mode", "choose enforce, report or off"))?;
         let tags = tags
             .split(',')
             .map(|t| t.trim().to_string())
@@ -342,6 +346,7 @@ pub async fn edit_api(
                 capability: Some(capability),
                 tier: Some(tier),
                 tags: Some(tags),
+                validation_mode: Some(validation_mode),
             },
         )
         .await

@@ -155,6 +155,10 @@ pub struct GatewayArgs {
     /// Seconds between full policy refreshes, the safety net behind LISTEN/NOTIFY.
     #[arg(long, env = "STEWARD_GATEWAY_POLL_SECONDS", default_value_t = 10)]
     pub gateway_poll_seconds: u64,
+    /// Largest request body, in KiB, that the gateway buffers to validate; larger
+    /// bodies of operations with a JSON schema get 413.
+    #[arg(long, env = "STEWARD_GATEWAY_BODY_LIMIT_KIB", default_value_t = 1024)]
+    pub body_limit_kib: usize,
 }
 
 /// `steward gateway`: the data plane alone, for running several behind a load balancer.

@@ -242,6 +242,7 @@ pub fn gateway_config(
         default_timeout: std::time::Duration::from_millis(args.upstream_timeout_ms.max(1)),
         poll_interval: std::time::Duration::from_secs(args.gateway_poll_seconds.max(1)),
         usage_flush: std::time::Duration::from_secs(10),
+        body_limit: args.body_limit_kib.max(1) * 1024,
     })
 }
 

@@ -89,6 +89,7 @@ async fn harness() -> Harness {
             default_timeout: Duration::from_millis(700),
             poll_interval: Duration::from_secs(30),
             usage_flush: Duration::from_millis(200),
+            body_limit: 64 * 1024,
         },
     )
     .await;
@@ -619,4 +620,108 @@ async fn upstream_failures_are_502_and_504() {
         body["type"],
         "https://steward.dev/problems/gateway/upstream-unreachable"
     );
+}
+
+#[tokio::test]
+async fn requests_are_validated_against_the_contract() {
+    let h = harness().await;
+    let post = |body: Value| {
+        h.http
+            .post(format!("{}/inventory/v1/stock-adjustments", h.gateway))
+            .header("x-api-key", &h.key)
+            .header("idempotency-key", "adjust-0001")
+            .json(&body)
+    };
+    let good =
+        json!({"warehouse_id": "W1", "sku": "SKU-1", "quantity_delta": -2, "reason": "damage"});
+    let res = post(good.clone()).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let seen: Value = res.json().await.unwrap();
+    assert_eq!(seen["method"], "POST", "a validated body is forwarded");
+
+    let res = h
+        .http
+        .post(format!("{}/inventory/v1/stock-adjustments", h.gateway))
+        .header("x-api-key", &h.key)
+        .json(&json!({"warehouse_id": "W1", "sku": "SKU-1", "quantity_delta": "three", "reason": "stolen", "extra": 1}))
+        .send()
+        .await
+        .unwrap();
+    let (body, _) = problem_type(res, 400).await;
+    assert_eq!(
+        body["type"],
+        "https://steward.dev/problems/gateway/request-invalid"
+    );
+    let errors = body["errors"].as_array().unwrap();
+    let at: Vec<(String, String)> = errors
+        .iter()
+        .map(|e| {
+            (
+                e["in"].as_str().unwrap().to_string(),
+                e["pointer"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        at.contains(&("header".into(), String::new())),
+        "missing Idempotency-Key: {at:?}"
+    );
+    assert!(
+        at.contains(&("body".into(), "/quantity_delta".into())),
+        "{at:?}"
+    );
+    assert!(at.contains(&("body".into(), "/reason".into())), "{at:?}");
+
+    let res = h
+        .http
+        .post(format!("{}/inventory/v1/stock-adjustments", h.gateway))
+        .header("x-api-key", &h.key)
+        .header("idempotency-key", "adjust-0002")
+        .header("content-type", "text/plain")
+        .body("warehouse W1, sku SKU-1, -2")
+        .send()
+        .await
+        .unwrap();
+    problem_type(res, 415).await;
+    let huge = json!({"warehouse_id": "W1", "sku": "SKU-1", "quantity_delta": 1, "reason": "damage",
+                      "reference": "x".repeat(100 * 1024)});
+    problem_type(post(huge).send().await.unwrap(), 413).await;
+    let res = h
+        .get("/inventory/v1/stock-levels?limit=lots")
+        .header("x-api-key", &h.key)
+        .send()
+        .await
+        .unwrap();
+    let (body, _) = problem_type(res, 400).await;
+    assert_eq!(body["errors"][0]["name"], "limit");
+
+    // Report mode lets the same request through.
+    let res =
+        h.f.stranger
+            .patch(h.app.api("/apis/inventory"))
+            .json(&json!({"validation_mode": "report"}))
+            .send()
+            .await;
+    assert_eq!(res.unwrap().status(), 403, "an owner of another team");
+    let res =
+        h.f.admin
+            .patch(h.app.api("/apis/inventory"))
+            .json(&json!({"validation_mode": "report"}))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["validation_mode"],
+        "report"
+    );
+    h.within(Duration::from_secs(1), async || {
+        h.get("/inventory/v1/stock-levels?limit=lots")
+            .header("x-api-key", &h.key)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == 200
+    })
+    .await;
 }

@@ -125,8 +125,41 @@ pub struct ApiView {
     /// The newest live version, if any.
     pub current_version: Option<String>,
     pub version_count: i64,
+    /// How the gateway validates requests to this API.
+    pub validation_mode: ValidationMode,
     /// Whether the caller may edit this API and manage its versions.
     pub can_edit: bool,
+}
+
+/// How the gateway treats requests that do not match the contract: refuse them
+/// (400), let them through and record the violations, or not check at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ValidationMode {
+    #[default]
+    Enforce,
+    Report,
+    Off,
+}
+
+impl ValidationMode {
+    pub const ALL: [ValidationMode; 3] = [
+        ValidationMode::Enforce,
+        ValidationMode::Report,
+        ValidationMode::Off,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ValidationMode::Enforce => "enforce",
+            ValidationMode::Report => "report",
+            ValidationMode::Off => "off",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ValidationMode> {
+        ValidationMode::ALL.into_iter().find(|m| m.as_str() == s)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -142,6 +175,8 @@ pub struct NewApi {
     pub tier: Tier,
     #[serde(default)]
     pub tags: Vec<String>,
+    #[serde(default)]
+    pub validation_mode: ValidationMode,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -158,6 +193,8 @@ pub struct ApiPatch {
     pub tier: Option<Tier>,
     #[serde(default)]
     pub tags: Option<Vec<String>>,
+    #[serde(default)]
+    pub validation_mode: Option<ValidationMode>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -49,6 +49,7 @@ fn Detail(
                 <dt>"Capability"</dt><dd>{api.capability.clone()}</dd>
                 <dt>"Tier"</dt><dd><span class=format!("badge tier-{}", api.tier)>{api.tier.as_str()}</span></dd>
                 <dt>"Tags"</dt><dd>{api.tags.join(", ")}</dd>
+                <dt>"Gateway validation"</dt><dd>{api.validation_mode.as_str()}</dd>
                 <dt>"Live version"</dt><dd>{api.current_version.clone().unwrap_or_else(|| "none yet".into())}</dd>
             </dl>
             <p>{api.description.clone()}</p>
@@ -85,6 +86,13 @@ fn EditForm(api: ApiView, edit: ServerAction<EditApi>) -> impl IntoView {
                         <select id="edit-tier" name="tier">
                             {crate::model::Tier::ALL.into_iter().map(|t| view! { <option value=t.as_str() selected=t == api.tier>{t.as_str()}</option> }).collect_view()}
                         </select>
+                    </div>
+                    <div class="field">
+                        <label for="edit-validation">"Gateway validation"</label>
+                        <select id="edit-validation" name="validation_mode">
+                            {crate::model::ValidationMode::ALL.into_iter().map(|m| view! { <option value=m.as_str() selected=m == api.validation_mode>{m.as_str()}</option> }).collect_view()}
+                        </select>
+                        <p class="hint">"enforce refuses invalid requests with 400; report lets them through and records them."</p>
                     </div>
                     {field("edit-capability", "Business capability", "capability", api.capability.clone())}
                     {field("edit-tags", "Tags (comma-separated)", "tags", api.tags.join(", "))}

@@ -204,6 +204,7 @@ async fn seed_contracts(
                 capability: demo.capability.into(),
                 tier: demo.tier,
                 tags: demo.tags.iter().map(|t| t.to_string()).collect(),
+                validation_mode: Default::default(),
             },
         )
         .await?;

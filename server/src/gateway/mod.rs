@@ -12,7 +12,9 @@ pub mod problem;
 pub mod proxy;
 pub mod ratelimit;
 pub mod routes;
+pub mod schema;
 pub mod snapshot;
+pub mod validate;
 
 use crate::partners::notify::CHANNEL;
 use crate::partners::usage::UsageRecorder;
@@ -43,6 +45,8 @@ pub struct GatewayConfig {
     /// Safety net for missed notifications, and catch-up after an outage.
     pub poll_interval: Duration,
     pub usage_flush: Duration,
+    /// Largest request body the gateway buffers for validation.
+    pub body_limit: usize,
 }
 
 pub struct Gateway {

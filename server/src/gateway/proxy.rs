@@ -7,7 +7,11 @@ use super::forward::{self, Identity, Outbound};
 use super::policy;
 use super::problem::Refusal;
 use super::ratelimit::Verdict;
+use super::routes::Operation;
+use super::snapshot::Version;
+use super::validate::{BodyProblem, Mode};
 use crate::partners::usage::Credential;
+use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::response::Response;
 use http::{HeaderName, HeaderValue, StatusCode, header};
@@ -79,8 +83,9 @@ async fn pipeline(
     })?;
     // lifecycle: a retired version answers 410 before anything else is checked.
     extra.extend(policy::lifecycle(version)?);
-    let operation = snapshot
-        .operation(version, req.method(), rest)
+    let (operation, params) = version
+        .routes
+        .find(req.method(), if rest.is_empty() { "/" } else { rest })
         .ok_or_else(|| {
             Refusal::new(
                 StatusCode::NOT_FOUND,
@@ -147,6 +152,8 @@ async fn pipeline(
             ))
         }
     };
+    // validate
+    let req = validate(gw, version, operation, &params, req).await?;
     let client_addr = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -170,4 +177,101 @@ async fn pipeline(
         },
     )
     .await
+}
+
+/// Checks parameters and, when the contract has a JSON schema for it, the body,
+/// which is then buffered (up to the limit) and forwarded from memory. Bodies that
+/// need no validation stream straight through.
+async fn validate(
+    gw: &Gateway,
+    version: &Version,
+    operation: &Operation,
+    params: &matchit::Params<'_, '_>,
+    req: Request,
+) -> Result<Request, Refusal> {
+    let mode = version.validation;
+    if mode == Mode::Off {
+        return Ok(req);
+    }
+    let mut violations = Vec::new();
+    let path_params: Vec<(&str, &str)> = params.iter().collect();
+    operation.rules.check_params(
+        path_params.iter().copied(),
+        req.uri().query(),
+        req.headers(),
+        &mut violations,
+    );
+    let req = if operation.rules.needs_body() {
+        let limit = gw.config.body_limit;
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let too_large = || {
+            Refusal::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Payload too large",
+                format!("the body exceeds {limit} bytes"),
+            )
+        };
+        if declared.is_some_and(|n| n > limit) {
+            return Err(too_large());
+        }
+        let (parts, body) = req.into_parts();
+        let bytes = axum::body::to_bytes(body, limit)
+            .await
+            .map_err(|_| too_large())?;
+        let content_type = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        match operation
+            .rules
+            .check_body(content_type, &bytes, &mut violations)
+        {
+            Err(BodyProblem::UnsupportedMediaType(accepted)) if mode == Mode::Enforce => {
+                return Err(Refusal::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported-media-type",
+                    "Unsupported media type",
+                    format!("send the body as {}", accepted.join(" or ")),
+                ));
+            }
+            _ => {}
+        }
+        Request::from_parts(parts, Body::from(bytes))
+    } else {
+        req
+    };
+    if violations.is_empty() {
+        return Ok(req);
+    }
+    if mode == Mode::Report {
+        tracing::info!(
+            api = %version.api_slug,
+            version = %version.version,
+            operation = %operation.label(req.method()),
+            violations = violations.len(),
+            "request does not match the contract (report mode)"
+        );
+        return Ok(req);
+    }
+    let mut refusal = Refusal::new(
+        StatusCode::BAD_REQUEST,
+        "request-invalid",
+        "Request does not match the contract",
+        format!(
+            "{} violation(s) of {} {}",
+            violations.len(),
+            version.api_slug,
+            operation.label(req.method())
+        ),
+    );
+    refusal.errors = violations
+        .iter()
+        .filter_map(|v| serde_json::to_value(v).ok())
+        .collect();
+    Err(refusal)
 }

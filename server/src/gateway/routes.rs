@@ -1,6 +1,7 @@
 //! A version's routes: (method, path template) → the operation and what its
 //! security requirement asks for, compiled once per snapshot into matchit routers.
 
+use super::validate::RequestRules;
 use crate::contracts::loader::{self, LoadError};
 use http::Method;
 use openapiv3::{OpenAPI, ReferenceOr, SecurityScheme};
@@ -15,13 +16,15 @@ pub enum Needs {
     Scopes(Vec<String>),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Operation {
     pub operation_id: Option<String>,
     pub template: String,
     /// Alternatives (OR); each lists what all of its schemes need (AND). Empty means
     /// the operation is explicitly public (`security: []`).
     pub security: Vec<Vec<Needs>>,
+    /// Compiled parameter and body validators.
+    pub rules: RequestRules,
 }
 
 impl Operation {
@@ -44,10 +47,15 @@ pub struct VersionRoutes {
 }
 
 impl VersionRoutes {
-    pub fn find(&self, method: &Method, path: &str) -> Option<&Operation> {
+    /// The operation for a request, and the path parameters it matched.
+    pub fn find<'a, 'p>(
+        &'a self,
+        method: &Method,
+        path: &'p str,
+    ) -> Option<(&'a Operation, matchit::Params<'a, 'p>)> {
         let router = self.by_method.get(method)?;
         let hit = router.at(path).ok()?;
-        self.operations.get(*hit.value)
+        Some((self.operations.get(*hit.value)?, hit.params))
     }
 
     pub fn len(&self) -> usize {
@@ -81,6 +89,13 @@ impl VersionRoutes {
                 ReferenceOr::Reference { .. } => None,
             })
             .collect();
+        // Component schemas as JSON, once per version: validators embed what they use.
+        let components = doc
+            .components
+            .as_ref()
+            .and_then(|c| serde_json::to_value(&c.schemas).ok())
+            .and_then(|v| v.as_object().cloned())
+            .unwrap_or_default();
         let mut routes = VersionRoutes::default();
         for (template, item) in doc.paths.paths.iter() {
             let ReferenceOr::Item(item) = item else {
@@ -118,6 +133,7 @@ impl VersionRoutes {
                         operation_id: op.operation_id.clone(),
                         template: template.clone(),
                         security,
+                        rules: RequestRules::compile(doc, &components, &item.parameters, op),
                     }),
                     Err(e) => {
                         tracing::warn!(%template, %method, error = %e, "route not served: the template cannot be matched");
@@ -161,7 +177,8 @@ components:
         let (routes, timeout) = VersionRoutes::compile(SPEC).expect("compiles");
         assert_eq!(timeout, Some(std::time::Duration::from_millis(2500)));
         assert_eq!(routes.len(), 5);
-        let get = routes.find(&Method::GET, "/orders/42").expect("matches");
+        let (get, params) = routes.find(&Method::GET, "/orders/42").expect("matches");
+        assert_eq!(params.get("orderId"), Some("42"));
         assert_eq!(get.operation_id.as_deref(), Some("getOrder"));
         assert_eq!(
             get.security,
@@ -170,11 +187,11 @@ components:
                 vec![Needs::Key]
             ]
         );
-        let search = routes
+        let (search, _) = routes
             .find(&Method::GET, "/orders/search")
             .expect("static wins");
         assert_eq!(search.operation_id.as_deref(), Some("searchOrders"));
-        let post = routes.find(&Method::POST, "/orders").expect("matches");
+        let (post, _) = routes.find(&Method::POST, "/orders").expect("matches");
         assert_eq!(
             post.security,
             vec![vec![Needs::Scopes(vec!["orders:write".into()])]]
@@ -183,6 +200,7 @@ components:
             routes
                 .find(&Method::GET, "/health")
                 .expect("matches")
+                .0
                 .is_public()
         );
         assert!(routes.find(&Method::DELETE, "/orders/1").is_none());

@@ -2,7 +2,8 @@
 //! lookup structures. The request path only ever reads one snapshot; a reload
 //! builds a new one and swaps it in whole, so a request never sees half a change.
 
-use super::routes::{Operation, VersionRoutes};
+use super::routes::VersionRoutes;
+use super::validate::Mode;
 use crate::error::Result;
 use crate::oauth::signing;
 use crate::partners::keys::{self, ActiveKey};
@@ -42,6 +43,8 @@ pub struct Version {
     pub upstream: String,
     pub lifecycle: Lifecycle,
     pub timeout: std::time::Duration,
+    /// The API's validation mode.
+    pub validation: Mode,
     /// Compiled once per version: versions are immutable, so a reload reuses them.
     pub routes: Arc<VersionRoutes>,
 }
@@ -104,17 +107,6 @@ impl Snapshot {
             }
         }
     }
-
-    pub fn operation<'s>(
-        &'s self,
-        version: &'s Version,
-        method: &http::Method,
-        rest: &str,
-    ) -> Option<&'s Operation> {
-        version
-            .routes
-            .find(method, if rest.is_empty() { "/" } else { rest })
-    }
 }
 
 type VersionRow = (
@@ -129,6 +121,7 @@ type VersionRow = (
     Option<OffsetDateTime>,
     Option<Date>,
     Option<String>,
+    String,
 );
 
 /// Compiled routes of live versions, kept from one snapshot to the next.
@@ -154,7 +147,7 @@ pub async fn build(
 ) -> Result<Snapshot> {
     let versions: Vec<VersionRow> = sqlx::query_as(
         "SELECT v.id, v.api_id, a.slug, v.version, v.major, v.base_path, v.upstream_url, v.state,
-                v.deprecated_at, v.sunset_date, s.base_path
+                v.deprecated_at, v.sunset_date, s.base_path, a.validation_mode
          FROM api_versions v
          JOIN apis a ON a.id = v.api_id
          LEFT JOIN api_versions s ON s.id = v.successor_id
@@ -176,6 +169,7 @@ pub async fn build(
         deprecated_at,
         sunset,
         successor,
+        validation,
     ) in versions
     {
         // Live versions come first; a retired one only fills a base path nobody serves.
@@ -226,6 +220,7 @@ pub async fn build(
                 upstream: upstream.trim_end_matches('/').to_string(),
                 lifecycle,
                 timeout,
+                validation: Mode::parse(&validation),
                 routes,
             }),
         );

@@ -7,6 +7,7 @@ use crate::registry::access;
 use sqlx::{PgConnection, PgPool};
 use steward_console::model::{
     ApiFilter, ApiPatch, ApiView, AppError, Checks, NewApi, Principal, Role, TeamRef, Tier,
+    ValidationMode,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -23,6 +24,7 @@ struct ApiRow {
     capability: String,
     tier: String,
     tags: Vec<String>,
+    validation_mode: String,
     created_at: OffsetDateTime,
     current_version: Option<String>,
     version_count: i64,
@@ -30,7 +32,7 @@ struct ApiRow {
 
 const SELECT: &str = "
     SELECT a.id, a.slug, a.name, a.team_id, t.slug AS team_slug, t.name AS team_name,
-           a.description, a.capability, a.tier, a.tags, a.created_at,
+           a.description, a.capability, a.tier, a.tags, a.validation_mode, a.created_at,
            (SELECT v.version FROM api_versions v
              WHERE v.api_id = a.id AND v.state IN ('published', 'deprecated')
              ORDER BY v.major DESC, v.minor DESC, v.patch DESC LIMIT 1) AS current_version,
@@ -51,6 +53,7 @@ fn view(row: ApiRow, can_edit: bool) -> ApiView {
         capability: row.capability,
         tier: Tier::parse(&row.tier).unwrap_or_default(),
         tags: row.tags,
+        validation_mode: ValidationMode::parse(&row.validation_mode).unwrap_or_default(),
         created_at: row.created_at,
         current_version: row.current_version,
         version_count: row.version_count,
@@ -196,8 +199,8 @@ pub async fn create(pool: &PgPool, who: &Principal, new: NewApi) -> Result<ApiVi
     }
     let id = Uuid::new_v4();
     sqlx::query(
-        "INSERT INTO apis (id, slug, name, team_id, description, capability, tier, tags)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO apis (id, slug, name, team_id, description, capability, tier, tags, validation_mode)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(id)
     .bind(&slug)
@@ -207,6 +210,7 @@ pub async fn create(pool: &PgPool, who: &Principal, new: NewApi) -> Result<ApiVi
     .bind(new.capability.trim().to_lowercase())
     .bind(new.tier.as_str())
     .bind(clean_tags(&new.tags))
+    .bind(new.validation_mode.as_str())
     .execute(&mut *tx)
     .await?;
     let api = load(&mut tx, who, id).await?;
@@ -259,7 +263,8 @@ pub async fn update(pool: &PgPool, who: &Principal, key: &str, patch: ApiPatch) 
         "UPDATE apis SET
             name = coalesce($2, name), team_id = coalesce($3, team_id),
             description = coalesce($4, description), capability = coalesce($5, capability),
-            tier = coalesce($6, tier), tags = coalesce($7, tags), updated_at = now()
+            tier = coalesce($6, tier), tags = coalesce($7, tags),
+            validation_mode = coalesce($8, validation_mode), updated_at = now()
          WHERE id = $1",
     )
     .bind(id)
@@ -269,6 +274,7 @@ pub async fn update(pool: &PgPool, who: &Principal, key: &str, patch: ApiPatch) 
     .bind(patch.capability.as_deref().map(|c| c.trim().to_lowercase()))
     .bind(patch.tier.map(Tier::as_str))
     .bind(patch.tags.as_deref().map(clean_tags))
+    .bind(patch.validation_mode.map(ValidationMode::as_str))
     .execute(&mut *tx)
     .await?;
     let after = load(&mut tx, who, id).await?;
@@ -284,6 +290,8 @@ pub async fn update(pool: &PgPool, who: &Principal, key: &str, patch: ApiPatch) 
         },
     )
     .await?;
+    // The validation mode is gateway policy.
+    crate::partners::notify::changed(&mut tx, crate::partners::notify::Kind::Version, id).await?;
     tx.commit().await?;
     Ok(after)
 }
