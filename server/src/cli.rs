@@ -127,9 +127,17 @@ pub struct ServeArgs {
     /// Directory holding the built console assets (`pkg/steward.js`, `.wasm`, `.css`).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
-    /// Seed demo data before serving (same as `steward seed-demo`).
+    /// Seed demo data before serving (same as `steward seed-demo`), and start the
+    /// demo upstream that stands in for the ERP.
     #[arg(long, env = "STEWARD_DEMO", default_value_t = false)]
     pub demo: bool,
+    /// Address of the demo upstream (only with --demo).
+    #[arg(
+        long,
+        env = "STEWARD_DEMO_UPSTREAM_ADDR",
+        default_value = "127.0.0.1:9000"
+    )]
+    pub demo_upstream_addr: SocketAddr,
     /// Minutes of inactivity after which a console session ends.
     #[arg(long, env = "STEWARD_SESSION_IDLE_MINUTES", default_value_t = 480)]
     pub session_idle_minutes: i64,

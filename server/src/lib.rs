@@ -142,6 +142,10 @@ async fn seed_demo(pool: &PgPool) -> anyhow::Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    println!(
+        "demo API key (Tillpoint POS, for the gateway): {}",
+        demo::DEMO_API_KEY
+    );
     Ok(())
 }
 
@@ -305,6 +309,7 @@ pub async fn serve_router(
 async fn serve(pool: PgPool, args: ServeArgs) -> anyhow::Result<()> {
     if args.demo {
         seed_demo(&pool).await?;
+        demo::upstream::start(args.demo_upstream_addr).await;
     }
     let site_root = args.site_root.to_string_lossy().to_string();
     if !args.site_root.join("pkg").join("steward.js").exists() {

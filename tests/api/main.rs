@@ -8,6 +8,7 @@
 
 mod audit;
 mod auth;
+mod demo;
 mod gateway;
 mod health;
 mod oauth;

@@ -78,6 +78,8 @@ const server = spawn(binary, ['serve', '--demo'], {
     ...process.env,
     DATABASE_URL: databaseUrl,
     STEWARD_CONSOLE_ADDR: `127.0.0.1:${port}`,
+    STEWARD_GATEWAY_ADDR: `127.0.0.1:${await freePort()}`,
+    STEWARD_DEMO_UPSTREAM_ADDR: `127.0.0.1:${await freePort()}`,
     LEPTOS_SITE_ROOT: path.join(targetDir, 'site'),
     STEWARD_LOG: process.env.STEWARD_LOG || 'warn',
   },

@@ -5,6 +5,7 @@
 //! empty database, so it never overwrites real data.
 
 mod partners;
+pub mod upstream;
 
 use crate::audit::Actor;
 use crate::auth::{teams, users};
@@ -17,6 +18,11 @@ use steward_console::model::{
 };
 
 pub const PASSWORD: &str = "steward-demo-2026";
+
+/// A production key of Tillpoint POS that the README's `curl` examples use. It is
+/// public by design and exists only in demo data; real keys are random and shown once.
+pub const DEMO_API_KEY: &str =
+    "stw_live_demo0curl000_5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed";
 
 pub const USERS: [(&str, &str, Role); 4] = [
     ("admin@steward.demo", "Ada Admin", Role::Admin),

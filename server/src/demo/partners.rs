@@ -107,7 +107,7 @@ const CONSUMERS: [DemoConsumer; 3] = [
 pub async fn seed(pool: &PgPool) -> Result<()> {
     let admin = principal(pool, USERS[0].0).await?;
     let owner = principal(pool, USERS[2].0).await?;
-    for demo in CONSUMERS {
+    for demo in &CONSUMERS {
         consumers::create(
             pool,
             &admin,
@@ -128,6 +128,26 @@ pub async fn seed(pool: &PgPool) -> Result<()> {
             seed_app(pool, &admin, &owner, demo.slug, app).await?;
         }
     }
+    seed_curl_key(pool).await
+}
+
+/// The well-known demo key ([`super::DEMO_API_KEY`]) for the POS fleet, stored
+/// like any key: lookup id and SHA-256 digest.
+async fn seed_curl_key(pool: &PgPool) -> Result<()> {
+    let Some(presented) = keys::parse(super::DEMO_API_KEY) else {
+        return Err(anyhow::anyhow!("the demo key does not match the key format").into());
+    };
+    sqlx::query(
+        "INSERT INTO api_keys (id, application_id, name, environment, lookup_id, digest)
+         SELECT $1, a.id, 'readme curl examples', 'production', $2, $3
+         FROM applications a JOIN consumers c ON c.id = a.consumer_id
+         WHERE c.slug = 'tillpoint-pos' AND a.name = 'pos-fleet'",
+    )
+    .bind(uuid::Uuid::new_v4())
+    .bind(presented.lookup_id)
+    .bind(keys::secret_digest(presented.secret).as_slice())
+    .execute(pool)
+    .await?;
     Ok(())
 }
 
