@@ -247,6 +247,8 @@ pub fn gateway_config(
         poll_interval: std::time::Duration::from_secs(args.gateway_poll_seconds.max(1)),
         usage_flush: std::time::Duration::from_secs(10),
         body_limit: args.body_limit_kib.max(1) * 1024,
+        breaker_threshold: 5,
+        breaker_cooldown: std::time::Duration::from_secs(10),
     })
 }
 

@@ -22,7 +22,36 @@ struct Harness {
 
 /// An upstream that echoes what it received; `x-test-sleep-ms` makes it slow.
 async fn start_upstream() -> String {
-    async fn echo(req: Request) -> axum::Json<Value> {
+    async fn echo(req: Request) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        static ATTEMPTS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+        // Owned copies: a borrow of the request must not live across an await.
+        let test_status = req
+            .headers()
+            .get("x-test-status")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let fail_first = req
+            .headers()
+            .get("x-test-fail-first")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        if let Some(status) = test_status.and_then(|s| s.parse::<u16>().ok()) {
+            return axum::http::StatusCode::from_u16(status)
+                .unwrap()
+                .into_response();
+        }
+        let count = |token: String| {
+            let mut seen = ATTEMPTS.lock().unwrap();
+            let n = seen.iter().filter(|t| **t == token).count() + 1;
+            seen.push(token);
+            n
+        };
+        let failing = fail_first.is_some();
+        let attempt = fail_first.map(count).unwrap_or(1);
+        if attempt == 1 && failing {
+            return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
         if let Some(ms) = req
             .headers()
             .get("x-test-sleep-ms")
@@ -41,7 +70,9 @@ async fn start_upstream() -> String {
             "path": req.uri().path(),
             "query": req.uri().query(),
             "headers": headers,
+            "attempt": attempt,
         }))
+        .into_response()
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -90,6 +121,8 @@ async fn harness() -> Harness {
             poll_interval: Duration::from_secs(30),
             usage_flush: Duration::from_millis(200),
             body_limit: 64 * 1024,
+            breaker_threshold: 5,
+            breaker_cooldown: Duration::from_secs(1),
         },
     )
     .await;
@@ -447,18 +480,19 @@ async fn plans_limit_the_rate_with_retry_after() {
             .await
             .unwrap();
     assert_eq!(res.status(), 200);
+    // Plans reach the gateway with the next snapshot: wait until a request reports
+    // the new burst, then for the bucket to refill.
     h.within(Duration::from_secs(1), async || {
-        h.get("/readyz")
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key)
             .send()
             .await
             .unwrap()
-            .json::<Value>()
-            .await
-            .unwrap()["snapshot_generation"]
-            .as_u64()
-            >= Some(2)
+            .headers()["ratelimit-limit"]
+            == "2"
     })
     .await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
     let mut statuses = Vec::new();
     let mut last = None;
     for _ in 0..3 {
@@ -724,4 +758,77 @@ async fn requests_are_validated_against_the_contract() {
             == 200
     })
     .await;
+}
+
+#[tokio::test]
+async fn idempotent_requests_are_retried_once_and_others_never() {
+    let h = harness().await;
+    let res = h
+        .get("/inventory/v1/stock-levels")
+        .header("x-api-key", &h.key)
+        .header("x-test-fail-first", "get-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "a GET that met a 503 was retried");
+    assert_eq!(res.json::<Value>().await.unwrap()["attempt"], 2);
+    let res = h
+        .http
+        .post(format!("{}/inventory/v1/stock-adjustments", h.gateway))
+        .header("x-api-key", &h.key)
+        .header("idempotency-key", "adjust-0003")
+        .header("x-test-fail-first", "post-1")
+        .json(
+            &json!({"warehouse_id": "W1", "sku": "SKU-1", "quantity_delta": 1, "reason": "damage"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 503, "a POST is never sent twice");
+}
+
+#[tokio::test]
+async fn the_circuit_opens_after_repeated_failures_and_recovers() {
+    let h = harness().await;
+    let failing = || {
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key)
+            .header("x-test-status", "502")
+    };
+    // Each failing GET is tried twice, so three requests reach the threshold of five.
+    for _ in 0..3 {
+        assert_eq!(failing().send().await.unwrap().status(), 502);
+    }
+    let (body, headers) = problem_type(
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key)
+            .send()
+            .await
+            .unwrap(),
+        503,
+    )
+    .await;
+    assert_eq!(
+        body["type"],
+        "https://steward.dev/problems/gateway/circuit-open"
+    );
+    assert_eq!(headers["retry-after"], "1");
+    // After the cooldown one trial goes through; its success closes the circuit.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let res = h
+        .get("/inventory/v1/stock-levels")
+        .header("x-api-key", &h.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 }

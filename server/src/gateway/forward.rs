@@ -3,6 +3,7 @@
 //! passed on (and forged copies removed), bodies streamed in both directions.
 
 use super::problem::Refusal;
+use super::resilience::{Breakers, RetryBudget, State};
 use axum::body::Body;
 use axum::response::Response;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -70,11 +71,36 @@ pub struct Outbound<'a> {
     pub request_id: &'a str,
     pub identity: Option<Identity<'a>>,
     pub timeout: Duration,
+    /// The body again, when it is known in full: only such requests can be retried.
+    pub replay: Option<axum::body::Bytes>,
 }
 
-/// Sends the request upstream and streams the answer back.
+/// Retries are safe only where the method says repeating it changes nothing.
+fn idempotent(method: &http::Method) -> bool {
+    matches!(
+        *method,
+        http::Method::GET
+            | http::Method::HEAD
+            | http::Method::OPTIONS
+            | http::Method::PUT
+            | http::Method::DELETE
+    )
+}
+
+/// The upstream's `host:port`, the unit of circuit breaking.
+fn authority(uri: &Uri) -> String {
+    uri.authority()
+        .map(|a| a.as_str().to_string())
+        .unwrap_or_default()
+}
+
+/// Sends the request upstream and streams the answer back, through the circuit
+/// breaker, retrying an idempotent request once (budget permitting) when the
+/// upstream could not be reached or answered 502, 503 or 504.
 pub async fn forward(
     upstream: &Upstream,
+    breakers: &Breakers,
+    budget: &RetryBudget,
     mut req: Request<Body>,
     out: Outbound<'_>,
 ) -> Result<Response, Refusal> {
@@ -140,40 +166,82 @@ pub async fn forward(
         headers.insert("x-forwarded-host", v);
     }
     headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
+    let key = authority(&uri);
     *req.uri_mut() = uri;
     *req.version_mut() = http::Version::HTTP_11;
-
-    let answer = tokio::time::timeout(out.timeout, upstream.request(req)).await;
-    let response = match answer {
-        Err(_) => {
+    budget.deposit();
+    let replay = out.replay.filter(|_| idempotent(req.method()));
+    let (parts, body) = req.into_parts();
+    let mut body = Some(body);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        if let Err(wait) = breakers.admit(&key, std::time::Instant::now()) {
             return Err(Refusal::new(
-                StatusCode::GATEWAY_TIMEOUT,
-                "upstream-timeout",
-                "Upstream timeout",
-                format!(
-                    "the upstream did not answer within {} ms",
-                    out.timeout.as_millis()
-                ),
-            ));
+                StatusCode::SERVICE_UNAVAILABLE,
+                "circuit-open",
+                "Upstream circuit open",
+                "the upstream failed repeatedly; the gateway is giving it time to recover",
+            )
+            .with_header(header::RETRY_AFTER, wait.max(1).to_string()));
         }
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "upstream request failed");
-            return Err(Refusal::new(
-                StatusCode::BAD_GATEWAY,
-                "upstream-unreachable",
-                "Upstream unreachable",
-                if e.is_connect() {
-                    "the gateway could not connect to the upstream"
-                } else {
-                    "the upstream connection failed"
-                },
-            ));
+        let this_body = match (&replay, body.take()) {
+            (Some(bytes), _) => Body::from(bytes.clone()),
+            (None, Some(b)) => b,
+            (None, None) => Body::empty(),
+        };
+        let request = Request::from_parts(parts.clone(), this_body);
+        let answer = tokio::time::timeout(out.timeout, upstream.request(request)).await;
+        let (failure, retryable) = match &answer {
+            Err(_) => (true, false),
+            Ok(Err(_)) => (true, true),
+            Ok(Ok(r)) => {
+                let s = r.status().as_u16();
+                (s >= 500, matches!(s, 502..=504))
+            }
+        };
+        breakers.record(&key, !failure, std::time::Instant::now());
+        // A retry into a circuit that just opened would only turn the upstream's
+        // answer into a 503; the client is better served by the real one.
+        if retryable
+            && replay.is_some()
+            && attempt == 1
+            && breakers.state(&key) == State::Closed
+            && budget.try_spend()
+        {
+            continue;
         }
-        Ok(Ok(r)) => r,
-    };
-    let (mut parts, body) = response.into_parts();
-    strip_hop_by_hop(&mut parts.headers);
-    Ok(Response::from_parts(parts, Body::new(body)))
+        let response = match answer {
+            Err(_) => {
+                return Err(Refusal::new(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    "upstream-timeout",
+                    "Upstream timeout",
+                    format!(
+                        "the upstream did not answer within {} ms",
+                        out.timeout.as_millis()
+                    ),
+                ));
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, upstream = %key, "upstream request failed");
+                return Err(Refusal::new(
+                    StatusCode::BAD_GATEWAY,
+                    "upstream-unreachable",
+                    "Upstream unreachable",
+                    if e.is_connect() {
+                        "the gateway could not connect to the upstream"
+                    } else {
+                        "the upstream connection failed"
+                    },
+                ));
+            }
+            Ok(Ok(r)) => r,
+        };
+        let (mut parts, body) = response.into_parts();
+        strip_hop_by_hop(&mut parts.headers);
+        return Ok(Response::from_parts(parts, Body::new(body)));
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod policy;
 pub mod problem;
 pub mod proxy;
 pub mod ratelimit;
+pub mod resilience;
 pub mod routes;
 pub mod schema;
 pub mod snapshot;
@@ -47,6 +48,9 @@ pub struct GatewayConfig {
     pub usage_flush: Duration,
     /// Largest request body the gateway buffers for validation.
     pub body_limit: usize,
+    /// Consecutive failures that open an upstream's circuit, and how long it stays open.
+    pub breaker_threshold: u32,
+    pub breaker_cooldown: Duration,
 }
 
 pub struct Gateway {
@@ -54,6 +58,8 @@ pub struct Gateway {
     pub limiter: ratelimit::Limiter,
     pub usage: UsageRecorder,
     pub upstream: forward::Upstream,
+    pub breakers: resilience::Breakers,
+    pub retry_budget: resilience::RetryBudget,
     pub config: GatewayConfig,
     generation: AtomicU64,
     wake: Notify,
@@ -71,6 +77,9 @@ impl Gateway {
             limiter: ratelimit::Limiter::default(),
             usage,
             upstream: forward::client(),
+            breakers: resilience::Breakers::new(config.breaker_threshold, config.breaker_cooldown),
+            // Retries add at most 10 % to the load, with a reserve of 10.
+            retry_budget: resilience::RetryBudget::new(0.1, 10.0),
             config,
             generation: AtomicU64::new(0),
             wake: Notify::new(),

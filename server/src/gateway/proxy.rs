@@ -153,7 +153,12 @@ async fn pipeline(
         }
     };
     // validate
-    let req = validate(gw, version, operation, &params, req).await?;
+    let (req, buffered) = validate(gw, version, operation, &params, req).await?;
+    // Without a body there is nothing to lose by sending the request again.
+    let replay = buffered.or_else(|| {
+        use http_body::Body as _;
+        (req.body().size_hint().exact() == Some(0)).then(axum::body::Bytes::new)
+    });
     let client_addr = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -162,6 +167,8 @@ async fn pipeline(
     // forward
     forward::forward(
         &gw.upstream,
+        &gw.breakers,
+        &gw.retry_budget,
         req,
         Outbound {
             upstream_base: &version.upstream,
@@ -174,6 +181,7 @@ async fn pipeline(
                 application: app,
             }),
             timeout: version.timeout,
+            replay,
         },
     )
     .await
@@ -188,10 +196,10 @@ async fn validate(
     operation: &Operation,
     params: &matchit::Params<'_, '_>,
     req: Request,
-) -> Result<Request, Refusal> {
+) -> Result<(Request, Option<axum::body::Bytes>), Refusal> {
     let mode = version.validation;
     if mode == Mode::Off {
-        return Ok(req);
+        return Ok((req, None));
     }
     let mut violations = Vec::new();
     let path_params: Vec<(&str, &str)> = params.iter().collect();
@@ -201,7 +209,7 @@ async fn validate(
         req.headers(),
         &mut violations,
     );
-    let req = if operation.rules.needs_body() {
+    let (req, buffered) = if operation.rules.needs_body() {
         let limit = gw.config.body_limit;
         let declared = req
             .headers()
@@ -241,12 +249,15 @@ async fn validate(
             }
             _ => {}
         }
-        Request::from_parts(parts, Body::from(bytes))
+        (
+            Request::from_parts(parts, Body::from(bytes.clone())),
+            Some(bytes),
+        )
     } else {
-        req
+        (req, None)
     };
     if violations.is_empty() {
-        return Ok(req);
+        return Ok((req, buffered));
     }
     if mode == Mode::Report {
         tracing::info!(
@@ -256,7 +267,7 @@ async fn validate(
             violations = violations.len(),
             "request does not match the contract (report mode)"
         );
-        return Ok(req);
+        return Ok((req, buffered));
     }
     let mut refusal = Refusal::new(
         StatusCode::BAD_REQUEST,

@@ -1,0 +1,193 @@
+//! Protecting upstreams: a circuit breaker per upstream and a retry budget.
+//!
+//! The breaker counts consecutive failures (5xx answers and transport errors).
+//! At the threshold it opens: requests get 503 at once, without touching the
+//! upstream, until the cooldown ends. Then one trial request goes through
+//! (half-open); success closes the breaker, failure opens it again.
+//!
+//! Retries spend from a budget that every request refills by a fraction of a
+//! token, so retries can add at most that fraction of extra load to an upstream
+//! that is already struggling.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Closed,
+    Open,
+    HalfOpen,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Breaker {
+    state: State,
+    failures: u32,
+    opened_at: Option<Instant>,
+    trial_in_flight: bool,
+}
+
+#[derive(Debug)]
+pub struct Breakers {
+    threshold: u32,
+    cooldown: Duration,
+    map: Mutex<HashMap<String, Breaker>>,
+}
+
+impl Breakers {
+    pub fn new(threshold: u32, cooldown: Duration) -> Self {
+        Breakers {
+            threshold: threshold.max(1),
+            cooldown,
+            map: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// May a request go to `upstream` now? `Err` holds the seconds until it may.
+    pub fn admit(&self, upstream: &str, now: Instant) -> Result<(), u64> {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(b) = map.get_mut(upstream) else {
+            return Ok(());
+        };
+        match b.state {
+            State::Closed => Ok(()),
+            State::Open => {
+                let since = b
+                    .opened_at
+                    .map(|t| now.saturating_duration_since(t))
+                    .unwrap_or_default();
+                if since >= self.cooldown {
+                    b.state = State::HalfOpen;
+                    b.trial_in_flight = true;
+                    Ok(())
+                } else {
+                    let left = self.cooldown - since;
+                    Err(left.as_secs() + u64::from(left.subsec_nanos() > 0))
+                }
+            }
+            // One trial at a time; the others wait as if open.
+            State::HalfOpen if b.trial_in_flight => Err(1),
+            State::HalfOpen => {
+                b.trial_in_flight = true;
+                Ok(())
+            }
+        }
+    }
+
+    pub fn record(&self, upstream: &str, success: bool, now: Instant) {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if success {
+            // The common case allocates nothing: a healthy upstream has no entry.
+            if let Some(b) = map.get_mut(upstream) {
+                *b = Breaker {
+                    state: State::Closed,
+                    failures: 0,
+                    opened_at: None,
+                    trial_in_flight: false,
+                };
+            }
+            return;
+        }
+        let b = map.entry(upstream.to_string()).or_insert(Breaker {
+            state: State::Closed,
+            failures: 0,
+            opened_at: None,
+            trial_in_flight: false,
+        });
+        b.failures += 1;
+        b.trial_in_flight = false;
+        if b.state == State::HalfOpen || b.failures >= self.threshold {
+            b.state = State::Open;
+            b.opened_at = Some(now);
+        }
+    }
+
+    pub fn state(&self, upstream: &str) -> State {
+        self.map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(upstream)
+            .map(|b| b.state)
+            .unwrap_or(State::Closed)
+    }
+}
+
+/// Retries may add at most `ratio` extra requests per request, with a small
+/// reserve so that a quiet gateway can still retry at all. Tokens are counted in
+/// thousandths, so ten deposits of 0.1 make exactly one.
+#[derive(Debug)]
+pub struct RetryBudget {
+    deposit: u64,
+    max: u64,
+    tokens: Mutex<u64>,
+}
+
+const ONE: u64 = 1000;
+
+impl RetryBudget {
+    pub fn new(ratio: f64, reserve: f64) -> Self {
+        let max = ((reserve.max(1.0)) * ONE as f64) as u64;
+        RetryBudget {
+            deposit: (ratio.clamp(0.0, 1.0) * ONE as f64).round() as u64,
+            max,
+            tokens: Mutex::new(max),
+        }
+    }
+
+    pub fn deposit(&self) {
+        let mut t = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        *t = (*t + self.deposit).min(self.max);
+    }
+
+    pub fn try_spend(&self) -> bool {
+        let mut t = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        if *t >= ONE {
+            *t -= ONE;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_breaker_opens_waits_tries_once_and_closes() {
+        let b = Breakers::new(3, Duration::from_secs(10));
+        let t0 = Instant::now();
+        for _ in 0..2 {
+            b.record("erp:80", false, t0);
+        }
+        assert_eq!(b.admit("erp:80", t0), Ok(()), "below the threshold");
+        b.record("erp:80", false, t0);
+        assert_eq!(b.state("erp:80"), State::Open);
+        assert_eq!(b.admit("erp:80", t0 + Duration::from_millis(2500)), Err(8));
+        assert_eq!(b.admit("other:80", t0), Ok(()), "per upstream");
+        let later = t0 + Duration::from_secs(10);
+        assert_eq!(b.admit("erp:80", later), Ok(()), "the trial");
+        assert_eq!(b.admit("erp:80", later), Err(1), "only one trial");
+        b.record("erp:80", false, later);
+        assert_eq!(b.state("erp:80"), State::Open, "a failed trial reopens");
+        let again = later + Duration::from_secs(10);
+        assert_eq!(b.admit("erp:80", again), Ok(()));
+        b.record("erp:80", true, again);
+        assert_eq!(b.state("erp:80"), State::Closed);
+        assert_eq!(b.admit("erp:80", again), Ok(()));
+    }
+
+    #[test]
+    fn the_budget_allows_a_fraction_of_extra_requests() {
+        let budget = RetryBudget::new(0.1, 2.0);
+        assert!(budget.try_spend() && budget.try_spend());
+        assert!(!budget.try_spend(), "the reserve is spent");
+        for _ in 0..10 {
+            budget.deposit();
+        }
+        assert!(budget.try_spend());
+        assert!(!budget.try_spend());
+    }
+}
