@@ -83,6 +83,11 @@ async fn start_upstream() -> String {
 }
 
 async fn harness() -> Harness {
+    harness_with(None).await
+}
+
+/// `relay`: run the gateway's database connections through it.
+async fn harness_with(relay: Option<&steward_tests::Relay>) -> Harness {
     let app = spawn_app().await;
     let f = fixture(&app).await;
     let upstream = start_upstream().await;
@@ -111,14 +116,26 @@ async fn harness() -> Harness {
         .json()
         .await
         .unwrap();
+    let pool = match relay {
+        Some(relay) => sqlx::postgres::PgPoolOptions::new()
+            .acquire_timeout(Duration::from_millis(500))
+            .max_connections(4)
+            .connect(
+                &app.database_url
+                    .replace("127.0.0.1:5432", &relay.addr.to_string()),
+            )
+            .await
+            .unwrap(),
+        None => app.pool.clone(),
+    };
     let gw = Gateway::start(
-        app.pool.clone(),
+        pool,
         GatewayConfig {
             issuer: app.url(""),
             audience: "steward-gateway".into(),
             environments: vec![Environment::Sandbox, Environment::Production],
             default_timeout: Duration::from_millis(700),
-            poll_interval: Duration::from_secs(30),
+            poll_interval: Duration::from_secs(if relay.is_some() { 1 } else { 30 }),
             usage_flush: Duration::from_millis(200),
             body_limit: 64 * 1024,
             breaker_threshold: 5,
@@ -831,4 +848,76 @@ async fn the_circuit_opens_after_repeated_failures_and_recovers() {
             .status(),
         200
     );
+}
+
+async fn traffic(h: &Harness) -> i64 {
+    sqlx::query_scalar("SELECT coalesce(sum(requests), 0)::bigint FROM traffic_minutes")
+        .fetch_one(&h.app.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn traffic_keeps_flowing_through_a_database_outage_and_telemetry_catches_up() {
+    let relay = steward_tests::Relay::start("127.0.0.1:5432".parse().unwrap()).await;
+    let h = harness_with(Some(&relay)).await;
+    for _ in 0..10 {
+        assert_eq!(
+            h.get("/inventory/v1/stock-levels")
+                .header("x-api-key", &h.key)
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+    }
+    h.within(Duration::from_secs(5), async || traffic(&h).await == 10)
+        .await;
+    let row: (String, i16, i64, Vec<i64>) = sqlx::query_as(
+        "SELECT operation, status_class, requests, latency_buckets FROM traffic_minutes LIMIT 1",
+    )
+    .fetch_one(&h.app.pool)
+    .await
+    .unwrap();
+    assert_eq!((row.0.as_str(), row.1, row.2), ("listStockLevels", 2, 10));
+    assert_eq!(
+        row.3.iter().sum::<i64>(),
+        10,
+        "every sample in a latency bucket"
+    );
+
+    relay.cut();
+    for _ in 0..20 {
+        let res = h
+            .get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "served from the last good snapshot");
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        traffic(&h).await,
+        10,
+        "nothing can be written during the outage"
+    );
+    let health = h.get("/healthz").send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let ready: Value = h.get("/readyz").send().await.unwrap().json().await.unwrap();
+    assert!(
+        ready["snapshot_age_seconds"].as_f64().unwrap() > 1.0,
+        "{ready}"
+    );
+    assert!(ready["telemetry_backlog"].as_u64().unwrap() > 0, "{ready}");
+
+    relay.restore();
+    h.within(Duration::from_secs(10), async || traffic(&h).await == 30)
+        .await;
+    h.within(Duration::from_secs(5), async || {
+        let ready: Value = h.get("/readyz").send().await.unwrap().json().await.unwrap();
+        ready["snapshot_age_seconds"].as_f64().unwrap() < 2.0
+    })
+    .await;
 }

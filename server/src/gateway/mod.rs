@@ -15,6 +15,7 @@ pub mod resilience;
 pub mod routes;
 pub mod schema;
 pub mod snapshot;
+pub mod telemetry;
 pub mod validate;
 
 use crate::partners::notify::CHANNEL;
@@ -57,6 +58,7 @@ pub struct Gateway {
     pub snapshot: ArcSwap<Snapshot>,
     pub limiter: ratelimit::Limiter,
     pub usage: UsageRecorder,
+    pub telemetry: telemetry::Telemetry,
     pub upstream: forward::Upstream,
     pub breakers: resilience::Breakers,
     pub retry_budget: resilience::RetryBudget,
@@ -71,11 +73,11 @@ impl Gateway {
     /// (every route 404) and fills in when it can.
     pub async fn start(pool: PgPool, config: GatewayConfig) -> Arc<Gateway> {
         let usage = UsageRecorder::new();
-        usage.spawn(pool.clone(), config.usage_flush);
         let gateway = Arc::new(Gateway {
             snapshot: ArcSwap::from_pointee(Snapshot::default()),
             limiter: ratelimit::Limiter::default(),
             usage,
+            telemetry: telemetry::Telemetry::default(),
             upstream: forward::client(),
             breakers: resilience::Breakers::new(config.breaker_threshold, config.breaker_cooldown),
             // Retries add at most 10 % to the load, with a reserve of 10.
@@ -88,7 +90,8 @@ impl Gateway {
             tracing::warn!(error = %e, "gateway started without a policy snapshot; retrying");
         }
         tokio::spawn(listen(gateway.clone(), pool.clone()));
-        tokio::spawn(refresh(gateway.clone(), pool));
+        tokio::spawn(refresh(gateway.clone(), pool.clone()));
+        tokio::spawn(flush(gateway.clone(), pool));
         gateway
     }
 
@@ -145,6 +148,22 @@ async fn listen(gateway: Arc<Gateway>, pool: PgPool) {
     }
 }
 
+/// Writes telemetry and "last used" stamps every interval. Failures keep the data
+/// in memory (bounded) for the next round.
+async fn flush(gateway: Arc<Gateway>, pool: PgPool) {
+    let mut tick = tokio::time::interval(gateway.config.usage_flush);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = gateway.telemetry.flush(&pool).await {
+            tracing::warn!(error = %e, backlog = gateway.telemetry.backlog(), "telemetry not flushed; kept in memory");
+        }
+        if let Err(e) = gateway.usage.flush(&pool).await {
+            tracing::warn!(error = %e, "key usage not flushed; kept in memory");
+        }
+    }
+}
+
 async fn refresh(gateway: Arc<Gateway>, pool: PgPool) {
     loop {
         gateway.wake.notified().await;
@@ -174,6 +193,8 @@ async fn readyz(State(gateway): State<Arc<Gateway>>) -> Response {
         "versions": snapshot.by_base_path.len(),
         "keys": snapshot.keys.len(),
         "usage_backlog": gateway.usage.backlog(),
+        "telemetry_backlog": gateway.telemetry.backlog(),
+        "telemetry_dropped": gateway.telemetry.dropped(),
     }))
     .into_response()
 }

@@ -9,6 +9,7 @@ use super::problem::Refusal;
 use super::ratelimit::Verdict;
 use super::routes::Operation;
 use super::snapshot::Version;
+use super::telemetry;
 use super::validate::{BodyProblem, Mode};
 use crate::partners::usage::Credential;
 use axum::body::Body;
@@ -47,10 +48,25 @@ pub async fn handle(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
     let mut extra: Vec<(HeaderName, String)> = Vec::new();
-    let mut response = match pipeline(&gw, req, &request_id, started, &mut extra).await {
+    let mut trace = Trace::default();
+    let mut response = match pipeline(&gw, req, &request_id, started, &mut extra, &mut trace).await
+    {
         Ok(r) => r,
         Err(refusal) => refusal.into_response(&request_id),
     };
+    if let (Some((version, api)), Some(operation)) = (trace.version, trace.operation) {
+        gw.telemetry.record(
+            telemetry::Key {
+                minute: OffsetDateTime::now_utc().unix_timestamp() / 60,
+                version,
+                api,
+                operation,
+                application: trace.application.unwrap_or_default(),
+                class: (response.status().as_u16() / 100).clamp(1, 5) as u8,
+            },
+            started.elapsed(),
+        );
+    }
     let headers = response.headers_mut();
     for (name, value) in extra {
         if let Ok(v) = HeaderValue::from_str(&value) {
@@ -63,12 +79,21 @@ pub async fn handle(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
     response
 }
 
+/// What telemetry needs to know about a request, filled in as phases learn it.
+#[derive(Default)]
+struct Trace {
+    version: Option<(uuid::Uuid, uuid::Uuid)>,
+    operation: Option<Arc<str>>,
+    application: Option<uuid::Uuid>,
+}
+
 async fn pipeline(
     gw: &Gateway,
     req: Request,
     request_id: &str,
     started: Instant,
     extra: &mut Vec<(HeaderName, String)>,
+    trace: &mut Trace,
 ) -> Result<Response, Refusal> {
     let snapshot = gw.snapshot.load_full();
     let path = req.uri().path().to_string();
@@ -81,6 +106,7 @@ async fn pipeline(
             format!("no published API version serves {path}"),
         )
     })?;
+    trace.version = Some((version.id, version.api_id));
     // lifecycle: a retired version answers 410 before anything else is checked.
     extra.extend(policy::lifecycle(version)?);
     let (operation, params) = version
@@ -101,6 +127,7 @@ async fn pipeline(
                 ),
             )
         })?;
+    trace.operation = Some(operation.label.clone());
     let now = OffsetDateTime::now_utc();
     // authenticate
     let caller = policy::authenticate(
@@ -114,6 +141,7 @@ async fn pipeline(
         None if operation.is_public() => None,
         None => return Err(policy::missing_credential()),
         Some(caller) => {
+            trace.application = Some(caller.application.id);
             // authorize
             let (_, plan) = policy::authorize(
                 &snapshot,

@@ -25,6 +25,8 @@ pub struct Operation {
     pub security: Vec<Vec<Needs>>,
     /// Compiled parameter and body validators.
     pub rules: RequestRules,
+    /// How telemetry names it: the operationId, else `METHOD template`.
+    pub label: std::sync::Arc<str>,
 }
 
 impl Operation {
@@ -134,6 +136,11 @@ impl VersionRoutes {
                         template: template.clone(),
                         security,
                         rules: RequestRules::compile(doc, &components, &item.parameters, op),
+                        label: std::sync::Arc::from(
+                            op.operation_id
+                                .clone()
+                                .unwrap_or_else(|| format!("{method} {template}")),
+                        ),
                     }),
                     Err(e) => {
                         tracing::warn!(%template, %method, error = %e, "route not served: the template cannot be matched");

@@ -1,0 +1,255 @@
+//! Telemetry: one sample per request into an in-memory, sharded aggregator keyed
+//! by (minute, version, operation, application, status class), with a latency
+//! histogram. A background task flushes everything in one batched upsert; no
+//! request ever waits for it.
+//!
+//! While PostgreSQL is away the aggregates stay in memory, up to [`RETAIN`] of
+//! them; older minutes are dropped and counted, so memory stays bounded and the
+//! loss is visible on `/metrics` and `/readyz`.
+
+use crate::error::Result;
+use sqlx::PgPool;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Upper bounds of the latency buckets, in milliseconds; one more bucket above.
+/// Latency SLO thresholds are chosen among these, so compliance is exact.
+pub const BOUNDS_MS: [u64; 15] = [
+    5, 10, 25, 50, 100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000,
+];
+pub const BUCKETS: usize = BOUNDS_MS.len() + 1;
+/// How much unflushed history a gateway keeps while the database is away.
+pub const RETAIN: Duration = Duration::from_secs(15 * 60);
+const SHARDS: usize = 16;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Key {
+    pub minute: i64,
+    pub version: Uuid,
+    pub api: Uuid,
+    pub operation: Arc<str>,
+    pub application: Uuid,
+    pub class: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Aggregate {
+    pub requests: u64,
+    pub latency_sum_us: u64,
+    pub buckets: [u64; BUCKETS],
+}
+
+impl Default for Aggregate {
+    fn default() -> Self {
+        Aggregate {
+            requests: 0,
+            latency_sum_us: 0,
+            buckets: [0; BUCKETS],
+        }
+    }
+}
+
+impl Aggregate {
+    fn merge(&mut self, other: &Aggregate) {
+        self.requests += other.requests;
+        self.latency_sum_us += other.latency_sum_us;
+        for (a, b) in self.buckets.iter_mut().zip(other.buckets.iter()) {
+            *a += b;
+        }
+    }
+}
+
+pub fn bucket_of(latency: Duration) -> usize {
+    let us = latency.as_micros() as u64;
+    BOUNDS_MS
+        .iter()
+        .position(|b| us <= b * 1000)
+        .unwrap_or(BOUNDS_MS.len())
+}
+
+#[derive(Debug)]
+pub struct Telemetry {
+    shards: Vec<Mutex<HashMap<Key, Aggregate>>>,
+    hasher: std::collections::hash_map::RandomState,
+    dropped: AtomicU64,
+    flushed: AtomicU64,
+}
+
+impl Default for Telemetry {
+    fn default() -> Self {
+        Telemetry {
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            hasher: Default::default(),
+            dropped: AtomicU64::new(0),
+            flushed: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Telemetry {
+    pub fn record(&self, key: Key, latency: Duration) {
+        let shard = (self.hasher.hash_one(&key) as usize) % SHARDS;
+        let mut map = self.shards[shard].lock().unwrap_or_else(|e| e.into_inner());
+        let agg = map.entry(key).or_default();
+        agg.requests += 1;
+        agg.latency_sum_us += latency.as_micros() as u64;
+        agg.buckets[bucket_of(latency)] += 1;
+    }
+
+    /// Aggregates waiting to be written.
+    pub fn backlog(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).len())
+            .sum()
+    }
+
+    /// Samples given up because the database was away for longer than [`RETAIN`].
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    pub fn flushed(&self) -> u64 {
+        self.flushed.load(Ordering::Relaxed)
+    }
+
+    fn take(&self) -> HashMap<Key, Aggregate> {
+        let mut all = HashMap::new();
+        for shard in &self.shards {
+            let part = std::mem::take(&mut *shard.lock().unwrap_or_else(|e| e.into_inner()));
+            all.extend(part);
+        }
+        all
+    }
+
+    fn put_back(&self, batch: HashMap<Key, Aggregate>, now_minute: i64) {
+        let oldest = now_minute - (RETAIN.as_secs() / 60) as i64;
+        for (key, agg) in batch {
+            if key.minute < oldest {
+                self.dropped.fetch_add(agg.requests, Ordering::Relaxed);
+                continue;
+            }
+            let shard = (self.hasher.hash_one(&key) as usize) % SHARDS;
+            let mut map = self.shards[shard].lock().unwrap_or_else(|e| e.into_inner());
+            map.entry(key).or_default().merge(&agg);
+        }
+    }
+
+    /// Writes everything recorded so far in one statement. On failure the data
+    /// goes back into memory (within [`RETAIN`]) for the next attempt.
+    pub async fn flush(&self, pool: &PgPool) -> Result<usize> {
+        let batch = self.take();
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let n = batch.len();
+        let mut minutes = Vec::with_capacity(n);
+        let mut versions = Vec::with_capacity(n);
+        let mut apis = Vec::with_capacity(n);
+        let mut operations = Vec::with_capacity(n);
+        let mut applications = Vec::with_capacity(n);
+        let mut classes = Vec::with_capacity(n);
+        let mut requests = Vec::with_capacity(n);
+        let mut sums = Vec::with_capacity(n);
+        // Postgres arrays of arrays must be rectangular: pass the histograms as
+        // one flat array and slice it back into rows in SQL.
+        let mut buckets = Vec::with_capacity(n * BUCKETS);
+        for (key, agg) in &batch {
+            minutes.push(key.minute * 60);
+            versions.push(key.version);
+            apis.push(key.api);
+            operations.push(key.operation.to_string());
+            applications.push(key.application);
+            classes.push(i16::from(key.class));
+            requests.push(agg.requests as i64);
+            sums.push(agg.latency_sum_us as i64);
+            buckets.extend(agg.buckets.iter().map(|b| *b as i64));
+        }
+        let written = sqlx::query(
+            "INSERT INTO traffic_minutes AS t (minute, version_id, api_id, operation, application_id,
+                                               status_class, requests, latency_sum_us, latency_buckets)
+             SELECT to_timestamp(r.minute), r.version, r.api, r.operation, r.application, r.class,
+                    r.requests, r.sum, $9[(r.ord - 1) * $10 + 1 : r.ord * $10]
+             FROM unnest($1::bigint[], $2::uuid[], $3::uuid[], $4::text[], $5::uuid[], $6::smallint[],
+                         $7::bigint[], $8::bigint[])
+                  WITH ORDINALITY AS r(minute, version, api, operation, application, class, requests, sum, ord)
+             ON CONFLICT (minute, version_id, operation, application_id, status_class) DO UPDATE SET
+                requests = t.requests + excluded.requests,
+                latency_sum_us = t.latency_sum_us + excluded.latency_sum_us,
+                latency_buckets = ARRAY(SELECT a + b FROM unnest(t.latency_buckets, excluded.latency_buckets) AS x(a, b))",
+        )
+        .bind(&minutes)
+        .bind(&versions)
+        .bind(&apis)
+        .bind(&operations)
+        .bind(&applications)
+        .bind(&classes)
+        .bind(&requests)
+        .bind(&sums)
+        .bind(&buckets)
+        .bind(BUCKETS as i32)
+        .execute(pool)
+        .await;
+        match written {
+            Ok(_) => {
+                self.flushed
+                    .fetch_add(batch.values().map(|a| a.requests).sum(), Ordering::Relaxed);
+                Ok(n)
+            }
+            Err(e) => {
+                let now_minute = time::OffsetDateTime::now_utc().unix_timestamp() / 60;
+                self.put_back(batch, now_minute);
+                Err(e.into())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(minute: i64, class: u8) -> Key {
+        Key {
+            minute,
+            version: Uuid::nil(),
+            api: Uuid::nil(),
+            operation: Arc::from("listOrders"),
+            application: Uuid::nil(),
+            class,
+        }
+    }
+
+    #[test]
+    fn latencies_fall_into_their_buckets() {
+        assert_eq!(bucket_of(Duration::from_micros(4_999)), 0);
+        assert_eq!(bucket_of(Duration::from_millis(5)), 0);
+        assert_eq!(bucket_of(Duration::from_micros(5_001)), 1);
+        assert_eq!(bucket_of(Duration::from_millis(300)), 6);
+        assert_eq!(bucket_of(Duration::from_secs(60)), BOUNDS_MS.len());
+    }
+
+    #[test]
+    fn samples_aggregate_and_old_ones_are_dropped_when_held_back() {
+        let t = Telemetry::default();
+        for ms in [1, 7, 7, 400] {
+            t.record(key(100, 2), Duration::from_millis(ms));
+        }
+        t.record(key(100, 5), Duration::from_millis(1));
+        assert_eq!(t.backlog(), 2);
+        let batch = t.take();
+        let ok = batch[&key(100, 2)];
+        assert_eq!(
+            (ok.requests, ok.buckets[0], ok.buckets[1], ok.buckets[7]),
+            (4, 1, 2, 1)
+        );
+        // Back into memory twenty minutes later: too old to keep.
+        t.put_back(batch, 120);
+        assert_eq!(t.backlog(), 0);
+        assert_eq!(t.dropped(), 5);
+    }
+}
