@@ -91,6 +91,14 @@ pub trait ConsoleBackend: Send + Sync + 'static {
         patch: LintRulePatch,
     ) -> Result<LintRuleSetting, AppError>;
 
+    async fn gateways(&self, who: &Principal) -> Result<Vec<GatewayView>, AppError>;
+    async fn version_traffic(
+        &self,
+        who: &Principal,
+        version: Uuid,
+        minutes: i32,
+    ) -> Result<VersionTraffic, AppError>;
+
     async fn list_plans(&self, who: &Principal) -> Result<Vec<PlanView>, AppError>;
     async fn update_plan(
         &self,

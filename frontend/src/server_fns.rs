@@ -691,3 +691,15 @@ pub async fn edit_plan(
         .await
     })
 }
+
+// ---- Traffic ---------------------------------------------------------------
+
+#[server(prefix = "/console/fn")]
+pub async fn list_gateways() -> Result<Vec<GatewayView>, AppError> {
+    with_caller!(|b, who| b.gateways(&who))
+}
+
+#[server(prefix = "/console/fn")]
+pub async fn load_version_traffic(id: Uuid) -> Result<VersionTraffic, AppError> {
+    with_caller!(|b, who| b.version_traffic(&who, id, 60))
+}

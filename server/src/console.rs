@@ -196,6 +196,19 @@ impl ConsoleBackend for Console {
         Ok(lint_settings::update(&self.pool, who, &rule, patch).await?)
     }
 
+    async fn gateways(&self, who: &Principal) -> Result<Vec<GatewayView>, AppError> {
+        Ok(crate::traffic::gateways(&self.pool, who).await?)
+    }
+
+    async fn version_traffic(
+        &self,
+        who: &Principal,
+        version: Uuid,
+        minutes: i32,
+    ) -> Result<VersionTraffic, AppError> {
+        Ok(crate::traffic::version_traffic(&self.pool, who, version, minutes).await?)
+    }
+
     async fn list_plans(&self, who: &Principal) -> Result<Vec<PlanView>, AppError> {
         Ok(plans::list(&self.pool, who).await?)
     }

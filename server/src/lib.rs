@@ -22,6 +22,7 @@ pub mod partners;
 pub mod registry;
 pub mod state;
 pub mod tools;
+pub mod traffic;
 
 use crate::audit::Actor;
 use crate::cli::{AdminCommand, AuditCommand, Cli, Command, ServeArgs};
@@ -247,6 +248,7 @@ pub fn gateway_config(
         poll_interval: std::time::Duration::from_secs(args.gateway_poll_seconds.max(1)),
         usage_flush: std::time::Duration::from_secs(10),
         body_limit: args.body_limit_kib.max(1) * 1024,
+        address: args.gateway_addr.to_string(),
         breaker_threshold: 5,
         breaker_cooldown: std::time::Duration::from_secs(10),
     })

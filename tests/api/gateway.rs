@@ -138,6 +138,7 @@ async fn harness_with(relay: Option<&steward_tests::Relay>) -> Harness {
             poll_interval: Duration::from_secs(if relay.is_some() { 1 } else { 30 }),
             usage_flush: Duration::from_millis(200),
             body_limit: 64 * 1024,
+            address: "test".into(),
             breaker_threshold: 5,
             breaker_cooldown: Duration::from_secs(1),
         },
@@ -920,4 +921,56 @@ async fn traffic_keeps_flowing_through_a_database_outage_and_telemetry_catches_u
         ready["snapshot_age_seconds"].as_f64().unwrap() < 2.0
     })
     .await;
+}
+
+#[tokio::test]
+async fn the_console_api_shows_gateways_and_a_versions_traffic() {
+    let h = harness().await;
+    for _ in 0..4 {
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key)
+            .send()
+            .await
+            .unwrap();
+    }
+    h.get("/inventory/v1/stock-levels")
+        .header("x-api-key", &h.key)
+        .header("x-test-status", "500")
+        .send()
+        .await
+        .unwrap();
+    h.within(Duration::from_secs(5), async || traffic(&h).await == 5)
+        .await;
+    let version: String =
+        sqlx::query_scalar("SELECT id::text FROM api_versions WHERE base_path = '/inventory/v1'")
+            .fetch_one(&h.app.pool)
+            .await
+            .unwrap();
+    let t: Value =
+        h.f.viewer
+            .get(h.app.api(&format!("/versions/{version}/traffic")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(t["requests"], 5);
+    assert_eq!(t["by_class"], json!([0, 4, 0, 0, 1]));
+    assert_eq!(t["error_rate"], 0.2);
+    assert!(t["p95_ms"].as_f64().is_some());
+    assert_eq!(t["top_consumers"][0]["consumer"], "Northwind Marketplace");
+    assert_eq!(t["top_consumers"][0]["requests"], 5);
+    let gateways: Vec<Value> =
+        h.f.viewer
+            .get(h.app.api("/gateways"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(gateways.len(), 1);
+    assert_eq!(gateways[0]["live"], true);
+    assert!(gateways[0]["keys"].as_i64().unwrap() >= 1);
 }

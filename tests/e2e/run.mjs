@@ -393,6 +393,14 @@ try {
     await admin.locator('tr[data-subscription="orders"]', { hasText: 'Atlas 3PL' }).waitFor();
   });
 
+  await step('the Gateways page lists the running gateway with its snapshot', async () => {
+    await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Gateways' }).click();
+    await admin.getByRole('heading', { name: 'Gateways' }).waitFor();
+    const row = admin.locator('tr[data-gateway]').first();
+    await row.locator('.badge', { hasText: 'live' }).waitFor();
+    assert.match(await row.textContent(), /generation \d+/);
+  });
+
   await step('no script errors in the browser', async () => {
     assert.deepEqual(pageErrors, []);
   });

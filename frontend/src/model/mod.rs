@@ -400,6 +400,8 @@ pub struct Overview {
 mod partners;
 mod registry;
 mod report;
+mod traffic;
 pub use partners::*;
 pub use registry::*;
 pub use report::*;
+pub use traffic::*;

@@ -6,6 +6,7 @@ pub mod apis;
 pub mod audit;
 pub mod consumer;
 pub mod consumers;
+pub mod gateways;
 pub mod not_found;
 pub mod overview;
 pub mod placeholder;

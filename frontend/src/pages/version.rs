@@ -5,9 +5,11 @@ use crate::components::report::{LintTable, ReportView};
 use crate::components::status::{ErrorPanel, Loading, short_time};
 use crate::model::{
     AppError, Deprecation, Retirement, ReviewDecision, Transition, VersionState, VersionSummary,
-    VersionView,
+    VersionTraffic, VersionView,
 };
-use crate::server_fns::{VersionTransition, compare_versions, load_version_page};
+use crate::server_fns::{
+    VersionTransition, compare_versions, load_version_page, load_version_traffic,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -27,11 +29,19 @@ pub fn VersionPage() -> impl IntoView {
             }
         },
     );
+    // Created here, not inside the version's Suspend: a resource made after an
+    // await during server rendering would not be in the hydration data.
+    let traffic = Resource::new(id, |id| async move {
+        match id {
+            Some(id) => load_version_traffic(id).await,
+            None => Err(AppError::not_found("version")),
+        }
+    });
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match version.await {
-                    Ok((v, siblings)) => view! { <Version v siblings act /> }.into_any(),
+                    Ok((v, siblings)) => view! { <Version v siblings act traffic /> }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
@@ -44,6 +54,7 @@ fn Version(
     v: VersionView,
     siblings: Vec<VersionSummary>,
     act: ServerAction<VersionTransition>,
+    traffic: Resource<Result<VersionTraffic, AppError>>,
 ) -> impl IntoView {
     let s = v.summary.clone();
     let siblings_for_diff = siblings.clone();
@@ -65,6 +76,7 @@ fn Version(
                 {v.retire_reason.clone().map(|r| view! { <dt>"Retired because"</dt><dd>{r}</dd> })}
             </dl>
         </section>
+        <TrafficPanel traffic />
         <Actions v=v.clone() act siblings />
         <section class="panel">
             <h2>{format!("Lint: {} errors, {} warnings", s.lint_errors, s.lint_warnings)}</h2>
@@ -235,6 +247,34 @@ fn DiffPicker(api: String, current: Uuid, siblings: Vec<VersionSummary>) -> impl
                 Ok(report) => view! { <ReportView report /> }.into_any(),
                 Err(error) => view! { <ErrorPanel error /> }.into_any(),
             })}
+        </section>
+    }
+}
+
+/// The last hour at the gateways, from the minute aggregates.
+#[component]
+fn TrafficPanel(traffic: Resource<Result<VersionTraffic, AppError>>) -> impl IntoView {
+    view! {
+        <section class="panel traffic" aria-label="Traffic">
+            <h2>"Traffic, last hour"</h2>
+            <Transition fallback=Loading>
+                {move || Suspend::new(async move {
+                    match traffic.await {
+                        Ok(t) if t.requests == 0 => view! { <p class="muted">"No traffic through the gateways in the last hour."</p> }.into_any(),
+                        Ok(t) => view! {
+                            <dl class="facts">
+                                <dt>"Requests per minute"</dt><dd data-stat="rpm">{format!("{:.1}", t.requests_per_minute)}</dd>
+                                <dt>"Error rate (5xx)"</dt><dd data-stat="errors">{format!("{:.2} %", t.error_rate * 100.0)}</dd>
+                                <dt>"Latency p95"</dt><dd data-stat="p95">{t.p95_ms.map(|p| format!("≤ {p} ms")).unwrap_or_else(|| "–".into())}</dd>
+                                <dt>"By status"</dt><dd>{format!("2xx {} · 3xx {} · 4xx {} · 5xx {}", t.by_class[1], t.by_class[2], t.by_class[3], t.by_class[4])}</dd>
+                                <dt>"Top consumers"</dt>
+                                <dd>{t.top_consumers.iter().map(|c| format!("{} / {} ({})", c.consumer, c.application, c.requests)).collect::<Vec<_>>().join("; ")}</dd>
+                            </dl>
+                        }.into_any(),
+                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    }
+                })}
+            </Transition>
         </section>
     }
 }

@@ -14,6 +14,7 @@ pub mod problem;
 pub mod session;
 pub mod teams;
 pub mod tokens;
+pub mod traffic;
 pub mod users;
 
 use crate::state::AppState;
@@ -181,6 +182,12 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     }),
     ("POST", "/signing-keys/rotate", || {
         axum::routing::post(credentials::rotate_signing_key)
+    }),
+    ("GET", "/gateways", || {
+        axum::routing::get(traffic::list_gateways)
+    }),
+    ("GET", "/versions/{id}/traffic", || {
+        axum::routing::get(traffic::version_traffic)
     }),
     ("GET", "/audit", || axum::routing::get(audit::list_audit)),
     ("GET", "/audit/verify", || {

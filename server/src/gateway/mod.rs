@@ -49,6 +49,8 @@ pub struct GatewayConfig {
     pub usage_flush: Duration,
     /// Largest request body the gateway buffers for validation.
     pub body_limit: usize,
+    /// Where this gateway listens, as shown on the console's Gateways page.
+    pub address: String,
     /// Consecutive failures that open an upstream's circuit, and how long it stays open.
     pub breaker_threshold: u32,
     pub breaker_cooldown: Duration,
@@ -63,6 +65,9 @@ pub struct Gateway {
     pub breakers: resilience::Breakers,
     pub retry_budget: resilience::RetryBudget,
     pub config: GatewayConfig,
+    /// Identifies this process in `gateway_instances`.
+    pub instance: uuid::Uuid,
+    started_at: time::OffsetDateTime,
     generation: AtomicU64,
     wake: Notify,
 }
@@ -83,6 +88,8 @@ impl Gateway {
             // Retries add at most 10 % to the load, with a reserve of 10.
             retry_budget: resilience::RetryBudget::new(0.1, 10.0),
             config,
+            instance: uuid::Uuid::new_v4(),
+            started_at: time::OffsetDateTime::now_utc(),
             generation: AtomicU64::new(0),
             wake: Notify::new(),
         });
@@ -161,7 +168,53 @@ async fn flush(gateway: Arc<Gateway>, pool: PgPool) {
         if let Err(e) = gateway.usage.flush(&pool).await {
             tracing::warn!(error = %e, "key usage not flushed; kept in memory");
         }
+        if let Err(e) = gateway.heartbeat(&pool).await {
+            tracing::debug!(error = %e, "gateway heartbeat not written");
+        }
     }
+}
+
+impl Gateway {
+    /// Reports this instance's state for the console's Gateways page.
+    async fn heartbeat(&self, pool: &PgPool) -> crate::error::Result<()> {
+        let snapshot = self.snapshot.load();
+        let age_ms = snapshot
+            .built_at
+            .map(|t| t.elapsed().as_millis() as i64)
+            .unwrap_or(-1);
+        sqlx::query(
+            "INSERT INTO gateway_instances (id, hostname, address, started_at, last_seen,
+                 snapshot_generation, snapshot_age_ms, versions, keys,
+                 telemetry_backlog, telemetry_dropped, usage_backlog)
+             VALUES ($1, $2, $3, $4, now(), $5, $6, $7, $8, $9, $10, $11)
+             ON CONFLICT (id) DO UPDATE SET last_seen = now(),
+                 snapshot_generation = $5, snapshot_age_ms = $6, versions = $7, keys = $8,
+                 telemetry_backlog = $9, telemetry_dropped = $10, usage_backlog = $11",
+        )
+        .bind(self.instance)
+        .bind(hostname())
+        .bind(&self.config.address)
+        .bind(self.started_at)
+        .bind(snapshot.generation as i64)
+        .bind(age_ms)
+        .bind(snapshot.by_base_path.len() as i32)
+        .bind(snapshot.keys.len() as i32)
+        .bind(self.telemetry.backlog() as i64)
+        .bind(self.telemetry.dropped() as i64)
+        .bind(self.usage.backlog() as i64)
+        .execute(pool)
+        .await?;
+        Ok(())
+    }
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "gateway".into())
 }
 
 async fn refresh(gateway: Arc<Gateway>, pool: PgPool) {

@@ -1,0 +1,50 @@
+//! View types of live traffic: gateway instances, and what a version's traffic
+//! looked like recently (from the gateways' minute aggregates).
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GatewayView {
+    pub id: Uuid,
+    pub hostname: String,
+    pub address: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_seen: OffsetDateTime,
+    /// Reported within the last 30 seconds.
+    pub live: bool,
+    pub snapshot_generation: i64,
+    pub snapshot_age_seconds: f64,
+    pub versions: i32,
+    pub keys: i32,
+    /// Aggregates and "last used" stamps waiting to be written.
+    pub telemetry_backlog: i64,
+    pub usage_backlog: i64,
+    /// Samples given up during a long database outage.
+    pub telemetry_dropped: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConsumerTraffic {
+    pub consumer: String,
+    pub application: String,
+    pub requests: i64,
+}
+
+/// A version's traffic over the last `window_minutes`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionTraffic {
+    pub window_minutes: i32,
+    pub requests: i64,
+    pub requests_per_minute: f64,
+    /// Requests per status class: 1xx, 2xx, 3xx, 4xx, 5xx.
+    pub by_class: [i64; 5],
+    /// Share of 5xx answers, 0 to 1.
+    pub error_rate: f64,
+    /// The upper bound of the latency bucket holding the 95th percentile.
+    pub p95_ms: Option<f64>,
+    pub top_consumers: Vec<ConsumerTraffic>,
+}

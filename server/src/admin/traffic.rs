@@ -1,0 +1,41 @@
+//! `/gateways` and `/versions/{id}/traffic`: what the data plane is doing.
+
+use super::apis::bad_query;
+use super::json::ApiJson;
+use super::{ApiResult, Caller, Id};
+use crate::state::AppState;
+use crate::traffic;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use serde::Deserialize;
+use steward_console::model::{GatewayView, VersionTraffic};
+
+pub async fn list_gateways(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+) -> ApiResult<ApiJson<Vec<GatewayView>>> {
+    Ok(ApiJson(traffic::gateways(&s.pool, &who).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Window {
+    /// Minutes back from now; 60 unless given.
+    #[serde(default = "hour")]
+    pub minutes: i32,
+}
+
+fn hour() -> i32 {
+    60
+}
+
+pub async fn version_traffic(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Id(id): Id,
+    query: Result<Query<Window>, QueryRejection>,
+) -> ApiResult<ApiJson<VersionTraffic>> {
+    let Query(window) = query.map_err(bad_query)?;
+    Ok(ApiJson(
+        traffic::version_traffic(&s.pool, &who, id, window.minutes).await?,
+    ))
+}
