@@ -165,6 +165,6 @@ mod tests {
         assert_eq!(percentile(&b, 0.5), Some(5.0));
         assert_eq!(percentile(&b, 0.95), Some(100.0));
         assert_eq!(percentile(&b, 0.99), Some(500.0));
-        assert_eq!(percentile(&vec![0; BUCKETS], 0.95), None);
+        assert_eq!(percentile(&[0; BUCKETS], 0.95), None);
     }
 }
