@@ -72,6 +72,7 @@ pub fn router(state: AppState, store: PostgresStore, options: &HttpOptions) -> R
     let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .nest("/api/v1", admin::router())
         .merge(crate::oauth::token::router())
         .route(
@@ -122,6 +123,7 @@ async fn console_gate(req: Request, next: Next) -> Response {
         || path.starts_with("/.well-known/")
         || path == "/healthz"
         || path == "/readyz"
+        || path == "/metrics"
         || path == "/favicon.ico";
     if open || req.method() != Method::GET || req.extensions().get::<Principal>().is_some() {
         return next.run(req).await;
@@ -147,4 +149,39 @@ async fn readyz(State(state): State<AppState>) -> Response {
         Ok(Err(why)) => (StatusCode::SERVICE_UNAVAILABLE, why).into_response(),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database check timed out").into_response(),
     }
+}
+
+/// Prometheus text format: database pool usage and what governance is waiting on.
+/// Gateways serve their own `/metrics` with traffic figures.
+async fn metrics(State(state): State<AppState>) -> Response {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(1024);
+    crate::gateway::metrics::pool_metrics(&mut out, &state.pool);
+    let counts: Result<(i64, i64, i64), sqlx::Error> = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM api_versions WHERE state = 'in_review'),
+                (SELECT count(*) FROM subscriptions WHERE state = 'pending'),
+                (SELECT count(*) FROM api_keys WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()))",
+    )
+    .fetch_one(&state.pool)
+    .await;
+    if let Ok((in_review, pending, keys)) = counts {
+        let _ = writeln!(
+            out,
+            "# HELP steward_versions_in_review Contract versions waiting for review.\n# TYPE steward_versions_in_review gauge\nsteward_versions_in_review {in_review}"
+        );
+        let _ = writeln!(
+            out,
+            "# HELP steward_subscriptions_pending Subscriptions waiting for approval.\n# TYPE steward_subscriptions_pending gauge\nsteward_subscriptions_pending {pending}"
+        );
+        let _ = writeln!(
+            out,
+            "# HELP steward_api_keys_active Usable API keys.\n# TYPE steward_api_keys_active gauge\nsteward_api_keys_active {keys}"
+        );
+    }
+    let mut res = out.into_response();
+    res.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    res
 }

@@ -974,3 +974,51 @@ async fn the_console_api_shows_gateways_and_a_versions_traffic() {
     assert_eq!(gateways[0]["live"], true);
     assert!(gateways[0]["keys"].as_i64().unwrap() >= 1);
 }
+
+#[tokio::test]
+async fn metrics_are_in_the_prometheus_text_format() {
+    let h = harness().await;
+    h.get("/inventory/v1/stock-levels")
+        .header("x-api-key", &h.key)
+        .send()
+        .await
+        .unwrap();
+    h.get("/inventory/v1/stock-levels").send().await.unwrap();
+    let res = h.get("/metrics").send().await.unwrap();
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = res.text().await.unwrap();
+    for expected in [
+        "steward_gateway_requests_total{api=\"inventory\",class=\"2xx\"} 1",
+        "steward_gateway_requests_total{api=\"inventory\",class=\"4xx\"} 1",
+        "steward_gateway_request_duration_seconds_bucket{api=\"inventory\",class=\"2xx\",le=\"+Inf\"} 1",
+        "steward_gateway_request_duration_seconds_count{api=\"inventory\",class=\"2xx\"} 1",
+        "steward_gateway_snapshot_age_seconds ",
+        "steward_gateway_flush_backlog{kind=\"telemetry\"}",
+        "steward_gateway_dropped_samples_total 0",
+        "steward_db_pool_connections{state=\"in_use\"}",
+    ] {
+        assert!(text.contains(expected), "missing {expected} in\n{text}");
+    }
+    let control = h
+        .http
+        .get(h.app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        control.contains("steward_subscriptions_pending 0"),
+        "{control}"
+    );
+    assert!(
+        control.contains("steward_db_pool_connections{state=\"idle\"}"),
+        "{control}"
+    );
+}

@@ -7,6 +7,7 @@
 //! ever waits for the database.
 
 pub mod forward;
+pub mod metrics;
 pub mod policy;
 pub mod problem;
 pub mod proxy;
@@ -65,6 +66,8 @@ pub struct Gateway {
     pub breakers: resilience::Breakers,
     pub retry_budget: resilience::RetryBudget,
     pub config: GatewayConfig,
+    /// For `/metrics` (pool usage); requests never use it.
+    pub pool: PgPool,
     /// Identifies this process in `gateway_instances`.
     pub instance: uuid::Uuid,
     started_at: time::OffsetDateTime,
@@ -88,6 +91,7 @@ impl Gateway {
             // Retries add at most 10 % to the load, with a reserve of 10.
             retry_budget: resilience::RetryBudget::new(0.1, 10.0),
             config,
+            pool: pool.clone(),
             instance: uuid::Uuid::new_v4(),
             started_at: time::OffsetDateTime::now_utc(),
             generation: AtomicU64::new(0),
@@ -115,6 +119,7 @@ impl Gateway {
         Router::new()
             .route("/healthz", get(|| async { "ok" }))
             .route("/readyz", get(readyz))
+            .route("/metrics", get(metrics::render))
             .fallback(proxy::handle)
             .with_state(self.clone())
     }

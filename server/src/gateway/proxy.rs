@@ -46,7 +46,7 @@ pub async fn handle(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 128)
         .map(str::to_string)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+        .unwrap_or_else(request_id);
     let mut extra: Vec<(HeaderName, String)> = Vec::new();
     let mut trace = Trace::default();
     let mut response = match pipeline(&gw, req, &request_id, started, &mut extra, &mut trace).await
@@ -313,4 +313,18 @@ async fn validate(
         .filter_map(|v| serde_json::to_value(v).ok())
         .collect();
     Err(refusal)
+}
+
+/// A request id unique across processes without a random draw per request: a
+/// random prefix chosen once per process, then a counter.
+fn request_id() -> String {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static PREFIX: OnceLock<u64> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let prefix = *PREFIX.get_or_init(|| uuid::Uuid::new_v4().as_u64_pair().0);
+    format!(
+        "{prefix:016x}{:016x}",
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }

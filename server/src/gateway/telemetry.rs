@@ -74,6 +74,8 @@ pub fn bucket_of(latency: Duration) -> usize {
 #[derive(Debug)]
 pub struct Telemetry {
     shards: Vec<Mutex<HashMap<Key, Aggregate>>>,
+    /// Since the process started, by (API, status class), for `/metrics`.
+    totals: Vec<Mutex<HashMap<(Uuid, u8), Aggregate>>>,
     hasher: std::collections::hash_map::RandomState,
     dropped: AtomicU64,
     flushed: AtomicU64,
@@ -83,6 +85,7 @@ impl Default for Telemetry {
     fn default() -> Self {
         Telemetry {
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            totals: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             hasher: Default::default(),
             dropped: AtomicU64::new(0),
             flushed: AtomicU64::new(0),
@@ -92,12 +95,39 @@ impl Default for Telemetry {
 
 impl Telemetry {
     pub fn record(&self, key: Key, latency: Duration) {
+        let bucket = bucket_of(latency);
+        {
+            let totals_key = (key.api, key.class);
+            let shard = (self.hasher.hash_one(totals_key) as usize) % SHARDS;
+            let mut map = self.totals[shard].lock().unwrap_or_else(|e| e.into_inner());
+            let agg = map.entry(totals_key).or_default();
+            agg.requests += 1;
+            agg.latency_sum_us += latency.as_micros() as u64;
+            agg.buckets[bucket] += 1;
+        }
         let shard = (self.hasher.hash_one(&key) as usize) % SHARDS;
         let mut map = self.shards[shard].lock().unwrap_or_else(|e| e.into_inner());
         let agg = map.entry(key).or_default();
         agg.requests += 1;
         agg.latency_sum_us += latency.as_micros() as u64;
-        agg.buckets[bucket_of(latency)] += 1;
+        agg.buckets[bucket] += 1;
+    }
+
+    /// Counts since the process started, by (API, status class).
+    pub fn totals(&self) -> Vec<((Uuid, u8), Aggregate)> {
+        let mut all: Vec<((Uuid, u8), Aggregate)> = self
+            .totals
+            .iter()
+            .flat_map(|s| {
+                s.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .iter()
+                    .map(|(k, v)| (*k, *v))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        all.sort_by_key(|(k, _)| *k);
+        all
     }
 
     /// Aggregates waiting to be written.

@@ -251,6 +251,10 @@ impl RequestRules {
                 continue;
             };
             let value = coerce(&raw, rule.kind.as_deref(), rule.item_kind.as_deref());
+            // The common case: valid, and `is_valid` stops early and allocates nothing.
+            if validator.is_valid(&value) {
+                continue;
+            }
             for e in validator.iter_errors(&value) {
                 out.push(Violation {
                     location: rule.location,
@@ -309,6 +313,9 @@ impl RequestRules {
                 return Ok(());
             }
         };
+        if validator.is_valid(&instance) {
+            return Ok(());
+        }
         for e in validator.iter_errors(&instance) {
             out.push(body_violation(
                 &e.instance_path().to_string(),

@@ -17,9 +17,21 @@ pub enum Credential {
     OAuthClient,
 }
 
-#[derive(Debug, Default, Clone)]
+type Stamps = HashMap<(Credential, Uuid), OffsetDateTime>;
+const SHARDS: usize = 16;
+
+/// Sharded, so that gateway workers recording different keys rarely meet on a lock.
+#[derive(Debug, Clone)]
 pub struct UsageRecorder {
-    seen: Arc<Mutex<HashMap<(Credential, Uuid), OffsetDateTime>>>,
+    seen: Arc<Vec<Mutex<Stamps>>>,
+}
+
+impl Default for UsageRecorder {
+    fn default() -> Self {
+        UsageRecorder {
+            seen: Arc::new((0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect()),
+        }
+    }
 }
 
 impl UsageRecorder {
@@ -27,10 +39,14 @@ impl UsageRecorder {
         Self::default()
     }
 
+    fn shard(&self, id: Uuid) -> &Mutex<Stamps> {
+        &self.seen[(id.as_u128() % SHARDS as u128) as usize]
+    }
+
     pub fn record(&self, kind: Credential, id: Uuid, at: OffsetDateTime) {
         // A poisoned lock only means another thread panicked mid-insert; the map
         // is still a valid map, and usage stamps are best effort.
-        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let mut seen = self.shard(id).lock().unwrap_or_else(|e| e.into_inner());
         let slot = seen.entry((kind, id)).or_insert(at);
         if at > *slot {
             *slot = at;
@@ -39,13 +55,21 @@ impl UsageRecorder {
 
     /// Credentials waiting to be written.
     pub fn backlog(&self) -> usize {
-        self.seen.lock().unwrap_or_else(|e| e.into_inner()).len()
+        self.seen
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).len())
+            .sum()
     }
 
     /// Writes and clears what was recorded. On failure the stamps go back into the
     /// map (newer ones win), so nothing is lost while the database is away.
     pub async fn flush(&self, pool: &PgPool) -> Result<usize> {
-        let batch = std::mem::take(&mut *self.seen.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut batch = Stamps::new();
+        for shard in self.seen.iter() {
+            batch.extend(std::mem::take(
+                &mut *shard.lock().unwrap_or_else(|e| e.into_inner()),
+            ));
+        }
         if batch.is_empty() {
             return Ok(0);
         }
@@ -118,7 +142,7 @@ mod tests {
         r.record(Credential::ApiKey, id, t0);
         r.record(Credential::OAuthClient, id, t0);
         assert_eq!(r.backlog(), 2);
-        let seen = r.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let seen = r.shard(id).lock().unwrap_or_else(|e| e.into_inner());
         assert_eq!(
             seen[&(Credential::ApiKey, id)],
             t0 + time::Duration::seconds(5)
