@@ -99,6 +99,12 @@ pub trait ConsoleBackend: Send + Sync + 'static {
         minutes: i32,
     ) -> Result<VersionTraffic, AppError>;
 
+    async fn version_drift(
+        &self,
+        who: &Principal,
+        version: Uuid,
+    ) -> Result<Vec<DriftReport>, AppError>;
+
     async fn list_plans(&self, who: &Principal) -> Result<Vec<PlanView>, AppError>;
     async fn update_plan(
         &self,

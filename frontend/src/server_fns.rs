@@ -703,3 +703,8 @@ pub async fn list_gateways() -> Result<Vec<GatewayView>, AppError> {
 pub async fn load_version_traffic(id: Uuid) -> Result<VersionTraffic, AppError> {
     with_caller!(|b, who| b.version_traffic(&who, id, 60))
 }
+
+#[server(prefix = "/console/fn")]
+pub async fn load_version_drift(id: Uuid) -> Result<Vec<DriftReport>, AppError> {
+    with_caller!(|b, who| b.version_drift(&who, id))
+}

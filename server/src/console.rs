@@ -209,6 +209,14 @@ impl ConsoleBackend for Console {
         Ok(crate::traffic::version_traffic(&self.pool, who, version, minutes).await?)
     }
 
+    async fn version_drift(
+        &self,
+        who: &Principal,
+        version: Uuid,
+    ) -> Result<Vec<DriftReport>, AppError> {
+        Ok(crate::traffic::drift(&self.pool, who, version).await?)
+    }
+
     async fn list_plans(&self, who: &Principal) -> Result<Vec<PlanView>, AppError> {
         Ok(plans::list(&self.pool, who).await?)
     }

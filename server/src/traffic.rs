@@ -4,7 +4,9 @@
 use crate::error::Result;
 use crate::gateway::telemetry::{BOUNDS_MS, BUCKETS};
 use sqlx::PgPool;
-use steward_console::model::{AppError, ConsumerTraffic, GatewayView, Principal, VersionTraffic};
+use steward_console::model::{
+    AppError, ConsumerTraffic, DriftReport, GatewayView, Principal, VersionTraffic,
+};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -150,6 +152,46 @@ pub async fn version_traffic(
             })
             .collect(),
     })
+}
+
+/// Drift reports of a version over the last week, most frequent first.
+pub async fn drift(pool: &PgPool, _who: &Principal, version: Uuid) -> Result<Vec<DriftReport>> {
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM api_versions WHERE id = $1)")
+            .bind(version)
+            .fetch_one(pool)
+            .await?;
+    if !exists {
+        return Err(AppError::not_found("version").into());
+    }
+    let rows: Vec<(String, i32, String, String, i64, OffsetDateTime, String)> = sqlx::query_as(
+        "SELECT operation, status,
+                coalesce(violations -> 0 ->> 'pointer', ''), coalesce(violations -> 0 ->> 'message', ''),
+                count(*), max(seen_at),
+                (array_agg(example ORDER BY seen_at DESC))[1]
+         FROM contract_drift
+         WHERE version_id = $1 AND seen_at > now() - interval '7 days'
+         GROUP BY 1, 2, 3, 4
+         ORDER BY count(*) DESC, max(seen_at) DESC
+         LIMIT 50",
+    )
+    .bind(version)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(operation, status, pointer, message, count, last_seen, example)| DriftReport {
+                operation,
+                status,
+                pointer,
+                message,
+                count,
+                last_seen,
+                example,
+            },
+        )
+        .collect())
 }
 
 #[cfg(test)]

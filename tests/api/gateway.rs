@@ -1022,3 +1022,61 @@ async fn metrics_are_in_the_prometheus_text_format() {
         "{control}"
     );
 }
+
+#[tokio::test]
+async fn report_mode_samples_responses_that_drift_from_the_contract() {
+    let h = harness().await;
+    h.f.admin
+        .patch(h.app.api("/apis/inventory"))
+        .json(&json!({"validation_mode": "report"}))
+        .send()
+        .await
+        .unwrap();
+    // The echo upstream answers with its own shape, not a StockLevelPage.
+    h.within(Duration::from_secs(2), async || {
+        h.get("/inventory/v1/stock-levels?limit=lots")
+            .header("x-api-key", &h.key)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == 200
+    })
+    .await;
+    let version: String =
+        sqlx::query_scalar("SELECT id::text FROM api_versions WHERE base_path = '/inventory/v1'")
+            .fetch_one(&h.app.pool)
+            .await
+            .unwrap();
+    let path = h.app.api(&format!("/versions/{version}/drift"));
+    h.within(Duration::from_secs(5), async || {
+        let list: Vec<Value> =
+            h.f.viewer
+                .get(&path)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+        !list.is_empty()
+    })
+    .await;
+    let list: Vec<Value> =
+        h.f.viewer
+            .get(&path)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(list[0]["operation"], "listStockLevels");
+    assert_eq!(list[0]["status"], 200);
+    assert!(
+        list[0]["message"].as_str().unwrap().contains("required"),
+        "{}",
+        list[0]
+    );
+    assert!(list[0]["example"].as_str().unwrap().contains("\"method\""));
+}

@@ -48,3 +48,18 @@ pub struct VersionTraffic {
     pub p95_ms: Option<f64>,
     pub top_consumers: Vec<ConsumerTraffic>,
 }
+
+/// Sampled upstream responses that did not match the contract, grouped by
+/// operation, status and the first violation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftReport {
+    pub operation: String,
+    pub status: i32,
+    pub pointer: String,
+    pub message: String,
+    pub count: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_seen: OffsetDateTime,
+    /// The latest offending body, truncated.
+    pub example: String,
+}

@@ -4,11 +4,12 @@
 use crate::components::report::{LintTable, ReportView};
 use crate::components::status::{ErrorPanel, Loading, short_time};
 use crate::model::{
-    AppError, Deprecation, Retirement, ReviewDecision, Transition, VersionState, VersionSummary,
-    VersionTraffic, VersionView,
+    AppError, Deprecation, DriftReport, Retirement, ReviewDecision, Transition, VersionState,
+    VersionSummary, VersionTraffic, VersionView,
 };
 use crate::server_fns::{
-    VersionTransition, compare_versions, load_version_page, load_version_traffic,
+    VersionTransition, compare_versions, load_version_drift, load_version_page,
+    load_version_traffic,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -37,11 +38,17 @@ pub fn VersionPage() -> impl IntoView {
             None => Err(AppError::not_found("version")),
         }
     });
+    let drift = Resource::new(id, |id| async move {
+        match id {
+            Some(id) => load_version_drift(id).await,
+            None => Err(AppError::not_found("version")),
+        }
+    });
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match version.await {
-                    Ok((v, siblings)) => view! { <Version v siblings act traffic /> }.into_any(),
+                    Ok((v, siblings)) => view! { <Version v siblings act traffic drift /> }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
@@ -55,6 +62,7 @@ fn Version(
     siblings: Vec<VersionSummary>,
     act: ServerAction<VersionTransition>,
     traffic: Resource<Result<VersionTraffic, AppError>>,
+    drift: Resource<Result<Vec<DriftReport>, AppError>>,
 ) -> impl IntoView {
     let s = v.summary.clone();
     let siblings_for_diff = siblings.clone();
@@ -77,6 +85,7 @@ fn Version(
             </dl>
         </section>
         <TrafficPanel traffic />
+        <DriftPanel drift />
         <Actions v=v.clone() act siblings />
         <section class="panel">
             <h2>{format!("Lint: {} errors, {} warnings", s.lint_errors, s.lint_warnings)}</h2>
@@ -276,5 +285,41 @@ fn TrafficPanel(traffic: Resource<Result<VersionTraffic, AppError>>) -> impl Int
                 })}
             </Transition>
         </section>
+    }
+}
+
+/// Sampled upstream responses that do not match the contract (report mode).
+#[component]
+fn DriftPanel(drift: Resource<Result<Vec<DriftReport>, AppError>>) -> impl IntoView {
+    view! {
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                match drift.await {
+                    Ok(list) if list.is_empty() => ().into_any(),
+                    Ok(list) => view! {
+                        <section class="panel drift" aria-label="Contract drift">
+                            <h2>"Responses that do not match the contract"</h2>
+                            <p class="muted">"Sampled at the gateway (1 in 100) while the API validates in report mode, last 7 days."</p>
+                            <table class="table">
+                                <thead><tr><th scope="col">"Operation"</th><th scope="col">"Status"</th><th scope="col">"Where"</th><th scope="col">"What"</th><th scope="col">"Seen"</th><th scope="col">"Example"</th></tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|d| view! {
+                                        <tr>
+                                            <td>{d.operation.clone()}</td>
+                                            <td>{d.status}</td>
+                                            <td><code>{if d.pointer.is_empty() { "/".to_string() } else { d.pointer.clone() }}</code></td>
+                                            <td>{d.message.clone()}</td>
+                                            <td>{format!("{} times, last {}", d.count, short_time(d.last_seen))}</td>
+                                            <td><details><summary>"body"</summary><pre>{d.example.clone()}</pre></details></td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </section>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
     }
 }

@@ -189,6 +189,9 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     ("GET", "/versions/{id}/traffic", || {
         axum::routing::get(traffic::version_traffic)
     }),
+    ("GET", "/versions/{id}/drift", || {
+        axum::routing::get(traffic::version_drift)
+    }),
     ("GET", "/audit", || axum::routing::get(audit::list_audit)),
     ("GET", "/audit/verify", || {
         axum::routing::get(audit::verify_audit)

@@ -8,7 +8,7 @@ use crate::traffic;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use serde::Deserialize;
-use steward_console::model::{GatewayView, VersionTraffic};
+use steward_console::model::{DriftReport, GatewayView, VersionTraffic};
 
 pub async fn list_gateways(
     State(s): State<AppState>,
@@ -38,4 +38,12 @@ pub async fn version_traffic(
     Ok(ApiJson(
         traffic::version_traffic(&s.pool, &who, id, window.minutes).await?,
     ))
+}
+
+pub async fn version_drift(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Id(id): Id,
+) -> ApiResult<ApiJson<Vec<DriftReport>>> {
+    Ok(ApiJson(traffic::drift(&s.pool, &who, id).await?))
 }

@@ -6,6 +6,7 @@
 //! periodic poll, and keeps the last good one while PostgreSQL is away. No request
 //! ever waits for the database.
 
+pub mod drift;
 pub mod forward;
 pub mod metrics;
 pub mod policy;
@@ -62,6 +63,7 @@ pub struct Gateway {
     pub limiter: ratelimit::Limiter,
     pub usage: UsageRecorder,
     pub telemetry: telemetry::Telemetry,
+    pub drift: drift::Drift,
     pub upstream: forward::Upstream,
     pub breakers: resilience::Breakers,
     pub retry_budget: resilience::RetryBudget,
@@ -86,6 +88,7 @@ impl Gateway {
             limiter: ratelimit::Limiter::default(),
             usage,
             telemetry: telemetry::Telemetry::default(),
+            drift: drift::Drift::default(),
             upstream: forward::client(),
             breakers: resilience::Breakers::new(config.breaker_threshold, config.breaker_cooldown),
             // Retries add at most 10 % to the load, with a reserve of 10.
@@ -172,6 +175,9 @@ async fn flush(gateway: Arc<Gateway>, pool: PgPool) {
         }
         if let Err(e) = gateway.usage.flush(&pool).await {
             tracing::warn!(error = %e, "key usage not flushed; kept in memory");
+        }
+        if let Err(e) = gateway.drift.flush(&pool).await {
+            tracing::debug!(error = %e, "contract drift not written");
         }
         if let Err(e) = gateway.heartbeat(&pool).await {
             tracing::debug!(error = %e, "gateway heartbeat not written");

@@ -192,8 +192,10 @@ async fn pipeline(
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
     let query = req.uri().query().map(str::to_string);
+    let sample =
+        version.validation == Mode::Report && !operation.responses.is_empty() && gw.drift.sample();
     // forward
-    forward::forward(
+    let response = forward::forward(
         &gw.upstream,
         &gw.breakers,
         &gw.retry_budget,
@@ -212,7 +214,11 @@ async fn pipeline(
             replay,
         },
     )
-    .await
+    .await?;
+    if sample {
+        return Ok(check_drift(gw, version, operation, response).await);
+    }
+    Ok(response)
 }
 
 /// Checks parameters and, when the contract has a JSON schema for it, the body,
@@ -327,4 +333,46 @@ fn request_id() -> String {
         "{prefix:016x}{:016x}",
         COUNTER.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+/// Buffers a sampled JSON response, checks it against the contract, queues any
+/// mismatch, and hands the body on unchanged.
+async fn check_drift(
+    gw: &Gateway,
+    version: &Version,
+    operation: &Operation,
+    response: Response,
+) -> Response {
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.contains("json"));
+    if !is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, gw.config.body_limit).await else {
+        // The body is consumed; say so rather than pass on a truncated one.
+        return Refusal::new(
+            StatusCode::BAD_GATEWAY,
+            "upstream-unreachable",
+            "Upstream response too large to sample",
+            "the upstream's response exceeded the sampling limit",
+        )
+        .into_response("");
+    };
+    if let Some(violations) = operation.responses.check(parts.status.as_u16(), &bytes)
+        && !violations.is_empty()
+    {
+        let end = bytes.len().min(super::drift::EXAMPLE_BYTES);
+        gw.drift.push(super::drift::Mismatch {
+            version: version.id,
+            operation: operation.label.to_string(),
+            status: parts.status.as_u16(),
+            violations,
+            example: String::from_utf8_lossy(&bytes[..end]).into_owned(),
+        });
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }

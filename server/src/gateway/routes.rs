@@ -1,7 +1,7 @@
 //! A version's routes: (method, path template) → the operation and what its
 //! security requirement asks for, compiled once per snapshot into matchit routers.
 
-use super::validate::RequestRules;
+use super::validate::{RequestRules, ResponseRules};
 use crate::contracts::loader::{self, LoadError};
 use http::Method;
 use openapiv3::{OpenAPI, ReferenceOr, SecurityScheme};
@@ -27,6 +27,8 @@ pub struct Operation {
     pub rules: RequestRules,
     /// How telemetry names it: the operationId, else `METHOD template`.
     pub label: std::sync::Arc<str>,
+    /// Response schemas, for drift sampling in report mode.
+    pub responses: ResponseRules,
 }
 
 impl Operation {
@@ -136,6 +138,7 @@ impl VersionRoutes {
                         template: template.clone(),
                         security,
                         rules: RequestRules::compile(doc, &components, &item.parameters, op),
+                        responses: ResponseRules::compile(doc, &components, op),
                         label: std::sync::Arc::from(
                             op.operation_id
                                 .clone()

@@ -517,3 +517,106 @@ components:
         assert_eq!(out[0].message, "the request body is required");
     }
 }
+
+/// Response schemas of one operation, for drift sampling: by status code
+/// (`200`), range (`2XX`) or `default`.
+#[derive(Default)]
+pub struct ResponseRules {
+    by_status: Vec<(String, Validator)>,
+}
+
+impl std::fmt::Debug for ResponseRules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseRules")
+            .field("statuses", &self.by_status.len())
+            .finish()
+    }
+}
+
+impl ResponseRules {
+    pub fn compile(
+        doc: &OpenAPI,
+        components: &Map<String, Value>,
+        op: &openapiv3::Operation,
+    ) -> ResponseRules {
+        let mut by_status = Vec::new();
+        let mut add = |code: String, response: &ReferenceOr<openapiv3::Response>| {
+            let response = match response {
+                ReferenceOr::Item(r) => Some(r),
+                ReferenceOr::Reference { reference } => reference
+                    .strip_prefix("#/components/responses/")
+                    .and_then(|name| doc.components.as_ref()?.responses.get(name))
+                    .and_then(|r| match r {
+                        ReferenceOr::Item(r) => Some(r),
+                        ReferenceOr::Reference { .. } => None,
+                    }),
+            };
+            let schema = response
+                .and_then(|r| r.content.iter().find(|(m, _)| is_json(m)))
+                .and_then(|(_, media)| media.schema.as_ref())
+                .and_then(|s| serde_json::to_value(s).ok());
+            if let Some(schema) = schema {
+                let document = schema::to_draft4(&schema, components, Direction::Response);
+                if let Ok(v) = jsonschema::options()
+                    .with_draft(jsonschema::Draft::Draft4)
+                    .should_validate_formats(true)
+                    .build(&document)
+                {
+                    by_status.push((code, v));
+                }
+            }
+        };
+        for (code, response) in &op.responses.responses {
+            add(code.to_string().to_ascii_uppercase(), response);
+        }
+        if let Some(default) = &op.responses.default {
+            add("DEFAULT".into(), default);
+        }
+        ResponseRules { by_status }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_status.is_empty()
+    }
+
+    /// The validator for a status: exact code, then `2XX`, then `default`.
+    fn for_status(&self, status: u16) -> Option<&Validator> {
+        let exact = status.to_string();
+        let range = format!("{}XX", status / 100);
+        ["exact", "range", "default"].iter().find_map(|which| {
+            let wanted = match *which {
+                "exact" => exact.as_str(),
+                "range" => range.as_str(),
+                _ => "DEFAULT",
+            };
+            self.by_status
+                .iter()
+                .find(|(c, _)| c == wanted)
+                .map(|(_, v)| v)
+        })
+    }
+
+    /// Violations of a JSON response body; `None` when no schema applies.
+    pub fn check(&self, status: u16, body: &[u8]) -> Option<Vec<Violation>> {
+        let validator = self.for_status(status)?;
+        let instance: Value = match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(e) => {
+                return Some(vec![body_violation(
+                    "",
+                    format!("the body is not valid JSON: {e}"),
+                )]);
+            }
+        };
+        if validator.is_valid(&instance) {
+            return Some(Vec::new());
+        }
+        Some(
+            validator
+                .iter_errors(&instance)
+                .take(5)
+                .map(|e| body_violation(&e.instance_path().to_string(), e.to_string()))
+                .collect(),
+        )
+    }
+}
