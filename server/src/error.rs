@@ -54,6 +54,11 @@ const CONFLICTS: &[(&str, &str, &str)] = &[
         "this application already has a subscription to that API's major line; cancel it first",
     ),
     (
+        "slos_name_key",
+        "name",
+        "this API already has an SLO with that name",
+    ),
+    (
         "api_versions_version_key",
         "version",
         "this API already has that version; upload it under a new version number",

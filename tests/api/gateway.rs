@@ -1080,3 +1080,122 @@ async fn report_mode_samples_responses_that_drift_from_the_contract() {
     );
     assert!(list[0]["example"].as_str().unwrap().contains("\"method\""));
 }
+
+#[tokio::test]
+async fn slos_are_computed_exactly_from_real_traffic() {
+    let h = harness().await;
+    // A plan that never limits, so that every status comes from the upstream.
+    h.f.admin
+        .patch(h.app.api("/plans/gold"))
+        .json(&json!({"rate_per_second": 100000, "burst": 100000}))
+        .send()
+        .await
+        .unwrap();
+    h.within(Duration::from_secs(2), async || {
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key)
+            .send()
+            .await
+            .unwrap()
+            .headers()["ratelimit-limit"]
+            == "100000"
+    })
+    .await;
+    // Let those probes flush, then start from empty aggregates.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    sqlx::query("DELETE FROM traffic_minutes")
+        .execute(&h.app.pool)
+        .await
+        .unwrap();
+    // 1,000 requests: every 50th answered 500 by the upstream (2 %), every 20th
+    // slowed past 50 ms (5 %), never two failures in a row for the breaker.
+    for i in 0..1000 {
+        let mut req = h
+            .get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key);
+        if i % 50 == 0 {
+            req = req.header("x-test-status", "500");
+        } else if i % 20 == 5 {
+            req = req.header("x-test-sleep-ms", "60");
+        }
+        let status = req.send().await.unwrap().status().as_u16();
+        if i % 50 == 0 {
+            assert_eq!(status, 500, "request {i}");
+        }
+    }
+    h.within(Duration::from_secs(10), async || traffic(&h).await == 1000)
+        .await;
+
+    let create = |body: Value| h.f.owner.post(h.app.api("/slos")).json(&body).send();
+    let res = create(
+        json!({"api": "inventory", "name": "stock reads available", "kind": "availability",
+                            "target": 99.0, "window_days": 28}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 201);
+    let availability: Value = res.json().await.unwrap();
+    let s = &availability["status"];
+    assert_eq!(
+        (s["total"].as_i64(), s["good"].as_i64(), s["bad"].as_i64()),
+        (Some(1000), Some(980), Some(20))
+    );
+    assert_eq!(s["sli"], 98.0);
+    assert_eq!(s["compliant"], false);
+    assert_eq!(s["budget_total"], 10.0);
+    assert_eq!(s["budget_remaining_percent"], -100.0);
+
+    let res = create(
+        json!({"api": "inventory", "name": "stock reads fast", "kind": "latency",
+                            "target": 90.0, "window_days": 7, "threshold_ms": 50,
+                            "operation": "listStockLevels"}),
+    )
+    .await
+    .unwrap();
+    let latency: Value = res.json().await.unwrap();
+    let s = &latency["status"];
+    assert_eq!(
+        (s["total"].as_i64(), s["good"].as_i64()),
+        (Some(1000), Some(950)),
+        "{latency}"
+    );
+    assert_eq!(s["sli"], 95.0);
+    assert_eq!(s["compliant"], true);
+    assert_eq!(s["budget_remaining_percent"], 50.0);
+
+    // The list puts the SLO with the least budget left first; refusals are precise.
+    let list: Vec<Value> =
+        h.f.viewer
+            .get(h.app.api("/slos"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(list[0]["name"], "stock reads available");
+    let res = create(
+        json!({"api": "inventory", "name": "odd", "kind": "latency", "target": 99.0,
+                            "window_days": 14, "threshold_ms": 42}),
+    )
+    .await
+    .unwrap();
+    let body = steward_tests::problem(res, 422).await;
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["window_days", "threshold_ms"]);
+    let res =
+        h.f.stranger
+            .post(h.app.api("/slos"))
+            .json(&json!({"api": "inventory", "name": "x",
+        "kind": "availability", "target": 99.0, "window_days": 7}))
+            .send()
+            .await
+            .unwrap();
+    steward_tests::problem(res, 403).await;
+    assert_eq!(h.app.audit_count("slo.create").await, 2);
+}

@@ -400,8 +400,10 @@ pub struct Overview {
 mod partners;
 mod registry;
 mod report;
+mod slo;
 mod traffic;
 pub use partners::*;
 pub use registry::*;
 pub use report::*;
+pub use slo::*;
 pub use traffic::*;

@@ -192,6 +192,9 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     ("GET", "/versions/{id}/drift", || {
         axum::routing::get(traffic::version_drift)
     }),
+    ("GET", "/slos", || axum::routing::get(traffic::list_slos)),
+    ("POST", "/slos", || axum::routing::post(traffic::create_slo)),
+    ("GET", "/slos/{id}", || axum::routing::get(traffic::get_slo)),
     ("GET", "/audit", || axum::routing::get(audit::list_audit)),
     ("GET", "/audit/verify", || {
         axum::routing::get(audit::verify_audit)

@@ -47,3 +47,31 @@ pub async fn version_drift(
 ) -> ApiResult<ApiJson<Vec<DriftReport>>> {
     Ok(ApiJson(traffic::drift(&s.pool, &who, id).await?))
 }
+
+pub async fn list_slos(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+) -> ApiResult<ApiJson<Vec<steward_console::model::SloView>>> {
+    Ok(ApiJson(crate::slo::definitions::list(&s.pool, &who).await?))
+}
+
+pub async fn create_slo(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    ApiJson(new): ApiJson<steward_console::model::NewSlo>,
+) -> ApiResult<(http::StatusCode, ApiJson<steward_console::model::SloView>)> {
+    Ok((
+        http::StatusCode::CREATED,
+        ApiJson(crate::slo::definitions::create(&s.pool, &who, new).await?),
+    ))
+}
+
+pub async fn get_slo(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Id(id): Id,
+) -> ApiResult<ApiJson<steward_console::model::SloView>> {
+    Ok(ApiJson(
+        crate::slo::definitions::get(&s.pool, &who, id).await?,
+    ))
+}

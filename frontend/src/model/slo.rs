@@ -1,0 +1,72 @@
+//! View types of service level objectives and their error budgets.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SloKind {
+    /// The share of requests that are not 5xx (4xx and 429 count as good).
+    Availability,
+    /// The share of requests faster than a threshold.
+    Latency,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewSlo {
+    /// API id or slug.
+    pub api: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub kind: SloKind,
+    /// Percent of good requests, e.g. 99.9.
+    pub target: f64,
+    pub window_days: i32,
+    /// Latency SLOs: one of the gateway's histogram bounds (5, 10, 25, 50, 100, … ms).
+    #[serde(default)]
+    pub threshold_ms: Option<i32>,
+    #[serde(default)]
+    pub version_id: Option<Uuid>,
+    #[serde(default)]
+    pub operation: Option<String>,
+    #[serde(default)]
+    pub application_id: Option<Uuid>,
+}
+
+/// Where an SLO stands over its window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SloStatus {
+    pub total: i64,
+    pub good: i64,
+    pub bad: i64,
+    /// Percent of good requests; 100 when there was no traffic.
+    pub sli: f64,
+    pub compliant: bool,
+    /// The error budget in requests: how many may be bad at the target.
+    pub budget_total: f64,
+    pub budget_consumed: i64,
+    pub budget_remaining: f64,
+    /// Remaining budget as a percent of the total (negative when overspent).
+    pub budget_remaining_percent: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SloView {
+    pub id: Uuid,
+    pub api_id: Uuid,
+    pub api_slug: String,
+    pub name: String,
+    pub description: String,
+    pub kind: SloKind,
+    pub target: f64,
+    pub window_days: i32,
+    pub threshold_ms: Option<i32>,
+    pub version_id: Option<Uuid>,
+    pub operation: Option<String>,
+    pub application_id: Option<Uuid>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    pub status: SloStatus,
+}

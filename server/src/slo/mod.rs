@@ -1,0 +1,6 @@
+//! Service level objectives (control plane): definitions per API, optionally
+//! narrowed to a version, an operation or an application, and their status over
+//! a rolling window, computed from the gateways' minute aggregates.
+
+pub mod compute;
+pub mod definitions;
