@@ -284,6 +284,7 @@ pub async fn control_plane(
     oauth::signing::active(&pool, http.token_ttl).await?;
     let usage = partners::usage::UsageRecorder::new();
     usage.spawn(pool.clone(), http.usage_flush);
+    slo::alerts::spawn(pool.clone());
     let state = AppState {
         console: Arc::new(console::Console {
             pool: pool.clone(),

@@ -16,6 +16,7 @@ mod partners;
 mod problems;
 mod rbac;
 mod registry;
+mod slo;
 mod spec;
 mod startup;
 mod teams_and_users;

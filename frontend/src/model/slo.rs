@@ -70,3 +70,20 @@ pub struct SloView {
     pub created_at: OffsetDateTime,
     pub status: SloStatus,
 }
+
+/// A burn-rate alert: firing while `resolved_at` is empty.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SloAlert {
+    pub id: Uuid,
+    /// `page` or `ticket`.
+    pub severity: String,
+    pub long_window: String,
+    pub short_window: String,
+    pub threshold: f64,
+    pub long_burn: f64,
+    pub short_burn: f64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub fired_at: OffsetDateTime,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub resolved_at: Option<OffsetDateTime>,
+}

@@ -195,6 +195,9 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     ("GET", "/slos", || axum::routing::get(traffic::list_slos)),
     ("POST", "/slos", || axum::routing::post(traffic::create_slo)),
     ("GET", "/slos/{id}", || axum::routing::get(traffic::get_slo)),
+    ("GET", "/slos/{id}/alerts", || {
+        axum::routing::get(traffic::slo_alerts)
+    }),
     ("GET", "/audit", || axum::routing::get(audit::list_audit)),
     ("GET", "/audit/verify", || {
         axum::routing::get(audit::verify_audit)

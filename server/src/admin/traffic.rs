@@ -75,3 +75,11 @@ pub async fn get_slo(
         crate::slo::definitions::get(&s.pool, &who, id).await?,
     ))
 }
+
+pub async fn slo_alerts(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Id(id): Id,
+) -> ApiResult<ApiJson<Vec<steward_console::model::SloAlert>>> {
+    Ok(ApiJson(crate::slo::alerts::list(&s.pool, &who, id).await?))
+}

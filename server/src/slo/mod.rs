@@ -2,5 +2,6 @@
 //! narrowed to a version, an operation or an application, and their status over
 //! a rolling window, computed from the gateways' minute aggregates.
 
+pub mod alerts;
 pub mod compute;
 pub mod definitions;

@@ -1,0 +1,239 @@
+//! Burn-rate alerting, multi-window and multi-burn-rate. The burn rate of a
+//! window is its error ratio divided by the error budget ratio (1 − target): a
+//! burn rate of 1 spends the budget exactly over the SLO's window. An alert fires
+//! only when both its long and its short window burn faster than its threshold,
+//! so it is both significant and still happening; it resolves when that stops.
+
+use super::compute::{self, Scope};
+use crate::audit::{self, Actor, Change};
+use crate::error::Result;
+use sqlx::PgPool;
+use steward_console::model::SloKind;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+/// (severity, long window, short window, burn-rate threshold), as in the SRE workbook.
+pub const RULES: [(&str, &str, Duration, &str, Duration, f64); 4] = [
+    (
+        "page",
+        "1h",
+        Duration::hours(1),
+        "5m",
+        Duration::minutes(5),
+        14.4,
+    ),
+    (
+        "page",
+        "6h",
+        Duration::hours(6),
+        "30m",
+        Duration::minutes(30),
+        6.0,
+    ),
+    (
+        "ticket",
+        "1d",
+        Duration::days(1),
+        "2h",
+        Duration::hours(2),
+        3.0,
+    ),
+    (
+        "ticket",
+        "3d",
+        Duration::days(3),
+        "6h",
+        Duration::hours(6),
+        1.0,
+    ),
+];
+
+/// How fast a window spends the budget; 0 without traffic.
+pub fn burn_rate(total: i64, good: i64, target: f64) -> f64 {
+    let budget = (100.0 - target) / 100.0;
+    if total == 0 || budget <= 0.0 {
+        return 0.0;
+    }
+    let error_ratio = (total - good).max(0) as f64 / total as f64;
+    error_ratio / budget
+}
+
+type SloRow = (
+    Uuid,
+    Uuid,
+    String,
+    String,
+    f64,
+    Option<i32>,
+    Option<Uuid>,
+    Option<String>,
+    Option<Uuid>,
+);
+
+/// Evaluates every SLO's rules once, firing and resolving alerts. Returns how
+/// many alerts changed state.
+pub async fn evaluate(pool: &PgPool, now: OffsetDateTime) -> Result<usize> {
+    let slos: Vec<SloRow> = sqlx::query_as(
+        "SELECT s.id, s.api_id, a.slug || '/' || s.name, s.kind, s.target, s.threshold_ms,
+                s.version_id, s.operation, s.application_id
+         FROM slos s JOIN apis a ON a.id = s.api_id",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut changed = 0;
+    for (id, api, label, kind, target, threshold_ms, version, operation, application) in slos {
+        let scope = Scope {
+            api,
+            version,
+            operation,
+            application,
+            kind: if kind == "latency" {
+                SloKind::Latency
+            } else {
+                SloKind::Availability
+            },
+            threshold_ms,
+        };
+        for (severity, long_name, long, short_name, short, threshold) in RULES {
+            let end = now + Duration::minutes(1);
+            let (lt, lg) = compute::measure(pool, &scope, now - long, end).await?;
+            let (st, sg) = compute::measure(pool, &scope, now - short, end).await?;
+            let (long_burn, short_burn) = (burn_rate(lt, lg, target), burn_rate(st, sg, target));
+            let firing = long_burn > threshold && short_burn > threshold;
+            let mut tx = pool.begin().await?;
+            let open: Option<Uuid> = sqlx::query_scalar(
+                "SELECT id FROM slo_alerts WHERE slo_id = $1 AND long_window = $2 AND resolved_at IS NULL
+                 FOR UPDATE",
+            )
+            .bind(id)
+            .bind(long_name)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let action = match (firing, open) {
+                (true, None) => {
+                    sqlx::query(
+                        "INSERT INTO slo_alerts (id, slo_id, severity, long_window, short_window,
+                                                 threshold, long_burn, short_burn, fired_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                    .bind(Uuid::new_v4())
+                    .bind(id)
+                    .bind(severity)
+                    .bind(long_name)
+                    .bind(short_name)
+                    .bind(threshold)
+                    .bind(long_burn)
+                    .bind(short_burn)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    Some("slo.alert.fire")
+                }
+                (false, Some(alert)) => {
+                    sqlx::query("UPDATE slo_alerts SET resolved_at = $2 WHERE id = $1")
+                        .bind(alert)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                    Some("slo.alert.resolve")
+                }
+                _ => None,
+            };
+            if let Some(action) = action {
+                audit::record(
+                    &mut tx,
+                    &Actor::operator("slo-evaluator"),
+                    Change {
+                        action,
+                        target_type: "slo",
+                        target_id: label.clone(),
+                        before: None,
+                        after: Some(serde_json::json!({
+                            "severity": severity, "windows": format!("{long_name}/{short_name}"),
+                            "threshold": threshold, "long_burn": long_burn, "short_burn": short_burn,
+                        })),
+                    },
+                )
+                .await?;
+                changed += 1;
+            }
+            tx.commit().await?;
+        }
+    }
+    Ok(changed)
+}
+
+/// Evaluates every minute until the process ends.
+pub fn spawn(pool: PgPool) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = evaluate(&pool, OffsetDateTime::now_utc()).await {
+                tracing::warn!(error = %e, "SLO alerts not evaluated");
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn burn_rate_is_the_error_ratio_over_the_budget() {
+        assert!((burn_rate(1000, 980, 99.9) - 20.0).abs() < 1e-9);
+        assert!((burn_rate(1000, 999, 99.9) - 1.0).abs() < 1e-9);
+        assert_eq!(burn_rate(0, 0, 99.9), 0.0);
+    }
+}
+
+type AlertRow = (
+    Uuid,
+    String,
+    String,
+    String,
+    f64,
+    f64,
+    f64,
+    OffsetDateTime,
+    Option<OffsetDateTime>,
+);
+
+/// An SLO's alerts, open ones first, then the latest resolved.
+pub async fn list(
+    pool: &PgPool,
+    _who: &steward_console::model::Principal,
+    slo: Uuid,
+) -> Result<Vec<steward_console::model::SloAlert>> {
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM slos WHERE id = $1)")
+        .bind(slo)
+        .fetch_one(pool)
+        .await?;
+    if !exists {
+        return Err(steward_console::model::AppError::not_found("SLO").into());
+    }
+    let rows: Vec<AlertRow> = sqlx::query_as(
+        "SELECT id, severity, long_window, short_window, threshold, long_burn, short_burn, fired_at, resolved_at
+         FROM slo_alerts WHERE slo_id = $1
+         ORDER BY resolved_at IS NOT NULL, fired_at DESC LIMIT 100",
+    )
+    .bind(slo)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| steward_console::model::SloAlert {
+            id: r.0,
+            severity: r.1,
+            long_window: r.2,
+            short_window: r.3,
+            threshold: r.4,
+            long_burn: r.5,
+            short_burn: r.6,
+            fired_at: r.7,
+            resolved_at: r.8,
+        })
+        .collect())
+}
