@@ -177,18 +177,6 @@ pub fn spawn(pool: PgPool) -> tokio::task::JoinHandle<()> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn burn_rate_is_the_error_ratio_over_the_budget() {
-        assert!((burn_rate(1000, 980, 99.9) - 20.0).abs() < 1e-9);
-        assert!((burn_rate(1000, 999, 99.9) - 1.0).abs() < 1e-9);
-        assert_eq!(burn_rate(0, 0, 99.9), 0.0);
-    }
-}
-
 type AlertRow = (
     Uuid,
     String,
@@ -236,4 +224,16 @@ pub async fn list(
             resolved_at: r.8,
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn burn_rate_is_the_error_ratio_over_the_budget() {
+        assert!((burn_rate(1000, 980, 99.9) - 20.0).abs() < 1e-9);
+        assert!((burn_rate(1000, 999, 99.9) - 1.0).abs() < 1e-9);
+        assert_eq!(burn_rate(0, 0, 99.9), 0.0);
+    }
 }
