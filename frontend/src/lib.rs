@@ -60,7 +60,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("subscriptions") view=pages::subscriptions::SubscriptionsPage />
                     <Route path=path!("plans") view=pages::plans::PlansPage />
                     <Route path=path!("gateways") view=pages::gateways::GatewaysPage />
-                    <Route path=path!("slos") view=pages::placeholder::SlosPage />
+                    <Route path=path!("slos") view=pages::slos::SlosPage />
                     <Route path=path!("audit") view=pages::audit::AuditPage />
                     <Route path=path!("settings") view=pages::settings::SettingsPage />
                     <Route path=path!("account") view=pages::account::AccountPage />

@@ -105,6 +105,9 @@ pub trait ConsoleBackend: Send + Sync + 'static {
         version: Uuid,
     ) -> Result<Vec<DriftReport>, AppError>;
 
+    async fn list_slos(&self, who: &Principal) -> Result<Vec<SloView>, AppError>;
+    async fn create_slo(&self, who: &Principal, new: NewSlo) -> Result<SloView, AppError>;
+
     async fn list_plans(&self, who: &Principal) -> Result<Vec<PlanView>, AppError>;
     async fn update_plan(
         &self,

@@ -708,3 +708,62 @@ pub async fn load_version_traffic(id: Uuid) -> Result<VersionTraffic, AppError> 
 pub async fn load_version_drift(id: Uuid) -> Result<Vec<DriftReport>, AppError> {
     with_caller!(|b, who| b.version_drift(&who, id))
 }
+
+// ---- SLOs ------------------------------------------------------------------
+
+#[server(prefix = "/console/fn")]
+pub async fn load_slos() -> Result<(Vec<SloView>, Vec<ApiView>), AppError> {
+    with_caller!(|b, who| async {
+        let slos = b.list_slos(&who).await?;
+        let apis = b.list_apis(&who, ApiFilter::default()).await?;
+        Ok((slos, apis))
+    })
+}
+
+#[server(prefix = "/console/fn")]
+pub async fn define_slo(
+    api: String,
+    name: String,
+    kind: String,
+    target: String,
+    window_days: String,
+    threshold_ms: String,
+) -> Result<SloView, AppError> {
+    with_caller!(|b, who| async {
+        let kind = match kind.as_str() {
+            "latency" => SloKind::Latency,
+            "availability" => SloKind::Availability,
+            _ => return Err(AppError::invalid("kind", "choose availability or latency")),
+        };
+        let target = target
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| AppError::invalid("target", "enter a percentage such as 99.9"))?;
+        let window_days =
+            optional_number(&window_days, "window_days", "7, 28 or 30")?.unwrap_or(28);
+        let threshold_ms = match kind {
+            SloKind::Latency => optional_number(
+                &threshold_ms,
+                "threshold_ms",
+                "a whole number of milliseconds",
+            )?,
+            SloKind::Availability => None,
+        };
+        b.create_slo(
+            &who,
+            NewSlo {
+                api,
+                name,
+                description: String::new(),
+                kind,
+                target,
+                window_days,
+                threshold_ms,
+                version_id: None,
+                operation: None,
+                application_id: None,
+            },
+        )
+        .await
+    })
+}

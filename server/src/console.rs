@@ -217,6 +217,14 @@ impl ConsoleBackend for Console {
         Ok(crate::traffic::drift(&self.pool, who, version).await?)
     }
 
+    async fn list_slos(&self, who: &Principal) -> Result<Vec<SloView>, AppError> {
+        Ok(crate::slo::definitions::list(&self.pool, who).await?)
+    }
+
+    async fn create_slo(&self, who: &Principal, new: NewSlo) -> Result<SloView, AppError> {
+        Ok(crate::slo::definitions::create(&self.pool, who, new).await?)
+    }
+
     async fn list_plans(&self, who: &Principal) -> Result<Vec<PlanView>, AppError> {
         Ok(plans::list(&self.pool, who).await?)
     }

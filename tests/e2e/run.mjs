@@ -401,6 +401,26 @@ try {
     assert.match(await row.textContent(), /generation \d+/);
   });
 
+  await step('an SLO is defined in the browser and shows its SLI and budget', async () => {
+    await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'SLOs' }).click();
+    await admin.getByRole('heading', { name: 'Service level objectives' }).waitFor();
+    const form = admin.getByRole('form', { name: 'Define an SLO' });
+    await form.getByLabel('API').selectOption('orders');
+    await form.getByLabel('Name').fill('order acceptance fast');
+    await form.getByLabel('Kind').selectOption('latency');
+    await form.getByLabel('Target (%)').fill('99');
+    await form.getByLabel('Latency threshold (ms)').fill('42');
+    await form.getByRole('button', { name: 'Define SLO' }).click();
+    await form.getByText('choose a latency threshold among', { exact: false }).waitFor();
+    assert.equal(await form.getByLabel('Name').inputValue(), 'order acceptance fast', 'input kept');
+    await form.getByLabel('Latency threshold (ms)').fill('300');
+    await form.getByRole('button', { name: 'Define SLO' }).click();
+    const row = admin.locator('tr[data-slo="order acceptance fast"]');
+    await row.waitFor();
+    assert.match(await row.locator('[data-stat="sli"]').textContent(), /%/);
+    await row.locator('meter').waitFor();
+  });
+
   await step('no script errors in the browser', async () => {
     assert.deepEqual(pageErrors, []);
   });
