@@ -184,3 +184,82 @@ async fn burn_rate_alerts_fire_on_both_windows_and_resolve() {
     assert!(app.audit_count("slo.alert.fire").await >= 1);
     assert!(app.audit_count("slo.alert.resolve").await >= 1);
 }
+
+#[tokio::test]
+async fn slos_round_trip_through_openslo() {
+    let app = spawn_app().await;
+    let admin = app.as_role(Role::Admin).await;
+    let team: Value = admin
+        .post(app.api("/teams"))
+        .json(&json!({"slug": "stock", "name": "Stock"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    admin
+        .post(app.api("/apis"))
+        .json(&json!({"slug": "inventory", "name": "Inventory", "team_id": team["id"]}))
+        .send()
+        .await
+        .unwrap();
+    let slo: Value = admin
+        .post(app.api("/slos"))
+        .json(&json!({"api": "inventory", "name": "stock publication fast", "kind": "latency",
+                      "target": 99.5, "window_days": 7, "threshold_ms": 300, "operation": "listStockLevels"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let res = admin
+        .get(app.api(&format!("/slos/{}/openslo", slo["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-type"], "application/yaml");
+    let yaml = res.text().await.unwrap();
+    assert!(
+        yaml.contains("apiVersion: openslo/v1") && yaml.contains("duration: 7d"),
+        "{yaml}"
+    );
+    let renamed = yaml.replace(
+        "displayName: stock publication fast",
+        "displayName: stock publication fast (copy)",
+    );
+    let res = admin
+        .post(app.api("/slos/openslo"))
+        .header("content-type", "application/yaml")
+        .body(renamed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let copy: Value = res.json().await.unwrap();
+    for field in [
+        "kind",
+        "target",
+        "window_days",
+        "threshold_ms",
+        "operation",
+        "api_slug",
+    ] {
+        assert_eq!(copy[field], slo[field], "{field}");
+    }
+    let res = admin
+        .post(app.api("/slos/openslo"))
+        .body("apiVersion: openslo/v1\nkind: SLO\nspec: [")
+        .send()
+        .await
+        .unwrap();
+    let body = steward_tests::problem(res, 422).await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("line"),
+        "{body}"
+    );
+}

@@ -195,6 +195,12 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     ("GET", "/slos", || axum::routing::get(traffic::list_slos)),
     ("POST", "/slos", || axum::routing::post(traffic::create_slo)),
     ("GET", "/slos/{id}", || axum::routing::get(traffic::get_slo)),
+    ("GET", "/slos/{id}/openslo", || {
+        axum::routing::get(traffic::export_slo)
+    }),
+    ("POST", "/slos/openslo", || {
+        axum::routing::post(traffic::import_slo)
+    }),
     ("GET", "/slos/{id}/alerts", || {
         axum::routing::get(traffic::slo_alerts)
     }),

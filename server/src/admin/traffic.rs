@@ -83,3 +83,34 @@ pub async fn slo_alerts(
 ) -> ApiResult<ApiJson<Vec<steward_console::model::SloAlert>>> {
     Ok(ApiJson(crate::slo::alerts::list(&s.pool, &who, id).await?))
 }
+
+/// The SLO as an OpenSLO document (YAML).
+pub async fn export_slo(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Id(id): Id,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let slo = crate::slo::definitions::get(&s.pool, &who, id).await?;
+    let yaml = serde_yaml::to_string(&crate::slo::openslo::export(&slo))
+        .map_err(|e| crate::error::Error::Other(e.into()))?;
+    let mut res = yaml.into_response();
+    res.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/yaml"),
+    );
+    Ok(res)
+}
+
+/// Defines an SLO from an OpenSLO document sent as YAML (or JSON) text.
+pub async fn import_slo(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    body: String,
+) -> ApiResult<(http::StatusCode, ApiJson<steward_console::model::SloView>)> {
+    let new = crate::slo::openslo::import(&body)?;
+    Ok((
+        http::StatusCode::CREATED,
+        ApiJson(crate::slo::definitions::create(&s.pool, &who, new).await?),
+    ))
+}

@@ -5,3 +5,4 @@
 pub mod alerts;
 pub mod compute;
 pub mod definitions;
+pub mod openslo;
