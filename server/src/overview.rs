@@ -70,5 +70,11 @@ pub async fn load(pool: &PgPool, who: &Principal) -> Result<Overview> {
         in_review: c.in_review,
         users_by_role,
         recent_activity,
+        slos_at_risk: crate::slo::definitions::list(pool, who)
+            .await?
+            .into_iter()
+            .filter(|s| s.status.budget_remaining_percent < 25.0)
+            .take(10)
+            .collect(),
     })
 }

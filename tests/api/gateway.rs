@@ -1198,4 +1198,24 @@ async fn slos_are_computed_exactly_from_real_traffic() {
             .unwrap();
     steward_tests::problem(res, 403).await;
     assert_eq!(h.app.audit_count("slo.create").await, 2);
+    let overview: Value =
+        h.f.viewer
+            .get(h.app.api("/overview"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let at_risk: Vec<&str> = overview["slos_at_risk"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        at_risk,
+        ["stock reads available"],
+        "the Overview shows SLOs with little budget left"
+    );
 }

@@ -395,6 +395,8 @@ pub struct Overview {
     pub in_review: i64,
     pub users_by_role: Vec<(Role, i64)>,
     pub recent_activity: Vec<AuditEntry>,
+    /// SLOs with less than a quarter of their error budget left, least first.
+    pub slos_at_risk: Vec<SloView>,
 }
 
 mod partners;

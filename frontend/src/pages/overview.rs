@@ -48,6 +48,19 @@ fn Cards(overview: Overview) -> impl IntoView {
                 detail="hash-chained".to_string()
             />
         </div>
+        {(!overview.slos_at_risk.is_empty()).then(|| view! {
+            <section class="panel" aria-label="SLOs at risk">
+                <h2>"SLOs at risk"</h2>
+                <ul class="activity">
+                    {overview.slos_at_risk.iter().map(|s| view! {
+                        <li data-slo=s.name.clone()>
+                            <a href="/slos">{format!("{} · {}", s.api_slug, s.name)}</a>
+                            {format!(": SLI {:.2} % against {} %, {:.1} % of the error budget left", s.status.sli, s.target, s.status.budget_remaining_percent)}
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </section>
+        })}
         <section class="panel">
             <h2>"Recent activity"</h2>
             <RecentActivity entries=overview.recent_activity />
