@@ -109,7 +109,6 @@ async fn burn_rate_alerts_fire_on_both_windows_and_resolve() {
     assert!(alerts.is_empty(), "{alerts:?}");
 
     // A sustained incident: the last hour at 2 % errors, burn 20 everywhere it counts.
-    traffic(&app.pool, api_id, version, now, 5..60, 0, 0).await;
     sqlx::query(
         "UPDATE traffic_minutes SET requests = CASE WHEN status_class = 5 THEN 20 ELSE 980 END
                  WHERE minute > $1",

@@ -171,7 +171,7 @@ pub async fn forward(
     *req.version_mut() = http::Version::HTTP_11;
     budget.deposit();
     let replay = out.replay.filter(|_| idempotent(req.method()));
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     let mut body = Some(body);
     let mut attempt = 0;
     loop {
@@ -190,7 +190,13 @@ pub async fn forward(
             (None, Some(b)) => b,
             (None, None) => Body::empty(),
         };
-        let request = Request::from_parts(parts.clone(), this_body);
+        // Only a replayable request can be sent twice; the others give their head away.
+        let head = if replay.is_some() {
+            parts.clone()
+        } else {
+            std::mem::replace(&mut parts, Request::new(()).into_parts().0)
+        };
+        let request = Request::from_parts(head, this_body);
         let answer = tokio::time::timeout(out.timeout, upstream.request(request)).await;
         let (failure, retryable) = match &answer {
             Err(_) => (true, false),

@@ -96,9 +96,11 @@ async fn pipeline(
     trace: &mut Trace,
 ) -> Result<Response, Refusal> {
     let snapshot = gw.snapshot.load_full();
-    let path = req.uri().path().to_string();
+    // A `Uri` clone shares its bytes: path and query without copying them.
+    let uri = req.uri().clone();
+    let path = uri.path();
     // resolve
-    let (version, rest) = snapshot.resolve(&path).ok_or_else(|| {
+    let (version, rest) = snapshot.resolve(path).ok_or_else(|| {
         Refusal::new(
             StatusCode::NOT_FOUND,
             "no-route",
@@ -191,7 +193,7 @@ async fn pipeline(
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
-    let query = req.uri().query().map(str::to_string);
+    let query = uri.query();
     let sample =
         version.validation == Mode::Report && !operation.responses.is_empty() && gw.drift.sample();
     // forward
@@ -203,7 +205,7 @@ async fn pipeline(
         Outbound {
             upstream_base: &version.upstream,
             rest,
-            query: query.as_deref(),
+            query,
             client_addr,
             request_id,
             identity: identity.as_ref().map(|(consumer, app)| Identity {

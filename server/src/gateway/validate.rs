@@ -210,6 +210,9 @@ impl RequestRules {
         headers: &http::HeaderMap,
         out: &mut Vec<Violation>,
     ) {
+        if self.params.is_empty() {
+            return;
+        }
         let pairs: Vec<(String, String)> = query
             .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
             .unwrap_or_default();
@@ -218,7 +221,7 @@ impl RequestRules {
                 Location::Path => path
                     .clone()
                     .filter(|(k, _)| *k == rule.name)
-                    .map(|(_, v)| percent_decode(v))
+                    .map(|(_, v)| crate::contracts::loader::percent_decode(v))
                     .collect(),
                 Location::Query => pairs
                     .iter()
@@ -347,10 +350,6 @@ fn location_word(l: Location) -> &'static str {
         Location::Header => "header",
         Location::Body => "body",
     }
-}
-
-fn percent_decode(s: &str) -> String {
-    crate::contracts::loader::percent_decode(s)
 }
 
 /// Parameters arrive as strings; turn them into the JSON the schema talks about.
