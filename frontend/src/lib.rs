@@ -54,6 +54,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=pages::overview::OverviewPage />
                     <Route path=path!("apis") view=pages::apis::ApisPage />
                     <Route path=path!("apis/:slug") view=pages::api_detail::ApiDetailPage />
+                    <Route path=path!("apis/:slug/traffic") view=pages::api_traffic::ApiTrafficPage />
                     <Route path=path!("versions/:id") view=pages::version::VersionPage />
                     <Route path=path!("consumers") view=pages::consumers::ConsumersPage />
                     <Route path=path!("consumers/:slug") view=pages::consumer::ConsumerPage />
@@ -61,6 +62,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("plans") view=pages::plans::PlansPage />
                     <Route path=path!("gateways") view=pages::gateways::GatewaysPage />
                     <Route path=path!("slos") view=pages::slos::SlosPage />
+                    <Route path=path!("slos/:id") view=pages::slo::SloPage />
+                    <Route path=path!("deprecations") view=pages::deprecations::DeprecationsPage />
                     <Route path=path!("audit") view=pages::audit::AuditPage />
                     <Route path=path!("settings") view=pages::settings::SettingsPage />
                     <Route path=path!("account") view=pages::account::AccountPage />

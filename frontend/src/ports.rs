@@ -107,6 +107,20 @@ pub trait ConsoleBackend: Send + Sync + 'static {
 
     async fn list_slos(&self, who: &Principal) -> Result<Vec<SloView>, AppError>;
     async fn create_slo(&self, who: &Principal, new: NewSlo) -> Result<SloView, AppError>;
+    /// An SLO with its series and alerts: everything its page shows.
+    async fn slo_detail(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        resolution: Resolution,
+    ) -> Result<SloDetail, AppError>;
+    async fn api_traffic(
+        &self,
+        who: &Principal,
+        key: String,
+        hours: i32,
+    ) -> Result<ApiTraffic, AppError>;
+    async fn deprecations(&self, who: &Principal) -> Result<Vec<DeprecationImpact>, AppError>;
 
     async fn list_plans(&self, who: &Principal) -> Result<Vec<PlanView>, AppError>;
     async fn update_plan(

@@ -709,7 +709,22 @@ pub async fn load_version_drift(id: Uuid) -> Result<Vec<DriftReport>, AppError> 
     with_caller!(|b, who| b.version_drift(&who, id))
 }
 
+#[server(prefix = "/console/fn")]
+pub async fn load_api_traffic(key: String, hours: i32) -> Result<ApiTraffic, AppError> {
+    with_caller!(|b, who| b.api_traffic(&who, key, hours))
+}
+
+#[server(prefix = "/console/fn")]
+pub async fn load_deprecations() -> Result<Vec<DeprecationImpact>, AppError> {
+    with_caller!(|b, who| b.deprecations(&who))
+}
+
 // ---- SLOs ------------------------------------------------------------------
+
+#[server(prefix = "/console/fn")]
+pub async fn load_slo_detail(id: Uuid, resolution: Resolution) -> Result<SloDetail, AppError> {
+    with_caller!(|b, who| b.slo_detail(&who, id, resolution))
+}
 
 #[server(prefix = "/console/fn")]
 pub async fn load_slos() -> Result<(Vec<SloView>, Vec<ApiView>), AppError> {

@@ -41,6 +41,10 @@ pub struct HttpOptions {
     pub token_ttl: time::Duration,
     /// How often credential "last used" stamps are written.
     pub usage_flush: Duration,
+    /// How often traffic is rolled up and pruned; `None` turns the job off
+    /// (tests that write back-dated aggregates do).
+    pub rollup_every: Option<Duration>,
+    pub retention: crate::traffic::rollup::Retention,
 }
 
 impl Default for HttpOptions {
@@ -52,6 +56,8 @@ impl Default for HttpOptions {
             token_audience: "steward-gateway".into(),
             token_ttl: time::Duration::hours(1),
             usage_flush: Duration::from_secs(10),
+            rollup_every: Some(Duration::from_secs(300)),
+            retention: Default::default(),
         }
     }
 }

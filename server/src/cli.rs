@@ -138,6 +138,13 @@ pub struct ServeArgs {
         default_value = "127.0.0.1:9000"
     )]
     pub demo_upstream_addr: SocketAddr,
+    /// Days the gateways' minute aggregates are kept before only their hourly
+    /// rollups remain.
+    #[arg(long, env = "STEWARD_MINUTE_RETENTION_DAYS", default_value_t = 8)]
+    pub minute_retention_days: i64,
+    /// Days hourly traffic rollups are kept.
+    #[arg(long, env = "STEWARD_HOUR_RETENTION_DAYS", default_value_t = 400)]
+    pub hour_retention_days: i64,
     /// Minutes of inactivity after which a console session ends.
     #[arg(long, env = "STEWARD_SESSION_IDLE_MINUTES", default_value_t = 480)]
     pub session_idle_minutes: i64,

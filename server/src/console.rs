@@ -225,6 +225,32 @@ impl ConsoleBackend for Console {
         Ok(crate::slo::definitions::create(&self.pool, who, new).await?)
     }
 
+    async fn slo_detail(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        resolution: Resolution,
+    ) -> Result<SloDetail, AppError> {
+        Ok(SloDetail {
+            slo: crate::slo::definitions::get(&self.pool, who, id).await?,
+            series: crate::slo::series::series(&self.pool, who, id, resolution).await?,
+            alerts: crate::slo::alerts::list(&self.pool, who, id).await?,
+        })
+    }
+
+    async fn api_traffic(
+        &self,
+        who: &Principal,
+        key: String,
+        hours: i32,
+    ) -> Result<ApiTraffic, AppError> {
+        Ok(crate::traffic::api::api_traffic(&self.pool, who, &key, hours).await?)
+    }
+
+    async fn deprecations(&self, who: &Principal) -> Result<Vec<DeprecationImpact>, AppError> {
+        Ok(crate::traffic::deprecations::impact(&self.pool, who).await?)
+    }
+
     async fn list_plans(&self, who: &Principal) -> Result<Vec<PlanView>, AppError> {
         Ok(plans::list(&self.pool, who).await?)
     }

@@ -285,6 +285,9 @@ pub async fn control_plane(
     let usage = partners::usage::UsageRecorder::new();
     usage.spawn(pool.clone(), http.usage_flush);
     slo::alerts::spawn(pool.clone());
+    if let Some(every) = http.rollup_every {
+        traffic::rollup::spawn(pool.clone(), every, http.retention);
+    }
     let state = AppState {
         console: Arc::new(console::Console {
             pool: pool.clone(),
@@ -339,6 +342,11 @@ async fn serve(pool: PgPool, args: ServeArgs) -> anyhow::Result<()> {
         token_audience: args.token_audience.clone(),
         token_ttl: time::Duration::seconds(args.token_ttl_seconds.clamp(60, 86_400)),
         usage_flush: std::time::Duration::from_secs(10),
+        rollup_every: Some(std::time::Duration::from_secs(300)),
+        retention: traffic::rollup::Retention {
+            minute_days: args.minute_retention_days.max(1),
+            hour_days: args.hour_retention_days.max(1),
+        },
     };
     let issuer = args
         .public_url

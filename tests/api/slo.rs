@@ -128,6 +128,7 @@ async fn burn_rate_alerts_fire_on_both_windows_and_resolve() {
         steward_server::slo::alerts::evaluate(&app.pool, now)
             .await
             .unwrap()
+            .changed
             >= 1
     );
     let alerts: Vec<Value> = admin
@@ -156,7 +157,8 @@ async fn burn_rate_alerts_fire_on_both_windows_and_resolve() {
     assert_eq!(
         steward_server::slo::alerts::evaluate(&app.pool, now)
             .await
-            .unwrap(),
+            .unwrap()
+            .changed,
         0,
         "firing is not re-fired"
     );

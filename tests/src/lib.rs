@@ -67,6 +67,8 @@ impl TestApp {
         let http = HttpOptions {
             secure_cookies: false,
             usage_flush: std::time::Duration::from_millis(200),
+            // Tests write back-dated aggregates; a rollup racing them would hide them.
+            rollup_every: None,
             ..Default::default()
         };
         let router =

@@ -45,6 +45,7 @@ fn Frame(principal: Principal) -> impl IntoView {
                     <A href="/consumers">"Consumers"</A>
                     <A href="/gateways">"Gateways"</A>
                     <A href="/slos">"SLOs"</A>
+                    <A href="/deprecations">"Deprecations"</A>
                     <A href="/audit">"Audit"</A>
                     {is_admin.then(|| view! { <A href="/settings">"Settings"</A> })}
                 </nav>

@@ -1,5 +1,6 @@
 //! Reusable console pieces: the page frame and form building blocks.
 
+pub mod chart;
 pub mod form;
 pub mod layout;
 pub mod report;

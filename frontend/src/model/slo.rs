@@ -87,3 +87,51 @@ pub struct SloAlert {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub resolved_at: Option<OffsetDateTime>,
 }
+
+/// Width of the points of an SLO's series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Resolution {
+    Hour,
+    #[default]
+    Day,
+}
+
+/// One point of an SLO's series over its window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SloPoint {
+    #[serde(with = "time::serde::rfc3339")]
+    pub start: OffsetDateTime,
+    pub total: i64,
+    pub good: i64,
+    /// Percent good in this point; none without traffic.
+    pub sli: Option<f64>,
+    /// Error budget left at the end of this point, as a percent of the window's
+    /// budget: the burn-down.
+    pub budget_remaining_percent: f64,
+}
+
+/// The current burn rate over one alerting window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BurnRate {
+    pub window: String,
+    pub burn_rate: f64,
+    pub requests: i64,
+    /// The lowest alert threshold that uses this window, if any.
+    pub threshold: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SloSeries {
+    pub resolution: Resolution,
+    pub points: Vec<SloPoint>,
+    pub burn_rates: Vec<BurnRate>,
+}
+
+/// Everything the SLO page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SloDetail {
+    pub slo: SloView,
+    pub series: SloSeries,
+    pub alerts: Vec<SloAlert>,
+}

@@ -32,6 +32,9 @@ pub struct ConsumerTraffic {
     pub consumer: String,
     pub application: String,
     pub requests: i64,
+    /// Of which 5xx.
+    #[serde(default)]
+    pub errors: i64,
 }
 
 /// A version's traffic over the last `window_minutes`.
@@ -62,4 +65,65 @@ pub struct DriftReport {
     pub last_seen: OffsetDateTime,
     /// The latest offending body, truncated.
     pub example: String,
+}
+
+/// One point of an API's traffic series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrafficPoint {
+    #[serde(with = "time::serde::rfc3339")]
+    pub start: OffsetDateTime,
+    /// Requests by status class, 1xx to 5xx.
+    pub by_class: [i64; 5],
+    /// Upper bounds of the histogram buckets holding the percentiles.
+    pub p50_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+}
+
+/// An API's traffic over a window: totals, a series and its top consumers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiTraffic {
+    pub api_slug: String,
+    pub api_name: String,
+    pub hours: i32,
+    /// `minute`, `hour` or `day`: the width of each point.
+    pub resolution: String,
+    pub requests: i64,
+    pub by_class: [i64; 5],
+    /// Share of 5xx answers, 0 to 1.
+    pub error_rate: f64,
+    pub p50_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub points: Vec<TrafficPoint>,
+    pub top_consumers: Vec<ConsumerTraffic>,
+}
+
+/// Who still calls a deprecated version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeprecatedCaller {
+    pub consumer: String,
+    pub consumer_slug: String,
+    pub application: String,
+    pub environment: String,
+    /// Contacts of the consumer, as registered: whom to tell.
+    pub contacts: Vec<String>,
+    pub requests: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_seen: OffsetDateTime,
+}
+
+/// A deprecated version, its sunset and its remaining callers (last 7 days).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeprecationImpact {
+    pub api_slug: String,
+    pub api_name: String,
+    pub version_id: Uuid,
+    pub version: String,
+    pub sunset_date: Option<time::Date>,
+    /// Days until the sunset; negative once it has passed.
+    pub days_left: Option<i64>,
+    pub successor: Option<String>,
+    pub requests: i64,
+    pub callers: Vec<DeprecatedCaller>,
 }

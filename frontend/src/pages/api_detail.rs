@@ -53,6 +53,7 @@ fn Detail(
                 <dt>"Live version"</dt><dd>{api.current_version.clone().unwrap_or_else(|| "none yet".into())}</dd>
             </dl>
             <p>{api.description.clone()}</p>
+            <p><a href=format!("/apis/{}/traffic", api.slug)>"Traffic and latency"</a></p>
         </section>
         <section class="panel">
             <h2>"Versions"</h2>

@@ -204,6 +204,15 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     ("GET", "/slos/{id}/alerts", || {
         axum::routing::get(traffic::slo_alerts)
     }),
+    ("GET", "/slos/{id}/series", || {
+        axum::routing::get(traffic::slo_series)
+    }),
+    ("GET", "/apis/{id}/traffic", || {
+        axum::routing::get(traffic::api_traffic)
+    }),
+    ("GET", "/deprecations", || {
+        axum::routing::get(traffic::deprecations)
+    }),
     ("GET", "/audit", || axum::routing::get(audit::list_audit)),
     ("GET", "/audit/verify", || {
         axum::routing::get(audit::verify_audit)

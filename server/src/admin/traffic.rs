@@ -6,9 +6,11 @@ use super::{ApiResult, Caller, Id};
 use crate::state::AppState;
 use crate::traffic;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use serde::Deserialize;
-use steward_console::model::{DriftReport, GatewayView, VersionTraffic};
+use steward_console::model::{
+    ApiTraffic, DeprecationImpact, DriftReport, GatewayView, Resolution, SloSeries, VersionTraffic,
+};
 
 pub async fn list_gateways(
     State(s): State<AppState>,
@@ -113,4 +115,54 @@ pub async fn import_slo(
         http::StatusCode::CREATED,
         ApiJson(crate::slo::definitions::create(&s.pool, &who, new).await?),
     ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SeriesQuery {
+    #[serde(default)]
+    pub resolution: Resolution,
+}
+
+/// An SLO's SLI per hour or day, its budget burn-down and its burn rates.
+pub async fn slo_series(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Id(id): Id,
+    query: Result<Query<SeriesQuery>, QueryRejection>,
+) -> ApiResult<ApiJson<SloSeries>> {
+    let Query(q) = query.map_err(bad_query)?;
+    Ok(ApiJson(
+        crate::slo::series::series(&s.pool, &who, id, q.resolution).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Hours {
+    /// Hours back from now; 24 unless given.
+    #[serde(default = "day")]
+    pub hours: i32,
+}
+
+fn day() -> i32 {
+    24
+}
+
+pub async fn api_traffic(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(key): Path<String>,
+    query: Result<Query<Hours>, QueryRejection>,
+) -> ApiResult<ApiJson<ApiTraffic>> {
+    let Query(q) = query.map_err(bad_query)?;
+    Ok(ApiJson(
+        traffic::api::api_traffic(&s.pool, &who, &key, q.hours).await?,
+    ))
+}
+
+/// Deprecated versions, their sunsets and who still calls them.
+pub async fn deprecations(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+) -> ApiResult<ApiJson<Vec<DeprecationImpact>>> {
+    Ok(ApiJson(traffic::deprecations::impact(&s.pool, &who).await?))
 }

@@ -4,11 +4,12 @@
 //! only when both its long and its short window burn faster than its threshold,
 //! so it is both significant and still happening; it resolves when that stops.
 
-use super::compute::{self, Scope};
+use super::compute::Bands;
+use super::definitions;
 use crate::audit::{self, Actor, Change};
 use crate::error::Result;
 use sqlx::PgPool;
-use steward_console::model::SloKind;
+use std::collections::HashMap;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -58,66 +59,59 @@ pub fn burn_rate(total: i64, good: i64, target: f64) -> f64 {
     error_ratio / budget
 }
 
-type SloRow = (
-    Uuid,
-    Uuid,
-    String,
-    String,
-    f64,
-    Option<i32>,
-    Option<Uuid>,
-    Option<String>,
-    Option<Uuid>,
-);
+/// What one evaluation cycle did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Cycle {
+    pub slos: usize,
+    /// Alerts fired or resolved.
+    pub changed: usize,
+}
 
-/// Evaluates every SLO's rules once, firing and resolving alerts. Returns how
-/// many alerts changed state.
-pub async fn evaluate(pool: &PgPool, now: OffsetDateTime) -> Result<usize> {
-    let slos: Vec<SloRow> = sqlx::query_as(
-        "SELECT s.id, s.api_id, a.slug || '/' || s.name, s.kind, s.target, s.threshold_ms,
-                s.version_id, s.operation, s.application_id
-         FROM slos s JOIN apis a ON a.id = s.api_id",
+/// Evaluates every SLO's rules once, firing and resolving alerts. The traffic of
+/// all SLOs and windows comes from one scan, and open alerts from one query, so
+/// a cycle writes only where an alert changes state.
+pub async fn evaluate(pool: &PgPool, now: OffsetDateTime) -> Result<Cycle> {
+    let slos = definitions::all(pool).await?;
+    let apis: Vec<Uuid> = slos.iter().map(|s| s.api_id).collect();
+    let windows: Vec<Duration> = RULES.iter().flat_map(|r| [r.2, r.4]).collect();
+    let bands = Bands::load(pool, &apis, now, &windows).await?;
+    let open: HashMap<(Uuid, String), Uuid> = sqlx::query_as::<_, (Uuid, String, Uuid)>(
+        "SELECT slo_id, long_window, id FROM slo_alerts WHERE resolved_at IS NULL",
     )
     .fetch_all(pool)
-    .await?;
-    let mut changed = 0;
-    for (id, api, label, kind, target, threshold_ms, version, operation, application) in slos {
-        let scope = Scope {
-            api,
-            version,
-            operation,
-            application,
-            kind: if kind == "latency" {
-                SloKind::Latency
-            } else {
-                SloKind::Availability
-            },
-            threshold_ms,
-        };
+    .await?
+    .into_iter()
+    .map(|(slo, window, id)| ((slo, window), id))
+    .collect();
+    let mut cycle = Cycle {
+        slos: slos.len(),
+        changed: 0,
+    };
+    for slo in &slos {
+        let scope = slo.scope();
         for (severity, long_name, long, short_name, short, threshold) in RULES {
-            let end = now + Duration::minutes(1);
-            let (lt, lg) = compute::measure(pool, &scope, now - long, end).await?;
-            let (st, sg) = compute::measure(pool, &scope, now - short, end).await?;
-            let (long_burn, short_burn) = (burn_rate(lt, lg, target), burn_rate(st, sg, target));
+            let (lt, lg) = bands.measure(&scope, long);
+            let (st, sg) = bands.measure(&scope, short);
+            let (long_burn, short_burn) =
+                (burn_rate(lt, lg, slo.target), burn_rate(st, sg, slo.target));
             let firing = long_burn > threshold && short_burn > threshold;
+            let alert = open.get(&(slo.id, long_name.to_string())).copied();
+            if firing == alert.is_some() {
+                continue;
+            }
             let mut tx = pool.begin().await?;
-            let open: Option<Uuid> = sqlx::query_scalar(
-                "SELECT id FROM slo_alerts WHERE slo_id = $1 AND long_window = $2 AND resolved_at IS NULL
-                 FOR UPDATE",
-            )
-            .bind(id)
-            .bind(long_name)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let action = match (firing, open) {
-                (true, None) => {
-                    sqlx::query(
+            let action = match alert {
+                None => {
+                    // The partial unique index refuses a second open alert if
+                    // another control plane fired it meanwhile.
+                    let inserted = sqlx::query(
                         "INSERT INTO slo_alerts (id, slo_id, severity, long_window, short_window,
                                                  threshold, long_burn, short_burn, fired_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                         ON CONFLICT DO NOTHING",
                     )
                     .bind(Uuid::new_v4())
-                    .bind(id)
+                    .bind(slo.id)
                     .bind(severity)
                     .bind(long_name)
                     .bind(short_name)
@@ -126,18 +120,21 @@ pub async fn evaluate(pool: &PgPool, now: OffsetDateTime) -> Result<usize> {
                     .bind(short_burn)
                     .bind(now)
                     .execute(&mut *tx)
-                    .await?;
-                    Some("slo.alert.fire")
+                    .await?
+                    .rows_affected();
+                    (inserted > 0).then_some("slo.alert.fire")
                 }
-                (false, Some(alert)) => {
-                    sqlx::query("UPDATE slo_alerts SET resolved_at = $2 WHERE id = $1")
-                        .bind(alert)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                    Some("slo.alert.resolve")
+                Some(alert) => {
+                    let updated = sqlx::query(
+                        "UPDATE slo_alerts SET resolved_at = $2 WHERE id = $1 AND resolved_at IS NULL",
+                    )
+                    .bind(alert)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    (updated > 0).then_some("slo.alert.resolve")
                 }
-                _ => None,
             };
             if let Some(action) = action {
                 audit::record(
@@ -146,7 +143,7 @@ pub async fn evaluate(pool: &PgPool, now: OffsetDateTime) -> Result<usize> {
                     Change {
                         action,
                         target_type: "slo",
-                        target_id: label.clone(),
+                        target_id: format!("{}/{}", slo.api_slug, slo.name),
                         before: None,
                         after: Some(serde_json::json!({
                             "severity": severity, "windows": format!("{long_name}/{short_name}"),
@@ -155,12 +152,12 @@ pub async fn evaluate(pool: &PgPool, now: OffsetDateTime) -> Result<usize> {
                     },
                 )
                 .await?;
-                changed += 1;
+                cycle.changed += 1;
             }
             tx.commit().await?;
         }
     }
-    Ok(changed)
+    Ok(cycle)
 }
 
 /// Evaluates every minute until the process ends.

@@ -1,9 +1,12 @@
-//! SLI, compliance and error budget from `traffic_minutes`. Pure arithmetic in
-//! [`status`]; one aggregate query in [`measure`].
+//! SLI, compliance and error budget from the gateways' aggregates (the `traffic`
+//! view). Pure arithmetic in [`status`]; one aggregate query for one SLO in
+//! [`measure`], and one scan for every SLO and window at once in [`Bands`], which
+//! is what keeps an evaluation cycle cheap however many SLOs there are.
 
 use crate::error::Result;
-use crate::gateway::telemetry::BOUNDS_MS;
+use crate::gateway::telemetry::{BOUNDS_MS, BUCKETS};
 use sqlx::PgPool;
+use std::collections::HashMap;
 use steward_console::model::{SloKind, SloStatus};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -19,6 +22,177 @@ pub struct Scope {
     pub threshold_ms: Option<i32>,
 }
 
+impl Scope {
+    /// How many histogram buckets hold good requests (latency SLOs).
+    pub fn good_buckets(&self) -> usize {
+        self.threshold_ms
+            .and_then(|t| BOUNDS_MS.iter().position(|b| *b == t as u64))
+            .map_or(0, |i| i + 1)
+    }
+
+    fn covers(&self, slice: &Slice) -> bool {
+        slice.api == self.api
+            && self.version.is_none_or(|v| v == slice.version)
+            && self
+                .operation
+                .as_deref()
+                .is_none_or(|o| o == slice.operation)
+            && self.application.is_none_or(|a| a == slice.application)
+    }
+}
+
+/// One slice of an API's traffic, as the gateways key their aggregates.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Slice {
+    pub api: Uuid,
+    pub version: Uuid,
+    pub operation: String,
+    pub application: Uuid,
+}
+
+/// Requests, 5xx answers and the latency histogram of some traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    pub total: i64,
+    pub server_errors: i64,
+    pub buckets: [i64; BUCKETS],
+}
+
+impl Default for Tally {
+    fn default() -> Self {
+        Tally {
+            total: 0,
+            server_errors: 0,
+            buckets: [0; BUCKETS],
+        }
+    }
+}
+
+impl Tally {
+    fn add(&mut self, other: &Tally) {
+        self.total += other.total;
+        self.server_errors += other.server_errors;
+        for (a, b) in self.buckets.iter_mut().zip(other.buckets) {
+            *a += b;
+        }
+    }
+
+    /// Good requests under the scope's SLI.
+    pub fn good(&self, scope: &Scope) -> i64 {
+        match scope.kind {
+            SloKind::Availability => self.total - self.server_errors,
+            SloKind::Latency => self.buckets[..scope.good_buckets()].iter().sum(),
+        }
+    }
+}
+
+/// Traffic of every slice of some APIs in nested windows ending now: band `i`
+/// holds what lies in `windows[i]` but not in the shorter windows before it, so
+/// a window's traffic is the sum of its band and all shorter ones.
+#[derive(Debug, Default)]
+pub struct Bands {
+    windows: Vec<time::Duration>,
+    by_api: HashMap<Uuid, Vec<(Slice, Vec<Tally>)>>,
+}
+
+impl Bands {
+    /// One scan of the `traffic` view for `apis` over the longest of `windows`
+    /// (which need not be sorted or distinct).
+    pub async fn load(
+        pool: &PgPool,
+        apis: &[Uuid],
+        now: OffsetDateTime,
+        windows: &[time::Duration],
+    ) -> Result<Bands> {
+        let mut windows = windows.to_vec();
+        windows.sort();
+        windows.dedup();
+        let mut bands = Bands {
+            windows,
+            by_api: HashMap::new(),
+        };
+        let Some(longest) = bands.windows.last().copied() else {
+            return Ok(bands);
+        };
+        let cases: String = (0..bands.windows.len())
+            .map(|i| format!(" WHEN minute >= ${} THEN {i}", i + 4))
+            .collect();
+        let sums: Vec<String> = (1..=BUCKETS)
+            .map(|i| format!("sum(latency_buckets[{i}])::bigint"))
+            .collect();
+        let sql = format!(
+            "SELECT api_id, version_id, operation, application_id,
+                    (CASE{cases} END)::int AS band,
+                    sum(requests)::bigint,
+                    coalesce(sum(requests) FILTER (WHERE status_class = 5), 0)::bigint,
+                    ARRAY[{}]
+             FROM traffic
+             WHERE api_id = ANY($1) AND minute >= $2 AND minute < $3
+             GROUP BY 1, 2, 3, 4, 5",
+            sums.join(", ")
+        );
+        let end = now + time::Duration::minutes(1);
+        let mut query =
+            sqlx::query_as::<_, (Uuid, Uuid, String, Uuid, i32, i64, i64, Vec<i64>)>(&sql)
+                .bind(apis)
+                .bind(now - longest)
+                .bind(end);
+        for w in &bands.windows {
+            query = query.bind(now - *w);
+        }
+        let n = bands.windows.len();
+        for (api, version, operation, application, band, total, server_errors, hist) in
+            query.fetch_all(pool).await?
+        {
+            let slice = Slice {
+                api,
+                version,
+                operation,
+                application,
+            };
+            let mut tally = Tally {
+                total,
+                server_errors,
+                buckets: [0; BUCKETS],
+            };
+            for (b, v) in tally.buckets.iter_mut().zip(hist) {
+                *b = v;
+            }
+            let slices = bands.by_api.entry(api).or_default();
+            let at = match slices.iter().position(|(s, _)| *s == slice) {
+                Some(at) => at,
+                None => {
+                    slices.push((slice, vec![Tally::default(); n]));
+                    slices.len() - 1
+                }
+            };
+            if let Some(t) = usize::try_from(band)
+                .ok()
+                .and_then(|b| slices[at].1.get_mut(b))
+            {
+                t.add(&tally);
+            }
+        }
+        Ok(bands)
+    }
+
+    /// Total and good requests of `scope` over `window` (one of those loaded).
+    pub fn measure(&self, scope: &Scope, window: time::Duration) -> (i64, i64) {
+        let Ok(last) = self.windows.binary_search(&window) else {
+            return (0, 0);
+        };
+        let mut tally = Tally::default();
+        for (slice, bands) in self.by_api.get(&scope.api).into_iter().flatten() {
+            if scope.covers(slice) {
+                for band in &bands[..=last] {
+                    tally.add(band);
+                }
+            }
+        }
+        (tally.total, tally.good(scope))
+    }
+}
+
 /// Total and good requests in `[from, to)`.
 pub async fn measure(
     pool: &PgPool,
@@ -27,16 +201,12 @@ pub async fn measure(
     to: OffsetDateTime,
 ) -> Result<(i64, i64)> {
     // For latency: good requests are those in the buckets up to the threshold.
-    let good_buckets = scope
-        .threshold_ms
-        .and_then(|t| BOUNDS_MS.iter().position(|b| *b == t as u64))
-        .map(|i| i as i32 + 1)
-        .unwrap_or(0);
+    let good_buckets = scope.good_buckets() as i32;
     let (total, bad_5xx, fast): (i64, i64, i64) = sqlx::query_as(
         "SELECT coalesce(sum(requests), 0)::bigint,
                 coalesce(sum(requests) FILTER (WHERE status_class = 5), 0)::bigint,
                 coalesce(sum((SELECT sum(b) FROM unnest(latency_buckets[1:$7]) AS b)), 0)::bigint
-         FROM traffic_minutes
+         FROM traffic
          WHERE api_id = $1 AND minute >= $2 AND minute < $3
            AND ($4::uuid IS NULL OR version_id = $4)
            AND ($5::text IS NULL OR operation = $5)

@@ -12,20 +12,72 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 #[derive(sqlx::FromRow)]
-struct SloRow {
-    id: Uuid,
-    api_id: Uuid,
-    api_slug: String,
-    name: String,
-    description: String,
-    kind: String,
-    target: f64,
-    window_days: i32,
-    threshold_ms: Option<i32>,
-    version_id: Option<Uuid>,
-    operation: Option<String>,
-    application_id: Option<Uuid>,
-    created_at: OffsetDateTime,
+pub(crate) struct SloRow {
+    pub id: Uuid,
+    pub api_id: Uuid,
+    pub api_slug: String,
+    pub name: String,
+    pub description: String,
+    pub kind: String,
+    pub target: f64,
+    pub window_days: i32,
+    pub threshold_ms: Option<i32>,
+    pub version_id: Option<Uuid>,
+    pub operation: Option<String>,
+    pub application_id: Option<Uuid>,
+    pub created_at: OffsetDateTime,
+}
+
+impl SloRow {
+    pub fn kind(&self) -> SloKind {
+        if self.kind == "latency" {
+            SloKind::Latency
+        } else {
+            SloKind::Availability
+        }
+    }
+
+    pub fn scope(&self) -> Scope {
+        Scope {
+            api: self.api_id,
+            version: self.version_id,
+            operation: self.operation.clone(),
+            application: self.application_id,
+            kind: self.kind(),
+            threshold_ms: self.threshold_ms,
+        }
+    }
+
+    pub fn window(&self) -> time::Duration {
+        time::Duration::days(self.window_days.into())
+    }
+
+    fn into_view(self, total: i64, good: i64) -> SloView {
+        let status = compute::status(total, good, self.target);
+        SloView {
+            kind: self.kind(),
+            id: self.id,
+            api_id: self.api_id,
+            api_slug: self.api_slug,
+            name: self.name,
+            description: self.description,
+            target: self.target,
+            window_days: self.window_days,
+            threshold_ms: self.threshold_ms,
+            version_id: self.version_id,
+            operation: self.operation,
+            application_id: self.application_id,
+            created_at: self.created_at,
+            status,
+        }
+    }
+}
+
+/// Every SLO, ordered by API and name.
+pub(crate) async fn all(pool: &PgPool) -> Result<Vec<SloRow>> {
+    Ok(sqlx::query_as(&format!("{SELECT} ORDER BY a.slug, s.name"))
+        .fetch_all(pool)
+        .await?)
 }
 
 const SELECT: &str = "
@@ -34,54 +86,31 @@ const SELECT: &str = "
     FROM slos s JOIN apis a ON a.id = s.api_id";
 
 async fn view(pool: &PgPool, r: SloRow) -> Result<SloView> {
-    let kind = if r.kind == "latency" {
-        SloKind::Latency
-    } else {
-        SloKind::Availability
-    };
     let now = OffsetDateTime::now_utc();
-    let scope = Scope {
-        api: r.api_id,
-        version: r.version_id,
-        operation: r.operation.clone(),
-        application: r.application_id,
-        kind,
-        threshold_ms: r.threshold_ms,
-    };
     let (total, good) = compute::measure(
         pool,
-        &scope,
-        now - time::Duration::days(r.window_days.into()),
+        &r.scope(),
+        now - r.window(),
         now + time::Duration::minutes(1),
     )
     .await?;
-    Ok(SloView {
-        id: r.id,
-        api_id: r.api_id,
-        api_slug: r.api_slug,
-        name: r.name,
-        description: r.description,
-        kind,
-        target: r.target,
-        window_days: r.window_days,
-        threshold_ms: r.threshold_ms,
-        version_id: r.version_id,
-        operation: r.operation,
-        application_id: r.application_id,
-        created_at: r.created_at,
-        status: compute::status(total, good, r.target),
-    })
+    Ok(r.into_view(total, good))
 }
 
-/// Every SLO with its status, the least remaining budget first.
+/// Every SLO with its status, the least remaining budget first. One scan of the
+/// traffic serves them all.
 pub async fn list(pool: &PgPool, _who: &Principal) -> Result<Vec<SloView>> {
-    let rows: Vec<SloRow> = sqlx::query_as(&format!("{SELECT} ORDER BY a.slug, s.name"))
-        .fetch_all(pool)
-        .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        out.push(view(pool, r).await?);
-    }
+    let rows = all(pool).await?;
+    let apis: Vec<Uuid> = rows.iter().map(|r| r.api_id).collect();
+    let windows: Vec<time::Duration> = rows.iter().map(SloRow::window).collect();
+    let bands = compute::Bands::load(pool, &apis, OffsetDateTime::now_utc(), &windows).await?;
+    let mut out: Vec<SloView> = rows
+        .into_iter()
+        .map(|r| {
+            let (total, good) = bands.measure(&r.scope(), r.window());
+            r.into_view(total, good)
+        })
+        .collect();
     out.sort_by(|a, b| {
         a.status
             .budget_remaining_percent
@@ -96,6 +125,12 @@ async fn find(conn: &mut PgConnection, id: Uuid) -> Result<SloRow> {
         .fetch_optional(conn)
         .await?;
     row.ok_or_else(|| AppError::not_found("SLO").into())
+}
+
+/// One SLO's definition, without its status.
+pub(crate) async fn row(pool: &PgPool, _who: &Principal, id: Uuid) -> Result<SloRow> {
+    let mut conn = pool.acquire().await?;
+    find(&mut conn, id).await
 }
 
 pub async fn get(pool: &PgPool, _who: &Principal, id: Uuid) -> Result<SloView> {

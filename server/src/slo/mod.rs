@@ -6,3 +6,4 @@ pub mod alerts;
 pub mod compute;
 pub mod definitions;
 pub mod openslo;
+pub mod series;

@@ -1,6 +1,10 @@
 //! Live traffic as the control plane sees it: gateway instances (from their
 //! heartbeats) and a version's recent traffic (from the minute aggregates).
 
+pub mod api;
+pub mod deprecations;
+pub mod rollup;
+
 use crate::error::Result;
 use crate::gateway::telemetry::{BOUNDS_MS, BUCKETS};
 use sqlx::PgPool;
@@ -91,7 +95,7 @@ pub async fn version_traffic(
     }
     let since = OffsetDateTime::now_utc() - time::Duration::minutes(window.into());
     let classes: Vec<(i16, i64)> = sqlx::query_as(
-        "SELECT status_class, sum(requests)::bigint FROM traffic_minutes
+        "SELECT status_class, sum(requests)::bigint FROM traffic
          WHERE version_id = $1 AND minute >= $2 GROUP BY status_class",
     )
     .bind(version)
@@ -99,7 +103,7 @@ pub async fn version_traffic(
     .fetch_all(pool)
     .await?;
     let histogram: Vec<i64> = sqlx::query_scalar(
-        "SELECT coalesce(sum(b), 0)::bigint FROM traffic_minutes t,
+        "SELECT coalesce(sum(b), 0)::bigint FROM traffic t,
                 unnest(t.latency_buckets) WITH ORDINALITY AS u(b, i)
          WHERE t.version_id = $1 AND t.minute >= $2
          GROUP BY i ORDER BY i",
@@ -108,9 +112,10 @@ pub async fn version_traffic(
     .bind(since)
     .fetch_all(pool)
     .await?;
-    let top: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT coalesce(c.name, 'anonymous'), coalesce(a.name, '-'), sum(t.requests)::bigint AS n
-         FROM traffic_minutes t
+    let top: Vec<(String, String, i64, i64)> = sqlx::query_as(
+        "SELECT coalesce(c.name, 'anonymous'), coalesce(a.name, '-'), sum(t.requests)::bigint AS n,
+                coalesce(sum(t.requests) FILTER (WHERE t.status_class = 5), 0)::bigint
+         FROM traffic t
          LEFT JOIN applications a ON a.id = t.application_id
          LEFT JOIN consumers c ON c.id = a.consumer_id
          WHERE t.version_id = $1 AND t.minute >= $2
@@ -145,11 +150,14 @@ pub async fn version_traffic(
         p95_ms: percentile(&buckets, 0.95),
         top_consumers: top
             .into_iter()
-            .map(|(consumer, application, requests)| ConsumerTraffic {
-                consumer,
-                application,
-                requests,
-            })
+            .map(
+                |(consumer, application, requests, errors)| ConsumerTraffic {
+                    consumer,
+                    application,
+                    requests,
+                    errors,
+                },
+            )
             .collect(),
     })
 }
