@@ -27,6 +27,96 @@ async fn the_demo_seeds_everything_and_the_readme_calls_work() {
     assert_eq!(counts.1, 1, "one subscription waits for approval");
     assert!(counts.2 >= 5 && counts.3 == 1, "{counts:?}");
 
+    // The dashboards tell the story of the seeded history to any signed-in user.
+    let (viewer, res) = app.sign_in("viewer@steward.demo", demo::PASSWORD).await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let slos: Vec<Value> = viewer
+        .get(app.api("/slos"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(slos.len(), 4, "{slos:?}");
+    let acceptance = slos
+        .iter()
+        .find(|s| s["name"] == "order acceptance")
+        .unwrap();
+    let left = acceptance["status"]["budget_remaining_percent"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        left > 0.0 && left < 25.0,
+        "the incident put order acceptance at risk: {left}"
+    );
+    assert_eq!(slos[0]["name"], "order acceptance", "least budget first");
+    let id = acceptance["id"].as_str().unwrap();
+    let series: Value = viewer
+        .get(app.api(&format!("/slos/{id}/series?resolution=day")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let points = series["points"].as_array().unwrap();
+    assert!(points.len() >= 28, "{}", points.len());
+    let below: Vec<&Value> = points
+        .iter()
+        .filter(|p| p["sli"].as_f64().is_some_and(|s| s < 99.9))
+        .collect();
+    assert_eq!(below.len(), 1, "one bad day, the incident's: {below:?}");
+    let alerts: Vec<Value> = viewer
+        .get(app.api(&format!("/slos/{id}/alerts")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a["severity"] == "page" && !a["resolved_at"].is_null())
+    );
+    let traffic: Value = viewer
+        .get(app.api("/apis/orders/traffic?hours=720"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(traffic["resolution"], "day");
+    assert!(
+        traffic["requests"].as_i64().unwrap() > 1_000_000,
+        "{}",
+        traffic["requests"]
+    );
+    assert!(traffic["by_class"][4].as_i64().unwrap() > 1000);
+    assert!(traffic["p99_ms"].as_f64().unwrap() >= traffic["p50_ms"].as_f64().unwrap());
+    let deprecations: Vec<Value> = viewer
+        .get(app.api("/deprecations"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(deprecations.len(), 1, "{deprecations:?}");
+    assert_eq!(deprecations[0]["api_slug"], "returns");
+    assert_eq!(deprecations[0]["successor"], "2.0.0");
+    assert_eq!(deprecations[0]["days_left"], 45);
+    let caller = &deprecations[0]["callers"][0];
+    assert_eq!(caller["consumer"], "Tillpoint POS");
+    assert!(
+        caller["contacts"][0]
+            .as_str()
+            .unwrap()
+            .contains("support@tillpoint.example")
+    );
+
     let upstream = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let upstream_addr = upstream.local_addr().unwrap();
     tokio::spawn(async move {

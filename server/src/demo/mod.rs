@@ -4,6 +4,7 @@
 //! with applications, subscriptions and credentials. Seeded only into an
 //! empty database, so it never overwrites real data.
 
+mod history;
 mod partners;
 pub mod upstream;
 
@@ -13,8 +14,8 @@ use crate::error::Result;
 use crate::registry::{apis, versions};
 use sqlx::PgPool;
 use steward_console::model::{
-    AppError, AuthMethod, NewApi, NewTeam, NewUser, NewVersion, Principal, ReviewDecision, Role,
-    Tier,
+    AppError, AuthMethod, Deprecation, NewApi, NewTeam, NewUser, NewVersion, Principal,
+    ReviewDecision, Role, Tier,
 };
 
 pub const PASSWORD: &str = "steward-demo-2026";
@@ -83,6 +84,10 @@ pub async fn seed(pool: &PgPool) -> Result<bool> {
     teams::set_member_as(pool, &actor, stock.id, ids[1], true).await?;
     seed_contracts(pool, orders.id, stock.id).await?;
     partners::seed(pool).await?;
+    // After the partners subscribed to returns v1: v2 replaces it, and v1 is
+    // deprecated while Tillpoint still calls it.
+    seed_returns_v2(pool).await?;
+    history::seed(pool).await?;
     Ok(true)
 }
 
@@ -245,5 +250,54 @@ async fn seed_contracts(
             }
         }
     }
+    Ok(())
+}
+
+/// Publishes returns 2.0.0 and deprecates 1.0.0 with a sunset 45 days out.
+async fn seed_returns_v2(pool: &PgPool) -> Result<()> {
+    let admin = principal(pool, USERS[0].0).await?;
+    let reviewer = principal(pool, USERS[1].0).await?;
+    let v2 = versions::upload(
+        pool,
+        &admin,
+        "returns",
+        NewVersion {
+            version: "2.0.0".into(),
+            base_path: "/returns/v2".into(),
+            upstream_url: "http://127.0.0.1:9000/returns".into(),
+            spec: include_str!("../../../specs/retail/returns-v2.yaml").into(),
+        },
+    )
+    .await?;
+    let id = v2.summary.id;
+    versions::submit(pool, &admin, id).await?;
+    versions::review(
+        pool,
+        &reviewer,
+        id,
+        ReviewDecision {
+            approve: true,
+            comment: "New major line: every returned line records its condition.".into(),
+            waiver: None,
+        },
+    )
+    .await?;
+    versions::publish(pool, &admin, id).await?;
+    let v1: uuid::Uuid = sqlx::query_scalar(
+        "SELECT v.id FROM api_versions v JOIN apis a ON a.id = v.api_id
+         WHERE a.slug = 'returns' AND v.version = '1.0.0'",
+    )
+    .fetch_one(pool)
+    .await?;
+    versions::deprecate(
+        pool,
+        &admin,
+        v1,
+        Deprecation {
+            sunset_date: time::OffsetDateTime::now_utc().date() + time::Duration::days(45),
+            successor_id: id,
+        },
+    )
+    .await?;
     Ok(())
 }
