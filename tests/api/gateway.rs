@@ -1107,24 +1107,38 @@ async fn slos_are_computed_exactly_from_real_traffic() {
         .execute(&h.app.pool)
         .await
         .unwrap();
-    // 1,000 requests: every 50th answered 500 by the upstream (2 %), every 20th
-    // slowed past 50 ms (5 %), never two failures in a row for the breaker.
-    for i in 0..1000 {
-        let mut req = h
-            .get("/inventory/v1/stock-levels")
-            .header("x-api-key", &h.key);
-        if i % 50 == 0 {
-            req = req.header("x-test-status", "500");
-        } else if i % 20 == 5 {
-            req = req.header("x-test-sleep-ms", "60");
-        }
-        let status = req.send().await.unwrap().status().as_u16();
-        if i % 50 == 0 {
-            assert_eq!(status, 500, "request {i}");
-        }
+    // 10,000 requests from 16 concurrent clients: every 50th answered 500 by the
+    // upstream (exactly 2 %), every 20th slowed to 150 ms (exactly 5 %, past a
+    // 100 ms threshold that the fast ones stay well under).
+    const N: usize = 10_000;
+    const CLIENTS: usize = 16;
+    let mut workers = tokio::task::JoinSet::new();
+    for w in 0..CLIENTS {
+        let (http, url, key) = (
+            h.http.clone(),
+            format!("{}/inventory/v1/stock-levels", h.gateway),
+            h.key.clone(),
+        );
+        workers.spawn(async move {
+            for i in (w..N).step_by(CLIENTS) {
+                let mut req = http.get(&url).header("x-api-key", &key);
+                if i % 50 == 0 {
+                    req = req.header("x-test-status", "500");
+                } else if i % 20 == 5 {
+                    req = req.header("x-test-sleep-ms", "150");
+                }
+                let status = req.send().await.unwrap().status().as_u16();
+                assert_eq!(status, if i % 50 == 0 { 500 } else { 200 }, "request {i}");
+            }
+        });
     }
-    h.within(Duration::from_secs(10), async || traffic(&h).await == 1000)
-        .await;
+    while let Some(done) = workers.join_next().await {
+        done.unwrap();
+    }
+    h.within(Duration::from_secs(10), async || {
+        traffic(&h).await == N as i64
+    })
+    .await;
 
     let create = |body: Value| h.f.owner.post(h.app.api("/slos")).json(&body).send();
     let res = create(
@@ -1138,16 +1152,18 @@ async fn slos_are_computed_exactly_from_real_traffic() {
     let s = &availability["status"];
     assert_eq!(
         (s["total"].as_i64(), s["good"].as_i64(), s["bad"].as_i64()),
-        (Some(1000), Some(980), Some(20))
+        (Some(10_000), Some(9_800), Some(200))
     );
     assert_eq!(s["sli"], 98.0);
     assert_eq!(s["compliant"], false);
-    assert_eq!(s["budget_total"], 10.0);
+    assert_eq!(s["budget_total"], 100.0);
+    assert_eq!(s["budget_consumed"], 200);
+    assert_eq!(s["budget_remaining"], -100.0);
     assert_eq!(s["budget_remaining_percent"], -100.0);
 
     let res = create(
         json!({"api": "inventory", "name": "stock reads fast", "kind": "latency",
-                            "target": 90.0, "window_days": 7, "threshold_ms": 50,
+                            "target": 90.0, "window_days": 7, "threshold_ms": 100,
                             "operation": "listStockLevels"}),
     )
     .await
@@ -1156,12 +1172,95 @@ async fn slos_are_computed_exactly_from_real_traffic() {
     let s = &latency["status"];
     assert_eq!(
         (s["total"].as_i64(), s["good"].as_i64()),
-        (Some(1000), Some(950)),
+        (Some(10_000), Some(9_500)),
         "{latency}"
     );
     assert_eq!(s["sli"], 95.0);
     assert_eq!(s["compliant"], true);
+    assert_eq!(s["budget_total"], 1000.0);
     assert_eq!(s["budget_remaining_percent"], 50.0);
+
+    // The hourly series holds the same numbers in the current hour, and the
+    // burn-down ends where the status stands.
+    let id = availability["id"].as_str().unwrap();
+    let series: Value =
+        h.f.viewer
+            .get(h.app.api(&format!("/slos/{id}/series?resolution=hour")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let points = series["points"].as_array().unwrap();
+    assert_eq!(
+        points.len(),
+        28 * 24 + 1,
+        "every hour of the window, quiet ones too"
+    );
+    let busy: Vec<&Value> = points.iter().filter(|p| p["total"] != 0).collect();
+    let (total, good): (i64, i64) = busy.iter().fold((0, 0), |(t, g), p| {
+        (
+            t + p["total"].as_i64().unwrap(),
+            g + p["good"].as_i64().unwrap(),
+        )
+    });
+    assert_eq!((total, good), (10_000, 9_800));
+    assert_eq!(points.last().unwrap()["budget_remaining_percent"], -100.0);
+    let five_minutes = series["burn_rates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["window"] == "5m")
+        .unwrap();
+    // 2 % errors against a 1 % budget.
+    assert_eq!(five_minutes["burn_rate"], 2.0);
+    let res =
+        h.f.viewer
+            .get(h.app.api(&format!("/slos/{id}/series?resolution=week")))
+            .send()
+            .await
+            .unwrap();
+    steward_tests::problem(res, 422).await;
+
+    // The API's traffic: exact counts, and percentiles from the histogram that
+    // land in the bucket of the true value (fast requests well under 25 ms, the
+    // 99th percentile among the 150 ms ones).
+    let traffic: Value =
+        h.f.viewer
+            .get(h.app.api("/apis/inventory/traffic?hours=1"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(traffic["requests"], 10_000);
+    assert_eq!(traffic["resolution"], "minute");
+    assert_eq!(traffic["by_class"], json!([0, 9_800, 0, 0, 200]));
+    assert_eq!(traffic["error_rate"], 0.02);
+    assert!(traffic["p50_ms"].as_f64().unwrap() <= 25.0, "{traffic}");
+    assert!(traffic["p95_ms"].as_f64().unwrap() <= 100.0, "{traffic}");
+    assert_eq!(
+        traffic["p99_ms"], 200.0,
+        "150 ms falls in the (100, 200] bucket"
+    );
+    let per_minute: i64 = traffic["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            p["by_class"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n.as_i64().unwrap())
+                .sum::<i64>()
+        })
+        .sum();
+    assert_eq!(per_minute, 10_000);
+    assert_eq!(traffic["top_consumers"][0]["requests"], 10_000);
+    assert_eq!(traffic["top_consumers"][0]["errors"], 200);
 
     // The list puts the SLO with the least budget left first; refusals are precise.
     let list: Vec<Value> =

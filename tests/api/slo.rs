@@ -264,3 +264,241 @@ async fn slos_round_trip_through_openslo() {
         "{body}"
     );
 }
+
+/// A team, an API `orders` and an availability SLO at 99.9 % over 28 days on it.
+async fn orders_slo(app: &steward_tests::TestApp) -> (Uuid, String) {
+    let admin = app.as_role(Role::Admin).await;
+    let team: Value = admin
+        .post(app.api("/teams"))
+        .json(&json!({"slug": "orders", "name": "Orders"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let api: Value = admin
+        .post(app.api("/apis"))
+        .json(&json!({"slug": "orders", "name": "Orders", "team_id": team["id"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let slo: Value = admin
+        .post(app.api("/slos"))
+        .json(
+            &json!({"api": "orders", "name": "orders available", "kind": "availability",
+                      "target": 99.9, "window_days": 28}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (
+        api["id"].as_str().unwrap().parse().unwrap(),
+        slo["id"].as_str().unwrap().to_string(),
+    )
+}
+
+/// Writes `requests` per minute, `bad` of them 5xx, for every minute `ago` back
+/// from `now`, in one statement.
+async fn bulk(
+    pool: &sqlx::PgPool,
+    api: Uuid,
+    now: OffsetDateTime,
+    ago: std::ops::Range<i64>,
+    requests: i64,
+    bad: i64,
+) {
+    sqlx::query(
+        "INSERT INTO traffic_minutes (minute, version_id, api_id, operation, application_id,
+                                      status_class, requests, latency_sum_us, latency_buckets)
+         SELECT date_trunc('minute', $1::timestamptz) - make_interval(mins => g::int),
+                '00000000-0000-0000-0000-00000000000a', $2, 'listOrders',
+                '00000000-0000-0000-0000-000000000000', c.class, c.n, 0,
+                ARRAY[c.n, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]::bigint[]
+         FROM generate_series($3::bigint, $4::bigint - 1) AS g,
+              (VALUES (2::smallint, $5::bigint), (5::smallint, $6::bigint)) AS c(class, n)
+         WHERE c.n > 0
+         ON CONFLICT (minute, version_id, operation, application_id, status_class)
+         DO UPDATE SET requests = excluded.requests",
+    )
+    .bind(now)
+    .bind(api)
+    .bind(ago.start)
+    .bind(ago.end)
+    .bind(requests - bad)
+    .bind(bad)
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+async fn open_alerts(pool: &sqlx::PgPool) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT long_window FROM slo_alerts WHERE resolved_at IS NULL ORDER BY fired_at, long_window",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn every_window_pair_fires_on_its_own_burn_and_resolves() {
+    let app = spawn_app().await;
+    let (api, _) = orders_slo(&app).await;
+    // PostgreSQL keeps microseconds.
+    let now = OffsetDateTime::now_utc();
+    let now = now
+        .replace_nanosecond(now.nanosecond() / 1000 * 1000)
+        .unwrap();
+    // (rule's long window and short window in minutes, bad requests per 1,000
+    // per minute over the long window, i.e. the burn rate at a 0.1 % budget,
+    // and the rules that must fire). Each burn clears its own rule's threshold
+    // but not the shorter rules' higher ones; a day at burn 5 also spends
+    // enough for the 3-day ticket (5 / 3 > 1).
+    let cases: [(&str, i64, i64, i64, &[&str]); 4] = [
+        ("1h", 60, 5, 22, &["1h"]),
+        ("6h", 360, 30, 9, &["6h"]),
+        ("1d", 1440, 120, 5, &["1d", "3d"]),
+        ("3d", 4320, 360, 2, &["3d"]),
+    ];
+    for (name, long, short, burn, firing) in cases {
+        sqlx::query("DELETE FROM traffic_minutes")
+            .execute(&app.pool)
+            .await
+            .unwrap();
+        // Three clean days, then the burn over the rule's long window.
+        bulk(&app.pool, api, now, 0..4320, 1000, 0).await;
+        bulk(&app.pool, api, now, 0..long, 1000, burn).await;
+        steward_server::slo::alerts::evaluate(&app.pool, now)
+            .await
+            .unwrap();
+        let mut open = open_alerts(&app.pool).await;
+        open.sort();
+        let mut expected: Vec<String> = firing.iter().map(|s| s.to_string()).collect();
+        expected.sort();
+        assert_eq!(open, expected, "burn {burn} over {name}");
+        // The short window goes clean: the rule stops firing although its long
+        // window still burns.
+        bulk(&app.pool, api, now, 0..short, 1000, 0).await;
+        sqlx::query("DELETE FROM traffic_minutes WHERE status_class = 5 AND minute > $1")
+            .bind(now - Duration::minutes(short + 1))
+            .execute(&app.pool)
+            .await
+            .unwrap();
+        steward_server::slo::alerts::evaluate(&app.pool, now)
+            .await
+            .unwrap();
+        let resolved: Option<OffsetDateTime> = sqlx::query_scalar(
+            "SELECT resolved_at FROM slo_alerts WHERE long_window = $1 ORDER BY fired_at DESC LIMIT 1",
+        )
+        .bind(name)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            resolved,
+            Some(now),
+            "{name} resolves when its short window is clean"
+        );
+        // Quiet again before the next case.
+        sqlx::query("DELETE FROM traffic_minutes")
+            .execute(&app.pool)
+            .await
+            .unwrap();
+        steward_server::slo::alerts::evaluate(&app.pool, now)
+            .await
+            .unwrap();
+        assert!(open_alerts(&app.pool).await.is_empty());
+    }
+    let fired: i64 = sqlx::query_scalar("SELECT count(*) FROM slo_alerts")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(fired, 5);
+    assert_eq!(app.audit_count("slo.alert.fire").await, 5);
+    assert_eq!(app.audit_count("slo.alert.resolve").await, 5);
+}
+
+#[tokio::test]
+async fn minutes_roll_up_to_hours_without_changing_what_slos_count() {
+    use steward_server::traffic::rollup::{Retention, roll};
+    let app = spawn_app().await;
+    let (api, slo) = orders_slo(&app).await;
+    let viewer = app.as_role(Role::Viewer).await;
+    let now = OffsetDateTime::now_utc();
+    // Three days of minutes: 100 requests each, 1 of them a 5xx every minute of
+    // the last 6 hours and of the day before yesterday.
+    bulk(&app.pool, api, now, 0..4320, 100, 0).await;
+    bulk(&app.pool, api, now, 0..360, 100, 1).await;
+    bulk(&app.pool, api, now, 2880..4320, 100, 1).await;
+    let status = async || -> Value {
+        let slo: Value = viewer
+            .get(app.api(&format!("/slos/{slo}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let list: Vec<Value> = viewer
+            .get(app.api("/slos"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(list[0]["status"], slo["status"], "list and detail agree");
+        slo["status"].clone()
+    };
+    let before = status().await;
+    assert_eq!(before["total"], 432_000);
+    assert_eq!(before["bad"], 360 + 1440);
+
+    let keep = Retention {
+        minute_days: 1,
+        hour_days: 400,
+    };
+    let pass = roll(&app.pool, now, keep).await.unwrap();
+    assert!(pass.hours_written >= 70, "{pass:?}");
+    assert!(
+        pass.minutes_pruned > 0,
+        "minutes older than a day are gone: {pass:?}"
+    );
+    let oldest: OffsetDateTime = sqlx::query_scalar("SELECT min(minute) FROM traffic_minutes")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(oldest > now - Duration::days(1) - Duration::hours(3));
+    assert_eq!(status().await, before, "rolled-up hours count the same");
+    // A second pass rewrites the same sums.
+    roll(&app.pool, now, keep).await.unwrap();
+    assert_eq!(status().await, before, "rolling up is idempotent");
+    let hourly: i64 = sqlx::query_scalar("SELECT sum(requests)::bigint FROM traffic_hours")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(hourly >= 432_000 - 100 * 80, "{hourly}");
+    // The daily series reads the same rows.
+    let series: Value = viewer
+        .get(app.api(&format!("/slos/{slo}/series?resolution=day")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let counted: i64 = series["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["total"].as_i64().unwrap())
+        .sum();
+    assert_eq!(counted, 432_000);
+}
