@@ -421,6 +421,66 @@ try {
     await row.locator('meter').waitFor();
   });
 
+  await step('the SLO page charts the SLI against its target, with values on hover and a table alternative', async () => {
+    await admin.locator('tr[data-slo="order acceptance fast"]').getByRole('link', { name: 'order acceptance fast' }).click();
+    await admin.getByRole('heading', { name: 'order acceptance fast' }).waitFor();
+    await hydrated(admin);
+    assert.match(await admin.locator('[data-stat="sli"] .stat').textContent(), /^\d+\.\d{3} %$/);
+    const sli = admin.locator('figure[data-chart="sli"]');
+    await sli.locator('svg path').first().waitFor();
+    assert.match(await sli.locator('figcaption').textContent(), /SLI per day against the 99% target/);
+    assert.match(await sli.locator('.rule text').textContent(), /target 99%/);
+    const tips = await sli.locator('circle.hit title').allTextContents();
+    assert.ok(tips.length >= 28, `a value to hover on each day: ${tips.length}`);
+    assert.match(tips[tips.length - 1], /: SLI \d+(\.\d+)?%$/);
+    // The accessible alternative: the same numbers as a table.
+    const table = sli.locator('details.chart-table table');
+    assert.equal(await table.isVisible(), false);
+    await sli.getByText('Show as table').click();
+    await table.waitFor();
+    const rows = await table.locator('tbody tr').count();
+    assert.equal(rows, tips.length, 'one row per point');
+    assert.match(await table.locator('tbody tr').last().locator('td').textContent(), /%$/);
+    await admin.locator('figure[data-chart="burn-down"] svg path').first().waitFor();
+    await admin.locator('figure[data-chart="burn-rates"] g[data-bar="5m"] rect').waitFor();
+    // Hourly points, rendered in the browser this time.
+    await admin.getByRole('button', { name: 'Hourly' }).click();
+    await admin.locator('figure[data-chart="sli"] figcaption', { hasText: 'SLI per hour' }).waitFor();
+    const hourly = await admin.locator('figure[data-chart="sli"] circle.hit').count();
+    assert.ok(hourly > 24 * 2, `hourly points: ${hourly}`);
+  });
+
+  await step('the demo history shows the incident: order acceptance is at risk and paged', async () => {
+    await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'SLOs' }).click();
+    const first = admin.locator('tr[data-slo]').first();
+    await first.waitFor();
+    assert.equal(await first.getAttribute('data-slo'), 'order acceptance');
+    assert.match(await first.locator('.badge').textContent(), /at risk/);
+    await first.getByRole('link', { name: 'order acceptance' }).click();
+    await admin.locator('tr[data-alert="1h"]').waitFor();
+    assert.match(await admin.locator('tr[data-alert="1h"]').textContent(), /page/);
+  });
+
+  await step('an API traffic page shows requests, errors and latency percentiles', async () => {
+    await admin.goto(`${base}/apis/orders`);
+    await admin.getByRole('link', { name: 'Traffic and latency' }).click();
+    await admin.getByRole('heading', { name: 'Orders traffic' }).waitFor();
+    await hydrated(admin);
+    assert.ok(Number(await admin.locator('[data-stat="requests"] .stat').textContent()) > 0);
+    await admin.locator('figure[data-chart="latency"] g[data-line="p99"] path').waitFor();
+    await admin.getByRole('button', { name: '30 days' }).click();
+    await admin.locator('figure[data-chart="requests"] figcaption', { hasText: 'per day' }).waitFor();
+    await admin.locator('figure[data-chart="requests"] g[data-line="5xx"] path').waitFor();
+  });
+
+  await step('the deprecation page names who still calls a deprecated version', async () => {
+    await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Deprecations' }).click();
+    const section = admin.locator('section[data-deprecated="returns/1.0.0"]');
+    await section.waitFor();
+    assert.match(await section.textContent(), /45 days left/);
+    assert.match(await section.locator('tbody tr').first().textContent(), /Tillpoint POS.*support@tillpoint\.example/);
+  });
+
   await step('no script errors in the browser', async () => {
     assert.deepEqual(pageErrors, []);
   });

@@ -70,7 +70,9 @@ pub async fn api_traffic(
             .await?;
     let res = resolution(hours);
     let now = OffsetDateTime::now_utc();
-    let from = now - Duration::hours(hours.into());
+    // Whole points only: the first one starts on its boundary rather than
+    // showing a partial (and misleadingly low) count.
+    let from = floor(now - Duration::hours(hours.into()), res);
     let rows: Vec<(OffsetDateTime, Vec<i64>, Vec<i64>)> = sqlx::query_as(&format!(
         "SELECT date_trunc($4, minute, 'UTC') AS t,
                 ARRAY[coalesce(sum(requests) FILTER (WHERE status_class = 1), 0)::bigint,
