@@ -438,6 +438,10 @@ async fn minutes_roll_up_to_hours_without_changing_what_slos_count() {
     bulk(&app.pool, api, now, 0..360, 100, 1).await;
     bulk(&app.pool, api, now, 2880..4320, 100, 1).await;
     let status = async || -> Value {
+        // Lists show the last evaluation cycle's statuses; run one.
+        steward_server::slo::alerts::evaluate(&app.pool, OffsetDateTime::now_utc())
+            .await
+            .unwrap();
         let slo: Value = viewer
             .get(app.api(&format!("/slos/{slo}")))
             .send()

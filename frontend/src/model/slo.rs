@@ -69,6 +69,10 @@ pub struct SloView {
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     pub status: SloStatus,
+    /// When `status` was computed: now for a single SLO, the last evaluation
+    /// cycle (at most a minute ago) in lists.
+    #[serde(with = "time::serde::rfc3339")]
+    pub status_as_of: OffsetDateTime,
 }
 
 /// A burn-rate alert: firing while `resolved_at` is empty.

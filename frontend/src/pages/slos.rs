@@ -2,7 +2,7 @@
 //! with the least budget left first, and the form to define one.
 
 use crate::components::form::{Field, FormError, SelectField, last_error};
-use crate::components::status::{ErrorPanel, Loading};
+use crate::components::status::{ErrorPanel, Loading, short_time};
 use crate::model::{ApiView, Principal, Role, SloKind, SloView};
 use crate::server_fns::{DefineSlo, load_slos};
 use leptos::prelude::*;
@@ -17,7 +17,7 @@ pub fn SlosPage() -> impl IntoView {
     view! {
         <Title text="SLOs · Steward" />
         <h1>"Service level objectives"</h1>
-        <p class="muted">"Computed from the traffic the gateways saw. Availability counts requests that are not 5xx; latency counts requests answered within the threshold."</p>
+        <p class="muted">"Computed from the traffic the gateways saw, re-evaluated every minute. Availability counts requests that are not 5xx; latency counts requests answered within the threshold."</p>
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match data.await {
@@ -67,7 +67,7 @@ fn SloTable(slos: Vec<SloView>) -> impl IntoView {
                             <td><a href=format!("/slos/{}", s.id)>{s.name.clone()}</a><br /><a class="muted" href=format!("/api/v1/slos/{}/openslo", s.id)>"OpenSLO"</a></td>
                             <td><a href=format!("/apis/{}", s.api_slug)>{s.api_slug.clone()}</a></td>
                             <td>{objective}</td>
-                            <td data-stat="sli">{format!("{:.2} %", s.status.sli)}<br /><span class="muted">{format!("{} of {} good", s.status.good, s.status.total)}</span></td>
+                            <td data-stat="sli">{format!("{:.2} %", s.status.sli)}<br /><span class="muted" title=format!("as of {}", short_time(s.status_as_of))>{format!("{} of {} good", s.status.good, s.status.total)}</span></td>
                             <td data-stat="budget">
                                 <meter min="-100" max="100" low="0" high="25" optimum="100" value=left.clamp(-100.0, 100.0)
                                     aria-label="error budget left">{format!("{left:.1} %")}</meter>

@@ -65,16 +65,31 @@ pub struct Cycle {
     pub slos: usize,
     /// Alerts fired or resolved.
     pub changed: usize,
+    /// SLOs whose error budget is spent.
+    pub exhausted: usize,
 }
 
-/// Evaluates every SLO's rules once, firing and resolving alerts. The traffic of
-/// all SLOs and windows comes from one scan, and open alerts from one query, so
-/// a cycle writes only where an alert changes state.
+/// One evaluation cycle: every SLO's status over its window (stored for lists)
+/// and every burn-rate rule, firing and resolving alerts. The traffic of all
+/// SLOs and windows comes from one scan, and open alerts from one query, so a
+/// cycle writes only the statuses and where an alert changes state.
 pub async fn evaluate(pool: &PgPool, now: OffsetDateTime) -> Result<Cycle> {
     let slos = definitions::all(pool).await?;
     let apis: Vec<Uuid> = slos.iter().map(|s| s.api_id).collect();
-    let windows: Vec<Duration> = RULES.iter().flat_map(|r| [r.2, r.4]).collect();
+    let windows: Vec<Duration> = RULES
+        .iter()
+        .flat_map(|r| [r.2, r.4])
+        .chain(slos.iter().map(definitions::SloRow::window))
+        .collect();
     let bands = Bands::load(pool, &apis, now, &windows).await?;
+    let statuses: Vec<(Uuid, i64, i64)> = slos
+        .iter()
+        .map(|s| {
+            let (total, good) = bands.measure(&s.scope(), s.window());
+            (s.id, total, good)
+        })
+        .collect();
+    definitions::store(pool, &statuses, now).await?;
     let open: HashMap<(Uuid, String), Uuid> = sqlx::query_as::<_, (Uuid, String, Uuid)>(
         "SELECT slo_id, long_window, id FROM slo_alerts WHERE resolved_at IS NULL",
     )
@@ -86,6 +101,13 @@ pub async fn evaluate(pool: &PgPool, now: OffsetDateTime) -> Result<Cycle> {
     let mut cycle = Cycle {
         slos: slos.len(),
         changed: 0,
+        exhausted: slos
+            .iter()
+            .zip(&statuses)
+            .filter(|(s, (_, total, good))| {
+                super::compute::status(*total, *good, s.target).budget_remaining < 0.0
+            })
+            .count(),
     };
     for slo in &slos {
         let scope = slo.scope();

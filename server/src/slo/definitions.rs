@@ -52,7 +52,7 @@ impl SloRow {
         time::Duration::days(self.window_days.into())
     }
 
-    fn into_view(self, total: i64, good: i64) -> SloView {
+    fn into_view(self, total: i64, good: i64, as_of: OffsetDateTime) -> SloView {
         let status = compute::status(total, good, self.target);
         SloView {
             kind: self.kind(),
@@ -69,6 +69,7 @@ impl SloRow {
             application_id: self.application_id,
             created_at: self.created_at,
             status,
+            status_as_of: as_of,
         }
     }
 }
@@ -85,6 +86,7 @@ const SELECT: &str = "
            s.window_days, s.threshold_ms, s.version_id, s.operation, s.application_id, s.created_at
     FROM slos s JOIN apis a ON a.id = s.api_id";
 
+/// The SLO with its status computed now, which is also stored for lists.
 async fn view(pool: &PgPool, r: SloRow) -> Result<SloView> {
     let now = OffsetDateTime::now_utc();
     let (total, good) = compute::measure(
@@ -94,23 +96,57 @@ async fn view(pool: &PgPool, r: SloRow) -> Result<SloView> {
         now + time::Duration::minutes(1),
     )
     .await?;
-    Ok(r.into_view(total, good))
+    store(pool, &[(r.id, total, good)], now).await?;
+    Ok(r.into_view(total, good, now))
 }
 
-/// Every SLO with its status, the least remaining budget first. One scan of the
-/// traffic serves them all.
+/// Records statuses computed at `at`, in one statement.
+pub(crate) async fn store(
+    pool: &PgPool,
+    statuses: &[(Uuid, i64, i64)],
+    at: OffsetDateTime,
+) -> Result<()> {
+    let ids: Vec<Uuid> = statuses.iter().map(|s| s.0).collect();
+    let totals: Vec<i64> = statuses.iter().map(|s| s.1).collect();
+    let goods: Vec<i64> = statuses.iter().map(|s| s.2).collect();
+    sqlx::query(
+        "INSERT INTO slo_status (slo_id, total, good, computed_at)
+         SELECT u.id, u.total, u.good, $4
+         FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS u(id, total, good)
+         WHERE EXISTS (SELECT 1 FROM slos WHERE id = u.id)
+         ON CONFLICT (slo_id) DO UPDATE
+         SET total = excluded.total, good = excluded.good, computed_at = excluded.computed_at
+         WHERE slo_status.computed_at <= excluded.computed_at",
+    )
+    .bind(&ids)
+    .bind(&totals)
+    .bind(&goods)
+    .bind(at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Every SLO with its status as of the last evaluation cycle, the least
+/// remaining budget first. An SLO not evaluated yet is computed now.
 pub async fn list(pool: &PgPool, _who: &Principal) -> Result<Vec<SloView>> {
     let rows = all(pool).await?;
-    let apis: Vec<Uuid> = rows.iter().map(|r| r.api_id).collect();
-    let windows: Vec<time::Duration> = rows.iter().map(SloRow::window).collect();
-    let bands = compute::Bands::load(pool, &apis, OffsetDateTime::now_utc(), &windows).await?;
-    let mut out: Vec<SloView> = rows
+    let stored: std::collections::HashMap<Uuid, (i64, i64, OffsetDateTime)> =
+        sqlx::query_as::<_, (Uuid, i64, i64, OffsetDateTime)>(
+            "SELECT slo_id, total, good, computed_at FROM slo_status",
+        )
+        .fetch_all(pool)
+        .await?
         .into_iter()
-        .map(|r| {
-            let (total, good) = bands.measure(&r.scope(), r.window());
-            r.into_view(total, good)
-        })
+        .map(|(id, total, good, at)| (id, (total, good, at)))
         .collect();
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push(match stored.get(&r.id) {
+            Some(&(total, good, at)) => r.into_view(total, good, at),
+            None => view(pool, r).await?,
+        });
+    }
     out.sort_by(|a, b| {
         a.status
             .budget_remaining_percent
