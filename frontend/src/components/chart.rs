@@ -48,18 +48,14 @@ pub fn time_label(t: OffsetDateTime, resolution: &str) -> String {
     }
 }
 
-/// A value with a precision that suits its size.
+/// A value with a precision that suits its size: whole numbers from 1,000 up,
+/// else up to three decimals (an SLI of 99.921 % must not read as 100).
 pub fn number(v: f64) -> String {
-    let a = v.abs();
-    if a >= 1000.0 || v.fract() == 0.0 {
-        format!("{v:.0}")
-    } else if a >= 10.0 {
-        format!("{v:.1}")
-    } else if a >= 0.1 {
-        format!("{v:.2}")
-    } else {
-        format!("{v:.3}")
+    if v.abs() >= 1000.0 || v.fract() == 0.0 {
+        return format!("{v:.0}");
     }
+    let s = format!("{v:.3}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// Rounds a range outwards to a step of 1, 2 or 5 × 10ⁿ and returns its ticks.
@@ -390,11 +386,12 @@ mod tests {
     fn ticks_are_round() {
         assert_eq!(ticks(0.0, 100.0), vec![0.0, 50.0, 100.0]);
         let t = ticks(99.0, 100.0);
-        assert!(t.first().unwrap() <= &99.0 && t.last().unwrap() >= &100.0);
+        assert!(t[0] <= 99.0 && t[t.len() - 1] >= 100.0);
         assert!(t.len() >= 3 && t.len() <= 8, "{t:?}");
         assert_eq!(ticks(0.0, 8.0), vec![0.0, 2.0, 4.0, 6.0, 8.0]);
         assert_eq!(number(99.95), "99.95");
-        assert_eq!(number(1234.5), "1235");
+        assert_eq!(number(1234.6), "1235");
+        assert_eq!(number(0.5), "0.5");
         assert_eq!(
             time_label(time::macros::datetime!(2026-11-30 09:05 UTC), "hour"),
             "Nov 30 09:00"

@@ -15,7 +15,7 @@ use time::{Duration, OffsetDateTime};
 pub fn resolution(hours: i32) -> &'static str {
     match hours {
         ..=6 => "minute",
-        ..=168 => "hour",
+        7..=168 => "hour",
         _ => "day",
     }
 }
