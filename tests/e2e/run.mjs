@@ -442,7 +442,10 @@ try {
     assert.equal(rows, tips.length, 'one row per point');
     assert.match(await table.locator('tbody tr').last().locator('td').textContent(), /%$/);
     await admin.locator('figure[data-chart="burn-down"] svg path').first().waitFor();
-    await admin.locator('figure[data-chart="burn-rates"] g[data-bar="5m"] rect').waitFor();
+    // A window without errors has a bar of height 0: present, with its value.
+    const bar = admin.locator('figure[data-chart="burn-rates"] g[data-bar="5m"] rect');
+    await bar.waitFor({ state: 'attached' });
+    assert.match(await bar.locator('title').textContent(), /^5m: [\d.]+× \(alert above 14\.4×\)$/);
     // Hourly points, rendered in the browser this time.
     await admin.getByRole('button', { name: 'Hourly' }).click();
     await admin.locator('figure[data-chart="sli"] figcaption', { hasText: 'SLI per hour' }).waitFor();
