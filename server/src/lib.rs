@@ -103,7 +103,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let gateway = gateway::Gateway::start(pool, config).await;
             let listener = bind(args.gateway.gateway_addr, "STEWARD_GATEWAY_ADDR").await?;
             println!("Steward gateway on http://{}", args.gateway.gateway_addr);
-            serve_router(listener, gateway.router(), shutdown_signal()).await?;
+            gateway::serve::serve(listener, gateway.router(), shutdown_signal()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Admin(cmd) => admin_command(&pool, cmd).await,
@@ -366,7 +366,7 @@ async fn serve(pool: PgPool, args: ServeArgs) -> anyhow::Result<()> {
         args.console_addr
     );
     println!("Steward gateway on http://{}", args.gateway.gateway_addr);
-    let data_plane = tokio::spawn(serve_router(
+    let data_plane = tokio::spawn(gateway::serve::serve(
         gateway_listener,
         gateway.router(),
         shutdown_signal(),

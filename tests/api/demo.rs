@@ -147,7 +147,7 @@ async fn the_demo_seeds_everything_and_the_readme_calls_work() {
     .await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(steward_server::serve_router(
+    tokio::spawn(steward_server::gateway::serve::serve(
         listener,
         gw.router(),
         std::future::pending(),

@@ -147,7 +147,7 @@ async fn harness_with(relay: Option<&steward_tests::Relay>) -> Harness {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let router = gw.router();
-    tokio::spawn(steward_server::serve_router(
+    tokio::spawn(steward_server::gateway::serve::serve(
         listener,
         router,
         std::future::pending(),

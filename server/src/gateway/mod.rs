@@ -16,6 +16,7 @@ pub mod ratelimit;
 pub mod resilience;
 pub mod routes;
 pub mod schema;
+pub mod serve;
 pub mod snapshot;
 pub mod telemetry;
 pub mod validate;
