@@ -56,37 +56,7 @@ async fn traffic(
 async fn burn_rate_alerts_fire_on_both_windows_and_resolve() {
     let app = spawn_app().await;
     let admin = app.as_role(Role::Admin).await;
-    let team: Value = admin
-        .post(app.api("/teams"))
-        .json(&json!({"slug": "orders", "name": "Orders"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let api: Value = admin
-        .post(app.api("/apis"))
-        .json(
-            &json!({"slug": "orders", "name": "Orders", "team_id": team["id"], "tier": "critical"}),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let api_id: Uuid = api["id"].as_str().unwrap().parse().unwrap();
-    let slo: Value = admin
-        .post(app.api("/slos"))
-        .json(&json!({"api": "orders", "name": "orders available", "kind": "availability", "target": 99.9, "window_days": 28}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let slo_id = slo["id"].as_str().unwrap().to_string();
+    let (api_id, slo_id) = orders_slo(&app).await;
     let version = Uuid::new_v4();
     let now = OffsetDateTime::now_utc();
 

@@ -104,6 +104,33 @@ impl Scale {
     }
 }
 
+/// Horizontal grid lines with their labels on the y axis.
+fn grid(marks: &[f64], scale: &Scale, unit: &str) -> AnyView {
+    marks
+        .iter()
+        .map(|m| {
+            let y = scale.y(*m);
+            view! {
+                <g class="grid">
+                    <line x1=LEFT x2=WIDTH - RIGHT y1=y y2=y />
+                    <text x=LEFT - 6.0 y=y + 4.0 text-anchor="end">{format!("{}{unit}", number(*m))}</text>
+                </g>
+            }
+        })
+        .collect_view()
+        .into_any()
+}
+
+fn axes() -> AnyView {
+    view! {
+        <g class="axes">
+            <line class="axis" x1=LEFT x2=LEFT y1=TOP y2=HEIGHT - BOTTOM />
+            <line class="axis" x1=LEFT x2=WIDTH - RIGHT y1=HEIGHT - BOTTOM y2=HEIGHT - BOTTOM />
+        </g>
+    }
+    .into_any()
+}
+
 /// A line chart over labelled points, with optional reference rules.
 #[component]
 pub fn LineChart(
@@ -152,19 +179,7 @@ pub fn LineChart(
     let every = labels.len().div_ceil(6).max(1);
     let caption_id = format!("chart-{id}");
     let has_data = lines.iter().any(|l| l.values.iter().any(Option::is_some));
-    let grid = marks
-        .iter()
-        .map(|m| {
-            let y = scale.y(*m);
-            view! {
-                <g class="grid">
-                    <line x1=LEFT x2=WIDTH - RIGHT y1=y y2=y />
-                    <text x=LEFT - 6.0 y=y + 4.0 text-anchor="end">{format!("{}{unit}", number(*m))}</text>
-                </g>
-            }
-        })
-        .collect_view()
-        .into_any();
+    let grid = grid(&marks, &scale, &unit);
     let x_axis = labels
         .iter()
         .enumerate()
@@ -264,8 +279,7 @@ pub fn LineChart(
                 preserveAspectRatio="xMidYMid meet">
                 {grid}
                 {x_axis}
-                <line class="axis" x1=LEFT x2=LEFT y1=TOP y2=HEIGHT - BOTTOM />
-                <line class="axis" x1=LEFT x2=WIDTH - RIGHT y1=HEIGHT - BOTTOM y2=HEIGHT - BOTTOM />
+                {axes()}
                 {reference}
                 {paths}
             </svg>
@@ -305,19 +319,7 @@ pub fn BarChart(
     };
     let slot = (WIDTH - LEFT - RIGHT) / labels.len().max(1) as f64;
     let caption_id = format!("chart-{id}");
-    let grid = marks
-        .iter()
-        .map(|m| {
-            let y = scale.y(*m);
-            view! {
-                <g class="grid">
-                    <line x1=LEFT x2=WIDTH - RIGHT y1=y y2=y />
-                    <text x=LEFT - 6.0 y=y + 4.0 text-anchor="end">{format!("{}{unit}", number(*m))}</text>
-                </g>
-            }
-        })
-        .collect_view()
-        .into_any();
+    let grid = grid(&marks, &scale, &unit);
     let bars = labels
         .iter()
         .enumerate()
@@ -362,8 +364,7 @@ pub fn BarChart(
             <figcaption id=caption_id.clone()>{title}</figcaption>
             <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-labelledby=caption_id>
                 {grid}
-                <line class="axis" x1=LEFT x2=LEFT y1=TOP y2=HEIGHT - BOTTOM />
-                <line class="axis" x1=LEFT x2=WIDTH - RIGHT y1=HEIGHT - BOTTOM y2=HEIGHT - BOTTOM />
+                {axes()}
                 {bars}
             </svg>
             <details class="chart-table">

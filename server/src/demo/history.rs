@@ -9,6 +9,7 @@
 use crate::error::Result;
 use crate::gateway::telemetry::{BOUNDS_MS, BUCKETS};
 use crate::slo::definitions;
+use crate::traffic::Width;
 use sqlx::PgPool;
 use steward_console::model::{NewSlo, SloKind};
 use time::{Duration, OffsetDateTime};
@@ -190,10 +191,6 @@ fn sample(
     }
 }
 
-fn floor_hour(t: OffsetDateTime) -> OffsetDateTime {
-    t.replace_time(time::Time::from_hms(t.hour(), 0, 0).unwrap_or(time::Time::MIDNIGHT))
-}
-
 pub async fn seed(pool: &PgPool) -> Result<()> {
     let mut flows = Vec::new();
     for (api, version, operation, app, peak) in FLOWS {
@@ -220,11 +217,12 @@ pub async fn seed(pool: &PgPool) -> Result<()> {
         });
     }
     let now = OffsetDateTime::now_utc();
-    let start = floor_hour(now - Duration::days(30));
-    let boundary = floor_hour(now - Duration::days(2));
+    let start = Width::Hour.floor(now - Duration::days(30));
+    let boundary = Width::Hour.floor(now - Duration::days(2));
     // The incident: early afternoon UTC four days ago, two hours.
-    let incident_start =
-        floor_hour(now - Duration::days(4)).replace_time(time::macros::time!(13:00));
+    let incident_start = Width::Hour
+        .floor(now - Duration::days(4))
+        .replace_time(time::macros::time!(13:00));
     let incident_end = incident_start + Duration::hours(2);
     // Returns v2 went live five days ago; before that only v1 was called.
     let v2_live = now - Duration::days(5);

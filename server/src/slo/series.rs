@@ -5,26 +5,17 @@ use super::alerts::{RULES, burn_rate};
 use super::compute::{Bands, Scope};
 use super::definitions;
 use crate::error::Result;
+use crate::traffic::Width;
 use sqlx::PgPool;
 use steward_console::model::{BurnRate, Principal, Resolution, SloPoint, SloSeries};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-fn step(resolution: Resolution) -> Duration {
+fn width(resolution: Resolution) -> Width {
     match resolution {
-        Resolution::Hour => Duration::hours(1),
-        Resolution::Day => Duration::days(1),
+        Resolution::Hour => Width::Hour,
+        Resolution::Day => Width::Day,
     }
-}
-
-/// The start of the hour or UTC day holding `t`.
-pub fn floor(t: OffsetDateTime, resolution: Resolution) -> OffsetDateTime {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    let hour = match resolution {
-        Resolution::Hour => t.hour(),
-        Resolution::Day => 0,
-    };
-    t.replace_time(time::Time::from_hms(hour, 0, 0).unwrap_or(time::Time::MIDNIGHT))
 }
 
 /// Per-point totals, with every point of the window present (quiet points are 0),
@@ -39,12 +30,13 @@ pub fn points(
     let window_total: i64 = rows.iter().map(|r| r.1).sum();
     let budget = window_total as f64 * (100.0 - target) / 100.0;
     let mut out = Vec::new();
-    let mut at = floor(from, resolution);
+    let width = width(resolution);
+    let mut at = width.floor(from);
     let mut rows = rows.iter().peekable();
     let mut spent = 0i64;
     while at <= now {
         let (mut total, mut good) = (0, 0);
-        while let Some(r) = rows.next_if(|r| r.0 < at + step(resolution)) {
+        while let Some(r) = rows.next_if(|r| r.0 < at + width.duration()) {
             total += r.1;
             good += r.2;
         }
@@ -60,7 +52,7 @@ pub fn points(
                 100.0
             },
         });
-        at += step(resolution);
+        at += width.duration();
     }
     out
 }
@@ -95,10 +87,7 @@ pub async fn series(
     .bind(scope.operation.as_deref())
     .bind(scope.application)
     .bind(good_buckets)
-    .bind(match resolution {
-        Resolution::Hour => "hour",
-        Resolution::Day => "day",
-    })
+    .bind(width(resolution).name())
     .fetch_all(pool)
     .await?;
     let rows: Vec<(OffsetDateTime, i64, i64)> = rows
@@ -163,6 +152,5 @@ mod tests {
         // Budget 20 over the window; 10 spent on the 29th.
         assert!((p[1].budget_remaining_percent - 100.0).abs() < 1e-9);
         assert!((p[3].budget_remaining_percent - 50.0).abs() < 1e-9);
-        assert_eq!(floor(now, Resolution::Hour), now);
     }
 }

@@ -1,8 +1,8 @@
 //! An API's traffic page: requests by status class and latency percentiles over
 //! time, from the histograms, and the consumers that call it most.
 
-use super::percentile;
 use super::rollup::BUCKET_SUMS;
+use super::{Width, percentile};
 use crate::error::Result;
 use crate::gateway::telemetry::BUCKETS;
 use crate::registry::apis;
@@ -12,30 +12,12 @@ use time::{Duration, OffsetDateTime};
 
 /// Point width for a window: minutes up to 6 h (what is kept minute by minute
 /// for sure), hours up to a week, days beyond.
-pub fn resolution(hours: i32) -> &'static str {
+pub fn resolution(hours: i32) -> Width {
     match hours {
-        ..=6 => "minute",
-        7..=168 => "hour",
-        _ => "day",
+        ..=6 => Width::Minute,
+        7..=168 => Width::Hour,
+        _ => Width::Day,
     }
-}
-
-fn width(resolution: &str) -> Duration {
-    match resolution {
-        "minute" => Duration::minutes(1),
-        "hour" => Duration::hours(1),
-        _ => Duration::days(1),
-    }
-}
-
-fn floor(t: OffsetDateTime, resolution: &str) -> OffsetDateTime {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    let (h, m) = match resolution {
-        "minute" => (t.hour(), t.minute()),
-        "hour" => (t.hour(), 0),
-        _ => (0, 0),
-    };
-    t.replace_time(time::Time::from_hms(h, m, 0).unwrap_or(time::Time::MIDNIGHT))
 }
 
 fn class_counts(classes: &[i64]) -> [i64; 5] {
@@ -72,7 +54,7 @@ pub async fn api_traffic(
     let now = OffsetDateTime::now_utc();
     // Whole points only: the first one starts on its boundary rather than
     // showing a partial (and misleadingly low) count.
-    let from = floor(now - Duration::hours(hours.into()), res);
+    let from = res.floor(now - Duration::hours(hours.into()));
     let rows: Vec<(OffsetDateTime, Vec<i64>, Vec<i64>)> = sqlx::query_as(&format!(
         "SELECT date_trunc($4, minute, 'UTC') AS t,
                 ARRAY[coalesce(sum(requests) FILTER (WHERE status_class = 1), 0)::bigint,
@@ -88,7 +70,7 @@ pub async fn api_traffic(
     .bind(api_id)
     .bind(from)
     .bind(now + Duration::minutes(1))
-    .bind(res)
+    .bind(res.name())
     .fetch_all(pool)
     .await?;
     let top: Vec<(String, String, i64, i64)> = sqlx::query_as(
@@ -110,9 +92,9 @@ pub async fn api_traffic(
     let mut all = vec![0i64; BUCKETS];
     let mut points = Vec::new();
     let mut rows = rows.into_iter().peekable();
-    let mut at = floor(from, res);
+    let mut at = res.floor(from);
     while at <= now {
-        let next = at + width(res);
+        let next = at + res.duration();
         let mut classes = [0i64; 5];
         let mut hist = vec![0i64; BUCKETS];
         while let Some((_, c, h)) = rows.next_if(|r| r.0 < next) {
@@ -143,7 +125,7 @@ pub async fn api_traffic(
         api_slug: slug,
         api_name: name,
         hours,
-        resolution: res.to_string(),
+        resolution: res.name().to_string(),
         requests,
         by_class,
         error_rate: if requests == 0 {
@@ -175,16 +157,20 @@ mod tests {
 
     #[test]
     fn resolution_follows_the_window() {
-        assert_eq!(resolution(1), "minute");
-        assert_eq!(resolution(24), "hour");
-        assert_eq!(resolution(720), "day");
+        assert_eq!(resolution(1), Width::Minute);
+        assert_eq!(resolution(24), Width::Hour);
+        assert_eq!(resolution(720), Width::Day);
         let t = time::macros::datetime!(2026-11-30 19:41:05 UTC);
         assert_eq!(
-            floor(t, "minute"),
+            Width::Minute.floor(t),
             time::macros::datetime!(2026-11-30 19:41 UTC)
         );
         assert_eq!(
-            floor(t, "day"),
+            Width::Hour.floor(t),
+            time::macros::datetime!(2026-11-30 19:00 UTC)
+        );
+        assert_eq!(
+            Width::Day.floor(t),
             time::macros::datetime!(2026-11-30 00:00 UTC)
         );
     }

@@ -14,6 +14,44 @@ use steward_console::model::{
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+/// The width of the points of a traffic series; `name` is also what
+/// PostgreSQL's `date_trunc` calls it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Width {
+    Minute,
+    Hour,
+    Day,
+}
+
+impl Width {
+    pub fn name(self) -> &'static str {
+        match self {
+            Width::Minute => "minute",
+            Width::Hour => "hour",
+            Width::Day => "day",
+        }
+    }
+
+    pub fn duration(self) -> time::Duration {
+        match self {
+            Width::Minute => time::Duration::minutes(1),
+            Width::Hour => time::Duration::hours(1),
+            Width::Day => time::Duration::days(1),
+        }
+    }
+
+    /// The start of the minute, hour or UTC day holding `t`.
+    pub fn floor(self, t: OffsetDateTime) -> OffsetDateTime {
+        let t = t.to_offset(time::UtcOffset::UTC);
+        let (h, m) = match self {
+            Width::Minute => (t.hour(), t.minute()),
+            Width::Hour => (t.hour(), 0),
+            Width::Day => (0, 0),
+        };
+        t.replace_time(time::Time::from_hms(h, m, 0).unwrap_or(time::Time::MIDNIGHT))
+    }
+}
+
 type InstanceRow = (
     Uuid,
     String,

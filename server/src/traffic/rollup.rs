@@ -4,6 +4,7 @@
 //! `traffic` view, which stitches hours and minutes at a cut that never falls
 //! inside the last six hours, so nothing is counted twice or missed.
 
+use super::Width;
 use crate::error::Result;
 use crate::gateway::telemetry::BUCKETS;
 use sqlx::PgPool;
@@ -49,13 +50,6 @@ pub(crate) static BUCKET_SUMS: LazyLock<String> = LazyLock::new(|| {
     format!("ARRAY[{}]", sums.join(", "))
 });
 
-fn floor_hour(t: OffsetDateTime) -> OffsetDateTime {
-    t.replace_minute(0)
-        .and_then(|t| t.replace_second(0))
-        .map(|t| t.replace_nanosecond(0).unwrap_or(t))
-        .unwrap_or(t)
-}
-
 /// One rollup and pruning pass, as of `now`. Safe to run from several control
 /// planes at once: the watermark row is locked for the pass.
 pub async fn roll(pool: &PgPool, now: OffsetDateTime, keep: Retention) -> Result<Pass> {
@@ -64,7 +58,7 @@ pub async fn roll(pool: &PgPool, now: OffsetDateTime, keep: Retention) -> Result
         sqlx::query_scalar("SELECT rolled_until FROM traffic_rollup FOR UPDATE")
             .fetch_one(&mut *tx)
             .await?;
-    let until = floor_hour(now - SETTLE);
+    let until = Width::Hour.floor(now - SETTLE);
     let from = match rolled {
         Some(t) => t - REROLL,
         None => {
@@ -72,7 +66,7 @@ pub async fn roll(pool: &PgPool, now: OffsetDateTime, keep: Retention) -> Result
                 sqlx::query_scalar("SELECT min(minute) FROM traffic_minutes")
                     .fetch_one(&mut *tx)
                     .await?;
-            first.map(floor_hour).unwrap_or(until)
+            first.map(|t| Width::Hour.floor(t)).unwrap_or(until)
         }
     };
     let mut pass = Pass::default();
@@ -142,7 +136,10 @@ mod tests {
     #[test]
     fn hours_floor() {
         let t = time::macros::datetime!(2026-11-30 19:41:05.123 UTC);
-        assert_eq!(floor_hour(t), time::macros::datetime!(2026-11-30 19:00 UTC));
+        assert_eq!(
+            Width::Hour.floor(t),
+            time::macros::datetime!(2026-11-30 19:00 UTC)
+        );
         assert!(BUCKET_SUMS.starts_with("ARRAY[sum(latency_buckets[1])::bigint"));
         assert!(BUCKET_SUMS.ends_with(&format!("sum(latency_buckets[{BUCKETS}])::bigint]")));
     }
