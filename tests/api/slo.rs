@@ -476,3 +476,82 @@ async fn minutes_roll_up_to_hours_without_changing_what_slos_count() {
         .sum();
     assert_eq!(counted, 432_000);
 }
+
+#[tokio::test]
+async fn owners_of_the_team_change_and_delete_slos_and_other_roles_get_403() {
+    let app = spawn_app().await;
+    let admin = app.as_role(Role::Admin).await;
+    let (_, slo) = orders_slo(&app).await;
+    let team: String = sqlx::query_scalar("SELECT id::text FROM teams WHERE slug = 'orders'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let owner_id = app.create_user("omar@example.test", Role::Owner).await;
+    let res = admin
+        .put(app.api(&format!("/teams/{team}/members/{owner_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let (owner, _) = app
+        .sign_in("omar@example.test", steward_tests::PASSWORD)
+        .await;
+    let url = app.api(&format!("/slos/{slo}"));
+
+    // Reviewers, viewers and owners outside the API's team may not.
+    for role in [Role::Reviewer, Role::Viewer, Role::Owner] {
+        let other = app.as_role(role).await;
+        let res = other
+            .patch(&url)
+            .json(&json!({"target": 99.0}))
+            .send()
+            .await
+            .unwrap();
+        steward_tests::problem(res, 403).await;
+        let res = other.delete(&url).send().await.unwrap();
+        steward_tests::problem(res, 403).await;
+    }
+
+    // The team's owner may: invalid values are named, valid ones apply.
+    let res = owner
+        .patch(&url)
+        .json(&json!({"target": 100.0, "window_days": 14}))
+        .send()
+        .await
+        .unwrap();
+    let body = steward_tests::problem(res, 422).await;
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["target", "window_days"]);
+    let res = owner
+        .patch(&url)
+        .json(&json!({"target": 99.5, "window_days": 7, "description": "checkout path"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let changed: Value = res.json().await.unwrap();
+    assert_eq!(
+        (
+            &changed["target"],
+            &changed["window_days"],
+            &changed["description"]
+        ),
+        (&json!(99.5), &json!(7), &json!("checkout path"))
+    );
+    assert_eq!(changed["name"], "orders available", "absent fields stay");
+    assert_eq!(changed["kind"], "availability");
+    assert_eq!(app.audit_count("slo.update").await, 1);
+
+    let res = owner.delete(&url).send().await.unwrap();
+    assert_eq!(res.status(), 204);
+    let res = admin.get(&url).send().await.unwrap();
+    steward_tests::problem(res, 404).await;
+    assert_eq!(app.audit_count("slo.delete").await, 1);
+    let res = owner.delete(&url).send().await.unwrap();
+    steward_tests::problem(res, 404).await;
+}

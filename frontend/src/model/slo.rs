@@ -35,6 +35,20 @@ pub struct NewSlo {
     pub application_id: Option<Uuid>,
 }
 
+/// Changes to an SLO. Absent fields stay as they are. What it counts (kind,
+/// threshold, scope) is fixed: a different measure is a different SLO.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SloPatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub target: Option<f64>,
+    #[serde(default)]
+    pub window_days: Option<i32>,
+}
+
 /// Where an SLO stands over its window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SloStatus {

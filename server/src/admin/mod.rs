@@ -195,6 +195,12 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     ("GET", "/slos", || axum::routing::get(traffic::list_slos)),
     ("POST", "/slos", || axum::routing::post(traffic::create_slo)),
     ("GET", "/slos/{id}", || axum::routing::get(traffic::get_slo)),
+    ("PATCH", "/slos/{id}", || {
+        axum::routing::patch(traffic::update_slo)
+    }),
+    ("DELETE", "/slos/{id}", || {
+        axum::routing::delete(traffic::delete_slo)
+    }),
     ("GET", "/slos/{id}/openslo", || {
         axum::routing::get(traffic::export_slo)
     }),

@@ -166,3 +166,23 @@ pub async fn deprecations(
 ) -> ApiResult<ApiJson<Vec<DeprecationImpact>>> {
     Ok(ApiJson(traffic::deprecations::impact(&s.pool, &who).await?))
 }
+
+pub async fn update_slo(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Id(id): Id,
+    ApiJson(patch): ApiJson<steward_console::model::SloPatch>,
+) -> ApiResult<ApiJson<steward_console::model::SloView>> {
+    Ok(ApiJson(
+        crate::slo::definitions::update(&s.pool, &who, id, patch).await?,
+    ))
+}
+
+pub async fn delete_slo(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Id(id): Id,
+) -> ApiResult<http::StatusCode> {
+    crate::slo::definitions::delete(&s.pool, &who, id).await?;
+    Ok(http::StatusCode::NO_CONTENT)
+}

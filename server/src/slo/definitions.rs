@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::gateway::telemetry::BOUNDS_MS;
 use crate::registry::{access, apis};
 use sqlx::{PgConnection, PgPool};
-use steward_console::model::{AppError, Checks, NewSlo, Principal, SloKind, SloView};
+use steward_console::model::{AppError, Checks, NewSlo, Principal, SloKind, SloPatch, SloView};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -176,20 +176,123 @@ pub async fn get(pool: &PgPool, _who: &Principal, id: Uuid) -> Result<SloView> {
     view(pool, row).await
 }
 
-pub async fn create(pool: &PgPool, who: &Principal, new: NewSlo) -> Result<SloView> {
-    let mut checks = Checks::new();
+/// The checks creating and changing an SLO share.
+fn check_objective(checks: &mut Checks, name: &str, target: f64, window_days: i32) {
     checks
-        .text(&new.name, "name", "a name", 200)
+        .text(name, "name", "a name", 200)
         .check(
-            new.target > 0.0 && new.target < 100.0,
+            target > 0.0 && target < 100.0,
             "target",
             "use a target between 0 and 100 percent, e.g. 99.9",
         )
         .check(
-            matches!(new.window_days, 7 | 28 | 30),
+            matches!(window_days, 7 | 28 | 30),
             "window_days",
             "use a rolling window of 7, 28 or 30 days",
         );
+}
+
+/// Locks the SLO's row and checks that `who` may change it: admins, and owners
+/// in the API's team.
+async fn editable(tx: &mut PgConnection, who: &Principal, id: Uuid, verb: &str) -> Result<SloRow> {
+    let team: Option<Uuid> = sqlx::query_scalar(
+        "SELECT a.team_id FROM slos s JOIN apis a ON a.id = s.api_id WHERE s.id = $1 FOR UPDATE OF s",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let team = team.ok_or_else(|| AppError::not_found("SLO"))?;
+    if !access::can_edit(&mut *tx, who, team).await? {
+        return Err(AppError::forbidden(format!(
+            "{verb} an SLO needs the admin role or an owner in the API's team"
+        ))
+        .into());
+    }
+    find(tx, id).await
+}
+
+fn snapshot(r: &SloRow) -> serde_json::Value {
+    serde_json::json!({
+        "name": r.name, "description": r.description, "kind": r.kind, "target": r.target,
+        "window_days": r.window_days, "threshold_ms": r.threshold_ms,
+    })
+}
+
+pub async fn update(pool: &PgPool, who: &Principal, id: Uuid, patch: SloPatch) -> Result<SloView> {
+    let mut tx = pool.begin().await?;
+    let before = editable(&mut tx, who, id, "changing").await?;
+    let name = patch
+        .name
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or(&before.name)
+        .to_string();
+    let description = patch
+        .description
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or(&before.description)
+        .to_string();
+    let target = patch.target.unwrap_or(before.target);
+    let window_days = patch.window_days.unwrap_or(before.window_days);
+    let mut checks = Checks::new();
+    check_objective(&mut checks, &name, target, window_days);
+    checks.finish()?;
+    sqlx::query(
+        "UPDATE slos SET name = $2, description = $3, target = $4, window_days = $5, updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(&name)
+    .bind(&description)
+    .bind(target)
+    .bind(window_days)
+    .execute(&mut *tx)
+    .await?;
+    let after = find(&mut tx, id).await?;
+    audit::record(
+        &mut tx,
+        &Actor::from(who),
+        Change {
+            action: "slo.update",
+            target_type: "slo",
+            target_id: format!("{}/{}", after.api_slug, after.name),
+            before: Some(snapshot(&before)),
+            after: Some(snapshot(&after)),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    // The window may have changed: the stored status is recomputed with it.
+    view(pool, after).await
+}
+
+pub async fn delete(pool: &PgPool, who: &Principal, id: Uuid) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let before = editable(&mut tx, who, id, "deleting").await?;
+    sqlx::query("DELETE FROM slos WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        &Actor::from(who),
+        Change {
+            action: "slo.delete",
+            target_type: "slo",
+            target_id: format!("{}/{}", before.api_slug, before.name),
+            before: Some(snapshot(&before)),
+            after: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn create(pool: &PgPool, who: &Principal, new: NewSlo) -> Result<SloView> {
+    let mut checks = Checks::new();
+    check_objective(&mut checks, &new.name, new.target, new.window_days);
     match new.kind {
         SloKind::Latency => {
             let bounds = BOUNDS_MS
