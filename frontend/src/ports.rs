@@ -107,6 +107,13 @@ pub trait ConsoleBackend: Send + Sync + 'static {
 
     async fn list_slos(&self, who: &Principal) -> Result<Vec<SloView>, AppError>;
     async fn create_slo(&self, who: &Principal, new: NewSlo) -> Result<SloView, AppError>;
+    async fn update_slo(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        patch: SloPatch,
+    ) -> Result<SloView, AppError>;
+    async fn delete_slo(&self, who: &Principal, id: Uuid) -> Result<(), AppError>;
     /// An SLO with its series and alerts: everything its page shows.
     async fn slo_detail(
         &self,

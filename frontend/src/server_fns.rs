@@ -721,6 +721,43 @@ pub async fn load_deprecations() -> Result<Vec<DeprecationImpact>, AppError> {
 
 // ---- SLOs ------------------------------------------------------------------
 
+/// Changes an SLO's target, window and description from the SLO page.
+#[server(prefix = "/console/fn")]
+pub async fn change_slo(
+    id: Uuid,
+    target: String,
+    window_days: String,
+    description: String,
+) -> Result<SloView, AppError> {
+    with_caller!(|b, who| async {
+        let target = target
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| AppError::invalid("target", "enter a percentage such as 99.9"))?;
+        let window_days = optional_number(&window_days, "window_days", "7, 28 or 30")?;
+        b.update_slo(
+            &who,
+            id,
+            SloPatch {
+                name: None,
+                description: Some(description),
+                target: Some(target),
+                window_days,
+            },
+        )
+        .await
+    })
+}
+
+#[server(prefix = "/console/fn")]
+pub async fn delete_slo(id: Uuid) -> Result<(), AppError> {
+    with_caller!(|b, who| async {
+        b.delete_slo(&who, id).await?;
+        leptos_axum::redirect("/slos");
+        Ok(())
+    })
+}
+
 #[server(prefix = "/console/fn")]
 pub async fn load_slo_detail(id: Uuid, resolution: Resolution) -> Result<SloDetail, AppError> {
     with_caller!(|b, who| b.slo_detail(&who, id, resolution))

@@ -225,6 +225,19 @@ impl ConsoleBackend for Console {
         Ok(crate::slo::definitions::create(&self.pool, who, new).await?)
     }
 
+    async fn update_slo(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        patch: SloPatch,
+    ) -> Result<SloView, AppError> {
+        Ok(crate::slo::definitions::update(&self.pool, who, id, patch).await?)
+    }
+
+    async fn delete_slo(&self, who: &Principal, id: Uuid) -> Result<(), AppError> {
+        Ok(crate::slo::definitions::delete(&self.pool, who, id).await?)
+    }
+
     async fn slo_detail(
         &self,
         who: &Principal,

@@ -484,6 +484,27 @@ try {
     assert.match(await section.locator('tbody tr').first().textContent(), /Tillpoint POS.*support@tillpoint\.example/);
   });
 
+  await step('an SLO\'s objective is changed (bad input kept and explained), then the SLO is deleted', async () => {
+    await admin.goto(`${base}/slos`);
+    await admin.locator('tr[data-slo="order acceptance fast"]').getByRole('link', { name: 'order acceptance fast' }).click();
+    await hydrated(admin);
+    const form = admin.getByRole('form', { name: 'Change the objective' });
+    await form.getByLabel('Target (%)').fill('150');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await form.getByText('use a target between 0 and 100 percent', { exact: false }).waitFor();
+    assert.equal(await form.getByLabel('Target (%)').inputValue(), '150', 'input kept');
+    await form.getByLabel('Target (%)').fill('99.5');
+    await form.getByLabel('Window').selectOption('7');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await admin.locator('[data-stat="target"] .stat', { hasText: '99.5 %' }).waitFor();
+    await admin.getByText('over a rolling 7 days', { exact: false }).waitFor();
+    await admin.getByRole('button', { name: 'Delete SLO…' }).click();
+    await admin.getByRole('button', { name: 'Delete now' }).click();
+    await admin.waitForURL(`${base}/slos`);
+    await admin.locator('tr[data-slo="order acceptance"]').waitFor();
+    assert.equal(await admin.locator('tr[data-slo="order acceptance fast"]').count(), 0);
+  });
+
   await step('no script errors in the browser', async () => {
     assert.deepEqual(pageErrors, []);
   });

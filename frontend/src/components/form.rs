@@ -33,7 +33,9 @@ pub fn Field(
     #[prop(default = "off")] autocomplete: &'static str,
     #[prop(optional)] hint: &'static str,
     #[prop(optional)] required: bool,
-    #[prop(optional)] value: &'static str,
+    /// The initial value (the current one, on edit forms).
+    #[prop(optional, into)]
+    value: String,
 ) -> impl IntoView {
     let id = format!("{form}-{name}");
     let err_id = format!("{id}-error");

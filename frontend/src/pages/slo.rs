@@ -2,9 +2,10 @@
 //! of its error budget, the burn rate of each alerting window, and its alerts.
 
 use crate::components::chart::{BarChart, Line, LineChart, Rule, time_label};
+use crate::components::form::{Field, FormError, SelectField, last_error};
 use crate::components::status::{ErrorPanel, Loading, short_time};
 use crate::model::*;
-use crate::server_fns::load_slo_detail;
+use crate::server_fns::{ChangeSlo, DeleteSlo, load_slo_detail};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -15,9 +16,10 @@ pub fn SloPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<Uuid>().ok());
     let resolution = RwSignal::new(Resolution::Day);
+    let change = ServerAction::<ChangeSlo>::new();
     let data = Resource::new(
-        move || (id(), resolution.get()),
-        |(id, resolution)| async move {
+        move || (id(), resolution.get(), change.version().get()),
+        |(id, resolution, _)| async move {
             match id {
                 Some(id) => load_slo_detail(id, resolution).await,
                 None => Err(AppError::not_found("SLO")),
@@ -30,7 +32,7 @@ pub fn SloPage() -> impl IntoView {
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(detail) => view! { <Detail detail resolution /> }.into_any(),
+                    Ok(detail) => view! { <Detail detail resolution change /> }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
@@ -50,12 +52,19 @@ fn objective(s: &SloView) -> String {
 }
 
 #[component]
-fn Detail(detail: SloDetail, resolution: RwSignal<Resolution>) -> impl IntoView {
+fn Detail(
+    detail: SloDetail,
+    resolution: RwSignal<Resolution>,
+    change: ServerAction<ChangeSlo>,
+) -> impl IntoView {
     let SloDetail {
         slo,
         series,
         alerts,
     } = detail;
+    let may_edit =
+        use_context::<Principal>().is_some_and(|p| matches!(p.role, Role::Admin | Role::Owner));
+    let editable = slo.clone();
     let res = match series.resolution {
         Resolution::Hour => "hour",
         Resolution::Day => "day",
@@ -137,6 +146,7 @@ fn Detail(detail: SloDetail, resolution: RwSignal<Resolution>) -> impl IntoView 
             <h2>"Alerts"</h2>
             <AlertTable alerts />
         </section>
+        {may_edit.then(|| view! { <Manage slo=editable change /> })}
     }
     .into_any()
 }
@@ -164,6 +174,54 @@ fn AlertTable(alerts: Vec<SloAlert>) -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table>
+    }
+    .into_any()
+}
+
+/// Changing the objective, and deleting the SLO after a confirmation. The server
+/// decides who may (admins, owners in the API's team); refusals show inline.
+#[component]
+fn Manage(slo: SloView, change: ServerAction<ChangeSlo>) -> impl IntoView {
+    let error = last_error(change);
+    let delete = ServerAction::<DeleteSlo>::new();
+    let delete_error = last_error(delete);
+    let confirming = RwSignal::new(false);
+    let id = slo.id;
+    let name = slo.name.clone();
+    let windows = [30, 28, 7]
+        .into_iter()
+        .filter(|d| *d != slo.window_days)
+        .map(|d| (d.to_string(), format!("{d} days")));
+    let windows: Vec<(String, String)> = std::iter::once((
+        slo.window_days.to_string(),
+        format!("{} days", slo.window_days),
+    ))
+    .chain(windows)
+    .collect();
+    view! {
+        <section class="panel">
+            <h2>"Change the objective"</h2>
+            <ActionForm action=change attr:aria-label="Change the objective" attr:class="grid-form">
+                <input type="hidden" name="id" value=id.to_string() />
+                <Field form="slo-change" name="target" label="Target (%)" value=slo.target.to_string() error required=true />
+                <SelectField form="slo-change" name="window_days" label="Window" error options=windows />
+                <Field form="slo-change" name="description" label="Description" value=slo.description.clone() error />
+                <FormError error />
+                <button type="submit" class="primary">"Save"</button>
+            </ActionForm>
+            <Show when=move || confirming.get() fallback=move || view! {
+                <button type="button" class="danger" on:click=move |_| confirming.set(true)>"Delete SLO…"</button>
+            }>
+                <p role="alert" class="confirm">
+                    {format!("Delete “{name}” with its alerts? This cannot be undone.")}
+                    " "
+                    <button type="button" class="danger" on:click=move |_| { delete.dispatch(DeleteSlo { id }); }>"Delete now"</button>
+                    " "
+                    <button type="button" on:click=move |_| confirming.set(false)>"Keep it"</button>
+                </p>
+            </Show>
+            <p class="field-error" role="alert">{move || delete_error.get().map(|e| e.to_string())}</p>
+        </section>
     }
     .into_any()
 }
