@@ -33,12 +33,12 @@ CREATE VIEW traffic AS
            h.status_class, h.requests, h.latency_sum_us, h.latency_buckets
     FROM traffic_hours h
     WHERE h.hour < (SELECT least(coalesce(r.rolled_until, '-infinity'),
-                                 date_trunc('hour', now() - interval '6 hours'))
+                                 date_trunc('hour', now() - interval '6 hours', 'UTC'))
                     FROM traffic_rollup r)
     UNION ALL
     SELECT m.minute, m.version_id, m.api_id, m.operation, m.application_id,
            m.status_class, m.requests, m.latency_sum_us, m.latency_buckets
     FROM traffic_minutes m
     WHERE m.minute >= (SELECT least(coalesce(r.rolled_until, '-infinity'),
-                                    date_trunc('hour', now() - interval '6 hours'))
+                                    date_trunc('hour', now() - interval '6 hours', 'UTC'))
                        FROM traffic_rollup r);

@@ -344,8 +344,10 @@ async fn serve(pool: PgPool, args: ServeArgs) -> anyhow::Result<()> {
         usage_flush: std::time::Duration::from_secs(10),
         rollup_every: Some(std::time::Duration::from_secs(300)),
         retention: traffic::rollup::Retention {
-            minute_days: args.minute_retention_days.max(1),
-            hour_days: args.hour_retention_days.max(1),
+            // Beyond a century a retention is "forever"; the clamp keeps the
+            // date arithmetic of the rollup job in range.
+            minute_days: args.minute_retention_days.clamp(1, 36_500),
+            hour_days: args.hour_retention_days.clamp(1, 36_500),
         },
     };
     let issuer = args

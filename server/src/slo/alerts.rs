@@ -125,11 +125,13 @@ pub async fn evaluate(pool: &PgPool, now: OffsetDateTime) -> Result<Cycle> {
             let action = match alert {
                 None => {
                     // The partial unique index refuses a second open alert if
-                    // another control plane fired it meanwhile.
+                    // another control plane fired it meanwhile; an SLO deleted
+                    // since the cycle began gets none.
                     let inserted = sqlx::query(
                         "INSERT INTO slo_alerts (id, slo_id, severity, long_window, short_window,
                                                  threshold, long_burn, short_burn, fired_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9
+                         WHERE EXISTS (SELECT 1 FROM slos WHERE id = $2)
                          ON CONFLICT DO NOTHING",
                     )
                     .bind(Uuid::new_v4())

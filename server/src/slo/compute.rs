@@ -141,6 +141,8 @@ impl Bands {
             query = query.bind(now - *w);
         }
         let n = bands.windows.len();
+        // Where each slice sits in its API's list, so rows find it in O(1).
+        let mut index: HashMap<Slice, usize> = HashMap::new();
         for (api, version, operation, application, band, total, server_errors, hist) in
             query.fetch_all(pool).await?
         {
@@ -159,9 +161,10 @@ impl Bands {
                 *b = v;
             }
             let slices = bands.by_api.entry(api).or_default();
-            let at = match slices.iter().position(|(s, _)| *s == slice) {
-                Some(at) => at,
+            let at = match index.get(&slice) {
+                Some(&at) => at,
                 None => {
+                    index.insert(slice.clone(), slices.len());
                     slices.push((slice, vec![Tally::default(); n]));
                     slices.len() - 1
                 }

@@ -77,7 +77,7 @@ pub async fn roll(pool: &PgPool, now: OffsetDateTime, keep: Retention) -> Result
         pass.hours_written = sqlx::query(&format!(
             "INSERT INTO traffic_hours (hour, version_id, api_id, operation, application_id,
                                         status_class, requests, latency_sum_us, latency_buckets)
-             SELECT date_trunc('hour', minute), version_id, api_id, operation, application_id,
+             SELECT date_trunc('hour', minute, 'UTC'), version_id, api_id, operation, application_id,
                     status_class, sum(requests)::bigint, sum(latency_sum_us)::bigint, {}
              FROM traffic_minutes
              WHERE minute >= $1 AND minute < $2
