@@ -77,6 +77,7 @@ fn day_curve(t: OffsetDateTime) -> f64 {
     }
 }
 
+#[derive(Default)]
 struct Rows {
     at: Vec<OffsetDateTime>,
     version: Vec<Uuid>,
@@ -90,20 +91,6 @@ struct Rows {
 }
 
 impl Rows {
-    fn new() -> Self {
-        Rows {
-            at: Vec::new(),
-            version: Vec::new(),
-            api: Vec::new(),
-            operation: Vec::new(),
-            application: Vec::new(),
-            class: Vec::new(),
-            requests: Vec::new(),
-            latency_sum: Vec::new(),
-            buckets: Vec::new(),
-        }
-    }
-
     async fn insert(&mut self, pool: &PgPool, table: &str, column: &str) -> Result<()> {
         if self.at.is_empty() {
             return Ok(());
@@ -128,7 +115,7 @@ impl Rows {
         .bind(&self.buckets)
         .execute(pool)
         .await?;
-        *self = Rows::new();
+        *self = Rows::default();
         Ok(())
     }
 }
@@ -227,7 +214,7 @@ pub async fn seed(pool: &PgPool) -> Result<()> {
     // Returns v2 went live five days ago; before that only v1 was called.
     let v2_live = now - Duration::days(5);
     let mut rng = Rng(0x5EED_2026);
-    let mut rows = Rows::new();
+    let mut rows = Rows::default();
     let mut at = start;
     while at < boundary {
         for flow in &flows {

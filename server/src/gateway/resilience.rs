@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +34,9 @@ pub struct Breakers {
     threshold: u32,
     cooldown: Duration,
     map: Mutex<HashMap<String, Breaker>>,
+    /// How many upstreams have an entry (a recent failure). While none has, the
+    /// request path never takes the lock: healthy traffic pays one atomic load.
+    tracked: AtomicUsize,
 }
 
 impl Breakers {
@@ -41,11 +45,15 @@ impl Breakers {
             threshold: threshold.max(1),
             cooldown,
             map: Mutex::new(HashMap::new()),
+            tracked: AtomicUsize::new(0),
         }
     }
 
     /// May a request go to `upstream` now? `Err` holds the seconds until it may.
     pub fn admit(&self, upstream: &str, now: Instant) -> Result<(), u64> {
+        if self.tracked.load(Ordering::Relaxed) == 0 {
+            return Ok(());
+        }
         let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
         let Some(b) = map.get_mut(upstream) else {
             return Ok(());
@@ -76,16 +84,14 @@ impl Breakers {
     }
 
     pub fn record(&self, upstream: &str, success: bool, now: Instant) {
+        if success && self.tracked.load(Ordering::Relaxed) == 0 {
+            return;
+        }
         let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
         if success {
-            // The common case allocates nothing: a healthy upstream has no entry.
-            if let Some(b) = map.get_mut(upstream) {
-                *b = Breaker {
-                    state: State::Closed,
-                    failures: 0,
-                    opened_at: None,
-                    trial_in_flight: false,
-                };
+            // A success forgets the upstream's failures: healthy upstreams have no entry.
+            if map.remove(upstream).is_some() {
+                self.tracked.store(map.len(), Ordering::Relaxed);
             }
             return;
         }
@@ -101,9 +107,13 @@ impl Breakers {
             b.state = State::Open;
             b.opened_at = Some(now);
         }
+        self.tracked.store(map.len(), Ordering::Relaxed);
     }
 
     pub fn state(&self, upstream: &str) -> State {
+        if self.tracked.load(Ordering::Relaxed) == 0 {
+            return State::Closed;
+        }
         self.map
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -1,10 +1,11 @@
 //! SLI, compliance and error budget from the gateways' aggregates (the `traffic`
-//! view). Pure arithmetic in [`status`]; one aggregate query for one SLO in
-//! [`measure`], and one scan for every SLO and window at once in [`Bands`], which
-//! is what keeps an evaluation cycle cheap however many SLOs there are.
+//! view). Pure arithmetic in [`status`]; one scan for every SLO and window at
+//! once in [`Bands`], which keeps an evaluation cycle cheap however many SLOs
+//! there are, and serves a single SLO the same way.
 
 use crate::error::Result;
 use crate::gateway::telemetry::{BOUNDS_MS, BUCKETS};
+use crate::traffic::rollup::BUCKET_SUMS;
 use sqlx::PgPool;
 use std::collections::HashMap;
 use steward_console::model::{SloKind, SloStatus};
@@ -117,19 +118,16 @@ impl Bands {
         let cases: String = (0..bands.windows.len())
             .map(|i| format!(" WHEN minute >= ${} THEN {i}", i + 4))
             .collect();
-        let sums: Vec<String> = (1..=BUCKETS)
-            .map(|i| format!("sum(latency_buckets[{i}])::bigint"))
-            .collect();
         let sql = format!(
             "SELECT api_id, version_id, operation, application_id,
                     (CASE{cases} END)::int AS band,
                     sum(requests)::bigint,
                     coalesce(sum(requests) FILTER (WHERE status_class = 5), 0)::bigint,
-                    ARRAY[{}]
+                    {}
              FROM traffic
              WHERE api_id = ANY($1) AND minute >= $2 AND minute < $3
              GROUP BY 1, 2, 3, 4, 5",
-            sums.join(", ")
+            *BUCKET_SUMS
         );
         let end = now + time::Duration::minutes(1);
         let mut query =
@@ -194,41 +192,6 @@ impl Bands {
         }
         (tally.total, tally.good(scope))
     }
-}
-
-/// Total and good requests in `[from, to)`.
-pub async fn measure(
-    pool: &PgPool,
-    scope: &Scope,
-    from: OffsetDateTime,
-    to: OffsetDateTime,
-) -> Result<(i64, i64)> {
-    // For latency: good requests are those in the buckets up to the threshold.
-    let good_buckets = scope.good_buckets() as i32;
-    let (total, bad_5xx, fast): (i64, i64, i64) = sqlx::query_as(
-        "SELECT coalesce(sum(requests), 0)::bigint,
-                coalesce(sum(requests) FILTER (WHERE status_class = 5), 0)::bigint,
-                coalesce(sum((SELECT sum(b) FROM unnest(latency_buckets[1:$7]) AS b)), 0)::bigint
-         FROM traffic
-         WHERE api_id = $1 AND minute >= $2 AND minute < $3
-           AND ($4::uuid IS NULL OR version_id = $4)
-           AND ($5::text IS NULL OR operation = $5)
-           AND ($6::uuid IS NULL OR application_id = $6)",
-    )
-    .bind(scope.api)
-    .bind(from)
-    .bind(to)
-    .bind(scope.version)
-    .bind(scope.operation.as_deref())
-    .bind(scope.application)
-    .bind(good_buckets)
-    .fetch_one(pool)
-    .await?;
-    let good = match scope.kind {
-        SloKind::Availability => total - bad_5xx,
-        SloKind::Latency => fast,
-    };
-    Ok((total, good))
 }
 
 /// The SLO's standing for `total` requests of which `good` were good.

@@ -89,13 +89,10 @@ const SELECT: &str = "
 /// The SLO with its status computed now, which is also stored for lists.
 async fn view(pool: &PgPool, r: SloRow) -> Result<SloView> {
     let now = OffsetDateTime::now_utc();
-    let (total, good) = compute::measure(
-        pool,
-        &r.scope(),
-        now - r.window(),
-        now + time::Duration::minutes(1),
-    )
-    .await?;
+    // The same scan as an evaluation cycle, for one API and one window, so a
+    // single SLO and the list can never count differently.
+    let bands = compute::Bands::load(pool, &[r.api_id], now, &[r.window()]).await?;
+    let (total, good) = bands.measure(&r.scope(), r.window());
     store(pool, &[(r.id, total, good)], now).await?;
     Ok(r.into_view(total, good, now))
 }

@@ -20,20 +20,6 @@ pub fn resolution(hours: i32) -> Width {
     }
 }
 
-fn class_counts(classes: &[i64]) -> [i64; 5] {
-    let mut out = [0; 5];
-    for (slot, n) in out.iter_mut().zip(classes) {
-        *slot = *n;
-    }
-    out
-}
-
-fn histogram(v: Vec<i64>) -> Vec<i64> {
-    let mut v = v;
-    v.resize(BUCKETS, 0);
-    v
-}
-
 pub async fn api_traffic(
     pool: &PgPool,
     _who: &Principal,
@@ -98,10 +84,10 @@ pub async fn api_traffic(
         let mut classes = [0i64; 5];
         let mut hist = vec![0i64; BUCKETS];
         while let Some((_, c, h)) = rows.next_if(|r| r.0 < next) {
-            for (a, b) in classes.iter_mut().zip(class_counts(&c)) {
+            for (a, b) in classes.iter_mut().zip(&c) {
                 *a += b;
             }
-            for (a, b) in hist.iter_mut().zip(histogram(h)) {
+            for (a, b) in hist.iter_mut().zip(&h) {
                 *a += b;
             }
         }

@@ -6,7 +6,7 @@ pub mod deprecations;
 pub mod rollup;
 
 use crate::error::Result;
-use crate::gateway::telemetry::{BOUNDS_MS, BUCKETS};
+use crate::gateway::telemetry::BOUNDS_MS;
 use sqlx::PgPool;
 use steward_console::model::{
     AppError, ConsumerTraffic, DriftReport, GatewayView, Principal, VersionTraffic,
@@ -140,15 +140,13 @@ pub async fn version_traffic(
     .bind(since)
     .fetch_all(pool)
     .await?;
-    let histogram: Vec<i64> = sqlx::query_scalar(
-        "SELECT coalesce(sum(b), 0)::bigint FROM traffic t,
-                unnest(t.latency_buckets) WITH ORDINALITY AS u(b, i)
-         WHERE t.version_id = $1 AND t.minute >= $2
-         GROUP BY i ORDER BY i",
-    )
+    let buckets: Vec<i64> = sqlx::query_scalar(&format!(
+        "SELECT {} FROM traffic WHERE version_id = $1 AND minute >= $2",
+        *rollup::BUCKET_SUMS
+    ))
     .bind(version)
     .bind(since)
-    .fetch_all(pool)
+    .fetch_one(pool)
     .await?;
     let top: Vec<(String, String, i64, i64)> = sqlx::query_as(
         "SELECT coalesce(c.name, 'anonymous'), coalesce(a.name, '-'), sum(t.requests)::bigint AS n,
@@ -173,8 +171,6 @@ pub async fn version_traffic(
         }
     }
     let requests: i64 = by_class.iter().sum();
-    let mut buckets = histogram;
-    buckets.resize(BUCKETS, 0);
     Ok(VersionTraffic {
         window_minutes: window,
         requests,
@@ -243,6 +239,7 @@ pub async fn drift(pool: &PgPool, _who: &Principal, version: Uuid) -> Result<Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gateway::telemetry::BUCKETS;
 
     #[test]
     fn percentiles_read_the_histogram() {

@@ -42,10 +42,11 @@ pub struct Pass {
 const SETTLE: time::Duration = time::Duration::minutes(20);
 const REROLL: time::Duration = time::Duration::hours(2);
 
-/// `ARRAY[sum(latency_buckets[1]), …]`: histograms add bucket by bucket.
+/// `ARRAY[sum(latency_buckets[1]), …]`: histograms add bucket by bucket (0 over
+/// no rows). Every query that sums histograms uses this.
 pub(crate) static BUCKET_SUMS: LazyLock<String> = LazyLock::new(|| {
     let sums: Vec<String> = (1..=BUCKETS)
-        .map(|i| format!("sum(latency_buckets[{i}])::bigint"))
+        .map(|i| format!("coalesce(sum(latency_buckets[{i}]), 0)::bigint"))
         .collect();
     format!("ARRAY[{}]", sums.join(", "))
 });
@@ -140,7 +141,9 @@ mod tests {
             Width::Hour.floor(t),
             time::macros::datetime!(2026-11-30 19:00 UTC)
         );
-        assert!(BUCKET_SUMS.starts_with("ARRAY[sum(latency_buckets[1])::bigint"));
-        assert!(BUCKET_SUMS.ends_with(&format!("sum(latency_buckets[{BUCKETS}])::bigint]")));
+        assert!(BUCKET_SUMS.starts_with("ARRAY[coalesce(sum(latency_buckets[1]), 0)::bigint"));
+        assert!(BUCKET_SUMS.ends_with(&format!(
+            "coalesce(sum(latency_buckets[{BUCKETS}]), 0)::bigint]"
+        )));
     }
 }
