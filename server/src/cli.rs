@@ -174,6 +174,10 @@ pub struct GatewayArgs {
     /// bodies of operations with a JSON schema get 413.
     #[arg(long, env = "STEWARD_GATEWAY_BODY_LIMIT_KIB", default_value_t = 1024)]
     pub body_limit_kib: usize,
+    /// Threads that serve gateway traffic, each with its own event loop and
+    /// upstream connection pool; 0 means one per CPU core.
+    #[arg(long, env = "STEWARD_GATEWAY_WORKERS", default_value_t = 0)]
+    pub gateway_workers: usize,
 }
 
 /// `steward gateway`: the data plane alone, for running several behind a load balancer.

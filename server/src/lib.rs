@@ -102,8 +102,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             )?;
             let gateway = gateway::Gateway::start(pool, config).await;
             let listener = bind(args.gateway.gateway_addr, "STEWARD_GATEWAY_ADDR").await?;
-            println!("Steward gateway on http://{}", args.gateway.gateway_addr);
-            gateway::serve::serve(listener, gateway.router(), shutdown_signal()).await?;
+            let workers = gateway::serve::worker_count(args.gateway.gateway_workers);
+            println!(
+                "Steward gateway on http://{} ({workers} workers)",
+                args.gateway.gateway_addr
+            );
+            gateway::serve::serve_on_workers(listener, workers, gateway.app(), shutdown_signal())
+                .await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Admin(cmd) => admin_command(&pool, cmd).await,
@@ -367,10 +372,15 @@ async fn serve(pool: PgPool, args: ServeArgs) -> anyhow::Result<()> {
         "Steward console and admin API on http://{}",
         args.console_addr
     );
-    println!("Steward gateway on http://{}", args.gateway.gateway_addr);
-    let data_plane = tokio::spawn(gateway::serve::serve(
+    let workers = gateway::serve::worker_count(args.gateway.gateway_workers);
+    println!(
+        "Steward gateway on http://{} ({workers} workers)",
+        args.gateway.gateway_addr
+    );
+    let data_plane = tokio::spawn(gateway::serve::serve_on_workers(
         gateway_listener,
-        gateway.router(),
+        workers,
+        gateway.app(),
         shutdown_signal(),
     ));
     serve_router(listener, router, shutdown_signal()).await?;

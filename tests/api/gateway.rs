@@ -18,6 +18,8 @@ struct Harness {
     key: String,
     http: Client,
     _gw: Arc<Gateway>,
+    /// Dropping the harness stops the gateway's workers.
+    _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 /// An upstream that echoes what it received; `x-test-sleep-ms` makes it slow.
@@ -146,11 +148,17 @@ async fn harness_with(relay: Option<&steward_tests::Relay>) -> Harness {
     .await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let router = gw.router();
-    tokio::spawn(steward_server::gateway::serve::serve(
+    let router = gw.app();
+    // Two workers, as `steward gateway` runs on a two-core machine: every test
+    // goes through the thread-per-core listener and per-thread upstream pools.
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(steward_server::gateway::serve::serve_on_workers(
         listener,
+        2,
         router,
-        std::future::pending(),
+        async move {
+            let _ = stopped.await;
+        },
     ));
     Harness {
         app,
@@ -159,6 +167,7 @@ async fn harness_with(relay: Option<&steward_tests::Relay>) -> Harness {
         key: created["secret"].as_str().unwrap().to_string(),
         http: Client::new(),
         _gw: gw,
+        _stop: stop,
     }
 }
 
@@ -1316,5 +1325,66 @@ async fn slos_are_computed_exactly_from_real_traffic() {
         at_risk,
         ["stock reads available"],
         "the Overview shows SLOs with little budget left"
+    );
+}
+
+#[tokio::test]
+async fn workers_share_the_listener_and_drain_on_shutdown() {
+    use axum::routing::get;
+    let router = axum::Router::new().route(
+        "/who",
+        get(|| async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            std::thread::current()
+                .name()
+                .unwrap_or_default()
+                .to_string()
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(steward_server::gateway::serve::serve_on_workers(
+        listener,
+        2,
+        router,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    // Sixteen clients, each on its own connection, all served by gateway workers.
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..16 {
+        let url = format!("http://{addr}/who");
+        calls.spawn(async move { Client::new().get(url).send().await?.text().await });
+    }
+    let names: Vec<String> = calls
+        .join_all()
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert!(
+        names.iter().all(|n| n.starts_with("gateway-")),
+        "served by {names:?}"
+    );
+    // A request in flight when shutdown begins still gets its answer.
+    let slow = tokio::spawn(Client::new().get(format!("http://{addr}/who")).send());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    stop.send(()).unwrap();
+    let answer = slow.await.unwrap().unwrap();
+    assert_eq!(answer.status(), 200);
+    let result = tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("workers stop once drained")
+        .unwrap();
+    assert!(result.is_ok(), "{result:?}");
+    // The socket is closed: new connections are refused.
+    assert!(
+        Client::new()
+            .get(format!("http://{addr}/who"))
+            .send()
+            .await
+            .is_err()
     );
 }

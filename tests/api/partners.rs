@@ -557,10 +557,11 @@ async fn rotation_keeps_the_old_key_for_the_overlap_and_revocation_is_immediate(
         .await
         .unwrap();
     let first = created["key"]["id"].as_str().unwrap().to_string();
-    let usable = |keys: &[keys::ActiveKey], secret: &str| {
+    type Active = std::collections::HashMap<keys::LookupId, keys::ActiveKey>;
+    let usable = |keys: &Active, secret: &str| {
         let p = keys::parse(secret).unwrap();
-        keys.iter()
-            .any(|k| k.lookup_id == p.lookup_id && k.accepts(&p, time::OffsetDateTime::now_utc()))
+        keys.get(&p.lookup())
+            .is_some_and(|k| k.accepts(&p, time::OffsetDateTime::now_utc()))
     };
     let old_secret = created["secret"].as_str().unwrap().to_string();
 
@@ -585,7 +586,7 @@ async fn rotation_keeps_the_old_key_for_the_overlap_and_revocation_is_immediate(
         left > time::Duration::hours(23) && left <= time::Duration::hours(24),
         "{left}"
     );
-    let active = keys::load_active(&app.pool).await.unwrap();
+    let active: Active = keys::load_active(&app.pool).await.unwrap();
     assert!(
         usable(&active, &old_secret) && usable(&active, &new_secret),
         "both work during the overlap"
@@ -601,7 +602,7 @@ async fn rotation_keeps_the_old_key_for_the_overlap_and_revocation_is_immediate(
         .await
         .unwrap();
     let third: Value = res.json().await.unwrap();
-    let active = keys::load_active(&app.pool).await.unwrap();
+    let active: Active = keys::load_active(&app.pool).await.unwrap();
     assert!(
         !usable(&active, &new_secret),
         "a zero overlap ends the old key"
@@ -649,7 +650,7 @@ async fn rotation_keeps_the_old_key_for_the_overlap_and_revocation_is_immediate(
         .unwrap();
     let payload: Value = serde_json::from_str(note.payload()).unwrap();
     assert_eq!(payload, json!({"kind": "key", "id": first}));
-    let active = keys::load_active(&app.pool).await.unwrap();
+    let active: Active = keys::load_active(&app.pool).await.unwrap();
     assert!(!usable(&active, &old_secret));
     problem(
         f.admin

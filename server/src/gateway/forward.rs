@@ -20,7 +20,15 @@ pub const CONSUMER_ID: HeaderName = HeaderName::from_static("x-consumer-id");
 pub const CONSUMER_APP: HeaderName = HeaderName::from_static("x-consumer-app");
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-pub fn client() -> Upstream {
+thread_local! {
+    /// One pool per thread. On the gateway's thread-per-core workers
+    /// ([`serve_on_workers`](super::serve::serve_on_workers)) the pooled
+    /// connection, its task and the request that uses it then share one thread
+    /// and one event loop; a shared pool would hand connections across cores.
+    static UPSTREAM: Upstream = client();
+}
+
+fn client() -> Upstream {
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
     connector.set_connect_timeout(Some(Duration::from_secs(3)));
@@ -91,7 +99,6 @@ fn idempotent(method: &http::Method) -> bool {
 /// breaker, retrying an idempotent request once (budget permitting) when the
 /// upstream could not be reached or answered 502, 503 or 504.
 pub async fn forward(
-    upstream: &Upstream,
     breakers: &Breakers,
     budget: &RetryBudget,
     mut req: Request<Body>,
@@ -169,6 +176,7 @@ pub async fn forward(
     let replay = out.replay.filter(|_| idempotent(req.method()));
     let (mut parts, body) = req.into_parts();
     let mut body = Some(body);
+    let upstream = UPSTREAM.with(Upstream::clone);
     let mut attempt = 0;
     loop {
         attempt += 1;

@@ -109,7 +109,7 @@ pub fn authenticate<'s>(
         })?;
         let key = snapshot
             .keys
-            .get(presented.lookup_id)
+            .get(&presented.lookup())
             .filter(|k| k.accepts(&presented, now))
             .ok_or_else(|| unauthenticated("the API key is unknown, revoked or expired"))?;
         let application = snapshot

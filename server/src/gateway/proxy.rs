@@ -21,24 +21,34 @@ use std::sync::Arc;
 use std::time::Instant;
 use time::OffsetDateTime;
 
-fn rate_headers(v: &Verdict) -> [(HeaderName, String); 3] {
+fn rate_headers(v: &Verdict) -> [(HeaderName, HeaderValue); 3] {
     [
         (
             HeaderName::from_static("ratelimit-limit"),
-            v.limit.to_string(),
+            HeaderValue::from(v.limit),
         ),
         (
             HeaderName::from_static("ratelimit-remaining"),
-            v.remaining.to_string(),
+            HeaderValue::from(v.remaining),
         ),
         (
             HeaderName::from_static("ratelimit-reset"),
-            v.reset.to_string(),
+            HeaderValue::from(v.reset),
         ),
     ]
 }
 
-pub async fn handle(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
+/// The router's fallback: the same pipeline for a gateway served through axum
+/// (the tests' single-runtime setup); workers call [`handle`] directly.
+pub async fn fallback(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    handle(gw, req, peer).await
+}
+
+pub async fn handle(gw: Arc<Gateway>, req: Request, peer: Option<SocketAddr>) -> Response {
     let started = Instant::now();
     let request_id = req
         .headers()
@@ -47,13 +57,13 @@ pub async fn handle(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
         .filter(|v| !v.is_empty() && v.len() <= 128)
         .map(str::to_string)
         .unwrap_or_else(request_id);
-    let mut extra: Vec<(HeaderName, String)> = Vec::new();
+    let mut extra: Vec<(HeaderName, HeaderValue)> = Vec::new();
     let mut trace = Trace::default();
-    let mut response = match pipeline(&gw, req, &request_id, started, &mut extra, &mut trace).await
-    {
-        Ok(r) => r,
-        Err(refusal) => refusal.into_response(&request_id),
-    };
+    let mut response =
+        match pipeline(&gw, req, peer, &request_id, started, &mut extra, &mut trace).await {
+            Ok(r) => r,
+            Err(refusal) => refusal.into_response(&request_id),
+        };
     if let (Some((version, api)), Some(operation)) = (trace.version, trace.operation) {
         gw.telemetry.record(
             telemetry::Key {
@@ -69,9 +79,7 @@ pub async fn handle(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
     }
     let headers = response.headers_mut();
     for (name, value) in extra {
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            headers.insert(name, v);
-        }
+        headers.insert(name, value);
     }
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         headers.insert(forward::REQUEST_ID, v);
@@ -90,9 +98,10 @@ struct Trace {
 async fn pipeline(
     gw: &Gateway,
     req: Request,
+    peer: Option<SocketAddr>,
     request_id: &str,
     started: Instant,
-    extra: &mut Vec<(HeaderName, String)>,
+    extra: &mut Vec<(HeaderName, HeaderValue)>,
     trace: &mut Trace,
 ) -> Result<Response, Refusal> {
     let snapshot = gw.snapshot.load_full();
@@ -110,7 +119,11 @@ async fn pipeline(
     })?;
     trace.version = Some((version.id, version.api_id));
     // lifecycle: a retired version answers 410 before anything else is checked.
-    extra.extend(policy::lifecycle(version)?);
+    extra.extend(
+        policy::lifecycle(version)?
+            .into_iter()
+            .filter_map(|(name, value)| Some((name, HeaderValue::try_from(value).ok()?))),
+    );
     let (operation, params) = version
         .routes
         .find(req.method(), if rest.is_empty() { "/" } else { rest })
@@ -189,16 +202,11 @@ async fn pipeline(
         use http_body::Body as _;
         (req.body().size_hint().exact() == Some(0)).then(axum::body::Bytes::new)
     });
-    let client_addr = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0);
     let query = uri.query();
     let sample =
         version.validation == Mode::Report && !operation.responses.is_empty() && gw.drift.sample();
     // forward
     let response = forward::forward(
-        &gw.upstream,
         &gw.breakers,
         &gw.retry_budget,
         req,
@@ -206,7 +214,7 @@ async fn pipeline(
             upstream_base: &version.upstream,
             rest,
             query,
-            client_addr,
+            client_addr: peer,
             request_id,
             identity: identity.as_ref().map(|(consumer, app)| Identity {
                 consumer,

@@ -5,8 +5,8 @@
 //! GCRA keeps one timestamp per key, the theoretical arrival time (TAT): a request
 //! conforms if TAT − burst tolerance ≤ now, and moves TAT one emission interval on.
 
+use super::FastMap;
 use super::snapshot::Plan;
-use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -37,13 +37,15 @@ pub struct Verdict {
 
 #[derive(Debug)]
 pub struct Limiter {
-    shards: Vec<Mutex<HashMap<(Uuid, Uuid), State>>>,
+    shards: Vec<Mutex<FastMap<(Uuid, Uuid), State>>>,
 }
 
 impl Default for Limiter {
     fn default() -> Self {
         Limiter {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS)
+                .map(|_| Mutex::new(FastMap::default()))
+                .collect(),
         }
     }
 }

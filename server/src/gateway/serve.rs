@@ -2,22 +2,59 @@
 //! `TCP_NODELAY` on every accepted socket (a proxy must not let Nagle hold back
 //! the end of a response), keep-alive, a header read timeout against slow-loris
 //! clients, and a graceful shutdown that lets in-flight requests finish.
+//!
+//! [`serve_on_workers`] runs it thread-per-core, the way nginx runs its workers:
+//! each thread has its own single-threaded runtime, its own copy of the listening
+//! socket and (see `forward`) its own upstream pool. A request, its upstream
+//! connection and that connection's task then all live on one thread, so proxying
+//! never wakes another core or takes a work-stealing scheduler's locks, which on
+//! a busy gateway cost more than the whole policy pipeline.
 
 use axum::Router;
 use axum::extract::ConnectInfo;
+use axum::response::Response;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use std::future::Future;
+use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
 use tower::ServiceExt;
 
 /// How long in-flight requests may take to finish once shutdown begins.
 const DRAIN: Duration = Duration::from_secs(10);
 
+/// What a listener serves: each request with the address of its peer.
+pub trait App: Clone + Send + Sync + 'static {
+    fn call(
+        &self,
+        req: http::Request<Incoming>,
+        peer: SocketAddr,
+    ) -> impl Future<Output = Response> + Send + use<Self>;
+}
+
+impl App for Router {
+    fn call(
+        &self,
+        mut req: http::Request<Incoming>,
+        peer: SocketAddr,
+    ) -> impl Future<Output = Response> + Send + use<> {
+        req.extensions_mut().insert(ConnectInfo(peer));
+        let router = self.clone();
+        async move {
+            match router.oneshot(req).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            }
+        }
+    }
+}
+
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    app: impl App,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
@@ -36,10 +73,10 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let router = router.clone();
-        let service = hyper::service::service_fn(move |mut req: http::Request<Incoming>| {
-            req.extensions_mut().insert(ConnectInfo(addr));
-            router.clone().oneshot(req)
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
+            let answer = app.call(req, addr);
+            async move { Ok::<_, std::convert::Infallible>(answer.await) }
         });
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
@@ -57,4 +94,78 @@ pub async fn serve(
         () = tokio::time::sleep(DRAIN) => {}
     }
     Ok(())
+}
+
+/// How many gateway workers `requested` means: 0 is one per CPU core.
+pub fn worker_count(requested: usize) -> usize {
+    match requested {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+}
+
+/// Serves `router` on `workers` threads, each running [`serve`] on a duplicate of
+/// `listener` in its own current-thread runtime. Every worker's event loop
+/// watches the one listening socket; whichever is free accepts, so a busy worker
+/// takes fewer new connections. Returns once `shutdown` resolves and every worker
+/// has drained, or with the first worker's error.
+pub async fn serve_on_workers(
+    listener: TcpListener,
+    workers: usize,
+    app: impl App,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let socket = listener.into_std()?;
+    let (stop, stopped) = watch::channel(false);
+    let (exit_tx, mut exits) = mpsc::unbounded_channel::<std::io::Result<()>>();
+    for n in 0..workers.max(1) {
+        let socket = socket.try_clone()?;
+        let app = app.clone();
+        let mut stopped = stopped.clone();
+        let exit = exit_tx.clone();
+        std::thread::Builder::new()
+            .name(format!("gateway-{n}"))
+            .spawn(move || {
+                let result = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .and_then(|runtime| {
+                        runtime.block_on(async move {
+                            let listener = TcpListener::from_std(socket)?;
+                            let stop = async move {
+                                let _ = stopped.wait_for(|s| *s).await;
+                            };
+                            serve(listener, app, stop).await
+                        })
+                    });
+                let _ = exit.send(result);
+            })?;
+    }
+    drop(exit_tx);
+    drop(socket);
+    tokio::pin!(shutdown);
+    let mut first_error = None;
+    let mut running = workers.max(1);
+    tokio::select! {
+        () = &mut shutdown => {}
+        exit = exits.recv() => {
+            // A worker stopped on its own: it could not start its runtime or
+            // listen. Stop the others rather than serve at reduced capacity.
+            running -= 1;
+            first_error = exit.and_then(Result::err);
+        }
+    }
+    let _ = stop.send(true);
+    while running > 0 {
+        match exits.recv().await {
+            Some(result) => {
+                running -= 1;
+                if let (None, Err(e)) = (&first_error, result) {
+                    first_error = Some(e);
+                }
+            }
+            None => break,
+        }
+    }
+    first_error.map_or(Ok(()), Err)
 }

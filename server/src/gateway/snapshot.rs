@@ -2,11 +2,12 @@
 //! lookup structures. The request path only ever reads one snapshot; a reload
 //! builds a new one and swaps it in whole, so a request never sees half a change.
 
+use super::FastMap;
 use super::routes::VersionRoutes;
 use super::validate::Mode;
 use crate::error::Result;
 use crate::oauth::signing;
-use crate::partners::keys::{self, ActiveKey};
+use crate::partners::keys::{self, ActiveKey, LookupId};
 use ed25519_dalek::VerifyingKey;
 use sqlx::PgPool;
 use std::collections::{HashMap, HashSet};
@@ -82,12 +83,12 @@ pub struct Snapshot {
     pub built_at: Option<Instant>,
     /// Live (published or deprecated) versions by base path; retired ones only where
     /// no live version has that base path, so they can answer 410.
-    pub by_base_path: HashMap<String, Arc<Version>>,
-    pub keys: HashMap<String, ActiveKey>,
-    pub applications: HashMap<Uuid, Application>,
+    pub by_base_path: FastMap<String, Arc<Version>>,
+    pub keys: FastMap<LookupId, ActiveKey>,
+    pub applications: FastMap<Uuid, Application>,
     /// Active subscriptions by (application, API, major line).
-    pub subscriptions: HashMap<(Uuid, Uuid, i32), Subscription>,
-    pub plans: HashMap<Uuid, Plan>,
+    pub subscriptions: FastMap<(Uuid, Uuid, i32), Subscription>,
+    pub plans: FastMap<Uuid, Plan>,
     pub jwt_keys: HashMap<String, VerifyingKey>,
 }
 
@@ -156,7 +157,7 @@ pub async fn build(
     )
     .fetch_all(pool)
     .await?;
-    let mut by_base_path: HashMap<String, Arc<Version>> = HashMap::new();
+    let mut by_base_path: FastMap<String, Arc<Version>> = FastMap::default();
     for (
         id,
         api_id,
@@ -226,11 +227,7 @@ pub async fn build(
         );
     }
 
-    let keys = keys::load_active(pool)
-        .await?
-        .into_iter()
-        .map(|k| (k.lookup_id.clone(), k))
-        .collect();
+    let keys = keys::load_active(pool).await?;
     let applications = sqlx::query_as::<_, (Uuid, String, Uuid, String, String)>(
         "SELECT a.id, a.name, c.id, c.slug, a.environment
          FROM applications a JOIN consumers c ON c.id = a.consumer_id",

@@ -7,9 +7,9 @@
 //! them; older minutes are dropped and counted, so memory stays bounded and the
 //! loss is visible on `/metrics` and `/readyz`.
 
+use super::FastMap;
 use crate::error::Result;
 use sqlx::PgPool;
-use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -73,10 +73,10 @@ pub fn bucket_of(latency: Duration) -> usize {
 
 #[derive(Debug)]
 pub struct Telemetry {
-    shards: Vec<Mutex<HashMap<Key, Aggregate>>>,
+    shards: Vec<Mutex<FastMap<Key, Aggregate>>>,
     /// Since the process started, by (API, status class), for `/metrics`.
-    totals: Vec<Mutex<HashMap<(Uuid, u8), Aggregate>>>,
-    hasher: std::collections::hash_map::RandomState,
+    totals: Vec<Mutex<FastMap<(Uuid, u8), Aggregate>>>,
+    hasher: foldhash::fast::RandomState,
     dropped: AtomicU64,
     flushed: AtomicU64,
 }
@@ -84,8 +84,12 @@ pub struct Telemetry {
 impl Default for Telemetry {
     fn default() -> Self {
         Telemetry {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
-            totals: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS)
+                .map(|_| Mutex::new(FastMap::default()))
+                .collect(),
+            totals: (0..SHARDS)
+                .map(|_| Mutex::new(FastMap::default()))
+                .collect(),
             hasher: Default::default(),
             dropped: AtomicU64::new(0),
             flushed: AtomicU64::new(0),
@@ -147,8 +151,8 @@ impl Telemetry {
         self.flushed.load(Ordering::Relaxed)
     }
 
-    fn take(&self) -> HashMap<Key, Aggregate> {
-        let mut all = HashMap::new();
+    fn take(&self) -> FastMap<Key, Aggregate> {
+        let mut all = FastMap::default();
         for shard in &self.shards {
             let part = std::mem::take(&mut *shard.lock().unwrap_or_else(|e| e.into_inner()));
             all.extend(part);
@@ -156,7 +160,7 @@ impl Telemetry {
         all
     }
 
-    fn put_back(&self, batch: HashMap<Key, Aggregate>, now_minute: i64) {
+    fn put_back(&self, batch: FastMap<Key, Aggregate>, now_minute: i64) {
         let oldest = now_minute - (RETAIN.as_secs() / 60) as i64;
         for (key, agg) in batch {
             if key.minute < oldest {

@@ -26,6 +26,9 @@ use uuid::Uuid;
 /// A regular expression that matches Steward API keys, for secret scanners.
 pub const PATTERN: &str = r"\bstw_(live|test)_[0-9a-z]{12}_[0-9a-f]{64}\b";
 const LOOKUP_LEN: usize = 12;
+/// The public part of a key, fixed in size: the key of the gateway's key map,
+/// stored inline instead of as one more allocation per key.
+pub type LookupId = [u8; LOOKUP_LEN];
 const SECRET_LEN: usize = 64;
 /// The longest rotation overlap: a month is plenty to roll a key through a fleet.
 pub const MAX_OVERLAP_HOURS: u32 = 720;
@@ -90,11 +93,20 @@ fn generate(environment: Environment) -> (String, [u8; 32], String) {
     (lookup, secret_digest(&secret), whole)
 }
 
-/// What a gateway keeps in memory for one usable key.
+impl Presented<'_> {
+    pub fn lookup(&self) -> LookupId {
+        let mut id = [0; LOOKUP_LEN];
+        // `parse` admits exactly LOOKUP_LEN bytes here.
+        id.copy_from_slice(self.lookup_id.as_bytes());
+        id
+    }
+}
+
+/// What a gateway keeps in memory for one usable key (its lookup id is the key
+/// of the map that holds it).
 #[derive(Debug, Clone)]
 pub struct ActiveKey {
     pub id: Uuid,
-    pub lookup_id: String,
     pub digest: [u8; 32],
     pub application_id: Uuid,
     pub environment: Environment,
@@ -111,31 +123,44 @@ impl ActiveKey {
     }
 }
 
-type ActiveRow = (Uuid, String, Vec<u8>, Uuid, String, Option<OffsetDateTime>);
-
-/// Every key that may be used now, in one indexed query. Gateways call this on
-/// start and on every change notification.
-pub async fn load_active(pool: &PgPool) -> Result<Vec<ActiveKey>> {
-    let rows: Vec<ActiveRow> = sqlx::query_as(
-        "SELECT id, lookup_id, digest, application_id, environment, expires_at
+/// Every usable key by lookup id. Rows stream straight into the map: a gateway
+/// loading 100,000 keys never holds a second copy of them, which the allocator
+/// would keep as resident memory after the load.
+pub async fn load_active<S: std::hash::BuildHasher + Default>(
+    pool: &PgPool,
+) -> Result<std::collections::HashMap<LookupId, ActiveKey, S>> {
+    use futures_util::TryStreamExt;
+    let mut rows =
+        sqlx::query_as::<_, (Uuid, String, Vec<u8>, Uuid, String, Option<OffsetDateTime>)>(
+            "SELECT id, lookup_id, digest, application_id, environment, expires_at
          FROM api_keys
          WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())",
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(id, lookup_id, digest, application_id, env, expires_at)| {
-            Some(ActiveKey {
+        )
+        .fetch(pool);
+    let mut keys = std::collections::HashMap::default();
+    while let Some((id, lookup_id, digest, application_id, env, expires_at)) =
+        rows.try_next().await?
+    {
+        let (Ok(lookup), Ok(digest), Some(environment)) = (
+            LookupId::try_from(lookup_id.as_bytes()),
+            <[u8; 32]>::try_from(digest),
+            Environment::parse(&env),
+        ) else {
+            continue;
+        };
+        keys.insert(
+            lookup,
+            ActiveKey {
                 id,
-                lookup_id,
-                digest: digest.try_into().ok()?,
+                digest,
                 application_id,
-                environment: Environment::parse(&env)?,
+                environment,
                 expires_at,
-            })
-        })
-        .collect())
+            },
+        );
+    }
+    keys.shrink_to_fit();
+    Ok(keys)
 }
 
 #[derive(sqlx::FromRow)]
@@ -445,9 +470,9 @@ mod tests {
     fn an_active_key_checks_secret_environment_and_expiry() {
         let (lookup, digest, whole) = generate(Environment::Sandbox);
         let now = OffsetDateTime::now_utc();
+        assert_eq!(parse(&whole).unwrap().lookup(), lookup.as_bytes());
         let mut key = ActiveKey {
             id: Uuid::new_v4(),
-            lookup_id: lookup,
             digest,
             application_id: Uuid::new_v4(),
             environment: Environment::Sandbox,

@@ -4,8 +4,8 @@
 //! per interval, not one per request.
 
 use crate::error::Result;
+use crate::gateway::FastMap;
 use sqlx::PgPool;
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -17,7 +17,7 @@ pub enum Credential {
     OAuthClient,
 }
 
-type Stamps = HashMap<(Credential, Uuid), OffsetDateTime>;
+type Stamps = FastMap<(Credential, Uuid), OffsetDateTime>;
 const SHARDS: usize = 16;
 
 /// Sharded, so that gateway workers recording different keys rarely meet on a lock.
@@ -29,7 +29,11 @@ pub struct UsageRecorder {
 impl Default for UsageRecorder {
     fn default() -> Self {
         UsageRecorder {
-            seen: Arc::new((0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect()),
+            seen: Arc::new(
+                (0..SHARDS)
+                    .map(|_| Mutex::new(FastMap::default()))
+                    .collect(),
+            ),
         }
     }
 }
@@ -64,7 +68,7 @@ impl UsageRecorder {
     /// Writes and clears what was recorded. On failure the stamps go back into the
     /// map (newer ones win), so nothing is lost while the database is away.
     pub async fn flush(&self, pool: &PgPool) -> Result<usize> {
-        let mut batch = Stamps::new();
+        let mut batch = Stamps::default();
         for shard in self.seen.iter() {
             batch.extend(std::mem::take(
                 &mut *shard.lock().unwrap_or_else(|e| e.into_inner()),
