@@ -57,6 +57,19 @@ pub fn points(
     out
 }
 
+/// Where a window's counting really starts. Past the last 6 hours traffic is kept
+/// per hour, and an hour is counted only when it starts inside the window, so a
+/// long window starts on the next whole hour; the points start there too, rather
+/// than with a day (at 23:xx UTC) whose only counted hour is outside the window.
+fn counted_from(from: OffsetDateTime) -> OffsetDateTime {
+    let hour = Width::Hour.floor(from);
+    if hour == from {
+        from
+    } else {
+        hour + Duration::hours(1)
+    }
+}
+
 pub async fn series(
     pool: &PgPool,
     who: &Principal,
@@ -126,7 +139,7 @@ pub async fn series(
         .collect();
     Ok(SloSeries {
         resolution,
-        points: points(&rows, from, now, resolution, slo.target),
+        points: points(&rows, counted_from(from), now, resolution, slo.target),
         burn_rates,
     })
 }
@@ -135,6 +148,27 @@ pub async fn series(
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn counting_starts_on_the_next_whole_hour() {
+        let late = time::macros::datetime!(2026-11-02 23:12 UTC);
+        assert_eq!(
+            counted_from(late),
+            time::macros::datetime!(2026-11-03 00:00 UTC)
+        );
+        let whole = time::macros::datetime!(2026-11-02 14:00 UTC);
+        assert_eq!(counted_from(whole), whole);
+        // 28 days from 23:12 UTC: 28 daily points, not a 29th empty one in front.
+        let now = time::macros::datetime!(2026-11-30 23:12 UTC);
+        let p = points(
+            &[],
+            counted_from(now - Duration::days(28)),
+            now,
+            Resolution::Day,
+            99.0,
+        );
+        assert_eq!(p.len(), 28);
+    }
 
     #[test]
     fn points_fill_gaps_and_burn_down() {
