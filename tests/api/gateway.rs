@@ -237,6 +237,14 @@ async fn a_key_reaches_the_upstream_with_identity_and_forwarding_headers() {
         headers.get("x-api-key").is_none(),
         "the key stays at the gateway"
     );
+    // The upstream is addressed by its own authority; the caller's is passed on.
+    let gateway_host = h.gateway.trim_start_matches("http://");
+    assert_eq!(headers["x-forwarded-host"], gateway_host);
+    let upstream_host = headers["host"].as_str().unwrap();
+    assert!(
+        upstream_host.starts_with("127.0.0.1:") && upstream_host != gateway_host,
+        "{upstream_host}"
+    );
 
     // "Last used" arrives in a batch, not per request.
     let detail_path = h.app.api(&format!("/applications/{}", h.f.production_app));

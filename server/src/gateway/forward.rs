@@ -113,6 +113,7 @@ pub struct Identity<'a> {
 
 pub struct Outbound<'a> {
     pub upstream_base: &'a str,
+    pub upstream_host: Option<&'a HeaderValue>,
     /// The path below the version's base path, with the query.
     pub rest: &'a str,
     pub query: Option<&'a str>,
@@ -169,6 +170,9 @@ pub async fn forward(
     headers.remove(&CONSUMER_ID);
     headers.remove(&CONSUMER_APP);
     headers.remove(header::HOST);
+    if let Some(host) = out.upstream_host {
+        headers.insert(header::HOST, host.clone());
+    }
     if let Some(id) = out.identity {
         if let Ok(v) = HeaderValue::from_str(id.consumer) {
             headers.insert(CONSUMER_ID, v);
@@ -211,7 +215,6 @@ pub async fn forward(
     let replay = out.replay.filter(|_| idempotent(req.method()));
     let (mut parts, body) = req.into_parts();
     let mut body = Some(body);
-    let upstream = UPSTREAM.with(Upstream::clone);
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -236,7 +239,8 @@ pub async fn forward(
             std::mem::replace(&mut parts, Request::new(()).into_parts().0)
         };
         let request = Request::from_parts(head, this_body);
-        let answer = tokio::time::timeout(out.timeout, upstream.request(request)).await;
+        // The future owns what it needs of the thread's client; no clone of it here.
+        let answer = tokio::time::timeout(out.timeout, UPSTREAM.with(|c| c.request(request))).await;
         let (failure, retryable) = match &answer {
             Err(_) => (true, false),
             Ok(Err(_)) => (true, true),

@@ -212,6 +212,7 @@ async fn pipeline(
         req,
         Outbound {
             upstream_base: &version.upstream,
+            upstream_host: version.upstream_host.as_ref(),
             rest,
             query,
             client_addr: peer,

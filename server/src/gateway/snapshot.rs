@@ -42,6 +42,8 @@ pub struct Version {
     pub major: i32,
     pub base_path: String,
     pub upstream: String,
+    /// The `Host` the upstream is sent, made once here rather than per request.
+    pub upstream_host: Option<http::HeaderValue>,
     pub lifecycle: Lifecycle,
     pub timeout: std::time::Duration,
     /// The API's validation mode.
@@ -73,6 +75,17 @@ pub struct Application {
 pub struct Subscription {
     pub plan: Uuid,
     pub scopes: HashSet<String>,
+}
+
+/// The upstream URL's `host[:port]`; `None` (the client then derives it) when the
+/// URL does not parse or carries credentials, which must not travel as `Host`.
+fn host_header(upstream: &str) -> Option<http::HeaderValue> {
+    let uri: http::Uri = upstream.parse().ok()?;
+    let authority = uri.authority()?.as_str();
+    if authority.contains('@') {
+        return None;
+    }
+    http::HeaderValue::from_str(authority).ok()
 }
 
 /// An immutable, compiled view of the published world.
@@ -218,6 +231,7 @@ pub async fn build(
                 version,
                 major,
                 base_path,
+                upstream_host: host_header(&upstream),
                 upstream: upstream.trim_end_matches('/').to_string(),
                 lifecycle,
                 timeout,
