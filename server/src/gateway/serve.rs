@@ -104,11 +104,12 @@ pub fn worker_count(requested: usize) -> usize {
     }
 }
 
-/// Serves `router` on `workers` threads, each running [`serve`] on a duplicate of
+/// Serves `app` on `workers` threads, each running [`serve`] on a duplicate of
 /// `listener` in its own current-thread runtime. Every worker's event loop
 /// watches the one listening socket; whichever is free accepts, so a busy worker
 /// takes fewer new connections. Returns once `shutdown` resolves and every worker
-/// has drained, or with the first worker's error.
+/// has drained, or with the first worker's error. (Should this function return
+/// early, the dropped `stop` sender ends the workers' shutdown wait just the same.)
 pub async fn serve_on_workers(
     listener: TcpListener,
     workers: usize,
