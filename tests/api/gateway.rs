@@ -1306,12 +1306,7 @@ async fn slos_are_computed_exactly_from_real_traffic() {
     .await
     .unwrap();
     let body = steward_tests::problem(res, 422).await;
-    let fields: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = steward_tests::problem_fields(&body);
     assert_eq!(fields, ["window_days", "threshold_ms"]);
     let res =
         h.f.stranger

@@ -215,12 +215,7 @@ async fn plans_are_seeded_and_only_admins_change_them() {
         .await
         .unwrap();
     let body = problem(res, 422).await;
-    let fields: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = steward_tests::problem_fields(&body);
     assert_eq!(fields, ["monthly_quota", "environments"]);
 }
 
@@ -237,12 +232,7 @@ async fn consumers_and_applications_are_validated_and_audited() {
         .await
         .unwrap();
     let body = problem(res, 422).await;
-    let fields: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = steward_tests::problem_fields(&body);
     assert_eq!(fields, ["slug", "name", "contacts[0].email"]);
     let res = f
         .admin

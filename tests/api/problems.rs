@@ -53,12 +53,7 @@ async fn invalid_values_are_reported_field_by_field_and_nothing_is_written() {
         .await
         .unwrap();
     let body = problem(res, 422).await;
-    let fields: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = steward_tests::problem_fields(&body);
     assert_eq!(fields, ["email", "display_name", "password"]);
     assert_eq!(app.audit_count("user.create").await, before);
 }

@@ -520,12 +520,7 @@ async fn owners_of_the_team_change_and_delete_slos_and_other_roles_get_403() {
         .await
         .unwrap();
     let body = steward_tests::problem(res, 422).await;
-    let fields: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = steward_tests::problem_fields(&body);
     assert_eq!(fields, ["target", "window_days"]);
     let res = owner
         .patch(&url)

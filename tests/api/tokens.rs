@@ -205,11 +205,6 @@ async fn token_input_is_validated() {
         .await
         .unwrap();
     let body = problem(res, 422).await;
-    let fields: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = steward_tests::problem_fields(&body);
     assert_eq!(fields, ["name", "expires_in_days"]);
 }

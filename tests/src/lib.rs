@@ -227,6 +227,16 @@ pub async fn problem(res: Response, status: u16) -> Value {
     body
 }
 
+/// The fields a problem's `errors` name, in order.
+pub fn problem_fields(body: &Value) -> Vec<&str> {
+    body["errors"]
+        .as_array()
+        .expect("the problem lists field errors")
+        .iter()
+        .map(|e| e["field"].as_str().expect("each error names its field"))
+        .collect()
+}
+
 /// A TCP relay the test can cut and restore: stands between a component and
 /// PostgreSQL to simulate an outage without touching the shared server.
 pub struct Relay {

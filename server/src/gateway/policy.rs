@@ -7,7 +7,7 @@ use super::routes::{Needs, Operation};
 use super::snapshot::{Application, Lifecycle, Plan, Snapshot, Subscription, Version};
 use crate::oauth::jwt::{self, VerifyError};
 use crate::partners::keys::{self, ActiveKey};
-use http::{HeaderMap, HeaderName, StatusCode, header};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use std::collections::HashSet;
 use steward_console::model::Environment;
 use time::{Date, OffsetDateTime};
@@ -23,32 +23,44 @@ pub fn http_date(date: Date) -> String {
     date.format(&f).unwrap_or_default()
 }
 
-/// Headers that announce a deprecation, or the refusal of a retired version.
-pub fn lifecycle(version: &Version) -> Result<Vec<(HeaderName, String)>, Refusal> {
-    let link = |successor: &Option<String>| {
-        successor
-            .as_ref()
-            .map(|s| format!("<{s}>; rel=\"successor-version\""))
+fn successor_link(successor: &Option<String>) -> Option<String> {
+    successor
+        .as_ref()
+        .map(|s| format!("<{s}>; rel=\"successor-version\""))
+}
+
+/// The headers that announce a deprecated version (RFC 9745 `Deprecation`,
+/// RFC 8594 `Sunset`, the successor `Link`); none for other states. Made once
+/// per snapshot: they depend on the version alone.
+pub fn announcement(lifecycle: &Lifecycle) -> Vec<(HeaderName, HeaderValue)> {
+    let Lifecycle::Deprecated {
+        since,
+        sunset,
+        successor,
+    } = lifecycle
+    else {
+        return Vec::new();
     };
+    let mut text = vec![(
+        HeaderName::from_static("deprecation"),
+        format!("@{}", since.unix_timestamp()),
+    )];
+    if let Some(s) = sunset {
+        text.push((HeaderName::from_static("sunset"), http_date(*s)));
+    }
+    if let Some(l) = successor_link(successor) {
+        text.push((header::LINK, l));
+    }
+    // A successor URL that is not a valid header value is left out, not sent broken.
+    text.into_iter()
+        .filter_map(|(name, value)| Some((name, HeaderValue::try_from(value).ok()?)))
+        .collect()
+}
+
+/// The announcement of a live version, or the refusal of a retired one.
+pub fn lifecycle(version: &Version) -> Result<&[(HeaderName, HeaderValue)], Refusal> {
     match &version.lifecycle {
-        Lifecycle::Published => Ok(Vec::new()),
-        Lifecycle::Deprecated {
-            since,
-            sunset,
-            successor,
-        } => {
-            let mut h = vec![(
-                HeaderName::from_static("deprecation"),
-                format!("@{}", since.unix_timestamp()),
-            )];
-            if let Some(s) = sunset {
-                h.push((HeaderName::from_static("sunset"), http_date(*s)));
-            }
-            if let Some(l) = link(successor) {
-                h.push((header::LINK, l));
-            }
-            Ok(h)
-        }
+        Lifecycle::Published | Lifecycle::Deprecated { .. } => Ok(&version.announcement),
         Lifecycle::Retired { sunset, successor } => {
             let mut refusal = Refusal::new(
                 StatusCode::GONE,
@@ -67,7 +79,7 @@ pub fn lifecycle(version: &Version) -> Result<Vec<(HeaderName, String)>, Refusal
             if let Some(s) = sunset {
                 refusal = refusal.with_header(HeaderName::from_static("sunset"), http_date(*s));
             }
-            if let Some(l) = link(successor) {
+            if let Some(l) = successor_link(successor) {
                 refusal = refusal.with_header(header::LINK, l);
             }
             Err(refusal)
@@ -287,5 +299,34 @@ mod tests {
     fn sunset_is_an_http_date() {
         let d = time::macros::date!(2027 - 03 - 01);
         assert_eq!(http_date(d), "Mon, 01 Mar 2027 00:00:00 GMT");
+    }
+
+    #[test]
+    fn a_deprecation_is_announced_with_standard_headers_and_nothing_broken() {
+        let since = time::macros::datetime!(2026-11-01 00:00 UTC);
+        let deprecated = |successor: &str| Lifecycle::Deprecated {
+            since,
+            sunset: Some(time::macros::date!(2027 - 03 - 01)),
+            successor: Some(successor.to_string()),
+        };
+        let h = announcement(&deprecated("https://api.example/v2"));
+        let text: Vec<(&str, &str)> = h
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.to_str().unwrap()))
+            .collect();
+        assert_eq!(
+            text,
+            [
+                ("deprecation", "@1793491200"),
+                ("sunset", "Mon, 01 Mar 2027 00:00:00 GMT"),
+                (
+                    "link",
+                    "<https://api.example/v2>; rel=\"successor-version\""
+                ),
+            ]
+        );
+        // A successor that cannot be a header value is left out, the rest stays.
+        assert_eq!(announcement(&deprecated("https://x/\nv2")).len(), 2);
+        assert!(announcement(&Lifecycle::Published).is_empty());
     }
 }

@@ -50,6 +50,7 @@ pub async fn fallback(State(gw): State<Arc<Gateway>>, req: Request) -> Response 
 
 pub async fn handle(gw: Arc<Gateway>, req: Request, peer: Option<SocketAddr>) -> Response {
     let started = Instant::now();
+    let now = OffsetDateTime::now_utc();
     let request_id = req
         .headers()
         .get(forward::REQUEST_ID)
@@ -59,15 +60,24 @@ pub async fn handle(gw: Arc<Gateway>, req: Request, peer: Option<SocketAddr>) ->
         .unwrap_or_else(request_id);
     let mut extra: Vec<(HeaderName, HeaderValue)> = Vec::new();
     let mut trace = Trace::default();
-    let mut response =
-        match pipeline(&gw, req, peer, &request_id, started, &mut extra, &mut trace).await {
-            Ok(r) => r,
-            Err(refusal) => refusal.into_response(&request_id),
-        };
+    let mut response = match pipeline(
+        &gw,
+        req,
+        peer,
+        &request_id,
+        (started, now),
+        &mut extra,
+        &mut trace,
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(refusal) => refusal.into_response(&request_id),
+    };
     if let (Some((version, api)), Some(operation)) = (trace.version, trace.operation) {
         gw.telemetry.record(
             telemetry::Key {
-                minute: OffsetDateTime::now_utc().unix_timestamp() / 60,
+                minute: now.unix_timestamp() / 60,
                 version,
                 api,
                 operation,
@@ -100,7 +110,8 @@ async fn pipeline(
     req: Request,
     peer: Option<SocketAddr>,
     request_id: &str,
-    started: Instant,
+    // One clock reading serves the limiter, expiry checks and telemetry.
+    (started, now): (Instant, OffsetDateTime),
     extra: &mut Vec<(HeaderName, HeaderValue)>,
     trace: &mut Trace,
 ) -> Result<Response, Refusal> {
@@ -119,11 +130,7 @@ async fn pipeline(
     })?;
     trace.version = Some((version.id, version.api_id));
     // lifecycle: a retired version answers 410 before anything else is checked.
-    extra.extend(
-        policy::lifecycle(version)?
-            .into_iter()
-            .filter_map(|(name, value)| Some((name, HeaderValue::try_from(value).ok()?))),
-    );
+    extra.extend_from_slice(policy::lifecycle(version)?);
     let (operation, params) = version
         .routes
         .find(req.method(), if rest.is_empty() { "/" } else { rest })
@@ -143,7 +150,6 @@ async fn pipeline(
             )
         })?;
     trace.operation = Some(operation.label.clone());
-    let now = OffsetDateTime::now_utc();
     // authenticate
     let caller = policy::authenticate(
         &snapshot,

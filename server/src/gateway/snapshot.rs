@@ -45,6 +45,8 @@ pub struct Version {
     /// The `Host` the upstream is sent, made once here rather than per request.
     pub upstream_host: Option<http::HeaderValue>,
     pub lifecycle: Lifecycle,
+    /// What every answer of a deprecated version carries ([`super::policy::announcement`]).
+    pub announcement: Vec<(http::HeaderName, http::HeaderValue)>,
     pub timeout: std::time::Duration,
     /// The API's validation mode.
     pub validation: Mode,
@@ -233,6 +235,7 @@ pub async fn build(
                 base_path,
                 upstream_host: host_header(&upstream),
                 upstream: upstream.trim_end_matches('/').to_string(),
+                announcement: super::policy::announcement(&lifecycle),
                 lifecycle,
                 timeout,
                 validation: Mode::parse(&validation),
