@@ -100,7 +100,14 @@ fn forwarding(addr: SocketAddr, host: &str, prior: Option<&str>) -> (String, Str
         forwarded.push_str(ip);
     }
     forwarded.push_str(";host=\"");
-    forwarded.push_str(host);
+    // The caller chose the Host header: as a quoted-string (RFC 7230 §3.2.6) its
+    // quotes and backslashes are escaped, so it cannot add parameters of its own.
+    for c in host.chars() {
+        if matches!(c, '"' | '\\') {
+            forwarded.push('\\');
+        }
+        forwarded.push(c);
+    }
     forwarded.push_str("\";proto=http");
     (xff, forwarded)
 }
@@ -311,6 +318,12 @@ mod tests {
         let (xff, forwarded) = forwarding(v6, "h", Some("203.0.113.9"));
         assert_eq!(xff, "203.0.113.9, 2001:db8::17");
         assert_eq!(forwarded, "for=\"[2001:db8::17]\";host=\"h\";proto=http");
+        // A forged Host cannot smuggle a parameter into Forwarded.
+        let (_, forwarded) = forwarding(v4, "shop\";for=1.2.3.4", None);
+        assert_eq!(
+            forwarded,
+            "for=10.1.20.3;host=\"shop\\\";for=1.2.3.4\";proto=http"
+        );
         // The longest text an address formats to fits the stack buffer.
         let longest: SocketAddr = "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:1"
             .parse()
