@@ -550,7 +550,7 @@ async fn rotation_keeps_the_old_key_for_the_overlap_and_revocation_is_immediate(
     type Active = std::collections::HashMap<keys::LookupId, keys::ActiveKey>;
     let usable = |keys: &Active, secret: &str| {
         let p = keys::parse(secret).unwrap();
-        keys.get(&p.lookup())
+        keys.get(&p.lookup().unwrap())
             .is_some_and(|k| k.accepts(&p, time::OffsetDateTime::now_utc()))
     };
     let old_secret = created["secret"].as_str().unwrap().to_string();

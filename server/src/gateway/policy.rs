@@ -119,9 +119,9 @@ pub fn authenticate<'s>(
         let presented = value.to_str().ok().and_then(keys::parse).ok_or_else(|| {
             unauthenticated("the X-API-Key header does not hold a Steward API key")
         })?;
-        let key = snapshot
-            .keys
-            .get(&presented.lookup())
+        let key = presented
+            .lookup()
+            .and_then(|id| snapshot.keys.get(&id))
             .filter(|k| k.accepts(&presented, now))
             .ok_or_else(|| unauthenticated("the API key is unknown, revoked or expired"))?;
         let application = snapshot
