@@ -62,7 +62,10 @@ async fn the_demo_seeds_everything_and_the_readme_calls_work() {
         .unwrap();
     let points = series["points"].as_array().unwrap();
     assert!(points.len() >= 28, "{}", points.len());
-    let below: Vec<&Value> = points
+    // The last point is today so far: just after midnight UTC it holds a few
+    // hundred requests, where one of the demo's rare 5xx dips it below target.
+    // Every complete day but the incident's meets the objective.
+    let below: Vec<&Value> = points[..points.len() - 1]
         .iter()
         .filter(|p| p["sli"].as_f64().is_some_and(|s| s < 99.9))
         .collect();

@@ -931,8 +931,11 @@ async fn traffic_keeps_flowing_through_a_database_outage_and_telemetry_catches_u
     assert!(ready["telemetry_backlog"].as_u64().unwrap() > 0, "{ready}");
 
     relay.restore();
-    h.within(Duration::from_secs(10), async || traffic(&h).await == 30)
+    // Wait for the backlog to land, then check it landed exactly once (a wait for
+    // `== 30` alone would hide an overshoot behind a timeout).
+    h.within(Duration::from_secs(10), async || traffic(&h).await >= 30)
         .await;
+    assert_eq!(traffic(&h).await, 30, "the outage's samples, written once");
     h.within(Duration::from_secs(5), async || {
         let ready: Value = h.get("/readyz").send().await.unwrap().json().await.unwrap();
         ready["snapshot_age_seconds"].as_f64().unwrap() < 2.0
