@@ -1403,3 +1403,190 @@ async fn workers_share_the_listener_and_drain_on_shutdown() {
             .is_err()
     );
 }
+
+/// A hand-written HTTP/1.1 upstream, for answers a framework would not give on
+/// purpose: the `x-raw` header picks how it answers. It counts the connections
+/// it accepts, and each answer says how many request body bytes arrived.
+async fn start_raw_upstream() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                loop {
+                    let end = loop {
+                        if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break at + 4;
+                        }
+                        if socket.read_buf(&mut buf).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                    };
+                    let head = String::from_utf8_lossy(&buf[..end]).to_lowercase();
+                    let header = |name: &str| {
+                        head.lines()
+                            .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+                            .map(str::to_string)
+                    };
+                    let length: usize = header("content-length").map_or(0, |v| v.parse().unwrap());
+                    let mode = header("x-raw").unwrap_or_default();
+                    while buf.len() < end + length {
+                        if socket.read_buf(&mut buf).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                    }
+                    buf.drain(..end + length);
+                    let body = format!("{{\"mode\":\"{mode}\",\"received\":{length}}}");
+                    let fixed = |extra: &str| {
+                        format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n{extra}content-length: {}\r\n\r\n{body}",
+                            body.len()
+                        )
+                    };
+                    match mode.as_str() {
+                        // Answers, then closes the idle connection without notice,
+                        // as an upstream's keep-alive timeout does.
+                        "close-after" => {
+                            let _ = socket.write_all(fixed("").as_bytes()).await;
+                            return;
+                        }
+                        "connection-close" => {
+                            let _ = socket
+                                .write_all(fixed("connection: close\r\n").as_bytes())
+                                .await;
+                            return;
+                        }
+                        // No length: the body ends when the connection does.
+                        "eof" => {
+                            let _ = socket
+                                .write_all(format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n{body}").as_bytes())
+                                .await;
+                            return;
+                        }
+                        // Chunks in separate writes, with an extension and a trailer.
+                        "chunked" => {
+                            let pieces = [
+                                "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n".to_string(),
+                                "5;note=x\r\nfirst\r\n".to_string(),
+                                "7\r\n-second\r\n".to_string(),
+                                format!("{:x}\r\n{body}\r\n0\r\nx-trailer: 1\r\n\r\n", body.len()),
+                            ];
+                            for piece in pieces {
+                                if socket.write_all(piece.as_bytes()).await.is_err() {
+                                    return;
+                                }
+                                tokio::time::sleep(Duration::from_millis(20)).await;
+                            }
+                        }
+                        "garbage" => {
+                            let _ = socket.write_all(b"HTTP/1.1 OK twice\r\n\r\n").await;
+                            return;
+                        }
+                        _ => {
+                            if socket.write_all(fixed("").as_bytes()).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (format!("http://{addr}"), accepted)
+}
+
+#[tokio::test]
+async fn the_upstream_client_reuses_connections_and_survives_their_closing() {
+    use std::sync::atomic::Ordering;
+    let h = harness().await;
+    let (upstream, accepted) = start_raw_upstream().await;
+    sqlx::query("UPDATE api_versions SET upstream_url = $1 WHERE base_path = '/inventory/v1'")
+        .bind(&upstream)
+        .execute(&h.app.pool)
+        .await
+        .unwrap();
+    sqlx::query("SELECT pg_notify('steward_policy', '{\"kind\":\"version\"}')")
+        .execute(&h.app.pool)
+        .await
+        .unwrap();
+    let get = |mode: &'static str| {
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key)
+            .header("x-raw", mode)
+            .send()
+    };
+    let post = |mode: &'static str| {
+        h.http
+            .post(format!("{}/inventory/v1/stock-adjustments", h.gateway))
+            .header("x-api-key", &h.key)
+            .header("idempotency-key", "adjust-raw")
+            .header("x-raw", mode)
+            .json(&json!({"warehouse_id": "W1", "sku": "SKU-1", "quantity_delta": 1, "reason": "damage"}))
+            .send()
+    };
+    h.within(Duration::from_secs(1), async || {
+        let res = get("keep").await.unwrap();
+        res.status() == 200 && res.text().await.unwrap().contains("\"mode\":\"keep\"")
+    })
+    .await;
+    let json = async |res: reqwest::Response| -> Value {
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
+    };
+
+    // Keep-alive: one client connection to the gateway, one upstream connection.
+    let before = accepted.load(Ordering::SeqCst);
+    for _ in 0..5 {
+        assert_eq!(json(get("keep").await.unwrap()).await["received"], 0);
+    }
+    let sent = json(post("keep").await.unwrap()).await;
+    assert!(sent["received"].as_u64().unwrap() > 10, "{sent}");
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        before,
+        "connections were reused"
+    );
+
+    // The upstream closes an idle connection: even a POST, which is never sent
+    // twice, goes through, on a new connection.
+    json(get("close-after").await.unwrap()).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let before = accepted.load(Ordering::SeqCst);
+    assert_eq!(json(post("keep").await.unwrap()).await["mode"], "keep");
+    assert_eq!(accepted.load(Ordering::SeqCst), before + 1);
+    // Straight after the close, a GET goes through too.
+    json(get("close-after").await.unwrap()).await;
+    json(get("keep").await.unwrap()).await;
+
+    // `Connection: close` is honoured; a body that ends with the connection
+    // arrives whole.
+    json(get("connection-close").await.unwrap()).await;
+    let before = accepted.load(Ordering::SeqCst);
+    assert_eq!(json(get("eof").await.unwrap()).await["mode"], "eof");
+    assert_eq!(accepted.load(Ordering::SeqCst), before + 1);
+
+    // A chunked answer streams through intact, and its connection is reused.
+    let res = get("chunked").await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.text().await.unwrap(),
+        "first-second{\"mode\":\"chunked\",\"received\":0}"
+    );
+    let before = accepted.load(Ordering::SeqCst);
+    json(get("keep").await.unwrap()).await;
+    assert_eq!(accepted.load(Ordering::SeqCst), before);
+
+    // An answer that is not HTTP is a 502, and the next request is served.
+    let (body, _) = problem_type(get("garbage").await.unwrap(), 502).await;
+    assert_eq!(
+        body["type"],
+        "https://steward.dev/problems/gateway/upstream-unreachable"
+    );
+    json(get("keep").await.unwrap()).await;
+}

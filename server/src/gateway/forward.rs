@@ -2,41 +2,19 @@
 //! stripped both ways, the forwarding headers added, the consumer's identity
 //! passed on (and forged copies removed), bodies streamed in both directions.
 
+use super::client::{self, Outgoing};
 use super::problem::Refusal;
 use super::resilience::{Breakers, RetryBudget, State};
 use axum::body::Body;
 use axum::response::Response;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Request, StatusCode, Uri};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use std::net::SocketAddr;
 use std::time::Duration;
-
-pub type Upstream = Client<HttpConnector, Body>;
 
 pub const CONSUMER_ID: HeaderName = HeaderName::from_static("x-consumer-id");
 pub const CONSUMER_APP: HeaderName = HeaderName::from_static("x-consumer-app");
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-thread_local! {
-    /// One pool per thread. On the gateway's thread-per-core workers
-    /// ([`serve_on_workers`](super::serve::serve_on_workers)) the pooled
-    /// connection, its task and the request that uses it then share one thread
-    /// and one event loop; a shared pool would hand connections across cores.
-    static UPSTREAM: Upstream = client();
-}
-
-fn client() -> Upstream {
-    let mut connector = HttpConnector::new();
-    connector.set_nodelay(true);
-    connector.set_connect_timeout(Some(Duration::from_secs(3)));
-    Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(Duration::from_secs(60))
-        .pool_max_idle_per_host(512)
-        .build(connector)
-}
 
 /// RFC 9110 §7.6.1: these describe one connection, never the message.
 const HOP_BY_HOP: [HeaderName; 8] = [
@@ -128,8 +106,9 @@ pub struct Outbound<'a> {
     pub request_id: &'a str,
     pub identity: Option<Identity<'a>>,
     pub timeout: Duration,
-    /// The body again, when it is known in full: only such requests can be retried.
-    pub replay: Option<axum::body::Bytes>,
+    /// The body, when it is known in full (buffered for validation, or empty):
+    /// it leaves in the head's write, and only such requests can be retried.
+    pub known_body: Option<axum::body::Bytes>,
 }
 
 /// Retries are safe only where the method says repeating it changes nothing.
@@ -219,9 +198,14 @@ pub async fn forward(
     *req.uri_mut() = uri;
     *req.version_mut() = http::Version::HTTP_11;
     budget.deposit();
-    let replay = out.replay.filter(|_| idempotent(req.method()));
-    let (mut parts, body) = req.into_parts();
-    let mut body = Some(body);
+    let (parts, body) = req.into_parts();
+    // Only a body known in full can be sent twice, and only for a method where
+    // repeating the request changes nothing.
+    let again = out.known_body.clone().filter(|_| idempotent(&parts.method));
+    let mut body = Some(match out.known_body {
+        Some(bytes) => Outgoing::Full(bytes),
+        None => Outgoing::Stream(body),
+    });
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -234,20 +218,10 @@ pub async fn forward(
             )
             .with_header(header::RETRY_AFTER, wait.max(1).to_string()));
         }
-        let this_body = match (&replay, body.take()) {
-            (Some(bytes), _) => Body::from(bytes.clone()),
-            (None, Some(b)) => b,
-            (None, None) => Body::empty(),
-        };
-        // Only a replayable request can be sent twice; the others give their head away.
-        let head = if replay.is_some() {
-            parts.clone()
-        } else {
-            std::mem::replace(&mut parts, Request::new(()).into_parts().0)
-        };
-        let request = Request::from_parts(head, this_body);
-        // The future owns what it needs of the thread's client; no clone of it here.
-        let answer = tokio::time::timeout(out.timeout, UPSTREAM.with(|c| c.request(request))).await;
+        let this_body = body
+            .take()
+            .unwrap_or_else(|| Outgoing::Full(again.clone().unwrap_or_default()));
+        let answer = tokio::time::timeout(out.timeout, client::send(&parts, this_body)).await;
         let (failure, retryable) = match &answer {
             Err(_) => (true, false),
             Ok(Err(_)) => (true, true),
@@ -260,7 +234,7 @@ pub async fn forward(
         // A retry into a circuit that just opened would only turn the upstream's
         // answer into a 503; the client is better served by the real one.
         if retryable
-            && replay.is_some()
+            && again.is_some()
             && attempt == 1
             && breakers.state(key) == State::Closed
             && budget.try_spend()
@@ -296,7 +270,7 @@ pub async fn forward(
         };
         let (mut parts, body) = response.into_parts();
         strip_hop_by_hop(&mut parts.headers);
-        return Ok(Response::from_parts(parts, Body::new(body)));
+        return Ok(Response::from_parts(parts, body));
     }
 }
 

@@ -6,6 +6,7 @@
 //! periodic poll, and keeps the last good one while PostgreSQL is away. No request
 //! ever waits for the database.
 
+pub mod client;
 pub mod drift;
 pub mod forward;
 pub mod metrics;

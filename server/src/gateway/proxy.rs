@@ -203,8 +203,8 @@ async fn pipeline(
     };
     // validate
     let (req, buffered) = validate(gw, version, operation, &params, req).await?;
-    // Without a body there is nothing to lose by sending the request again.
-    let replay = buffered.or_else(|| {
+    // A body known in full leaves with the head; an empty one is known too.
+    let known_body = buffered.or_else(|| {
         use http_body::Body as _;
         (req.body().size_hint().exact() == Some(0)).then(axum::body::Bytes::new)
     });
@@ -228,7 +228,7 @@ async fn pipeline(
                 application: app,
             }),
             timeout: version.timeout,
-            replay,
+            known_body,
         },
     )
     .await?;

@@ -1,0 +1,930 @@
+//! The upstream leg's HTTP/1.1 client, run inside the request's own task.
+//!
+//! A general-purpose client drives each pooled connection from a task of its own
+//! and passes the request, the answer's head and every body chunk to it over
+//! channels: several wake-ups and hand-overs per proxied request, which the
+//! gateway's profile showed costing more than its whole policy pipeline. Here the
+//! request's task does the exchange itself: it writes the head (and a body known
+//! in full) in one write, reads and parses the answer's head, and returns a body
+//! that reads the rest from the socket and gives the connection back to this
+//! thread's pool the moment the message ends. A small answer usually arrives
+//! with its head in one read and goes back as a plain buffer.
+//!
+//! Framing follows RFC 9112 §6: `Content-Length`, `chunked` or read-until-close
+//! for answers; `Content-Length` when the request body's size is known, else
+//! `chunked`. Connections are reused only where the protocol allows it and the
+//! exchange ended cleanly.
+
+use super::FastMap;
+use axum::body::Body;
+use bytes::{Bytes, BytesMut};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Method, Response, StatusCode, Uri, Version};
+use http_body::{Body as _, Frame, SizeHint};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker, ready};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Idle connections older than this are closed rather than reused; below the
+/// usual upstream keep-alive timeouts (nginx: 75 s), so the gateway lets go first.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+const MAX_IDLE_PER_HOST: usize = 512;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// An answer's head larger than this is refused (hyper's default is 400 KiB;
+/// no sane upstream comes near this).
+const MAX_HEAD: usize = 64 * 1024;
+const MAX_HEADERS: usize = 100;
+const READ_CHUNK: usize = 16 * 1024;
+/// A request body known in full and at most this large goes in the head's write.
+const COALESCE: usize = 64 * 1024;
+/// Chunk-size lines and trailer sections longer than this are refused.
+const MAX_LINE: usize = 4096;
+
+#[derive(Debug)]
+pub enum Error {
+    /// No connection could be made: nothing reached the upstream.
+    Connect(io::Error),
+    Io(io::Error),
+    Protocol(&'static str),
+}
+
+impl Error {
+    pub fn is_connect(&self) -> bool {
+        matches!(self, Error::Connect(_))
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Connect(e) => write!(f, "connect: {e}"),
+            Error::Io(e) => write!(f, "{e}"),
+            Error::Protocol(what) => f.write_str(what),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// A request's body as the client sends it.
+pub enum Outgoing {
+    /// Known in full (buffered for validation, or empty).
+    Full(Bytes),
+    Stream(Body),
+}
+
+/// One upstream connection with its buffers, which it keeps from one exchange
+/// to the next.
+struct Conn {
+    io: TcpStream,
+    /// The pool's key: the upstream's `host:port`.
+    key: Box<str>,
+    /// What was read and not yet consumed; empty between exchanges.
+    read: BytesMut,
+    write: Vec<u8>,
+}
+
+impl Conn {
+    /// An idle connection has nothing to read: readiness means the upstream
+    /// closed it (or wrote out of turn). This reads the event loop's state
+    /// without a system call.
+    fn looks_alive(&self) -> bool {
+        let mut cx = Context::from_waker(Waker::noop());
+        self.io.poll_read_ready(&mut cx).is_pending()
+    }
+}
+
+/// Idle connections by upstream, each queue oldest first with when it went idle.
+type Idle = FastMap<Box<str>, VecDeque<(Instant, Conn)>>;
+
+thread_local! {
+    /// One pool per thread: on the thread-per-core workers a request, its upstream
+    /// connection and the body that returns it all stay on one thread.
+    static IDLE: RefCell<Idle> = RefCell::new(Idle::default());
+}
+
+fn checkout(key: &str) -> Option<Conn> {
+    let now = Instant::now();
+    IDLE.with_borrow_mut(|idle| {
+        let queue = idle.get_mut(key)?;
+        // Most recently used first: it is the least likely to have been closed.
+        while let Some((since, conn)) = queue.pop_back() {
+            if now.saturating_duration_since(since) < IDLE_TIMEOUT && conn.looks_alive() {
+                return Some(conn);
+            }
+        }
+        None
+    })
+}
+
+fn release(conn: Conn) {
+    // Bytes after the end of a message mean the two sides disagree on framing.
+    if !conn.read.is_empty() {
+        return;
+    }
+    let now = Instant::now();
+    IDLE.with_borrow_mut(|idle| {
+        let queue = match idle.get_mut(&*conn.key) {
+            Some(queue) => queue,
+            None => idle.entry(conn.key.clone()).or_default(),
+        };
+        while queue
+            .front()
+            .is_some_and(|(since, _)| now.saturating_duration_since(*since) >= IDLE_TIMEOUT)
+            || queue.len() >= MAX_IDLE_PER_HOST
+        {
+            queue.pop_front();
+        }
+        queue.push_back((now, conn));
+    });
+}
+
+async fn connect(uri: &Uri, key: &str) -> Result<Conn, Error> {
+    let host = uri.host().unwrap_or_default();
+    let port = uri.port_u16().unwrap_or(80);
+    let io = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((host_ip(host), port)))
+        .await
+        .map_err(|_| Error::Connect(io::Error::new(io::ErrorKind::TimedOut, "timed out")))?
+        .map_err(Error::Connect)?;
+    // The head and a small body leave in one segment; Nagle would hold the next.
+    io.set_nodelay(true).map_err(Error::Connect)?;
+    Ok(Conn {
+        io,
+        key: key.into(),
+        read: BytesMut::with_capacity(READ_CHUNK),
+        write: Vec::with_capacity(1024),
+    })
+}
+
+/// A URI's host as `connect` takes it: IPv6 literals without their brackets.
+fn host_ip(host: &str) -> &str {
+    host.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
+}
+
+/// Methods whose requests mean something without a body; others say
+/// `Content-Length: 0` when they have none, as RFC 9110 §8.6 advises.
+fn bodiless(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET
+            | Method::HEAD
+            | Method::DELETE
+            | Method::OPTIONS
+            | Method::CONNECT
+            | Method::TRACE
+    )
+}
+
+fn idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE
+    )
+}
+
+/// Writes the request head into `out`. Framing headers are the client's own:
+/// the caller's `Content-Length` and `Transfer-Encoding` say how the body
+/// reached the gateway, not how it leaves.
+fn encode_head(
+    out: &mut Vec<u8>,
+    parts: &http::request::Parts,
+    authority: &str,
+    body: &Outgoing,
+) -> bool {
+    use std::io::Write;
+    out.clear();
+    out.extend_from_slice(parts.method.as_str().as_bytes());
+    out.push(b' ');
+    let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    out.extend_from_slice(if target.is_empty() {
+        b"/"
+    } else {
+        target.as_bytes()
+    });
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    if !parts.headers.contains_key(header::HOST) {
+        out.extend_from_slice(b"host: ");
+        out.extend_from_slice(authority.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    for (name, value) in &parts.headers {
+        if name == header::CONTENT_LENGTH || name == header::TRANSFER_ENCODING {
+            continue;
+        }
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    let chunked = match body {
+        Outgoing::Full(bytes) if bytes.is_empty() && bodiless(&parts.method) => false,
+        Outgoing::Full(bytes) => {
+            let _ = write!(out, "content-length: {}\r\n", bytes.len());
+            false
+        }
+        Outgoing::Stream(body) => match body.size_hint().exact() {
+            Some(0) if bodiless(&parts.method) => false,
+            Some(n) => {
+                let _ = write!(out, "content-length: {n}\r\n");
+                false
+            }
+            None => {
+                out.extend_from_slice(b"transfer-encoding: chunked\r\n");
+                true
+            }
+        },
+    };
+    out.extend_from_slice(b"\r\n");
+    if let Outgoing::Full(bytes) = body
+        && bytes.len() <= COALESCE
+    {
+        out.extend_from_slice(bytes);
+    }
+    chunked
+}
+
+/// Sends a body that was not known in full, framed as the head announced.
+async fn pump(io: &mut TcpStream, mut body: Body, chunked: bool) -> Result<(), Error> {
+    let mut declared = body.size_hint().exact();
+    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+        let frame = frame.map_err(|e| Error::Io(io::Error::other(e)))?;
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers: not forwarded
+        };
+        if data.is_empty() {
+            continue;
+        }
+        if chunked {
+            io.write_all(format!("{:x}\r\n", data.len()).as_bytes())
+                .await
+                .map_err(Error::Io)?;
+            io.write_all(&data).await.map_err(Error::Io)?;
+            io.write_all(b"\r\n").await.map_err(Error::Io)?;
+        } else {
+            let left = declared.unwrap_or(0);
+            if data.len() as u64 > left {
+                return Err(Error::Protocol("request body longer than declared"));
+            }
+            declared = Some(left - data.len() as u64);
+            io.write_all(&data).await.map_err(Error::Io)?;
+        }
+    }
+    if chunked {
+        io.write_all(b"0\r\n\r\n").await.map_err(Error::Io)?;
+    } else if declared.is_some_and(|left| left > 0) {
+        return Err(Error::Protocol("request body shorter than declared"));
+    }
+    Ok(())
+}
+
+/// An answer's head, its framing settled.
+struct Head {
+    status: StatusCode,
+    version: Version,
+    headers: HeaderMap,
+}
+
+/// Parses a complete head off the front of `buf`, or `None` if more is needed.
+fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, Error> {
+    // Where each header's name and value lie in the head, so that the values can
+    // share the head's bytes instead of each taking an allocation.
+    let mut spans = [(0u32, 0u32, 0u32, 0u32); MAX_HEADERS];
+    let (len, status, version, count) = {
+        let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut response = httparse::Response::new(&mut slots);
+        let len = match response.parse(buf) {
+            Ok(httparse::Status::Complete(len)) => len,
+            Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD => {
+                return Err(Error::Protocol("upstream response head too large"));
+            }
+            Ok(httparse::Status::Partial) => return Ok(None),
+            Err(httparse::Error::TooManyHeaders) => {
+                return Err(Error::Protocol("upstream response has too many headers"));
+            }
+            Err(_) => return Err(Error::Protocol("malformed upstream response head")),
+        };
+        let status = response
+            .code
+            .and_then(|c| StatusCode::from_u16(c).ok())
+            .ok_or(Error::Protocol("malformed upstream status"))?;
+        let version = match response.version {
+            Some(1) => Version::HTTP_11,
+            _ => Version::HTTP_10,
+        };
+        let base = buf.as_ptr() as usize;
+        let count = response.headers.len();
+        for (span, h) in spans.iter_mut().zip(response.headers.iter()) {
+            let name = h.name.as_ptr() as usize - base;
+            let value = h.value.as_ptr() as usize - base;
+            *span = (
+                name as u32,
+                (name + h.name.len()) as u32,
+                value as u32,
+                (value + h.value.len()) as u32,
+            );
+        }
+        (len, status, version, count)
+    };
+    let head = buf.split_to(len).freeze();
+    let mut headers = HeaderMap::with_capacity(count);
+    for &(ns, ne, vs, ve) in &spans[..count] {
+        let name = HeaderName::from_bytes(&head[ns as usize..ne as usize])
+            .map_err(|_| Error::Protocol("invalid upstream header name"))?;
+        let value = HeaderValue::from_maybe_shared(head.slice(vs as usize..ve as usize))
+            .map_err(|_| Error::Protocol("invalid upstream header value"))?;
+        headers.append(name, value);
+    }
+    Ok(Some(Head {
+        status,
+        version,
+        headers,
+    }))
+}
+
+/// Whether any value of `name` lists `token` (comma-separated, any case).
+fn lists(headers: &HeaderMap, name: &HeaderName, token: &str) -> bool {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case(token))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Framing {
+    Length(u64),
+    Chunked(Chunk),
+    /// Read until the upstream closes; the connection ends with the message.
+    Close,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Chunk {
+    Size,
+    Data(u64),
+    DataEnd,
+    Trailers,
+}
+
+/// RFC 9112 §6.3, in order. Also says whether the connection can carry another
+/// exchange afterwards.
+fn framing(method: &Method, head: &Head) -> Result<(Framing, bool), Error> {
+    let headers = &head.headers;
+    let mut reusable = match head.version {
+        Version::HTTP_11 => !lists(headers, &header::CONNECTION, "close"),
+        _ => lists(headers, &header::CONNECTION, "keep-alive"),
+    };
+    let status = head.status.as_u16();
+    if *method == Method::HEAD || status == 204 || status == 304 {
+        return Ok((Framing::Length(0), reusable));
+    }
+    if headers.contains_key(header::TRANSFER_ENCODING) {
+        let last = headers
+            .get_all(header::TRANSFER_ENCODING)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .rfind(|t| !t.is_empty());
+        // With both, Transfer-Encoding wins, and the connection must not be reused.
+        if headers.contains_key(header::CONTENT_LENGTH) {
+            reusable = false;
+        }
+        return Ok(match last {
+            Some(t) if t.eq_ignore_ascii_case("chunked") => {
+                (Framing::Chunked(Chunk::Size), reusable)
+            }
+            _ => (Framing::Close, false),
+        });
+    }
+    let mut length = None;
+    for value in headers.get_all(header::CONTENT_LENGTH) {
+        let n = value
+            .to_str()
+            .ok()
+            .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|v| v.parse::<u64>().ok())
+            .ok_or(Error::Protocol("invalid upstream Content-Length"))?;
+        if length.is_some_and(|l| l != n) {
+            return Err(Error::Protocol("conflicting upstream Content-Length"));
+        }
+        length = Some(n);
+    }
+    Ok(match length {
+        Some(n) => (Framing::Length(n), reusable),
+        None => (Framing::Close, false),
+    })
+}
+
+/// Sends `req` to the upstream its URI names and returns the answer once its
+/// head has arrived; the body follows as it is read.
+pub async fn send(
+    parts: &http::request::Parts,
+    mut body: Outgoing,
+) -> Result<Response<Body>, Error> {
+    let authority = parts
+        .uri
+        .authority()
+        .ok_or(Error::Protocol("upstream URL has no host"))?;
+    let key = authority.as_str();
+    let mut pooled = checkout(key);
+    loop {
+        let reused = pooled.is_some();
+        let mut conn = match pooled.take() {
+            Some(conn) => conn,
+            None => connect(&parts.uri, key).await?,
+        };
+        let chunked = encode_head(&mut conn.write, parts, key, &body);
+        // A connection the upstream closed while idle fails on first use; if it
+        // did before the upstream can have seen anything, the request goes again
+        // on a new one, as any client would (the stale one is dropped).
+        match conn.io.write(&conn.write).await {
+            Ok(n) if n == conn.write.len() => {}
+            Ok(0) | Err(_) if reused => continue,
+            Ok(n) => conn
+                .io
+                .write_all(&conn.write[n..])
+                .await
+                .map_err(Error::Io)?,
+            Err(e) => return Err(Error::Io(e)),
+        }
+        let replayable = match body {
+            Outgoing::Full(ref bytes) => {
+                if bytes.len() > COALESCE {
+                    conn.io.write_all(bytes).await.map_err(Error::Io)?;
+                }
+                true
+            }
+            Outgoing::Stream(ref mut stream) => {
+                let stream = std::mem::take(stream);
+                pump(&mut conn.io, stream, chunked).await?;
+                false
+            }
+        };
+        match read_head(&mut conn).await {
+            Ok(head) => return respond(conn, &parts.method, head),
+            // Closed without a byte of answer on a reused connection: the upstream
+            // let it go just as this request went out, and cannot have answered.
+            // Only an idempotent request is sent again, since it may have been read.
+            Err(HeadError::Closed) if reused && replayable && idempotent(&parts.method) => {
+                continue;
+            }
+            Err(HeadError::Closed) => {
+                return Err(Error::Io(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "upstream closed the connection before answering",
+                )));
+            }
+            Err(HeadError::Failed(e)) => return Err(e),
+        }
+    }
+}
+
+enum HeadError {
+    /// Closed or reset before the first byte of an answer.
+    Closed,
+    Failed(Error),
+}
+
+/// Reads the final answer's head, skipping informational (1xx) ones.
+async fn read_head(conn: &mut Conn) -> Result<Head, HeadError> {
+    let mut received = false;
+    loop {
+        if !conn.read.is_empty() {
+            received = true;
+            match parse_head(&mut conn.read).map_err(HeadError::Failed)? {
+                Some(head) if head.status.is_informational() => {
+                    if head.status == StatusCode::SWITCHING_PROTOCOLS {
+                        return Err(HeadError::Failed(Error::Protocol(
+                            "upstream switched protocols, which the gateway does not proxy",
+                        )));
+                    }
+                    continue;
+                }
+                Some(head) => return Ok(head),
+                None => {}
+            }
+        }
+        conn.read.reserve(READ_CHUNK);
+        match conn.io.read_buf(&mut conn.read).await {
+            Ok(0) | Err(_) if !received => return Err(HeadError::Closed),
+            Ok(0) => {
+                return Err(HeadError::Failed(Error::Protocol(
+                    "upstream closed the connection mid-answer",
+                )));
+            }
+            Ok(_) => {}
+            Err(e) => return Err(HeadError::Failed(Error::Io(e))),
+        }
+    }
+}
+
+fn respond(mut conn: Conn, method: &Method, head: Head) -> Result<Response<Body>, Error> {
+    let (framing, reusable) = framing(method, &head)?;
+    let body = match framing {
+        // The whole body is already here (or there is none): hand it over as a
+        // buffer and the connection straight back to the pool.
+        Framing::Length(n) if conn.read.len() as u64 >= n => {
+            let bytes = conn.read.split_to(n as usize).freeze();
+            if reusable {
+                release(conn);
+            }
+            if bytes.is_empty() {
+                Body::empty()
+            } else {
+                Body::from(bytes)
+            }
+        }
+        framing => Body::new(Incoming {
+            conn: Some(conn),
+            framing,
+            reusable,
+        }),
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() = head.status;
+    *response.version_mut() = head.version;
+    *response.headers_mut() = head.headers;
+    Ok(response)
+}
+
+/// An answer's body still on the wire.
+struct Incoming {
+    /// `None` once the body has ended (the connection is back in the pool or closed).
+    conn: Option<Conn>,
+    framing: Framing,
+    reusable: bool,
+}
+
+impl Incoming {
+    fn finish(&mut self) {
+        if let Some(conn) = self.conn.take()
+            && self.reusable
+        {
+            release(conn);
+        }
+    }
+
+    fn fail(&mut self, what: &'static str) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        self.conn = None;
+        Poll::Ready(Some(Err(io::Error::new(io::ErrorKind::InvalidData, what))))
+    }
+}
+
+/// Reads more of the answer; `Ok(0)` is the upstream closing.
+fn poll_fill(conn: &mut Conn, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+    conn.read.reserve(READ_CHUNK);
+    tokio_util::io::poll_read_buf(Pin::new(&mut conn.io), cx, &mut conn.read)
+}
+
+/// One CRLF-terminated line off the front of `buf`, without its terminator.
+fn take_line(buf: &mut BytesMut) -> Option<Bytes> {
+    let end = buf.iter().position(|&b| b == b'\n')?;
+    let mut line = buf.split_to(end + 1);
+    line.truncate(end);
+    if line.last() == Some(&b'\r') {
+        line.truncate(end - 1);
+    }
+    Some(line.freeze())
+}
+
+/// A chunk-size line: hex digits, then optional extensions (ignored).
+fn chunk_size(line: &[u8]) -> Option<u64> {
+    let digits = line
+        .split(|&b| b == b';')
+        .next()
+        .unwrap_or_default()
+        .trim_ascii();
+    if digits.is_empty() || digits.len() > 16 {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |n, &b| {
+        let d = (b as char).to_digit(16)?;
+        Some(n << 4 | u64::from(d))
+    })
+}
+
+impl http_body::Body for Incoming {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        let this = self.get_mut();
+        loop {
+            let Some(conn) = this.conn.as_mut() else {
+                return Poll::Ready(None);
+            };
+            // What is buffered is used first; `more` says the socket must be read.
+            let more = match &mut this.framing {
+                Framing::Length(0) => {
+                    this.finish();
+                    return Poll::Ready(None);
+                }
+                Framing::Length(left) => {
+                    if conn.read.is_empty() {
+                        true
+                    } else {
+                        let take = (*left).min(conn.read.len() as u64);
+                        let data = conn.read.split_to(take as usize).freeze();
+                        *left -= take;
+                        if *left == 0 {
+                            this.finish();
+                        }
+                        return Poll::Ready(Some(Ok(Frame::data(data))));
+                    }
+                }
+                Framing::Close => {
+                    if conn.read.is_empty() {
+                        true
+                    } else {
+                        let data = conn.read.split().freeze();
+                        return Poll::Ready(Some(Ok(Frame::data(data))));
+                    }
+                }
+                Framing::Chunked(state) => match *state {
+                    Chunk::Size => match take_line(&mut conn.read) {
+                        Some(line) => {
+                            match chunk_size(&line) {
+                                Some(0) => *state = Chunk::Trailers,
+                                Some(n) => *state = Chunk::Data(n),
+                                None => return this.fail("malformed chunk size from upstream"),
+                            }
+                            false
+                        }
+                        None if conn.read.len() > MAX_LINE => {
+                            return this.fail("chunk size line too long");
+                        }
+                        None => true,
+                    },
+                    Chunk::Data(left) => {
+                        if conn.read.is_empty() {
+                            true
+                        } else {
+                            let take = left.min(conn.read.len() as u64);
+                            let data = conn.read.split_to(take as usize).freeze();
+                            *state = match left - take {
+                                0 => Chunk::DataEnd,
+                                left => Chunk::Data(left),
+                            };
+                            return Poll::Ready(Some(Ok(Frame::data(data))));
+                        }
+                    }
+                    Chunk::DataEnd => match take_line(&mut conn.read) {
+                        Some(line) if line.is_empty() => {
+                            *state = Chunk::Size;
+                            false
+                        }
+                        Some(_) => return this.fail("chunk data longer than its size"),
+                        None if conn.read.len() > 2 => {
+                            return this.fail("chunk data longer than its size");
+                        }
+                        None => true,
+                    },
+                    // Trailers are read and dropped: they would describe the
+                    // upstream's message, and few clients read them.
+                    Chunk::Trailers => match take_line(&mut conn.read) {
+                        Some(line) if line.is_empty() => {
+                            this.framing = Framing::Length(0);
+                            false
+                        }
+                        Some(_) => false,
+                        None if conn.read.len() > MAX_LINE => {
+                            return this.fail("trailer line too long");
+                        }
+                        None => true,
+                    },
+                },
+            };
+            if more {
+                match ready!(poll_fill(conn, cx)) {
+                    Ok(0) if this.framing == Framing::Close => {
+                        this.conn = None;
+                        return Poll::Ready(None);
+                    }
+                    Ok(0) => return this.fail("upstream closed the connection mid-body"),
+                    Ok(_) => {}
+                    Err(e) => {
+                        this.conn = None;
+                        return Poll::Ready(Some(Err(e)));
+                    }
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.conn.is_none() || self.framing == Framing::Length(0)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self.framing {
+            Framing::Length(left) => SizeHint::with_exact(left),
+            _ => SizeHint::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::Request;
+
+    fn head(raw: &str) -> Head {
+        let mut buf = BytesMut::from(raw);
+        parse_head(&mut buf).unwrap().unwrap()
+    }
+
+    #[test]
+    fn parses_a_head_and_leaves_the_body() {
+        let mut buf = BytesMut::from(
+            "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nX-Custom: a b\r\nContent-Length: 2\r\n\r\n{}",
+        );
+        let head = parse_head(&mut buf).unwrap().unwrap();
+        assert_eq!(head.status, StatusCode::CREATED);
+        assert_eq!(head.version, Version::HTTP_11);
+        assert_eq!(head.headers["content-type"], "application/json");
+        assert_eq!(head.headers["x-custom"], "a b");
+        assert_eq!(&buf[..], b"{}");
+        let mut partial = BytesMut::from("HTTP/1.1 200 OK\r\nContent-Len");
+        assert!(parse_head(&mut partial).unwrap().is_none());
+        let mut bad = BytesMut::from("HTTP/1.1 2x0 OK\r\n\r\n");
+        assert!(parse_head(&mut bad).is_err());
+    }
+
+    #[test]
+    fn framing_follows_rfc_9112() {
+        let get = Method::GET;
+        let length = head("HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n");
+        assert_eq!(framing(&get, &length).unwrap(), (Framing::Length(12), true));
+        assert_eq!(
+            framing(&Method::HEAD, &length).unwrap(),
+            (Framing::Length(0), true)
+        );
+        let chunked = head("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n");
+        assert_eq!(
+            framing(&get, &chunked).unwrap(),
+            (Framing::Chunked(Chunk::Size), true)
+        );
+        // Both: Transfer-Encoding wins and the connection is not reused.
+        let both =
+            head("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n");
+        assert_eq!(
+            framing(&get, &both).unwrap(),
+            (Framing::Chunked(Chunk::Size), false)
+        );
+        let close = head("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\n");
+        assert_eq!(framing(&get, &close).unwrap(), (Framing::Length(1), false));
+        let until_close = head("HTTP/1.1 200 OK\r\n\r\n");
+        assert_eq!(
+            framing(&get, &until_close).unwrap(),
+            (Framing::Close, false)
+        );
+        let old = head("HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\n");
+        assert_eq!(framing(&get, &old).unwrap(), (Framing::Length(1), false));
+        let no_content = head("HTTP/1.1 204 No Content\r\n\r\n");
+        assert_eq!(
+            framing(&get, &no_content).unwrap(),
+            (Framing::Length(0), true)
+        );
+        for bad in [
+            "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: +1\r\n\r\n",
+        ] {
+            assert!(framing(&get, &head(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn chunk_sizes_with_and_without_extensions() {
+        assert_eq!(chunk_size(b"1a"), Some(26));
+        assert_eq!(chunk_size(b"FF;name=value"), Some(255));
+        assert_eq!(chunk_size(b"0"), Some(0));
+        assert_eq!(chunk_size(b""), None);
+        assert_eq!(chunk_size(b"zz"), None);
+        assert_eq!(chunk_size(b"11111111111111111"), None);
+    }
+
+    #[test]
+    fn request_heads_carry_their_own_framing() {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri("http://127.0.0.1:9000/orders?x=1")
+            .header("host", "erp.local")
+            .header("content-length", "999")
+            .header("transfer-encoding", "chunked")
+            .body(())
+            .unwrap();
+        let (parts, ()) = request.into_parts();
+        let mut out = Vec::new();
+        let chunked = encode_head(
+            &mut out,
+            &parts,
+            "127.0.0.1:9000",
+            &Outgoing::Full(Bytes::from_static(b"{}")),
+        );
+        assert!(!chunked);
+        assert_eq!(
+            String::from_utf8(out.clone()).unwrap(),
+            "POST /orders?x=1 HTTP/1.1\r\nhost: erp.local\r\ncontent-length: 2\r\n\r\n{}"
+        );
+        let get = Request::get("http://127.0.0.1:9000").body(()).unwrap();
+        let (parts, ()) = get.into_parts();
+        let chunked = encode_head(
+            &mut out,
+            &parts,
+            "127.0.0.1:9000",
+            &Outgoing::Full(Bytes::new()),
+        );
+        assert!(!chunked);
+        assert_eq!(
+            String::from_utf8(out.clone()).unwrap(),
+            "GET / HTTP/1.1\r\nhost: 127.0.0.1:9000\r\n\r\n"
+        );
+    }
+
+    /// Runs the body decoder over `wire`, fed in pieces of `step` bytes.
+    async fn decode(wire: &'static [u8], framing: Framing, step: usize) -> Result<Vec<u8>, String> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let writer = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            // The reader may stop early on a framing error.
+            for piece in wire.chunks(step) {
+                if socket.write_all(piece).await.is_err() {
+                    break;
+                }
+                tokio::task::yield_now().await;
+            }
+        });
+        let io = TcpStream::connect(addr).await.unwrap();
+        let body = Incoming {
+            conn: Some(Conn {
+                io,
+                key: "test".into(),
+                read: BytesMut::new(),
+                write: Vec::new(),
+            }),
+            framing,
+            reusable: false,
+        };
+        let result = axum::body::to_bytes(Body::new(body), usize::MAX).await;
+        writer.await.unwrap();
+        result.map(|b| b.to_vec()).map_err(|e| e.to_string())
+    }
+
+    #[tokio::test]
+    async fn bodies_decode_whatever_the_read_boundaries() {
+        let chunked =
+            b"4;ext=1\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nTrailer: x\r\n\r\n";
+        for step in [1, 3, 7, chunked.len()] {
+            assert_eq!(
+                decode(chunked, Framing::Chunked(Chunk::Size), step)
+                    .await
+                    .unwrap(),
+                b"Wikipedia in\r\n\r\nchunks."
+            );
+            assert_eq!(
+                decode(b"hello world", Framing::Length(11), step)
+                    .await
+                    .unwrap(),
+                b"hello world"
+            );
+        }
+        assert_eq!(
+            decode(b"until the end", Framing::Close, 4).await.unwrap(),
+            b"until the end"
+        );
+        // Cut short, or framed wrongly: an error, never a silently short body.
+        assert!(decode(b"hello", Framing::Length(11), 2).await.is_err());
+        assert!(
+            decode(
+                b"4\r\nWikiXX\r\n0\r\n\r\n",
+                Framing::Chunked(Chunk::Size),
+                3
+            )
+            .await
+            .is_err()
+        );
+        assert!(
+            decode(b"q\r\n", Framing::Chunked(Chunk::Size), 3)
+                .await
+                .is_err()
+        );
+        assert!(
+            decode(b"4\r\nWi", Framing::Chunked(Chunk::Size), 3)
+                .await
+                .is_err()
+        );
+    }
+}
