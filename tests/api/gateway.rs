@@ -1434,15 +1434,50 @@ async fn start_raw_upstream() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
                             .find_map(|l| l.strip_prefix(&format!("{name}: ")))
                             .map(str::to_string)
                     };
-                    let length: usize = header("content-length").map_or(0, |v| v.parse().unwrap());
                     let mode = header("x-raw").unwrap_or_default();
-                    while buf.len() < end + length {
-                        if socket.read_buf(&mut buf).await.unwrap_or(0) == 0 {
-                            return;
+                    let chunked = header("transfer-encoding").as_deref() == Some("chunked");
+                    // A chunked body is read to its last chunk, then decoded.
+                    let (length, framing) = if chunked {
+                        let last = loop {
+                            if let Some(at) = buf[end..].windows(5).position(|w| w == b"0\r\n\r\n")
+                            {
+                                break end + at + 5;
+                            }
+                            if socket.read_buf(&mut buf).await.unwrap_or(0) == 0 {
+                                return;
+                            }
+                        };
+                        let mut rest = &buf[end..last];
+                        let mut length = 0;
+                        loop {
+                            let line = rest.windows(2).position(|w| w == b"\r\n").unwrap();
+                            let size = usize::from_str_radix(
+                                std::str::from_utf8(&rest[..line]).unwrap(),
+                                16,
+                            )
+                            .unwrap();
+                            if size == 0 {
+                                break;
+                            }
+                            length += size;
+                            rest = &rest[line + 2 + size + 2..];
                         }
-                    }
-                    buf.drain(..end + length);
-                    let body = format!("{{\"mode\":\"{mode}\",\"received\":{length}}}");
+                        buf.drain(..last);
+                        (length, "chunked")
+                    } else {
+                        let length: usize =
+                            header("content-length").map_or(0, |v| v.parse().unwrap());
+                        while buf.len() < end + length {
+                            if socket.read_buf(&mut buf).await.unwrap_or(0) == 0 {
+                                return;
+                            }
+                        }
+                        buf.drain(..end + length);
+                        (length, "length")
+                    };
+                    let body = format!(
+                        "{{\"mode\":\"{mode}\",\"received\":{length},\"framing\":\"{framing}\"}}"
+                    );
                     let fixed = |extra: &str| {
                         format!(
                             "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n{extra}content-length: {}\r\n\r\n{body}",
@@ -1504,6 +1539,7 @@ async fn start_raw_upstream() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
 #[tokio::test]
 async fn the_upstream_client_reuses_connections_and_survives_their_closing() {
     use std::sync::atomic::Ordering;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let h = harness().await;
     let (upstream, accepted) = start_raw_upstream().await;
     sqlx::query("UPDATE api_versions SET upstream_url = $1 WHERE base_path = '/inventory/v1'")
@@ -1576,7 +1612,7 @@ async fn the_upstream_client_reuses_connections_and_survives_their_closing() {
     assert_eq!(res.status(), 200);
     assert_eq!(
         res.text().await.unwrap(),
-        "first-second{\"mode\":\"chunked\",\"received\":0}"
+        "first-second{\"mode\":\"chunked\",\"received\":0,\"framing\":\"length\"}"
     );
     let before = accepted.load(Ordering::SeqCst);
     json(get("keep").await.unwrap()).await;
@@ -1589,4 +1625,62 @@ async fn the_upstream_client_reuses_connections_and_survives_their_closing() {
         "https://steward.dev/problems/gateway/upstream-unreachable"
     );
     json(get("keep").await.unwrap()).await;
+
+    // With validation off, request bodies stream: one with a length keeps it,
+    // one sent in chunks arrives whole, chunked.
+    sqlx::query("UPDATE apis SET validation_mode = 'off' WHERE slug = 'inventory'")
+        .execute(&h.app.pool)
+        .await
+        .unwrap();
+    sqlx::query("SELECT pg_notify('steward_policy', '{\"kind\":\"api\"}')")
+        .execute(&h.app.pool)
+        .await
+        .unwrap();
+    let body = json!({"anything": "goes", "padding": "x".repeat(100)}).to_string();
+    h.within(Duration::from_secs(1), async || {
+        let res = h
+            .http
+            .post(format!("{}/inventory/v1/stock-adjustments", h.gateway))
+            .header("x-api-key", &h.key)
+            .header("idempotency-key", "adjust-raw")
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        res.status() == 200
+            && res.json::<Value>().await.unwrap()
+                == json!({"mode": "", "received": body.len(), "framing": "length"})
+    })
+    .await;
+    let pieces = ["{\"anything\":", "\"goes\",\"more\":", "[1,2,3]}"];
+    let mut raw = tokio::net::TcpStream::connect(h.gateway.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    raw.write_all(
+        format!(
+            "POST /inventory/v1/stock-adjustments HTTP/1.1\r\nhost: gw\r\nx-api-key: {}\r\nidempotency-key: adjust-raw\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n",
+            h.key
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    for piece in pieces {
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        raw.write_all(format!("{:x}\r\n{piece}\r\n", piece.len()).as_bytes())
+            .await
+            .unwrap();
+    }
+    raw.write_all(b"0\r\n\r\n").await.unwrap();
+    let mut answer = String::new();
+    raw.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let total: usize = pieces.iter().map(|p| p.len()).sum();
+    assert!(
+        answer.ends_with(&format!(
+            "{{\"mode\":\"\",\"received\":{total},\"framing\":\"chunked\"}}"
+        )),
+        "{answer}"
+    );
 }

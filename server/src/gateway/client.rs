@@ -189,16 +189,16 @@ fn idempotent(method: &Method) -> bool {
     )
 }
 
-/// Writes the request head into `out`. Framing headers are the client's own:
-/// the caller's `Content-Length` and `Transfer-Encoding` say how the body
-/// reached the gateway, not how it leaves.
+/// Writes the request head into `out`: `length` is the body's size, `None` for
+/// a chunked one. Framing headers are the client's own: the caller's
+/// `Content-Length` and `Transfer-Encoding` say how the body reached the
+/// gateway, not how it leaves.
 fn encode_head(
     out: &mut Vec<u8>,
     parts: &http::request::Parts,
     authority: &str,
-    body: &Outgoing,
-) -> bool {
-    use std::io::Write;
+    length: Option<u64>,
+) {
     out.clear();
     out.extend_from_slice(parts.method.as_str().as_bytes());
     out.push(b' ');
@@ -223,36 +223,78 @@ fn encode_head(
         out.extend_from_slice(value.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
-    let chunked = match body {
-        Outgoing::Full(bytes) if bytes.is_empty() && bodiless(&parts.method) => false,
-        Outgoing::Full(bytes) => {
-            let _ = write!(out, "content-length: {}\r\n", bytes.len());
-            false
+    match length {
+        Some(0) if bodiless(&parts.method) => {}
+        Some(n) => {
+            out.extend_from_slice(b"content-length: ");
+            push_number(out, n, 10);
+            out.extend_from_slice(b"\r\n");
         }
-        Outgoing::Stream(body) => match body.size_hint().exact() {
-            Some(0) if bodiless(&parts.method) => false,
-            Some(n) => {
-                let _ = write!(out, "content-length: {n}\r\n");
-                false
-            }
-            None => {
-                out.extend_from_slice(b"transfer-encoding: chunked\r\n");
-                true
-            }
-        },
-    };
-    out.extend_from_slice(b"\r\n");
-    if let Outgoing::Full(bytes) = body
-        && bytes.len() <= COALESCE
-    {
-        out.extend_from_slice(bytes);
+        None => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
     }
-    chunked
+    out.extend_from_slice(b"\r\n");
 }
 
-/// Sends a body that was not known in full, framed as the head announced.
-async fn pump(io: &mut TcpStream, mut body: Body, chunked: bool) -> Result<(), Error> {
-    let mut declared = body.size_hint().exact();
+/// `n` in ASCII digits of `radix` (10 or 16), without the formatting machinery.
+fn push_number(out: &mut Vec<u8>, mut n: u64, radix: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b"0123456789abcdef"[(n % radix) as usize];
+        n /= radix;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
+/// Appends one piece of body to `out`, as a chunk when the body is chunked.
+fn push_piece(out: &mut Vec<u8>, data: &[u8], chunked: bool) {
+    if chunked {
+        push_number(out, data.len() as u64, 16);
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(data);
+        out.extend_from_slice(b"\r\n");
+    } else {
+        out.extend_from_slice(data);
+    }
+}
+
+/// The start of a streamed body that had already arrived when the request was
+/// sent: it leaves in the head's write, and the rest streams after it.
+#[derive(Default)]
+struct Early {
+    data: Option<Bytes>,
+    /// Nothing more follows.
+    ended: bool,
+}
+
+/// Takes the body's first piece if it is already here, without waiting for it.
+async fn early(body: &mut Body) -> Result<Early, Error> {
+    std::future::poll_fn(|cx| {
+        Poll::Ready(match Pin::new(&mut *body).poll_frame(cx) {
+            Poll::Pending => Ok(Early::default()),
+            Poll::Ready(None) => Ok(Early {
+                data: None,
+                ended: true,
+            }),
+            Poll::Ready(Some(Err(e))) => Err(Error::Io(io::Error::other(e))),
+            Poll::Ready(Some(Ok(frame))) => Ok(Early {
+                data: frame.into_data().ok().filter(|d| !d.is_empty()),
+                ended: body.is_end_stream(),
+            }),
+        })
+    })
+    .await
+}
+
+/// Sends the rest of a streamed body, framed as the head announced: `left` is
+/// what remains of a declared length, `None` for a chunked body.
+async fn pump(io: &mut TcpStream, mut body: Body, mut left: Option<u64>) -> Result<(), Error> {
+    let chunked = left.is_none();
+    let mut piece = Vec::new();
     while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
         let frame = frame.map_err(|e| Error::Io(io::Error::other(e)))?;
         let Ok(data) = frame.into_data() else {
@@ -261,24 +303,20 @@ async fn pump(io: &mut TcpStream, mut body: Body, chunked: bool) -> Result<(), E
         if data.is_empty() {
             continue;
         }
-        if chunked {
-            io.write_all(format!("{:x}\r\n", data.len()).as_bytes())
-                .await
-                .map_err(Error::Io)?;
+        if let Some(n) = left.as_mut() {
+            *n = n
+                .checked_sub(data.len() as u64)
+                .ok_or(Error::Protocol("request body longer than declared"))?;
             io.write_all(&data).await.map_err(Error::Io)?;
-            io.write_all(b"\r\n").await.map_err(Error::Io)?;
         } else {
-            let left = declared.unwrap_or(0);
-            if data.len() as u64 > left {
-                return Err(Error::Protocol("request body longer than declared"));
-            }
-            declared = Some(left - data.len() as u64);
-            io.write_all(&data).await.map_err(Error::Io)?;
+            piece.clear();
+            push_piece(&mut piece, &data, true);
+            io.write_all(&piece).await.map_err(Error::Io)?;
         }
     }
     if chunked {
         io.write_all(b"0\r\n\r\n").await.map_err(Error::Io)?;
-    } else if declared.is_some_and(|left| left > 0) {
+    } else if left.is_some_and(|n| n > 0) {
         return Err(Error::Protocol("request body shorter than declared"));
     }
     Ok(())
@@ -435,6 +473,20 @@ pub async fn send(
         .authority()
         .ok_or(Error::Protocol("upstream URL has no host"))?;
     let key = authority.as_str();
+    let (length, early) = match &mut body {
+        Outgoing::Full(bytes) => (Some(bytes.len() as u64), Early::default()),
+        Outgoing::Stream(stream) => (stream.size_hint().exact(), early(stream).await?),
+    };
+    let chunked = length.is_none();
+    let early_len = early.data.as_ref().map_or(0, |d| d.len() as u64);
+    // What of a declared length the streamed rest must still bring.
+    let left = match length {
+        Some(n) => Some(
+            n.checked_sub(early_len)
+                .ok_or(Error::Protocol("request body longer than declared"))?,
+        ),
+        None => None,
+    };
     let mut pooled = checkout(key);
     loop {
         let reused = pooled.is_some();
@@ -442,7 +494,21 @@ pub async fn send(
             Some(conn) => conn,
             None => connect(&parts.uri, key).await?,
         };
-        let chunked = encode_head(&mut conn.write, parts, key, &body);
+        encode_head(&mut conn.write, parts, key, length);
+        match &body {
+            Outgoing::Full(bytes) if bytes.len() <= COALESCE => {
+                conn.write.extend_from_slice(bytes);
+            }
+            Outgoing::Full(_) => {}
+            Outgoing::Stream(_) => {
+                if let Some(data) = &early.data {
+                    push_piece(&mut conn.write, data, chunked);
+                }
+                if early.ended && chunked {
+                    conn.write.extend_from_slice(b"0\r\n\r\n");
+                }
+            }
+        }
         // A connection the upstream closed while idle fails on first use; if it
         // did before the upstream can have seen anything, the request goes again
         // on a new one, as any client would (the stale one is dropped).
@@ -463,9 +529,14 @@ pub async fn send(
                 }
                 true
             }
+            Outgoing::Stream(_) if early.ended => {
+                if left.is_some_and(|n| n > 0) {
+                    return Err(Error::Protocol("request body shorter than declared"));
+                }
+                false
+            }
             Outgoing::Stream(ref mut stream) => {
-                let stream = std::mem::take(stream);
-                pump(&mut conn.io, stream, chunked).await?;
+                pump(&mut conn.io, std::mem::take(stream), left).await?;
                 false
             }
         };
@@ -806,6 +877,22 @@ mod tests {
     }
 
     #[test]
+    fn numbers_without_format() {
+        let mut out = Vec::new();
+        for (n, radix, text) in [
+            (0, 10, "0"),
+            (1234, 10, "1234"),
+            (u64::MAX, 10, "18446744073709551615"),
+            (255, 16, "ff"),
+            (0, 16, "0"),
+        ] {
+            out.clear();
+            push_number(&mut out, n, radix);
+            assert_eq!(out, text.as_bytes());
+        }
+    }
+
+    #[test]
     fn chunk_sizes_with_and_without_extensions() {
         assert_eq!(chunk_size(b"1a"), Some(26));
         assert_eq!(chunk_size(b"FF;name=value"), Some(255));
@@ -827,26 +914,21 @@ mod tests {
             .unwrap();
         let (parts, ()) = request.into_parts();
         let mut out = Vec::new();
-        let chunked = encode_head(
-            &mut out,
-            &parts,
-            "127.0.0.1:9000",
-            &Outgoing::Full(Bytes::from_static(b"{}")),
-        );
-        assert!(!chunked);
+        encode_head(&mut out, &parts, "127.0.0.1:9000", Some(2));
         assert_eq!(
             String::from_utf8(out.clone()).unwrap(),
-            "POST /orders?x=1 HTTP/1.1\r\nhost: erp.local\r\ncontent-length: 2\r\n\r\n{}"
+            "POST /orders?x=1 HTTP/1.1\r\nhost: erp.local\r\ncontent-length: 2\r\n\r\n"
+        );
+        encode_head(&mut out, &parts, "127.0.0.1:9000", None);
+        push_piece(&mut out, b"0123456789abcdefg", true);
+        assert!(
+            String::from_utf8(out.clone())
+                .unwrap()
+                .ends_with("\r\ntransfer-encoding: chunked\r\n\r\n11\r\n0123456789abcdefg\r\n")
         );
         let get = Request::get("http://127.0.0.1:9000").body(()).unwrap();
         let (parts, ()) = get.into_parts();
-        let chunked = encode_head(
-            &mut out,
-            &parts,
-            "127.0.0.1:9000",
-            &Outgoing::Full(Bytes::new()),
-        );
-        assert!(!chunked);
+        encode_head(&mut out, &parts, "127.0.0.1:9000", Some(0));
         assert_eq!(
             String::from_utf8(out.clone()).unwrap(),
             "GET / HTTP/1.1\r\nhost: 127.0.0.1:9000\r\n\r\n"
