@@ -172,6 +172,18 @@ async fn harness_with(relay: Option<&steward_tests::Relay>) -> Harness {
 }
 
 impl Harness {
+    /// Announces a change as the control plane does, so that the gateway
+    /// rebuilds its snapshot.
+    async fn announce(&self, kind: &str) {
+        sqlx::query(
+            "SELECT pg_notify('steward_policy', json_build_object('kind', $1::text)::text)",
+        )
+        .bind(kind)
+        .execute(&self.app.pool)
+        .await
+        .unwrap();
+    }
+
     fn get(&self, path: &str) -> reqwest::RequestBuilder {
         self.http.get(format!("{}{path}", self.gateway))
     }
@@ -579,10 +591,7 @@ async fn deprecated_versions_announce_it_and_retired_ones_answer_410() {
     .execute(&h.app.pool)
     .await
     .unwrap();
-    sqlx::query("SELECT pg_notify('steward_policy', '{\"kind\":\"version\"}')")
-        .execute(&h.app.pool)
-        .await
-        .unwrap();
+    h.announce("version").await;
     h.within(Duration::from_secs(1), async || {
         h.get("/inventory/v1/stock-levels")
             .header("x-api-key", &h.key)
@@ -611,10 +620,7 @@ async fn deprecated_versions_announce_it_and_retired_ones_answer_410() {
         .execute(&h.app.pool)
         .await
         .unwrap();
-    sqlx::query("SELECT pg_notify('steward_policy', '{\"kind\":\"version\"}')")
-        .execute(&h.app.pool)
-        .await
-        .unwrap();
+    h.announce("version").await;
     h.within(Duration::from_secs(1), async || {
         h.get("/inventory/v1/stock-levels")
             .header("x-api-key", &h.key)
@@ -662,10 +668,7 @@ async fn upstream_failures_are_502_and_504() {
         .execute(&h.app.pool)
         .await
         .unwrap();
-    sqlx::query("SELECT pg_notify('steward_policy', '{\"kind\":\"version\"}')")
-        .execute(&h.app.pool)
-        .await
-        .unwrap();
+    h.announce("version").await;
     h.within(Duration::from_secs(1), async || {
         h.get("/inventory/v1/stock-levels")
             .header("x-api-key", &h.key)
@@ -1547,10 +1550,7 @@ async fn the_upstream_client_reuses_connections_and_survives_their_closing() {
         .execute(&h.app.pool)
         .await
         .unwrap();
-    sqlx::query("SELECT pg_notify('steward_policy', '{\"kind\":\"version\"}')")
-        .execute(&h.app.pool)
-        .await
-        .unwrap();
+    h.announce("version").await;
     let get = |mode: &'static str| {
         h.get("/inventory/v1/stock-levels")
             .header("x-api-key", &h.key)
@@ -1632,10 +1632,7 @@ async fn the_upstream_client_reuses_connections_and_survives_their_closing() {
         .execute(&h.app.pool)
         .await
         .unwrap();
-    sqlx::query("SELECT pg_notify('steward_policy', '{\"kind\":\"api\"}')")
-        .execute(&h.app.pool)
-        .await
-        .unwrap();
+    h.announce("api").await;
     let body = json!({"anything": "goes", "padding": "x".repeat(100)}).to_string();
     h.within(Duration::from_secs(1), async || {
         let res = h
