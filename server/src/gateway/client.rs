@@ -487,6 +487,9 @@ pub async fn send(
         ),
         None => None,
     };
+    if early.ended && left.is_some_and(|n| n > 0) {
+        return Err(Error::Protocol("request body shorter than declared"));
+    }
     let mut pooled = checkout(key);
     loop {
         let reused = pooled.is_some();
@@ -529,12 +532,7 @@ pub async fn send(
                 }
                 true
             }
-            Outgoing::Stream(_) if early.ended => {
-                if left.is_some_and(|n| n > 0) {
-                    return Err(Error::Protocol("request body shorter than declared"));
-                }
-                false
-            }
+            Outgoing::Stream(_) if early.ended => false,
             Outgoing::Stream(ref mut stream) => {
                 pump(&mut conn.io, std::mem::take(stream), left).await?;
                 false
