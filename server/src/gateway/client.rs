@@ -182,7 +182,9 @@ fn bodiless(method: &Method) -> bool {
     )
 }
 
-fn idempotent(method: &Method) -> bool {
+/// Methods whose requests can be repeated without changing anything more
+/// (RFC 9110 §9.2.2): the only ones sent twice, here or by `forward`'s retries.
+pub fn idempotent(method: &Method) -> bool {
     matches!(
         *method,
         Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE

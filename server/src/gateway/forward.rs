@@ -111,18 +111,6 @@ pub struct Outbound<'a> {
     pub known_body: Option<axum::body::Bytes>,
 }
 
-/// Retries are safe only where the method says repeating it changes nothing.
-fn idempotent(method: &http::Method) -> bool {
-    matches!(
-        *method,
-        http::Method::GET
-            | http::Method::HEAD
-            | http::Method::OPTIONS
-            | http::Method::PUT
-            | http::Method::DELETE
-    )
-}
-
 /// Sends the request upstream and streams the answer back, through the circuit
 /// breaker, retrying an idempotent request once (budget permitting) when the
 /// upstream could not be reached or answered 502, 503 or 504.
@@ -196,12 +184,14 @@ pub async fn forward(
     let authority = uri.authority().cloned();
     let key = authority.as_ref().map_or("", |a| a.as_str());
     *req.uri_mut() = uri;
-    *req.version_mut() = http::Version::HTTP_11;
     budget.deposit();
     let (parts, body) = req.into_parts();
     // Only a body known in full can be sent twice, and only for a method where
     // repeating the request changes nothing.
-    let again = out.known_body.clone().filter(|_| idempotent(&parts.method));
+    let again = out
+        .known_body
+        .clone()
+        .filter(|_| client::idempotent(&parts.method));
     let mut body = Some(match out.known_body {
         Some(bytes) => Outgoing::Full(bytes),
         None => Outgoing::Stream(body),
