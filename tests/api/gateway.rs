@@ -1681,3 +1681,109 @@ async fn the_upstream_client_reuses_connections_and_survives_their_closing() {
         "{answer}"
     );
 }
+
+/// Writes `request` on a new connection and reads everything until the gateway
+/// closes it (each script ends with a request that asks it to).
+async fn exchange(gateway: &str, script: &[&[u8]]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut raw = tokio::net::TcpStream::connect(gateway.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    for (n, piece) in script.iter().enumerate() {
+        if n > 0 {
+            tokio::time::sleep(Duration::from_millis(40)).await;
+        }
+        raw.write_all(piece).await.unwrap();
+    }
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), raw.read_to_end(&mut answer))
+        .await
+        .expect("the gateway closes the connection")
+        .unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn clients_get_correct_http1_on_the_fast_path_and_off_it() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let h = harness().await;
+    let adjustment = r#"{"warehouse_id":"W1","sku":"SKU-1","quantity_delta":-2,"reason":"damage"}"#;
+    let post = |extra: &str, body: &str| {
+        format!(
+            "POST /inventory/v1/stock-adjustments HTTP/1.1\r\nhost: gw\r\nx-api-key: {}\r\nidempotency-key: raw-00001\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{extra}\r\n{body}",
+            h.key,
+            body.len()
+        )
+    };
+
+    // Pipelined requests are answered in order on one connection, each framed
+    // and dated; HEAD gets the head alone.
+    let answer = exchange(
+        &h.gateway,
+        &[b"GET /healthz HTTP/1.1\r\nhost: gw\r\n\r\nHEAD /healthz HTTP/1.1\r\nhost: gw\r\n\r\nGET /healthz HTTP/1.1\r\nhost: gw\r\nconnection: close\r\n\r\n"],
+    )
+    .await;
+    let answers: Vec<&str> = answer.split("HTTP/1.1 ").skip(1).collect();
+    assert_eq!(answers.len(), 3, "{answer}");
+    assert!(answers[0].starts_with("200 OK\r\n"), "{answer}");
+    assert!(answers[0].contains("content-length: 2\r\n"), "{answer}");
+    assert!(answers[0].contains("date: "), "{answer}");
+    assert!(answers[0].ends_with("\r\n\r\nok"), "{answer}");
+    assert!(
+        answers[1].ends_with("\r\n\r\n"),
+        "HEAD has no body: {answer}"
+    );
+    assert!(answers[2].contains("connection: close\r\n"), "{answer}");
+    assert!(answers[2].ends_with("\r\n\r\nok"), "{answer}");
+
+    // A refusal on the fast path keeps the connection (its small body was
+    // read), and a body that arrives after its head is waited for.
+    let unauthenticated = format!(
+        "POST /inventory/v1/stock-adjustments HTTP/1.1\r\nhost: gw\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{adjustment}",
+        adjustment.len()
+    );
+    let full = post("connection: close\r\n", adjustment);
+    let (head, body) = full.split_at(full.len() - adjustment.len());
+    let answer = exchange(
+        &h.gateway,
+        &[unauthenticated.as_bytes(), head.as_bytes(), body.as_bytes()],
+    )
+    .await;
+    assert!(
+        answer.starts_with("HTTP/1.1 401 Unauthorized\r\n"),
+        "{answer}"
+    );
+    let second = answer.split("HTTP/1.1 ").nth(2).unwrap_or_default();
+    assert!(second.starts_with("200 OK\r\n"), "{answer}");
+    assert!(second.contains("\"method\":\"POST\""), "{answer}");
+
+    // Off the fast path, hyper serves the rest of the connection: after an
+    // HTTP/1.0 request, and for `Expect: 100-continue` (the body is only sent
+    // once the gateway asks for it, which it does when validation reads it).
+    let answer = exchange(&h.gateway, &[b"GET /healthz HTTP/1.0\r\n\r\n"]).await;
+    assert!(
+        answer.contains(" 200 OK\r\n") && answer.ends_with("ok"),
+        "{answer}"
+    );
+    let mut raw = tokio::net::TcpStream::connect(h.gateway.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    let expecting = post("expect: 100-continue\r\nconnection: close\r\n", adjustment);
+    raw.write_all(&expecting.as_bytes()[..expecting.len() - adjustment.len()])
+        .await
+        .unwrap();
+    let mut interim = [0u8; 25];
+    raw.read_exact(&mut interim).await.unwrap();
+    assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+    raw.write_all(adjustment.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    raw.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+
+    // Nonsense gets hyper's 400, and the connection closes.
+    let answer = exchange(&h.gateway, &[b"GARBAGE\r\n\r\n"]).await;
+    assert!(
+        answer.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+        "{answer}"
+    );
+}

@@ -238,7 +238,7 @@ fn encode_head(
 }
 
 /// `n` in ASCII digits of `radix` (10 or 16), without the formatting machinery.
-fn push_number(out: &mut Vec<u8>, mut n: u64, radix: u64) {
+pub(super) fn push_number(out: &mut Vec<u8>, mut n: u64, radix: u64) {
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     loop {
@@ -253,7 +253,7 @@ fn push_number(out: &mut Vec<u8>, mut n: u64, radix: u64) {
 }
 
 /// Appends one piece of body to `out`, as a chunk when the body is chunked.
-fn push_piece(out: &mut Vec<u8>, data: &[u8], chunked: bool) {
+pub(super) fn push_piece(out: &mut Vec<u8>, data: &[u8], chunked: bool) {
     if chunked {
         push_number(out, data.len() as u64, 16);
         out.extend_from_slice(b"\r\n");
@@ -267,14 +267,14 @@ fn push_piece(out: &mut Vec<u8>, data: &[u8], chunked: bool) {
 /// The start of a streamed body that had already arrived when the request was
 /// sent: it leaves in the head's write, and the rest streams after it.
 #[derive(Default)]
-struct Early {
-    data: Option<Bytes>,
+pub(super) struct Early {
+    pub data: Option<Bytes>,
     /// Nothing more follows.
-    ended: bool,
+    pub ended: bool,
 }
 
 /// Takes the body's first piece if it is already here, without waiting for it.
-async fn early(body: &mut Body) -> Result<Early, Error> {
+pub(super) async fn early(body: &mut Body) -> Result<Early, Error> {
     std::future::poll_fn(|cx| {
         Poll::Ready(match Pin::new(&mut *body).poll_frame(cx) {
             Poll::Pending => Ok(Early::default()),
@@ -294,7 +294,11 @@ async fn early(body: &mut Body) -> Result<Early, Error> {
 
 /// Sends the rest of a streamed body, framed as the head announced: `left` is
 /// what remains of a declared length, `None` for a chunked body.
-async fn pump(io: &mut TcpStream, mut body: Body, mut left: Option<u64>) -> Result<(), Error> {
+pub(super) async fn pump(
+    io: &mut TcpStream,
+    mut body: Body,
+    mut left: Option<u64>,
+) -> Result<(), Error> {
     let chunked = left.is_none();
     let mut piece = Vec::new();
     while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
@@ -333,9 +337,7 @@ struct Head {
 
 /// Parses a complete head off the front of `buf`, or `None` if more is needed.
 fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, Error> {
-    // Where each header's name and value lie in the head, so that the values can
-    // share the head's bytes instead of each taking an allocation.
-    let mut spans = [(0u32, 0u32, 0u32, 0u32); MAX_HEADERS];
+    let mut spans = [Span::default(); MAX_HEADERS];
     let (len, status, version, count) = {
         let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut response = httparse::Response::new(&mut slots);
@@ -358,29 +360,12 @@ fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, Error> {
             Some(1) => Version::HTTP_11,
             _ => Version::HTTP_10,
         };
-        let base = buf.as_ptr() as usize;
-        let count = response.headers.len();
-        for (span, h) in spans.iter_mut().zip(response.headers.iter()) {
-            let name = h.name.as_ptr() as usize - base;
-            let value = h.value.as_ptr() as usize - base;
-            *span = (
-                name as u32,
-                (name + h.name.len()) as u32,
-                value as u32,
-                (value + h.value.len()) as u32,
-            );
-        }
+        let count = locate(buf, response.headers, &mut spans);
         (len, status, version, count)
     };
     let head = buf.split_to(len).freeze();
-    let mut headers = HeaderMap::with_capacity(count);
-    for &(ns, ne, vs, ve) in &spans[..count] {
-        let name = HeaderName::from_bytes(&head[ns as usize..ne as usize])
-            .map_err(|_| Error::Protocol("invalid upstream header name"))?;
-        let value = HeaderValue::from_maybe_shared(head.slice(vs as usize..ve as usize))
-            .map_err(|_| Error::Protocol("invalid upstream header value"))?;
-        headers.append(name, value);
-    }
+    let headers =
+        header_map(&head, &spans[..count]).ok_or(Error::Protocol("invalid upstream header"))?;
     Ok(Some(Head {
         status,
         version,
@@ -388,8 +373,44 @@ fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, Error> {
     }))
 }
 
+/// Where one header's name and value lie in a head: name start and end, value
+/// start and end. Parsing records these so that the values can then share the
+/// head's bytes instead of each taking an allocation.
+pub(super) type Span = (u32, u32, u32, u32);
+
+/// Records in `spans` where `headers`, parsed out of `base`, lie in it; returns
+/// how many it recorded.
+pub(super) fn locate(base: &[u8], headers: &[httparse::Header<'_>], spans: &mut [Span]) -> usize {
+    let base = base.as_ptr() as usize;
+    let mut count = 0;
+    for (span, h) in spans.iter_mut().zip(headers) {
+        let name = h.name.as_ptr() as usize - base;
+        let value = h.value.as_ptr() as usize - base;
+        *span = (
+            name as u32,
+            (name + h.name.len()) as u32,
+            value as u32,
+            (value + h.value.len()) as u32,
+        );
+        count += 1;
+    }
+    count
+}
+
+/// The headers at `spans` in `head`, their values sharing its bytes; `None` if
+/// a name or value is invalid.
+pub(super) fn header_map(head: &Bytes, spans: &[Span]) -> Option<HeaderMap> {
+    let mut headers = HeaderMap::with_capacity(spans.len());
+    for &(ns, ne, vs, ve) in spans {
+        let name = HeaderName::from_bytes(&head[ns as usize..ne as usize]).ok()?;
+        let value = HeaderValue::from_maybe_shared(head.slice(vs as usize..ve as usize)).ok()?;
+        headers.append(name, value);
+    }
+    Some(headers)
+}
+
 /// Whether any value of `name` lists `token` (comma-separated, any case).
-fn lists(headers: &HeaderMap, name: &HeaderName, token: &str) -> bool {
+pub(super) fn lists(headers: &HeaderMap, name: &HeaderName, token: &str) -> bool {
     headers
         .get_all(name)
         .iter()

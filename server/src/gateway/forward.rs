@@ -92,8 +92,8 @@ fn forwarding(addr: SocketAddr, host: &str, prior: Option<&str>) -> (String, Str
 
 /// Who the upstream is told the caller is.
 pub struct Identity<'a> {
-    pub consumer: &'a str,
-    pub application: &'a str,
+    pub consumer: &'a HeaderValue,
+    pub application: &'a HeaderValue,
 }
 
 pub struct Outbound<'a> {
@@ -103,7 +103,7 @@ pub struct Outbound<'a> {
     pub rest: &'a str,
     pub query: Option<&'a str>,
     pub client_addr: Option<SocketAddr>,
-    pub request_id: &'a str,
+    pub request_id: &'a HeaderValue,
     pub identity: Option<Identity<'a>>,
     pub timeout: Duration,
     /// The body, when it is known in full (buffered for validation, or empty):
@@ -148,16 +148,10 @@ pub async fn forward(
         headers.insert(header::HOST, host.clone());
     }
     if let Some(id) = out.identity {
-        if let Ok(v) = HeaderValue::from_str(id.consumer) {
-            headers.insert(CONSUMER_ID, v);
-        }
-        if let Ok(v) = HeaderValue::from_str(id.application) {
-            headers.insert(CONSUMER_APP, v);
-        }
+        headers.insert(CONSUMER_ID, id.consumer.clone());
+        headers.insert(CONSUMER_APP, id.application.clone());
     }
-    if let Ok(v) = HeaderValue::from_str(out.request_id) {
-        headers.insert(REQUEST_ID, v);
-    }
+    headers.insert(REQUEST_ID, out.request_id.clone());
     let host = original_host
         .as_ref()
         .and_then(|h| h.to_str().ok())

@@ -7,6 +7,7 @@
 //! ever waits for the database.
 
 pub mod client;
+pub mod connection;
 pub mod drift;
 pub mod forward;
 pub mod metrics;
@@ -154,17 +155,13 @@ pub struct GatewayApp {
 impl serve::App for GatewayApp {
     fn call(
         &self,
-        req: http::Request<hyper::body::Incoming>,
+        req: http::Request<axum::body::Body>,
         peer: std::net::SocketAddr,
     ) -> impl std::future::Future<Output = Response> + Send + use<> {
         use futures_util::future::Either;
         match req.uri().path() {
             "/healthz" | "/readyz" | "/metrics" => Either::Left(self.router.call(req, peer)),
-            _ => Either::Right(proxy::handle(
-                self.gateway.clone(),
-                req.map(axum::body::Body::new),
-                Some(peer),
-            )),
+            _ => Either::Right(proxy::handle(self.gateway.clone(), req, Some(peer))),
         }
     }
 }

@@ -51,13 +51,17 @@ pub async fn fallback(State(gw): State<Arc<Gateway>>, req: Request) -> Response 
 pub async fn handle(gw: Arc<Gateway>, req: Request, peer: Option<SocketAddr>) -> Response {
     let started = Instant::now();
     let now = OffsetDateTime::now_utc();
+    // Made once: the same value goes upstream, into a refusal and back.
     let request_id = req
         .headers()
         .get(forward::REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 128)
-        .map(str::to_string)
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.to_str().is_ok())
+        .cloned()
         .unwrap_or_else(request_id);
+    let has_body = {
+        use http_body::Body as _;
+        req.body().size_hint().exact() != Some(0)
+    };
     let mut extra: Vec<(HeaderName, HeaderValue)> = Vec::new();
     let mut trace = Trace::default();
     let mut response = match pipeline(
@@ -72,7 +76,18 @@ pub async fn handle(gw: Arc<Gateway>, req: Request, peer: Option<SocketAddr>) ->
     .await
     {
         Ok(r) => r,
-        Err(refusal) => refusal.into_response(&request_id),
+        Err(refusal) => {
+            let mut response = refusal.into_response(request_id.to_str().unwrap_or_default());
+            // A refusal may leave the body unread, and a server that then closes
+            // the connection without saying so loses the client's next request
+            // on it. (A connection that did read the body keeps itself alive.)
+            if has_body {
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            response
+        }
     };
     if let (Some((version, api)), Some(operation)) = (trace.version, trace.operation) {
         gw.telemetry.record(
@@ -91,9 +106,7 @@ pub async fn handle(gw: Arc<Gateway>, req: Request, peer: Option<SocketAddr>) ->
     for (name, value) in extra {
         headers.insert(name, value);
     }
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
-        headers.insert(forward::REQUEST_ID, v);
-    }
+    headers.insert(forward::REQUEST_ID, request_id);
     response
 }
 
@@ -109,7 +122,7 @@ async fn pipeline(
     gw: &Gateway,
     req: Request,
     peer: Option<SocketAddr>,
-    request_id: &str,
+    request_id: &HeaderValue,
     // One clock reading serves the limiter, expiry checks and telemetry.
     (started, now): (Instant, OffsetDateTime),
     extra: &mut Vec<(HeaderName, HeaderValue)>,
@@ -195,10 +208,10 @@ async fn pipeline(
             if let Some(key) = caller.key {
                 gw.usage.record(Credential::ApiKey, key.id, now);
             }
-            Some((
-                caller.application.consumer_slug.clone(),
-                caller.application.id.to_string(),
-            ))
+            Some(Identity {
+                consumer: &caller.application.consumer_header,
+                application: &caller.application.application_header,
+            })
         }
     };
     // validate
@@ -223,10 +236,7 @@ async fn pipeline(
             query,
             client_addr: peer,
             request_id,
-            identity: identity.as_ref().map(|(consumer, app)| Identity {
-                consumer,
-                application: app,
-            }),
+            identity,
             timeout: version.timeout,
             known_body,
         },
@@ -340,7 +350,7 @@ async fn validate(
 
 /// A request id unique across processes without a random draw per request: a
 /// random prefix chosen once per process, then a counter.
-fn request_id() -> String {
+fn request_id() -> HeaderValue {
     use std::sync::OnceLock;
     use std::sync::atomic::{AtomicU64, Ordering};
     static PREFIX: OnceLock<u64> = OnceLock::new();
@@ -350,7 +360,9 @@ fn request_id() -> String {
     id[..8].copy_from_slice(&prefix.to_be_bytes());
     id[8..].copy_from_slice(&COUNTER.fetch_add(1, Ordering::Relaxed).to_be_bytes());
     // The same 32 hex digits as `{:016x}{:016x}`, without the formatting machinery.
-    hex::encode(id)
+    let mut text = [0u8; 32];
+    let _ = hex::encode_to_slice(id, &mut text);
+    HeaderValue::from_bytes(&text).unwrap_or_else(|_| HeaderValue::from_static("-"))
 }
 
 /// Buffers a sampled JSON response, checks it against the contract, queues any

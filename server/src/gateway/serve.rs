@@ -1,7 +1,7 @@
 //! The gateway's listener. HTTP/1.1 only, so no protocol sniffing per connection,
 //! `TCP_NODELAY` on every accepted socket (a proxy must not let Nagle hold back
-//! the end of a response), keep-alive, a header read timeout against slow-loris
-//! clients, and a graceful shutdown that lets in-flight requests finish.
+//! the end of a response), and a graceful shutdown that lets in-flight requests
+//! finish. Each connection is served by `connection`.
 //!
 //! [`serve_on_workers`] runs it thread-per-core, the way nginx runs its workers:
 //! each thread has its own single-threaded runtime, its own copy of the listening
@@ -11,11 +11,9 @@
 //! a busy gateway cost more than the whole policy pipeline.
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::response::Response;
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -40,7 +38,7 @@ const TICK: Duration = Duration::from_millis(50);
 pub trait App: Clone + Send + Sync + 'static {
     fn call(
         &self,
-        req: http::Request<Incoming>,
+        req: http::Request<Body>,
         peer: SocketAddr,
     ) -> impl Future<Output = Response> + Send + use<Self>;
 }
@@ -48,7 +46,7 @@ pub trait App: Clone + Send + Sync + 'static {
 impl App for Router {
     fn call(
         &self,
-        mut req: http::Request<Incoming>,
+        mut req: http::Request<Body>,
         peer: SocketAddr,
     ) -> impl Future<Output = Response> + Send + use<> {
         req.extensions_mut().insert(ConnectInfo(peer));
@@ -67,7 +65,9 @@ pub async fn serve(
     app: impl App,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let graceful = GracefulShutdown::new();
+    let (stop, stopping) = watch::channel(false);
+    // Every connection holds a sender; the channel closes once all have ended.
+    let (alive, mut drained) = mpsc::channel::<()>(1);
     tokio::pin!(shutdown);
     loop {
         let (stream, addr) = tokio::select! {
@@ -84,23 +84,18 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
-        let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
-            let answer = app.call(req, addr);
-            async move { Ok::<_, std::convert::Infallible>(answer.await) }
-        });
-        let connection = hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(Duration::from_secs(30))
-            .serve_connection(TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
+        let stopping = stopping.clone();
+        let alive = alive.clone();
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(error = %e, "gateway connection ended with an error");
-            }
+            super::connection::run(stream, addr, app, stopping).await;
+            drop(alive);
         });
     }
+    drop(listener);
+    let _ = stop.send(true);
+    drop(alive);
     tokio::select! {
-        () = graceful.shutdown() => {}
+        _ = drained.recv() => {}
         () = tokio::time::sleep(DRAIN) => {}
     }
     Ok(())

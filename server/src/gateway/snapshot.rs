@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::oauth::signing;
 use crate::partners::keys::{self, ActiveKey, LookupId};
 use ed25519_dalek::VerifyingKey;
+use http::HeaderValue;
 use sqlx::PgPool;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -69,8 +70,11 @@ pub struct Application {
     pub id: Uuid,
     pub name: String,
     pub consumer_id: Uuid,
-    pub consumer_slug: String,
     pub environment: Environment,
+    /// What goes upstream as `X-Consumer-Id` and `X-Consumer-App`: made once
+    /// per snapshot, not formatted per request.
+    pub consumer_header: HeaderValue,
+    pub application_header: HeaderValue,
 }
 
 #[derive(Debug, Clone)]
@@ -259,8 +263,10 @@ pub async fn build(
                 id,
                 name,
                 consumer_id,
-                consumer_slug,
                 environment: Environment::parse(&env)?,
+                // Slugs are lowercase letters, digits and dashes: always valid.
+                consumer_header: HeaderValue::from_str(&consumer_slug).ok()?,
+                application_header: HeaderValue::from_str(&id.to_string()).ok()?,
             },
         ))
     })

@@ -1,6 +1,6 @@
-//! Telemetry: one sample per request into an in-memory, sharded aggregator keyed
-//! by (minute, version, operation, application, status class), with a latency
-//! histogram. A background task flushes everything in one batched upsert; no
+//! Telemetry: one sample per request into an in-memory aggregator keyed by
+//! (minute, version, operation, application, status class), with a latency
+//! histogram, sharded by thread (see `crate::shard`). A background task flushes everything in one batched upsert; no
 //! request ever waits for it.
 //!
 //! While PostgreSQL is away the aggregates stay in memory, up to [`RETAIN`] of
@@ -9,10 +9,10 @@
 
 use super::FastMap;
 use crate::error::Result;
+use crate::shard::{self, Shard};
 use sqlx::PgPool;
-use std::hash::{BuildHasher, Hash};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -73,10 +73,9 @@ pub fn bucket_of(latency: Duration) -> usize {
 
 #[derive(Debug)]
 pub struct Telemetry {
-    shards: Vec<Mutex<FastMap<Key, Aggregate>>>,
+    shards: Vec<Shard<FastMap<Key, Aggregate>>>,
     /// Since the process started, by (API, status class), for `/metrics`.
-    totals: Vec<Mutex<FastMap<(Uuid, u8), Aggregate>>>,
-    hasher: foldhash::fast::RandomState,
+    totals: Vec<Shard<FastMap<(Uuid, u8), Aggregate>>>,
     dropped: AtomicU64,
     flushed: AtomicU64,
 }
@@ -84,13 +83,8 @@ pub struct Telemetry {
 impl Default for Telemetry {
     fn default() -> Self {
         Telemetry {
-            shards: (0..SHARDS)
-                .map(|_| Mutex::new(FastMap::default()))
-                .collect(),
-            totals: (0..SHARDS)
-                .map(|_| Mutex::new(FastMap::default()))
-                .collect(),
-            hasher: Default::default(),
+            shards: (0..SHARDS).map(|_| Shard::default()).collect(),
+            totals: (0..SHARDS).map(|_| Shard::default()).collect(),
             dropped: AtomicU64::new(0),
             flushed: AtomicU64::new(0),
         }
@@ -100,46 +94,38 @@ impl Default for Telemetry {
 impl Telemetry {
     pub fn record(&self, key: Key, latency: Duration) {
         let bucket = bucket_of(latency);
+        let us = latency.as_micros() as u64;
+        let mine = shard::of_this_thread(SHARDS);
         {
-            let totals_key = (key.api, key.class);
-            let shard = (self.hasher.hash_one(totals_key) as usize) % SHARDS;
-            let mut map = self.totals[shard].lock().unwrap_or_else(|e| e.into_inner());
-            let agg = map.entry(totals_key).or_default();
+            let mut totals = self.totals[mine].lock();
+            let agg = totals.entry((key.api, key.class)).or_default();
             agg.requests += 1;
-            agg.latency_sum_us += latency.as_micros() as u64;
+            agg.latency_sum_us += us;
             agg.buckets[bucket] += 1;
         }
-        let shard = (self.hasher.hash_one(&key) as usize) % SHARDS;
-        let mut map = self.shards[shard].lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = self.shards[mine].lock();
         let agg = map.entry(key).or_default();
         agg.requests += 1;
-        agg.latency_sum_us += latency.as_micros() as u64;
+        agg.latency_sum_us += us;
         agg.buckets[bucket] += 1;
     }
 
     /// Counts since the process started, by (API, status class).
     pub fn totals(&self) -> Vec<((Uuid, u8), Aggregate)> {
-        let mut all: Vec<((Uuid, u8), Aggregate)> = self
-            .totals
-            .iter()
-            .flat_map(|s| {
-                s.lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .iter()
-                    .map(|(k, v)| (*k, *v))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        let mut all: FastMap<(Uuid, u8), Aggregate> = FastMap::default();
+        for shard in &self.totals {
+            for (key, agg) in shard.lock().iter() {
+                all.entry(*key).or_default().merge(agg);
+            }
+        }
+        let mut all: Vec<_> = all.into_iter().collect();
         all.sort_by_key(|(k, _)| *k);
         all
     }
 
     /// Aggregates waiting to be written.
     pub fn backlog(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).len())
-            .sum()
+        self.shards.iter().map(|s| s.lock().len()).sum()
     }
 
     /// Samples given up because the database was away for longer than [`RETAIN`].
@@ -152,10 +138,13 @@ impl Telemetry {
     }
 
     fn take(&self) -> FastMap<Key, Aggregate> {
-        let mut all = FastMap::default();
+        let mut all: FastMap<Key, Aggregate> = FastMap::default();
         for shard in &self.shards {
-            let part = std::mem::take(&mut *shard.lock().unwrap_or_else(|e| e.into_inner()));
-            all.extend(part);
+            let part = std::mem::take(&mut *shard.lock());
+            // Workers record into shards of their own: one key can be in several.
+            for (key, agg) in part {
+                all.entry(key).or_default().merge(&agg);
+            }
         }
         all
     }
@@ -167,8 +156,7 @@ impl Telemetry {
                 self.dropped.fetch_add(agg.requests, Ordering::Relaxed);
                 continue;
             }
-            let shard = (self.hasher.hash_one(&key) as usize) % SHARDS;
-            let mut map = self.shards[shard].lock().unwrap_or_else(|e| e.into_inner());
+            let mut map = self.shards[shard::of_this_thread(SHARDS)].lock();
             map.entry(key).or_default().merge(&agg);
         }
     }

@@ -5,8 +5,9 @@
 
 use crate::error::Result;
 use crate::gateway::FastMap;
+use crate::shard::{self, Shard};
 use sqlx::PgPool;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -20,20 +21,16 @@ pub enum Credential {
 type Stamps = FastMap<(Credential, Uuid), OffsetDateTime>;
 const SHARDS: usize = 16;
 
-/// Sharded, so that gateway workers recording different keys rarely meet on a lock.
+/// Sharded by thread (see `crate::shard`): gateway workers never meet on a lock.
 #[derive(Debug, Clone)]
 pub struct UsageRecorder {
-    seen: Arc<Vec<Mutex<Stamps>>>,
+    seen: Arc<Vec<Shard<Stamps>>>,
 }
 
 impl Default for UsageRecorder {
     fn default() -> Self {
         UsageRecorder {
-            seen: Arc::new(
-                (0..SHARDS)
-                    .map(|_| Mutex::new(FastMap::default()))
-                    .collect(),
-            ),
+            seen: Arc::new((0..SHARDS).map(|_| Shard::default()).collect()),
         }
     }
 }
@@ -43,14 +40,8 @@ impl UsageRecorder {
         Self::default()
     }
 
-    fn shard(&self, id: Uuid) -> &Mutex<Stamps> {
-        &self.seen[(id.as_u128() % SHARDS as u128) as usize]
-    }
-
     pub fn record(&self, kind: Credential, id: Uuid, at: OffsetDateTime) {
-        // A poisoned lock only means another thread panicked mid-insert; the map
-        // is still a valid map, and usage stamps are best effort.
-        let mut seen = self.shard(id).lock().unwrap_or_else(|e| e.into_inner());
+        let mut seen = self.seen[shard::of_this_thread(SHARDS)].lock();
         let slot = seen.entry((kind, id)).or_insert(at);
         if at > *slot {
             *slot = at;
@@ -59,21 +50,28 @@ impl UsageRecorder {
 
     /// Credentials waiting to be written.
     pub fn backlog(&self) -> usize {
-        self.seen
-            .iter()
-            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).len())
-            .sum()
+        self.seen.iter().map(|s| s.lock().len()).sum()
+    }
+
+    /// Everything recorded, cleared from the shards. One credential can be in
+    /// several threads' shards: the latest stamp wins.
+    fn take(&self) -> Stamps {
+        let mut batch = Stamps::default();
+        for shard in self.seen.iter() {
+            for (credential, at) in std::mem::take(&mut *shard.lock()) {
+                let slot = batch.entry(credential).or_insert(at);
+                if at > *slot {
+                    *slot = at;
+                }
+            }
+        }
+        batch
     }
 
     /// Writes and clears what was recorded. On failure the stamps go back into the
     /// map (newer ones win), so nothing is lost while the database is away.
     pub async fn flush(&self, pool: &PgPool) -> Result<usize> {
-        let mut batch = Stamps::default();
-        for shard in self.seen.iter() {
-            batch.extend(std::mem::take(
-                &mut *shard.lock().unwrap_or_else(|e| e.into_inner()),
-            ));
-        }
+        let batch = self.take();
         if batch.is_empty() {
             return Ok(0);
         }
@@ -146,10 +144,22 @@ mod tests {
         r.record(Credential::ApiKey, id, t0);
         r.record(Credential::OAuthClient, id, t0);
         assert_eq!(r.backlog(), 2);
-        let seen = r.shard(id).lock().unwrap_or_else(|e| e.into_inner());
+        // Another thread records into a shard of its own; taking merges them.
+        let other = r.clone();
+        std::thread::spawn(move || {
+            other.record(Credential::ApiKey, id, t0 + time::Duration::seconds(9));
+            other.record(Credential::OAuthClient, id, t0 - time::Duration::seconds(9));
+        })
+        .join()
+        .unwrap();
+        assert_eq!(r.backlog(), 4);
+        let seen = r.take();
+        assert_eq!(seen.len(), 2);
         assert_eq!(
             seen[&(Credential::ApiKey, id)],
-            t0 + time::Duration::seconds(5)
+            t0 + time::Duration::seconds(9)
         );
+        assert_eq!(seen[&(Credential::OAuthClient, id)], t0);
+        assert_eq!(r.backlog(), 0);
     }
 }
