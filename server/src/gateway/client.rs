@@ -19,7 +19,7 @@ use super::FastMap;
 use axum::body::Body;
 use bytes::{Bytes, BytesMut};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use http::{Method, Response, StatusCode, Uri, Version};
+use http::{Method, Response, StatusCode, Version};
 use http_body::{Body as _, Frame, SizeHint};
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -144,10 +144,9 @@ fn release(conn: Conn) {
     });
 }
 
-async fn connect(uri: &Uri, key: &str) -> Result<Conn, Error> {
-    let host = uri.host().unwrap_or_default();
-    let port = uri.port_u16().unwrap_or(80);
-    let io = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((host_ip(host), port)))
+async fn connect(authority: &str) -> Result<Conn, Error> {
+    let (host, port) = host_port(authority);
+    let io = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((host, port)))
         .await
         .map_err(|_| Error::Connect(io::Error::new(io::ErrorKind::TimedOut, "timed out")))?
         .map_err(Error::Connect)?;
@@ -155,17 +154,43 @@ async fn connect(uri: &Uri, key: &str) -> Result<Conn, Error> {
     io.set_nodelay(true).map_err(Error::Connect)?;
     Ok(Conn {
         io,
-        key: key.into(),
+        key: authority.into(),
         read: BytesMut::with_capacity(READ_CHUNK),
         write: Vec::with_capacity(1024),
     })
 }
 
-/// A URI's host as `connect` takes it: IPv6 literals without their brackets.
-fn host_ip(host: &str) -> &str {
-    host.strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host)
+/// An authority's host as `connect` takes it (IPv6 literals without their
+/// brackets) and its port, 80 by default.
+fn host_port(authority: &str) -> (&str, u16) {
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((host, tail)) => (host, tail.strip_prefix(':')),
+            None => (v6, None),
+        },
+        None => match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    (host, port.and_then(|p| p.parse().ok()).unwrap_or(80))
+}
+
+/// A request as it leaves for the upstream. The caller's headers are passed
+/// as they came with a filter, and the gateway's own beside them, so that
+/// forwarding costs no header map edits: the head is written straight from both.
+pub struct Request<'a> {
+    pub method: &'a Method,
+    /// The request-target (origin form) in pieces, written one after another.
+    pub target: &'a [&'a str],
+    /// The upstream's `host[:port]`: where to connect, the pool's key, and the
+    /// `Host` unless a header says otherwise.
+    pub authority: &'a str,
+    pub headers: &'a HeaderMap,
+    /// Which of `headers` travel on.
+    pub keep: &'a (dyn Fn(&HeaderName) -> bool + Sync),
+    /// The gateway's own headers, written after the caller's.
+    pub extra: &'a [(HeaderName, HeaderValue)],
 }
 
 /// Methods whose requests mean something without a body; others say
@@ -195,28 +220,27 @@ pub fn idempotent(method: &Method) -> bool {
 /// a chunked one. Framing headers are the client's own: the caller's
 /// `Content-Length` and `Transfer-Encoding` say how the body reached the
 /// gateway, not how it leaves.
-fn encode_head(
-    out: &mut Vec<u8>,
-    parts: &http::request::Parts,
-    authority: &str,
-    length: Option<u64>,
-) {
+fn encode_head(out: &mut Vec<u8>, req: &Request<'_>, length: Option<u64>) {
     out.clear();
-    out.extend_from_slice(parts.method.as_str().as_bytes());
+    out.extend_from_slice(req.method.as_str().as_bytes());
     out.push(b' ');
-    let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    out.extend_from_slice(if target.is_empty() {
-        b"/"
-    } else {
-        target.as_bytes()
-    });
+    let start = out.len();
+    for piece in req.target {
+        out.extend_from_slice(piece.as_bytes());
+    }
+    if out.len() == start {
+        out.push(b'/');
+    }
     out.extend_from_slice(b" HTTP/1.1\r\n");
-    if !parts.headers.contains_key(header::HOST) {
+    let has_host = req.extra.iter().any(|(name, _)| name == header::HOST)
+        || (req.headers.contains_key(header::HOST) && (req.keep)(&header::HOST));
+    if !has_host {
         out.extend_from_slice(b"host: ");
-        out.extend_from_slice(authority.as_bytes());
+        out.extend_from_slice(req.authority.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
-    for (name, value) in &parts.headers {
+    let caller = req.headers.iter().filter(|(name, _)| (req.keep)(name));
+    for (name, value) in caller.chain(req.extra.iter().map(|(n, v)| (n, v))) {
         if name == header::CONTENT_LENGTH || name == header::TRANSFER_ENCODING {
             continue;
         }
@@ -226,7 +250,7 @@ fn encode_head(
         out.extend_from_slice(b"\r\n");
     }
     match length {
-        Some(0) if bodiless(&parts.method) => {}
+        Some(0) if bodiless(req.method) => {}
         Some(n) => {
             out.extend_from_slice(b"content-length: ");
             push_number(out, n, 10);
@@ -485,17 +509,13 @@ fn framing(method: &Method, head: &Head) -> Result<(Framing, bool), Error> {
     })
 }
 
-/// Sends `req` to the upstream its URI names and returns the answer once its
-/// head has arrived; the body follows as it is read.
-pub async fn send(
-    parts: &http::request::Parts,
-    mut body: Outgoing,
-) -> Result<Response<Body>, Error> {
-    let authority = parts
-        .uri
-        .authority()
-        .ok_or(Error::Protocol("upstream URL has no host"))?;
-    let key = authority.as_str();
+/// Sends `req` to its upstream and returns the answer once its head has
+/// arrived; the body follows as it is read.
+pub async fn send(req: &Request<'_>, mut body: Outgoing) -> Result<Response<Body>, Error> {
+    let key = req.authority;
+    if key.is_empty() {
+        return Err(Error::Protocol("upstream URL has no host"));
+    }
     let (length, early) = match &mut body {
         Outgoing::Full(bytes) => (Some(bytes.len() as u64), Early::default()),
         Outgoing::Stream(stream) => (stream.size_hint().exact(), early(stream).await?),
@@ -518,9 +538,9 @@ pub async fn send(
         let reused = pooled.is_some();
         let mut conn = match pooled.take() {
             Some(conn) => conn,
-            None => connect(&parts.uri, key).await?,
+            None => connect(key).await?,
         };
-        encode_head(&mut conn.write, parts, key, length);
+        encode_head(&mut conn.write, req, length);
         match &body {
             Outgoing::Full(bytes) if bytes.len() <= COALESCE => {
                 conn.write.extend_from_slice(bytes);
@@ -562,11 +582,11 @@ pub async fn send(
             }
         };
         match read_head(&mut conn).await {
-            Ok(head) => return respond(conn, &parts.method, head),
+            Ok(head) => return respond(conn, req.method, head),
             // Closed without a byte of answer on a reused connection: the upstream
             // let it go just as this request went out, and cannot have answered.
             // Only an idempotent request is sent again, since it may have been read.
-            Err(HeadError::Closed) if reused && replayable && idempotent(&parts.method) => {
+            Err(HeadError::Closed) if reused && replayable && idempotent(req.method) => {
                 continue;
             }
             Err(HeadError::Closed) => {
@@ -830,7 +850,6 @@ impl http_body::Body for Incoming {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::Request;
 
     fn head(raw: &str) -> Head {
         let mut buf = BytesMut::from(raw);
@@ -925,35 +944,59 @@ mod tests {
 
     #[test]
     fn request_heads_carry_their_own_framing() {
-        let request = Request::builder()
-            .method(Method::POST)
-            .uri("http://127.0.0.1:9000/orders?x=1")
-            .header("host", "erp.local")
-            .header("content-length", "999")
-            .header("transfer-encoding", "chunked")
-            .body(())
-            .unwrap();
-        let (parts, ()) = request.into_parts();
+        let mut headers = HeaderMap::new();
+        headers.insert("host", HeaderValue::from_static("erp.local"));
+        headers.insert("content-length", HeaderValue::from_static("999"));
+        headers.insert("transfer-encoding", HeaderValue::from_static("chunked"));
+        headers.insert("x-secret", HeaderValue::from_static("stays"));
+        let keep = |name: &HeaderName| name != "x-secret";
+        let extra = [(
+            HeaderName::from_static("x-added"),
+            HeaderValue::from_static("1"),
+        )];
+        let post = Request {
+            method: &Method::POST,
+            target: &["/orders", "", "?", "x=1"],
+            authority: "127.0.0.1:9000",
+            headers: &headers,
+            keep: &keep,
+            extra: &extra,
+        };
         let mut out = Vec::new();
-        encode_head(&mut out, &parts, "127.0.0.1:9000", Some(2));
+        encode_head(&mut out, &post, Some(2));
         assert_eq!(
             String::from_utf8(out.clone()).unwrap(),
-            "POST /orders?x=1 HTTP/1.1\r\nhost: erp.local\r\ncontent-length: 2\r\n\r\n"
+            "POST /orders?x=1 HTTP/1.1\r\nhost: erp.local\r\nx-added: 1\r\ncontent-length: 2\r\n\r\n"
         );
-        encode_head(&mut out, &parts, "127.0.0.1:9000", None);
+        encode_head(&mut out, &post, None);
         push_piece(&mut out, b"0123456789abcdefg", true);
         assert!(
             String::from_utf8(out.clone())
                 .unwrap()
                 .ends_with("\r\ntransfer-encoding: chunked\r\n\r\n11\r\n0123456789abcdefg\r\n")
         );
-        let get = Request::get("http://127.0.0.1:9000").body(()).unwrap();
-        let (parts, ()) = get.into_parts();
-        encode_head(&mut out, &parts, "127.0.0.1:9000", Some(0));
+        let none = HeaderMap::new();
+        let get = Request {
+            method: &Method::GET,
+            target: &["", ""],
+            authority: "127.0.0.1:9000",
+            headers: &none,
+            keep: &|_| true,
+            extra: &[],
+        };
+        encode_head(&mut out, &get, Some(0));
         assert_eq!(
             String::from_utf8(out.clone()).unwrap(),
             "GET / HTTP/1.1\r\nhost: 127.0.0.1:9000\r\n\r\n"
         );
+    }
+
+    #[test]
+    fn authorities_split_into_host_and_port() {
+        assert_eq!(host_port("127.0.0.1:9000"), ("127.0.0.1", 9000));
+        assert_eq!(host_port("erp.internal"), ("erp.internal", 80));
+        assert_eq!(host_port("[::1]:8080"), ("::1", 8080));
+        assert_eq!(host_port("[2001:db8::7]"), ("2001:db8::7", 80));
     }
 
     /// Runs the body decoder over `wire`, fed in pieces of `step` bytes.

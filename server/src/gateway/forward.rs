@@ -5,10 +5,11 @@
 use super::client::{self, Outgoing};
 use super::problem::Refusal;
 use super::resilience::{Breakers, RetryBudget, State};
+use super::snapshot::Upstream;
 use axum::body::Body;
 use axum::response::Response;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use http::{Request, StatusCode, Uri};
+use http::{Request, StatusCode};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -34,14 +35,7 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
     if !headers.keys().any(|name| HOP_BY_HOP.contains(name)) {
         return;
     }
-    // Headers the Connection header names are hop-by-hop too.
-    let named: Vec<HeaderName> = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
-        .collect();
+    let named = connection_named(headers);
     for name in named.iter().chain(HOP_BY_HOP.iter()) {
         headers.remove(name);
     }
@@ -49,6 +43,44 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
 
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+
+/// The caller's headers that do not travel upstream: hop-by-hop ones, the
+/// credentials (they stay at the gateway), and those the gateway sets itself,
+/// so that forged copies cannot pass as the gateway's.
+fn stays(name: &HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "connection"
+            | "keep-alive"
+            | "proxy-authenticate"
+            | "proxy-authorization"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+            | "x-api-key"
+            | "authorization"
+            | "host"
+            | "x-consumer-id"
+            | "x-consumer-app"
+            | "x-request-id"
+            | "x-forwarded-for"
+            | "x-forwarded-host"
+            | "x-forwarded-proto"
+    )
+}
+
+/// The headers a `Connection` header names: hop-by-hop too (RFC 9110 §7.6.1).
+fn connection_named(headers: &HeaderMap) -> Vec<HeaderName> {
+    headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
+        .collect()
+}
 
 /// The `X-Forwarded-For` (appended to a prior one) and `Forwarded` (RFC 7239)
 /// values for a request from `addr`: the address is formatted once, on the
@@ -97,8 +129,7 @@ pub struct Identity<'a> {
 }
 
 pub struct Outbound<'a> {
-    pub upstream_base: &'a str,
-    pub upstream_host: Option<&'a HeaderValue>,
+    pub upstream: Option<&'a Upstream>,
     /// The path below the version's base path, with the query.
     pub rest: &'a str,
     pub query: Option<&'a str>,
@@ -117,17 +148,10 @@ pub struct Outbound<'a> {
 pub async fn forward(
     breakers: &Breakers,
     budget: &RetryBudget,
-    mut req: Request<Body>,
+    req: Request<Body>,
     out: Outbound<'_>,
 ) -> Result<Response, Refusal> {
-    let mut target = String::with_capacity(out.upstream_base.len() + out.rest.len() + 64);
-    target.push_str(out.upstream_base);
-    target.push_str(if out.rest.is_empty() { "" } else { out.rest });
-    if let Some(q) = out.query {
-        target.push('?');
-        target.push_str(q);
-    }
-    let uri: Uri = target.parse().map_err(|_| {
+    let upstream = out.upstream.ok_or_else(|| {
         Refusal::new(
             StatusCode::BAD_GATEWAY,
             "upstream-unreachable",
@@ -135,51 +159,58 @@ pub async fn forward(
             "the version's upstream URL is not a valid URL",
         )
     })?;
-    let original_host = req.headers().get(header::HOST).cloned();
-    let headers = req.headers_mut();
-    strip_hop_by_hop(headers);
-    // Credentials stay at the gateway; identity travels in headers the gateway owns.
-    headers.remove(super::policy::API_KEY_HEADER);
-    headers.remove(header::AUTHORIZATION);
-    headers.remove(&CONSUMER_ID);
-    headers.remove(&CONSUMER_APP);
-    headers.remove(header::HOST);
-    if let Some(host) = out.upstream_host {
-        headers.insert(header::HOST, host.clone());
+    let (parts, body) = req.into_parts();
+    let headers = &parts.headers;
+    let original_host = headers.get(header::HOST);
+    let mut extra: Vec<(HeaderName, HeaderValue)> = Vec::with_capacity(9);
+    if let Some(host) = &upstream.host {
+        extra.push((header::HOST, host.clone()));
     }
     if let Some(id) = out.identity {
-        headers.insert(CONSUMER_ID, id.consumer.clone());
-        headers.insert(CONSUMER_APP, id.application.clone());
+        extra.push((CONSUMER_ID, id.consumer.clone()));
+        extra.push((CONSUMER_APP, id.application.clone()));
     }
-    headers.insert(REQUEST_ID, out.request_id.clone());
-    let host = original_host
-        .as_ref()
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or_default();
+    extra.push((REQUEST_ID, out.request_id.clone()));
     if let Some(addr) = out.client_addr {
         let (xff, forwarded) = forwarding(
             addr,
-            host,
+            original_host
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or_default(),
             headers.get(X_FORWARDED_FOR).and_then(|v| v.to_str().ok()),
         );
         if let Ok(v) = HeaderValue::try_from(xff) {
-            headers.insert(X_FORWARDED_FOR, v);
+            extra.push((X_FORWARDED_FOR, v));
         }
+        // Appended to any the caller sent: each proxy adds its own element.
         if let Ok(v) = HeaderValue::try_from(forwarded) {
-            headers.append(header::FORWARDED, v);
+            extra.push((header::FORWARDED, v));
         }
     }
     if let Some(h) = original_host {
-        headers.insert(X_FORWARDED_HOST, h);
+        extra.push((X_FORWARDED_HOST, h.clone()));
     }
-    headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
-    // The upstream's `host:port`, the unit of circuit breaking; a clone shares
-    // the URI's bytes.
-    let authority = uri.authority().cloned();
-    let key = authority.as_ref().map_or("", |a| a.as_str());
-    *req.uri_mut() = uri;
+    extra.push((X_FORWARDED_PROTO, HeaderValue::from_static("http")));
+    // Rare: a Connection header naming more hop-by-hop headers.
+    let named = if headers.contains_key(header::CONNECTION) {
+        connection_named(headers)
+    } else {
+        Vec::new()
+    };
+    let keep = |name: &HeaderName| !stays(name) && !named.contains(name);
+    let query = out.query.map_or(["", ""], |q| ["?", q]);
+    let target = [&*upstream.path, out.rest, query[0], query[1]];
+    let request = client::Request {
+        method: &parts.method,
+        target: &target,
+        authority: &upstream.authority,
+        headers,
+        keep: &keep,
+        extra: &extra,
+    };
+    // The unit of circuit breaking.
+    let key = &*upstream.authority;
     budget.deposit();
-    let (parts, body) = req.into_parts();
     // Only a body known in full can be sent twice, and only for a method where
     // repeating the request changes nothing.
     let again = out
@@ -205,7 +236,7 @@ pub async fn forward(
         let this_body = body
             .take()
             .unwrap_or_else(|| Outgoing::Full(again.clone().unwrap_or_default()));
-        let answer = tokio::time::timeout(out.timeout, client::send(&parts, this_body)).await;
+        let answer = tokio::time::timeout(out.timeout, client::send(&request, this_body)).await;
         let (failure, retryable) = match &answer {
             Err(_) => (true, false),
             Ok(Err(_)) => (true, true),

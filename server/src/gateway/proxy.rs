@@ -230,8 +230,7 @@ async fn pipeline(
         &gw.retry_budget,
         req,
         Outbound {
-            upstream_base: &version.upstream,
-            upstream_host: version.upstream_host.as_ref(),
+            upstream: version.upstream_parts.as_ref(),
             rest,
             query,
             client_addr: peer,

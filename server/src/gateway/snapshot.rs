@@ -43,8 +43,9 @@ pub struct Version {
     pub major: i32,
     pub base_path: String,
     pub upstream: String,
-    /// The `Host` the upstream is sent, made once here rather than per request.
-    pub upstream_host: Option<http::HeaderValue>,
+    /// The upstream URL taken apart once: see [`Upstream`]. `None` when it does
+    /// not parse, which each request then answers with 502.
+    pub upstream_parts: Option<Upstream>,
     pub lifecycle: Lifecycle,
     /// What every answer of a deprecated version carries ([`super::policy::announcement`]).
     pub announcement: Vec<(http::HeaderName, http::HeaderValue)>,
@@ -83,15 +84,39 @@ pub struct Subscription {
     pub scopes: HashSet<String>,
 }
 
-/// The upstream URL's `host[:port]`; `None` (the client then derives it) when the
-/// URL does not parse or carries credentials, which must not travel as `Host`.
-fn host_header(upstream: &str) -> Option<http::HeaderValue> {
-    let uri: http::Uri = upstream.parse().ok()?;
-    let authority = uri.authority()?.as_str();
-    if authority.contains('@') {
-        return None;
+/// What forwarding needs of a version's upstream URL, made once per snapshot
+/// rather than parsed per request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upstream {
+    /// `host[:port]` without credentials: where to connect, the key of the
+    /// connection pool and of the circuit breaker.
+    pub authority: Box<str>,
+    /// The path the forwarded path is appended to, without a trailing slash.
+    pub path: Box<str>,
+    /// The `Host` the upstream is sent; `None` when the URL carries
+    /// credentials, which must not travel as `Host` (the client then sends
+    /// the authority without them).
+    pub host: Option<HeaderValue>,
+}
+
+impl Upstream {
+    pub fn parse(url: &str) -> Option<Upstream> {
+        let uri: http::Uri = url.parse().ok()?;
+        let authority = uri.authority()?.as_str();
+        let (credentials, bare) = match authority.rsplit_once('@') {
+            Some((_, bare)) => (true, bare),
+            None => (false, authority),
+        };
+        Some(Upstream {
+            authority: bare.into(),
+            path: uri.path().trim_end_matches('/').into(),
+            host: if credentials {
+                None
+            } else {
+                HeaderValue::from_str(authority).ok()
+            },
+        })
     }
-    http::HeaderValue::from_str(authority).ok()
 }
 
 /// An immutable, compiled view of the published world.
@@ -237,7 +262,7 @@ pub async fn build(
                 version,
                 major,
                 base_path,
-                upstream_host: host_header(&upstream),
+                upstream_parts: Upstream::parse(&upstream),
                 upstream: upstream.trim_end_matches('/').to_string(),
                 announcement: super::policy::announcement(&lifecycle),
                 lifecycle,
@@ -318,4 +343,24 @@ pub async fn build(
         plans,
         jwt_keys,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstream_urls_are_taken_apart_once() {
+        let erp = Upstream::parse("http://erp.internal:8069/api/").unwrap();
+        assert_eq!(&*erp.authority, "erp.internal:8069");
+        assert_eq!(&*erp.path, "/api");
+        assert_eq!(erp.host.unwrap(), "erp.internal:8069");
+        let bare = Upstream::parse("http://127.0.0.1:9000").unwrap();
+        assert_eq!(&*bare.path, "");
+        // Credentials never travel as `Host`, nor reach the pool's key.
+        let secret = Upstream::parse("http://user:pw@erp:80/x").unwrap();
+        assert_eq!(&*secret.authority, "erp:80");
+        assert_eq!(secret.host, None);
+        assert_eq!(Upstream::parse("not a url"), None);
+    }
 }
