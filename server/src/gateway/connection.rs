@@ -62,7 +62,10 @@ pub async fn run<A: App>(
     let timer = tokio::time::sleep(KEEP_ALIVE);
     tokio::pin!(timer);
     loop {
-        // Read until a head is here, then decide who serves it.
+        // Read until a head is here, then decide who serves it. The head's
+        // deadline is set once, at its first byte: a client trickling a byte at
+        // a time must not push it back with each one.
+        let mut head_started = false;
         loop {
             match parse(&buf, &mut parsed) {
                 Parse::Simple => break,
@@ -71,12 +74,12 @@ pub async fn run<A: App>(
                     return hand_to_hyper(io, buf, peer, app, stop).await;
                 }
             }
-            let wait = if buf.is_empty() {
-                KEEP_ALIVE
-            } else {
-                HEAD_TIMEOUT
-            };
-            timer.as_mut().reset((Instant::now() + wait).into());
+            if buf.is_empty() {
+                timer.as_mut().reset((Instant::now() + KEEP_ALIVE).into());
+            } else if !head_started {
+                head_started = true;
+                timer.as_mut().reset((Instant::now() + HEAD_TIMEOUT).into());
+            }
             buf.reserve(READ_CHUNK);
             tokio::select! {
                 biased;
