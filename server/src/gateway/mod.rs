@@ -159,9 +159,17 @@ impl serve::App for GatewayApp {
         peer: std::net::SocketAddr,
     ) -> impl std::future::Future<Output = Response> + Send + use<> {
         use futures_util::future::Either;
+        // Boxed: the pipeline's future is kilobytes, and every move of it up the
+        // chain of callers would copy all of it; a box moves as a pointer.
         match req.uri().path() {
-            "/healthz" | "/readyz" | "/metrics" => Either::Left(self.router.call(req, peer)),
-            _ => Either::Right(proxy::handle(self.gateway.clone(), req, Some(peer))),
+            "/healthz" | "/readyz" | "/metrics" => {
+                Either::Left(Box::pin(self.router.call(req, peer)))
+            }
+            _ => Either::Right(Box::pin(proxy::handle(
+                self.gateway.clone(),
+                req,
+                Some(peer),
+            ))),
         }
     }
 }
