@@ -16,8 +16,10 @@ use axum::extract::ConnectInfo;
 use axum::response::Response;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tower::ServiceExt;
 
@@ -65,14 +67,106 @@ pub async fn serve(
     app: impl App,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_share(listener, app, shutdown, None).await
+}
+
+/// A connection on its way to another worker.
+type Handover = (std::net::TcpStream, SocketAddr);
+
+/// How many connections each worker serves, and how to pass one to another.
+/// Every worker's event loop hears of each new connection, and whichever calls
+/// `accept` first gets it: left alone, a burst of connections (a client's pool
+/// opening) splits at random, as unevenly as three to one in the benchmark, and
+/// the busier worker then sets both the throughput and the tail latency. So a
+/// worker that accepts while another serves fewer connections hands the new
+/// one over; it costs a message per connection, nothing per request.
+#[derive(Debug)]
+struct Balance {
+    active: Box<[Count]>,
+    inboxes: Box<[mpsc::UnboundedSender<Handover>]>,
+}
+
+/// One worker's count, alone on its cache lines.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Count(AtomicUsize);
+
+impl Balance {
+    /// The balance for `workers`, with each worker's inbox.
+    fn new(workers: usize) -> (Arc<Self>, Vec<mpsc::UnboundedReceiver<Handover>>) {
+        let (inboxes, receivers): (Vec<_>, Vec<_>) =
+            (0..workers).map(|_| mpsc::unbounded_channel()).unzip();
+        let balance = Balance {
+            active: (0..workers).map(|_| Count::default()).collect(),
+            inboxes: inboxes.into(),
+        };
+        (Arc::new(balance), receivers)
+    }
+
+    /// The worker that should serve a connection `me` accepted: the one with
+    /// the fewest, `me` on a tie. Counts it there.
+    fn assign(&self, me: usize) -> usize {
+        let count = |n: usize| self.active[n].0.load(Ordering::Relaxed);
+        let mut best = me;
+        for n in 0..self.active.len() {
+            if count(n) < count(best) {
+                best = n;
+            }
+        }
+        self.active[best].0.fetch_add(1, Ordering::Relaxed);
+        best
+    }
+}
+
+/// A connection counted in its worker's share until it ends.
+struct Counted(Option<(Arc<Balance>, usize)>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        if let Some((balance, me)) = &self.0 {
+            balance.active[*me].0.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// One worker's share of the gateway, or the whole of it when `share` is
+/// `None`: this worker's number, the balance, and its inbox.
+type Share = (usize, Arc<Balance>, mpsc::UnboundedReceiver<Handover>);
+
+async fn serve_share(
+    listener: TcpListener,
+    app: impl App,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    mut share: Option<Share>,
+) -> std::io::Result<()> {
     let (stop, stopping) = watch::channel(false);
     // Every connection holds a sender; the channel closes once all have ended.
     let (alive, mut drained) = mpsc::channel::<()>(1);
     tokio::pin!(shutdown);
     loop {
-        let (stream, addr) = tokio::select! {
+        let handed = async {
+            match share.as_mut() {
+                Some((_, _, inbox)) => inbox.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        let (stream, addr, counted) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
+                Ok((stream, addr)) => match &share {
+                    None => (stream, addr, Counted(None)),
+                    Some((me, balance, _)) => {
+                        let to = balance.assign(*me);
+                        if to != *me {
+                            // Should the handover fail, the connection is
+                            // dropped with it; the client reconnects.
+                            if let Ok(stream) = stream.into_std() {
+                                let _ = balance.inboxes[to].send((stream, addr));
+                            }
+                            continue;
+                        }
+                        (stream, addr, Counted(Some((balance.clone(), *me))))
+                    }
+                },
                 Err(e) => {
                     // Out of descriptors, typically: back off instead of spinning.
                     tracing::warn!(error = %e, "gateway accept failed");
@@ -80,6 +174,14 @@ pub async fn serve(
                     continue;
                 }
             },
+            Some((stream, addr)) = handed => {
+                // Already counted here by the worker that accepted it.
+                let counted = share.as_ref().map(|(me, balance, _)| (balance.clone(), *me));
+                match TcpStream::from_std(stream) {
+                    Ok(stream) => (stream, addr, Counted(counted)),
+                    Err(_) => continue,
+                }
+            }
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
@@ -88,6 +190,7 @@ pub async fn serve(
         let alive = alive.clone();
         tokio::spawn(async move {
             super::connection::run(stream, addr, app, stopping).await;
+            drop(counted);
             drop(alive);
         });
     }
@@ -122,10 +225,12 @@ pub async fn serve_on_workers(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let socket = listener.into_std()?;
+    let (balance, mut inboxes) = Balance::new(workers.max(1));
     let (stop, stopped) = watch::channel(false);
     let (exit_tx, mut exits) = mpsc::unbounded_channel::<std::io::Result<()>>();
     for n in 0..workers.max(1) {
         let socket = socket.try_clone()?;
+        let share = Some((n, balance.clone(), inboxes.remove(0)));
         let app = app.clone();
         let mut stopped = stopped.clone();
         let exit = exit_tx.clone();
@@ -137,7 +242,6 @@ pub async fn serve_on_workers(
                     .build()
                     .and_then(|runtime| {
                         runtime.block_on(async move {
-                            let listener = TcpListener::from_std(socket)?;
                             tokio::spawn(async {
                                 let mut tick = tokio::time::interval(TICK);
                                 tick.set_missed_tick_behavior(
@@ -150,7 +254,8 @@ pub async fn serve_on_workers(
                             let stop = async move {
                                 let _ = stopped.wait_for(|s| *s).await;
                             };
-                            serve(listener, app, stop).await
+                            let listener = TcpListener::from_std(socket)?;
+                            serve_share(listener, app, stop, share).await
                         })
                     });
                 let _ = exit.send(result);
