@@ -158,9 +158,13 @@ async fn serve_share(
                         let to = balance.assign(*me);
                         if to != *me {
                             // Should the handover fail, the connection is
-                            // dropped with it; the client reconnects.
-                            if let Ok(stream) = stream.into_std() {
-                                let _ = balance.inboxes[to].send((stream, addr));
+                            // dropped with it (the client reconnects), and
+                            // so is its place in the other worker's count.
+                            let sent = stream
+                                .into_std()
+                                .map(|stream| balance.inboxes[to].send((stream, addr)).is_ok());
+                            if !matches!(sent, Ok(true)) {
+                                drop(Counted(Some((balance.clone(), to))));
                             }
                             continue;
                         }
@@ -177,8 +181,9 @@ async fn serve_share(
             Some((stream, addr)) = handed => {
                 // Already counted here by the worker that accepted it.
                 let counted = share.as_ref().map(|(me, balance, _)| (balance.clone(), *me));
+                let counted = Counted(counted);
                 match TcpStream::from_std(stream) {
-                    Ok(stream) => (stream, addr, Counted(counted)),
+                    Ok(stream) => (stream, addr, counted),
                     Err(_) => continue,
                 }
             }
