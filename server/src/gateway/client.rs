@@ -249,8 +249,15 @@ fn encode_head(out: &mut Vec<u8>, req: &Request<'_>, length: Option<u64>) {
         out.extend_from_slice(value.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
+    if !(length == Some(0) && bodiless(req.method)) {
+        push_framing(out, length);
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// The header that frames a body of `length` bytes, `chunked` when unknown.
+pub(super) fn push_framing(out: &mut Vec<u8>, length: Option<u64>) {
     match length {
-        Some(0) if bodiless(req.method) => {}
         Some(n) => {
             out.extend_from_slice(b"content-length: ");
             push_number(out, n, 10);
@@ -258,7 +265,6 @@ fn encode_head(out: &mut Vec<u8>, req: &Request<'_>, length: Option<u64>) {
         }
         None => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
     }
-    out.extend_from_slice(b"\r\n");
 }
 
 /// `n` in ASCII digits of `radix` (10 or 16), without the formatting machinery.
@@ -295,6 +301,35 @@ pub(super) struct Early {
     pub data: Option<Bytes>,
     /// Nothing more follows.
     pub ended: bool,
+}
+
+impl Early {
+    /// What of a declared `length` the rest of the body must still bring
+    /// (`None` for a chunked body); an error if what arrived contradicts it.
+    pub fn left(&self, length: Option<u64>) -> Result<Option<u64>, Error> {
+        let Some(n) = length else {
+            return Ok(None);
+        };
+        let here = self.data.as_ref().map_or(0, |d| d.len() as u64);
+        let left = n
+            .checked_sub(here)
+            .ok_or(Error::Protocol("body longer than declared"))?;
+        if self.ended && left > 0 {
+            return Err(Error::Protocol("body shorter than declared"));
+        }
+        Ok(Some(left))
+    }
+
+    /// Appends the piece after a head, framed, with the end of a chunked body
+    /// if nothing more follows.
+    pub fn push_to(&self, out: &mut Vec<u8>, chunked: bool) {
+        if let Some(data) = &self.data {
+            push_piece(out, data, chunked);
+        }
+        if self.ended && chunked {
+            out.extend_from_slice(b"0\r\n\r\n");
+        }
+    }
 }
 
 /// Takes the body's first piece if it is already here, without waiting for it.
@@ -336,7 +371,7 @@ pub(super) async fn pump(
         if let Some(n) = left.as_mut() {
             *n = n
                 .checked_sub(data.len() as u64)
-                .ok_or(Error::Protocol("request body longer than declared"))?;
+                .ok_or(Error::Protocol("body longer than declared"))?;
             io.write_all(&data).await.map_err(Error::Io)?;
         } else {
             piece.clear();
@@ -347,7 +382,7 @@ pub(super) async fn pump(
     if chunked {
         io.write_all(b"0\r\n\r\n").await.map_err(Error::Io)?;
     } else if left.is_some_and(|n| n > 0) {
-        return Err(Error::Protocol("request body shorter than declared"));
+        return Err(Error::Protocol("body shorter than declared"));
     }
     Ok(())
 }
@@ -521,18 +556,7 @@ pub async fn send(req: &Request<'_>, mut body: Outgoing) -> Result<Response<Body
         Outgoing::Stream(stream) => (stream.size_hint().exact(), early(stream).await?),
     };
     let chunked = length.is_none();
-    let early_len = early.data.as_ref().map_or(0, |d| d.len() as u64);
-    // What of a declared length the streamed rest must still bring.
-    let left = match length {
-        Some(n) => Some(
-            n.checked_sub(early_len)
-                .ok_or(Error::Protocol("request body longer than declared"))?,
-        ),
-        None => None,
-    };
-    if early.ended && left.is_some_and(|n| n > 0) {
-        return Err(Error::Protocol("request body shorter than declared"));
-    }
+    let left = early.left(length)?;
     let mut pooled = checkout(key);
     loop {
         let reused = pooled.is_some();
@@ -546,14 +570,7 @@ pub async fn send(req: &Request<'_>, mut body: Outgoing) -> Result<Response<Body
                 conn.write.extend_from_slice(bytes);
             }
             Outgoing::Full(_) => {}
-            Outgoing::Stream(_) => {
-                if let Some(data) = &early.data {
-                    push_piece(&mut conn.write, data, chunked);
-                }
-                if early.ended && chunked {
-                    conn.write.extend_from_slice(b"0\r\n\r\n");
-                }
-            }
+            Outgoing::Stream(_) => early.push_to(&mut conn.write, chunked),
         }
         // A connection the upstream closed while idle fails on first use; if it
         // did before the upstream can have seen anything, the request goes again

@@ -307,14 +307,7 @@ async fn respond(
         out.extend_from_slice(b"\r\n");
     }
     if !bodiless {
-        match length {
-            Some(n) => {
-                out.extend_from_slice(b"content-length: ");
-                client::push_number(out, n, 10);
-                out.extend_from_slice(b"\r\n");
-            }
-            None => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
-        }
+        client::push_framing(out, length);
     }
     if close {
         out.extend_from_slice(b"connection: close\r\n");
@@ -323,29 +316,12 @@ async fn respond(
     if bodiless {
         return io.write_all(out).await.map_err(client::Error::Io);
     }
-    let chunked = length.is_none();
     let early = client::early(&mut body).await?;
-    let sent = early.data.as_ref().map_or(0, |d| d.len() as u64);
-    if let Some(data) = &early.data {
-        client::push_piece(out, data, chunked);
-    }
-    if early.ended && chunked {
-        out.extend_from_slice(b"0\r\n\r\n");
-    }
+    let left = early.left(length)?;
+    early.push_to(out, length.is_none());
     io.write_all(out).await.map_err(client::Error::Io)?;
-    let left = match length {
-        Some(n) => Some(n.checked_sub(sent).ok_or(client::Error::Protocol(
-            "response body longer than declared",
-        ))?),
-        None => None,
-    };
     if early.ended {
-        return match left {
-            Some(n) if n > 0 => Err(client::Error::Protocol(
-                "response body shorter than declared",
-            )),
-            _ => Ok(()),
-        };
+        return Ok(());
     }
     client::pump(io, body, left).await
 }

@@ -18,25 +18,29 @@ pub const CONSUMER_APP: HeaderName = HeaderName::from_static("x-consumer-app");
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// RFC 9110 §7.6.1: these describe one connection, never the message.
-const HOP_BY_HOP: [HeaderName; 8] = [
-    header::CONNECTION,
-    HeaderName::from_static("keep-alive"),
-    header::PROXY_AUTHENTICATE,
-    header::PROXY_AUTHORIZATION,
-    header::TE,
-    header::TRAILER,
-    header::TRANSFER_ENCODING,
-    header::UPGRADE,
-];
+fn hop_by_hop(name: &HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "connection"
+            | "keep-alive"
+            | "proxy-authenticate"
+            | "proxy-authorization"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+    )
+}
 
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
     // Most messages carry none: one pass of cheap name comparisons finds that out
     // instead of a hashed removal per hop-by-hop name.
-    if !headers.keys().any(|name| HOP_BY_HOP.contains(name)) {
+    if !headers.keys().any(hop_by_hop) {
         return;
     }
-    let named = connection_named(headers);
-    for name in named.iter().chain(HOP_BY_HOP.iter()) {
+    let mut gone = connection_named(headers);
+    gone.extend(headers.keys().filter(|name| hop_by_hop(name)).cloned());
+    for name in gone {
         headers.remove(name);
     }
 }
@@ -49,26 +53,19 @@ const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto
 /// credentials (they stay at the gateway), and those the gateway sets itself,
 /// so that forged copies cannot pass as the gateway's.
 fn stays(name: &HeaderName) -> bool {
-    matches!(
-        name.as_str(),
-        "connection"
-            | "keep-alive"
-            | "proxy-authenticate"
-            | "proxy-authorization"
-            | "te"
-            | "trailer"
-            | "transfer-encoding"
-            | "upgrade"
-            | "x-api-key"
-            | "authorization"
-            | "host"
-            | "x-consumer-id"
-            | "x-consumer-app"
-            | "x-request-id"
-            | "x-forwarded-for"
-            | "x-forwarded-host"
-            | "x-forwarded-proto"
-    )
+    hop_by_hop(name)
+        || matches!(
+            name.as_str(),
+            super::policy::API_KEY_HEADER
+                | "authorization"
+                | "host"
+                | "x-consumer-id"
+                | "x-consumer-app"
+                | "x-request-id"
+                | "x-forwarded-for"
+                | "x-forwarded-host"
+                | "x-forwarded-proto"
+        )
 }
 
 /// The headers a `Connection` header names: hop-by-hop too (RFC 9110 §7.6.1).

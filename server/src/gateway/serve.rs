@@ -294,3 +294,24 @@ pub async fn serve_on_workers(
     }
     first_error.map_or(Ok(()), Err)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connections_go_to_the_worker_with_the_fewest() {
+        let (balance, _inboxes) = Balance::new(2);
+        assert_eq!(balance.assign(1), 1, "a tie stays where it was accepted");
+        assert_eq!(balance.assign(1), 0);
+        assert_eq!(balance.assign(1), 1);
+        let held = Counted(Some((balance.clone(), 1)));
+        assert_eq!(balance.assign(0), 0);
+        drop(held);
+        assert_eq!(
+            balance.assign(0),
+            1,
+            "an ended connection gives its place back"
+        );
+    }
+}

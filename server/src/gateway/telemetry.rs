@@ -274,4 +274,26 @@ mod tests {
         assert_eq!(t.backlog(), 0);
         assert_eq!(t.dropped(), 5);
     }
+
+    #[test]
+    fn threads_record_apart_and_are_merged_when_read() {
+        let t = Arc::new(Telemetry::default());
+        t.record(key(100, 2), Duration::from_millis(1));
+        let other = t.clone();
+        std::thread::spawn(move || other.record(key(100, 2), Duration::from_millis(30)))
+            .join()
+            .unwrap();
+        assert_eq!(t.backlog(), 2, "one entry in each thread's shard");
+        let totals = t.totals();
+        assert_eq!(totals.len(), 1);
+        assert_eq!(totals[0].1.requests, 2);
+        let batch = t.take();
+        assert_eq!(batch.len(), 1);
+        let merged = batch[&key(100, 2)];
+        assert_eq!(
+            (merged.requests, merged.buckets[0], merged.buckets[3]),
+            (2, 1, 1)
+        );
+        assert_eq!(t.backlog(), 0);
+    }
 }
