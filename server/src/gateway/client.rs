@@ -387,17 +387,65 @@ pub(super) async fn pump(
     Ok(())
 }
 
-/// An answer's head, its framing settled.
+/// An answer's head: the headers that travel on, and what the ones that
+/// describe only this connection said before they were dropped.
 struct Head {
     status: StatusCode,
     version: Version,
+    /// Without hop-by-hop headers, with room for the gateway's own.
     headers: HeaderMap,
+    /// `Connection` lists `close`.
+    close: bool,
+    /// `Connection` lists `keep-alive` (what HTTP/1.0 needs to keep a connection).
+    keep_alive: bool,
+    /// `Transfer-Encoding` was sent; whether its last coding is `chunked`.
+    chunked: Option<bool>,
+}
+
+/// Room left in an answer's header map for the headers the gateway adds to it
+/// (rate limits, request id, lifecycle), so that adding them never regrows it.
+const ROOM: usize = 8;
+
+/// RFC 9110 §7.6.1: these describe one connection, never the message (compared
+/// without regard to case, as they come off the wire).
+pub(super) fn hop_by_hop(name: &[u8]) -> bool {
+    const NAMES: [&[u8]; 8] = [
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+    ];
+    NAMES
+        .iter()
+        .any(|n| n.len() == name.len() && n.eq_ignore_ascii_case(name))
+}
+
+/// The comma-separated tokens of a header value, trimmed, empty ones skipped.
+fn tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    value
+        .split(|&b| b == b',')
+        .map(<[u8]>::trim_ascii)
+        .filter(|t| !t.is_empty())
 }
 
 /// Parses a complete head off the front of `buf`, or `None` if more is needed.
+/// Hop-by-hop headers, and those a `Connection` header names, are read for
+/// framing and dropped here, before they cost a place in the header map.
 fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, Error> {
     let mut spans = [Span::default(); MAX_HEADERS];
-    let (len, status, version, count) = {
+    let mut head = Head {
+        status: StatusCode::OK,
+        version: Version::HTTP_11,
+        headers: HeaderMap::new(),
+        close: false,
+        keep_alive: false,
+        chunked: None,
+    };
+    let (len, count) = {
         let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut response = httparse::Response::new(&mut slots);
         let len = match response.parse(buf) {
@@ -411,25 +459,60 @@ fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, Error> {
             }
             Err(_) => return Err(Error::Protocol("malformed upstream response head")),
         };
-        let status = response
+        head.status = response
             .code
             .and_then(|c| StatusCode::from_u16(c).ok())
             .ok_or(Error::Protocol("malformed upstream status"))?;
-        let version = match response.version {
-            Some(1) => Version::HTTP_11,
-            _ => Version::HTTP_10,
+        if response.version != Some(1) {
+            head.version = Version::HTTP_10;
+        }
+        // Most answers carry `Connection` and nothing it names; a name it does
+        // list is looked for in its values only when a header is not otherwise kept.
+        let mut named = false;
+        for h in response.headers.iter() {
+            let name = h.name.as_bytes();
+            if name.eq_ignore_ascii_case(b"connection") {
+                for token in tokens(h.value) {
+                    if token.eq_ignore_ascii_case(b"close") {
+                        head.close = true;
+                    } else if token.eq_ignore_ascii_case(b"keep-alive") {
+                        head.keep_alive = true;
+                    } else {
+                        named = true;
+                    }
+                }
+            } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+                if let Some(last) = tokens(h.value).last() {
+                    head.chunked = Some(last.eq_ignore_ascii_case(b"chunked"));
+                } else if head.chunked.is_none() {
+                    head.chunked = Some(false);
+                }
+            }
+        }
+        let connection_lists = |name: &[u8]| {
+            response
+                .headers
+                .iter()
+                .filter(|h| h.name.eq_ignore_ascii_case("connection"))
+                .flat_map(|h| tokens(h.value))
+                .any(|t| t.eq_ignore_ascii_case(name))
         };
-        let count = locate(buf, response.headers, &mut spans);
-        (len, status, version, count)
+        let mut kept = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut n = 0;
+        for h in response.headers.iter() {
+            let name = h.name.as_bytes();
+            if hop_by_hop(name) || (named && connection_lists(name)) {
+                continue;
+            }
+            kept[n] = *h;
+            n += 1;
+        }
+        (len, locate(buf, &kept[..n], &mut spans))
     };
-    let head = buf.split_to(len).freeze();
-    let headers =
-        header_map(&head, &spans[..count]).ok_or(Error::Protocol("invalid upstream header"))?;
-    Ok(Some(Head {
-        status,
-        version,
-        headers,
-    }))
+    let bytes = buf.split_to(len).freeze();
+    head.headers = header_map(&bytes, &spans[..count], ROOM)
+        .ok_or(Error::Protocol("invalid upstream header"))?;
+    Ok(Some(head))
 }
 
 /// Where one header's name and value lie in a head: name start and end, value
@@ -456,26 +539,40 @@ pub(super) fn locate(base: &[u8], headers: &[httparse::Header<'_>], spans: &mut 
     count
 }
 
-/// The headers at `spans` in `head`, their values sharing its bytes; `None` if
-/// a name or value is invalid.
-pub(super) fn header_map(head: &Bytes, spans: &[Span]) -> Option<HeaderMap> {
-    let mut headers = HeaderMap::with_capacity(spans.len());
+/// Header names the gateway reads or writes that the `http` crate has no
+/// constant for. A name parsed from the wire that is not one of its constants
+/// is copied into an allocation of its own; these are matched first instead.
+static KNOWN: [HeaderName; 7] = [
+    super::policy::API_KEY,
+    HeaderName::from_static("x-request-id"),
+    HeaderName::from_static("x-forwarded-for"),
+    HeaderName::from_static("x-forwarded-host"),
+    HeaderName::from_static("x-forwarded-proto"),
+    HeaderName::from_static("x-consumer-id"),
+    HeaderName::from_static("x-consumer-app"),
+];
+
+fn name(raw: &[u8]) -> Option<HeaderName> {
+    let known = KNOWN.iter().find(|k| {
+        let k = k.as_str().as_bytes();
+        k.len() == raw.len() && k.eq_ignore_ascii_case(raw)
+    });
+    match known {
+        Some(name) => Some(name.clone()),
+        None => HeaderName::from_bytes(raw).ok(),
+    }
+}
+
+/// The headers at `spans` in `head`, their values sharing its bytes, in a map
+/// with `room` for more; `None` if a name or value is invalid.
+pub(super) fn header_map(head: &Bytes, spans: &[Span], room: usize) -> Option<HeaderMap> {
+    let mut headers = HeaderMap::with_capacity(spans.len() + room);
     for &(ns, ne, vs, ve) in spans {
-        let name = HeaderName::from_bytes(&head[ns as usize..ne as usize]).ok()?;
+        let name = name(&head[ns as usize..ne as usize])?;
         let value = HeaderValue::from_maybe_shared(head.slice(vs as usize..ve as usize)).ok()?;
         headers.append(name, value);
     }
     Some(headers)
-}
-
-/// Whether any value of `name` lists `token` (comma-separated, any case).
-pub(super) fn lists(headers: &HeaderMap, name: &HeaderName, token: &str) -> bool {
-    headers
-        .get_all(name)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.trim().eq_ignore_ascii_case(token))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -499,30 +596,22 @@ enum Chunk {
 fn framing(method: &Method, head: &Head) -> Result<(Framing, bool), Error> {
     let headers = &head.headers;
     let mut reusable = match head.version {
-        Version::HTTP_11 => !lists(headers, &header::CONNECTION, "close"),
-        _ => lists(headers, &header::CONNECTION, "keep-alive"),
+        Version::HTTP_11 => !head.close,
+        _ => head.keep_alive && !head.close,
     };
     let status = head.status.as_u16();
     if *method == Method::HEAD || status == 204 || status == 304 {
         return Ok((Framing::Length(0), reusable));
     }
-    if headers.contains_key(header::TRANSFER_ENCODING) {
-        let last = headers
-            .get_all(header::TRANSFER_ENCODING)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .rfind(|t| !t.is_empty());
+    if let Some(chunked) = head.chunked {
         // With both, Transfer-Encoding wins, and the connection must not be reused.
         if headers.contains_key(header::CONTENT_LENGTH) {
             reusable = false;
         }
-        return Ok(match last {
-            Some(t) if t.eq_ignore_ascii_case("chunked") => {
-                (Framing::Chunked(Chunk::Size), reusable)
-            }
-            _ => (Framing::Close, false),
+        return Ok(if chunked {
+            (Framing::Chunked(Chunk::Size), reusable)
+        } else {
+            (Framing::Close, false)
         });
     }
     let mut length = None;
@@ -888,6 +977,24 @@ mod tests {
         assert!(parse_head(&mut partial).unwrap().is_none());
         let mut bad = BytesMut::from("HTTP/1.1 2x0 OK\r\n\r\n");
         assert!(parse_head(&mut bad).is_err());
+    }
+
+    #[test]
+    fn hop_by_hop_headers_are_read_then_dropped() {
+        let h = head(
+            "HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Secret-Hop\r\nX-Secret-Hop: 1\r\n\
+             Keep-Alive: timeout=5\r\nTransfer-Encoding: gzip, chunked\r\nTE: trailers\r\n\
+             Content-Type: application/json\r\nX-Request-Id: abc\r\n\r\n",
+        );
+        let names: Vec<_> = h.headers.keys().map(HeaderName::as_str).collect();
+        assert_eq!(names, ["content-type", "x-request-id"]);
+        assert!(h.keep_alive && !h.close);
+        assert_eq!(h.chunked, Some(true));
+        assert!(h.headers.capacity() >= 2 + ROOM);
+        // Names the gateway knows come out as its constants, whatever their case.
+        assert_eq!(name(b"X-API-Key").unwrap(), KNOWN[0]);
+        assert_eq!(name(b"x-other").unwrap(), "x-other");
+        assert!(name(b"bad name").is_none());
     }
 
     #[test]

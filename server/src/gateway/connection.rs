@@ -259,7 +259,8 @@ fn request(head: &Bytes, parsed: &Head, body: Bytes) -> Option<Request<Body>> {
     let uri =
         Uri::from_maybe_shared(head.slice(parsed.target.0 as usize..parsed.target.1 as usize))
             .ok()?;
-    let headers = client::header_map(head, &parsed.headers[..parsed.count])?;
+    // The request's map is only read: the gateway's own headers go upstream beside it.
+    let headers = client::header_map(head, &parsed.headers[..parsed.count], 0)?;
     let mut request = Request::new(if body.is_empty() {
         Body::empty()
     } else {

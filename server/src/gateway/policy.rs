@@ -13,6 +13,8 @@ use steward_console::model::Environment;
 use time::{Date, OffsetDateTime};
 
 pub const API_KEY_HEADER: &str = "x-api-key";
+/// Looked up by name rather than by string, which would parse the string each time.
+pub const API_KEY: HeaderName = HeaderName::from_static(API_KEY_HEADER);
 const CHALLENGE: &str = r#"Bearer realm="steward", ApiKey realm="steward" header="X-API-Key""#;
 
 /// An HTTP-date (RFC 9110 §5.6.7) for the start of `date`, as `Sunset` wants it.
@@ -115,7 +117,7 @@ pub fn authenticate<'s>(
     audience: &str,
     now: OffsetDateTime,
 ) -> Result<Option<Caller<'s>>, Refusal> {
-    if let Some(value) = headers.get(API_KEY_HEADER) {
+    if let Some(value) = headers.get(API_KEY) {
         let presented = value.to_str().ok().and_then(keys::parse).ok_or_else(|| {
             unauthenticated("the X-API-Key header does not hold a Steward API key")
         })?;
