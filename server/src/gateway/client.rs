@@ -466,8 +466,9 @@ fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, Error> {
         if response.version != Some(1) {
             head.version = Version::HTTP_10;
         }
-        // Most answers carry `Connection` and nothing it names; a name it does
-        // list is looked for in its values only when a header is not otherwise kept.
+        // Tokens of `Connection` other than these two name more headers to drop
+        // (RFC 9110 §7.6.1). Answers rarely have any, so the names are only
+        // looked for when `named` says there are some.
         let mut named = false;
         for h in response.headers.iter() {
             let name = h.name.as_bytes();
@@ -497,17 +498,11 @@ fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, Error> {
                 .flat_map(|h| tokens(h.value))
                 .any(|t| t.eq_ignore_ascii_case(name))
         };
-        let mut kept = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut n = 0;
-        for h in response.headers.iter() {
+        let kept = response.headers.iter().filter(|h| {
             let name = h.name.as_bytes();
-            if hop_by_hop(name) || (named && connection_lists(name)) {
-                continue;
-            }
-            kept[n] = *h;
-            n += 1;
-        }
-        (len, locate(buf, &kept[..n], &mut spans))
+            !(hop_by_hop(name) || (named && connection_lists(name)))
+        });
+        (len, locate(buf, kept, &mut spans))
     };
     let bytes = buf.split_to(len).freeze();
     head.headers = header_map(&bytes, &spans[..count], ROOM)
@@ -522,7 +517,11 @@ pub(super) type Span = (u32, u32, u32, u32);
 
 /// Records in `spans` where `headers`, parsed out of `base`, lie in it; returns
 /// how many it recorded.
-pub(super) fn locate(base: &[u8], headers: &[httparse::Header<'_>], spans: &mut [Span]) -> usize {
+pub(super) fn locate<'h>(
+    base: &[u8],
+    headers: impl IntoIterator<Item = &'h httparse::Header<'h>>,
+    spans: &mut [Span],
+) -> usize {
     let base = base.as_ptr() as usize;
     let mut count = 0;
     for (span, h) in spans.iter_mut().zip(headers) {

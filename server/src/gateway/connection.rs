@@ -230,7 +230,7 @@ fn parse(buf: &[u8], head: &mut Head) -> Parse {
     head.target = span(buf, target.as_bytes());
     head.body = body;
     head.close = close;
-    head.count = client::locate(buf, req.headers, &mut head.headers);
+    head.count = client::locate(buf, req.headers.iter(), &mut head.headers);
     Parse::Simple
 }
 
