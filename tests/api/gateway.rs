@@ -67,14 +67,24 @@ async fn start_upstream() -> String {
             .iter()
             .map(|(k, v)| (k.to_string(), Value::from(v.to_str().unwrap_or_default())))
             .collect();
-        axum::Json(json!({
-            "method": req.method().as_str(),
-            "path": req.uri().path(),
-            "query": req.uri().query(),
-            "headers": headers,
-            "attempt": attempt,
-        }))
-        .into_response()
+        // Besides its own header, the upstream tries to set the ones the gateway
+        // owns on a keyed request: the gateway's must be the ones that arrive.
+        (
+            [
+                ("x-upstream", "echo"),
+                ("ratelimit-limit", "999999"),
+                ("x-request-id", "from-upstream"),
+                ("keep-alive", "timeout=5"),
+            ],
+            axum::Json(json!({
+                "method": req.method().as_str(),
+                "path": req.uri().path(),
+                "query": req.uri().query(),
+                "headers": headers,
+                "attempt": attempt,
+            })),
+        )
+            .into_response()
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -226,6 +236,20 @@ async fn a_key_reaches_the_upstream_with_identity_and_forwarding_headers() {
     }
     assert_eq!(res.headers()["ratelimit-limit"], "200", "Gold's burst");
     assert_eq!(res.headers()["x-request-id"], "req-123");
+    // The answer's own headers pass once each; the gateway's replace the
+    // upstream's copies, hop-by-hop ones stay behind, and there is one Date.
+    let count = |name: &str| res.headers().get_all(name).iter().count();
+    assert_eq!(res.headers()["x-upstream"], "echo");
+    assert_eq!(res.headers()["content-type"], "application/json");
+    for (name, n) in [
+        ("ratelimit-limit", 1),
+        ("x-request-id", 1),
+        ("date", 1),
+        ("content-length", 1),
+        ("keep-alive", 0),
+    ] {
+        assert_eq!(count(name), n, "{name}");
+    }
     let seen: Value = res.json().await.unwrap();
     assert_eq!(seen["path"], "/inventory/stock-levels");
     assert_eq!(seen["query"], "sku=A-1");
@@ -1756,6 +1780,8 @@ async fn clients_get_correct_http1_on_the_fast_path_and_off_it() {
     let second = answer.split("HTTP/1.1 ").nth(2).unwrap_or_default();
     assert!(second.starts_with("200 OK\r\n"), "{answer}");
     assert!(second.contains("\"method\":\"POST\""), "{answer}");
+    assert!(second.contains("x-upstream: echo\r\n"), "{answer}");
+    assert_eq!(second.matches("date: ").count(), 1, "{answer}");
 
     // Off the fast path, hyper serves the rest of the connection: after an
     // HTTP/1.0 request, and for `Expect: 100-continue` (the body is only sent
@@ -1779,6 +1805,13 @@ async fn clients_get_correct_http1_on_the_fast_path_and_off_it() {
     let mut answer = String::new();
     raw.read_to_string(&mut answer).await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    // hyper writes the upstream's headers from a header map made of them.
+    assert!(answer.contains("x-upstream: echo\r\n"), "{answer}");
+    assert!(
+        answer.contains("content-type: application/json\r\n"),
+        "{answer}"
+    );
+    assert_eq!(answer.matches("x-request-id: ").count(), 1, "{answer}");
 
     // Nonsense gets hyper's 400, and the connection closes.
     let answer = exchange(&h.gateway, &[b"GARBAGE\r\n\r\n"]).await;

@@ -191,6 +191,8 @@ pub struct Request<'a> {
     pub keep: &'a (dyn Fn(&HeaderName) -> bool + Sync),
     /// The gateway's own headers, written after the caller's.
     pub extra: &'a [(HeaderName, HeaderValue)],
+    /// Headers the gateway sets on the answer itself: the upstream's are dropped.
+    pub owned: &'a [(HeaderName, HeaderValue)],
 }
 
 /// Methods whose requests mean something without a body; others say
@@ -387,13 +389,16 @@ pub(super) async fn pump(
     Ok(())
 }
 
-/// An answer's head: the headers that travel on, and what the ones that
-/// describe only this connection said before they were dropped.
+/// An answer's head: its header lines that travel on, and what the ones that
+/// frame the message or describe only this connection said.
 struct Head {
     status: StatusCode,
     version: Version,
-    /// Without hop-by-hop headers, with room for the gateway's own.
-    headers: HeaderMap,
+    /// `Name: value\r\n` for each header that travels on, as it came.
+    lines: BytesMut,
+    has_date: bool,
+    /// The `Content-Length`, or why it cannot be used.
+    length: Result<Option<u64>, &'static str>,
     /// `Connection` lists `close`.
     close: bool,
     /// `Connection` lists `keep-alive` (what HTTP/1.0 needs to keep a connection).
@@ -402,8 +407,64 @@ struct Head {
     chunked: Option<bool>,
 }
 
-/// Room left in an answer's header map for the headers the gateway adds to it
-/// (rate limits, request id, lifecycle), so that adding them never regrows it.
+/// An upstream answer's header lines (`Name: value\r\n` each) as they came,
+/// less the hop-by-hop ones, the framing ones, and those the gateway sets
+/// itself. Carried in the response's extensions: the connection loop writes
+/// them out as they are, so a proxied answer's headers are never built into a
+/// header map, taken apart and written again; [`materialize`] makes headers of
+/// them where a header map is needed (hyper's path, the router's fallback).
+#[derive(Clone, Debug)]
+pub struct Passed {
+    lines: Bytes,
+    has_date: bool,
+}
+
+impl Passed {
+    pub fn lines(&self) -> &[u8] {
+        &self.lines
+    }
+
+    pub fn has_date(&self) -> bool {
+        self.has_date
+    }
+
+    /// Each header's name and value.
+    fn pairs(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.lines.split(|&b| b == b'\n').filter_map(|line| {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let colon = line.iter().position(|&b| b == b':')?;
+            Some((&line[..colon], line[colon + 1..].trim_ascii()))
+        })
+    }
+
+    /// The first value of `name` (any case).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+            .and_then(|(_, v)| std::str::from_utf8(v).ok())
+    }
+}
+
+/// Moves an answer's passed header lines into its header map, after the
+/// gateway's own, for code that writes responses from header maps.
+pub fn materialize(response: &mut Response<Body>) {
+    let Some(passed) = response.extensions_mut().remove::<Passed>() else {
+        return;
+    };
+    let headers = response.headers_mut();
+    for (name, value) in passed.pairs() {
+        // Checked by the parser already; a line that still fails is left out.
+        if let (Some(name), Ok(value)) = (
+            self::name(name),
+            HeaderValue::from_maybe_shared(passed.lines.slice_ref(value)),
+        ) {
+            headers.append(name, value);
+        }
+    }
+}
+
+/// Room in a proxied answer's header map for the headers the gateway adds to
+/// it (rate limits, request id, lifecycle), so that adding them never regrows it.
 const ROOM: usize = 8;
 
 /// RFC 9110 §7.6.1: these describe one connection, never the message (compared
@@ -433,19 +494,24 @@ fn tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
 }
 
 /// Parses a complete head off the front of `buf`, or `None` if more is needed.
-/// Hop-by-hop headers, and those a `Connection` header names, are read for
-/// framing and dropped here, before they cost a place in the header map.
-fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, Error> {
-    let mut spans = [Span::default(); MAX_HEADERS];
+/// Hop-by-hop headers, those a `Connection` header names, the framing ones and
+/// the ones in `owned` (which the gateway sets itself) are read where they
+/// matter and dropped; the rest are kept as lines to pass on.
+fn parse_head(
+    buf: &mut BytesMut,
+    owned: &[(HeaderName, HeaderValue)],
+) -> Result<Option<Head>, Error> {
     let mut head = Head {
         status: StatusCode::OK,
         version: Version::HTTP_11,
-        headers: HeaderMap::new(),
+        lines: BytesMut::new(),
+        has_date: false,
+        length: Ok(None),
         close: false,
         keep_alive: false,
         chunked: None,
     };
-    let (len, count) = {
+    let len = {
         let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut response = httparse::Response::new(&mut slots);
         let len = match response.parse(buf) {
@@ -470,8 +536,10 @@ fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, Error> {
         // (RFC 9110 §7.6.1). Answers rarely have any, so the names are only
         // looked for when `named` says there are some.
         let mut named = false;
+        let mut size = 0;
         for h in response.headers.iter() {
             let name = h.name.as_bytes();
+            size += name.len() + h.value.len() + 4;
             if name.eq_ignore_ascii_case(b"connection") {
                 for token in tokens(h.value) {
                     if token.eq_ignore_ascii_case(b"close") {
@@ -488,6 +556,13 @@ fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, Error> {
                 } else if head.chunked.is_none() {
                     head.chunked = Some(false);
                 }
+            } else if name.eq_ignore_ascii_case(b"content-length") {
+                head.length = match (head.length, plain_digits(h.value)) {
+                    (Err(e), _) => Err(e),
+                    (_, None) => Err("invalid upstream Content-Length"),
+                    (Ok(Some(l)), Some(n)) if l != n => Err("conflicting upstream Content-Length"),
+                    (Ok(_), Some(n)) => Ok(Some(n)),
+                };
             }
         }
         let connection_lists = |name: &[u8]| {
@@ -498,16 +573,41 @@ fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, Error> {
                 .flat_map(|h| tokens(h.value))
                 .any(|t| t.eq_ignore_ascii_case(name))
         };
-        let kept = response.headers.iter().filter(|h| {
+        head.lines.reserve(size);
+        for h in response.headers.iter() {
             let name = h.name.as_bytes();
-            !(hop_by_hop(name) || (named && connection_lists(name)))
-        });
-        (len, locate(buf, kept, &mut spans))
+            if hop_by_hop(name)
+                || name.eq_ignore_ascii_case(b"content-length")
+                || name.eq_ignore_ascii_case(b"x-request-id")
+                || owned
+                    .iter()
+                    .any(|(o, _)| o.as_str().as_bytes().eq_ignore_ascii_case(name))
+                || (named && connection_lists(name))
+            {
+                continue;
+            }
+            head.has_date |= name.eq_ignore_ascii_case(b"date");
+            head.lines.extend_from_slice(name);
+            head.lines.extend_from_slice(b": ");
+            head.lines.extend_from_slice(h.value);
+            head.lines.extend_from_slice(b"\r\n");
+        }
+        len
     };
-    let bytes = buf.split_to(len).freeze();
-    head.headers = header_map(&bytes, &spans[..count], ROOM)
-        .ok_or(Error::Protocol("invalid upstream header"))?;
+    bytes::Buf::advance(buf, len);
     Ok(Some(head))
+}
+
+/// A `Content-Length` value: ASCII digits only (no sign, no spaces, no list).
+pub(super) fn plain_digits(value: &[u8]) -> Option<u64> {
+    if value.is_empty() || value.len() > 15 || !value.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(
+        value
+            .iter()
+            .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0')),
+    )
 }
 
 /// Where one header's name and value lie in a head: name start and end, value
@@ -562,10 +662,10 @@ fn name(raw: &[u8]) -> Option<HeaderName> {
     }
 }
 
-/// The headers at `spans` in `head`, their values sharing its bytes, in a map
-/// with `room` for more; `None` if a name or value is invalid.
-pub(super) fn header_map(head: &Bytes, spans: &[Span], room: usize) -> Option<HeaderMap> {
-    let mut headers = HeaderMap::with_capacity(spans.len() + room);
+/// The headers at `spans` in `head`, their values sharing its bytes; `None` if
+/// a name or value is invalid.
+pub(super) fn header_map(head: &Bytes, spans: &[Span]) -> Option<HeaderMap> {
+    let mut headers = HeaderMap::with_capacity(spans.len());
     for &(ns, ne, vs, ve) in spans {
         let name = name(&head[ns as usize..ne as usize])?;
         let value = HeaderValue::from_maybe_shared(head.slice(vs as usize..ve as usize)).ok()?;
@@ -593,7 +693,6 @@ enum Chunk {
 /// RFC 9112 §6.3, in order. Also says whether the connection can carry another
 /// exchange afterwards.
 fn framing(method: &Method, head: &Head) -> Result<(Framing, bool), Error> {
-    let headers = &head.headers;
     let mut reusable = match head.version {
         Version::HTTP_11 => !head.close,
         _ => head.keep_alive && !head.close,
@@ -604,7 +703,7 @@ fn framing(method: &Method, head: &Head) -> Result<(Framing, bool), Error> {
     }
     if let Some(chunked) = head.chunked {
         // With both, Transfer-Encoding wins, and the connection must not be reused.
-        if headers.contains_key(header::CONTENT_LENGTH) {
+        if head.length != Ok(None) {
             reusable = false;
         }
         return Ok(if chunked {
@@ -613,20 +712,7 @@ fn framing(method: &Method, head: &Head) -> Result<(Framing, bool), Error> {
             (Framing::Close, false)
         });
     }
-    let mut length = None;
-    for value in headers.get_all(header::CONTENT_LENGTH) {
-        let n = value
-            .to_str()
-            .ok()
-            .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|v| v.parse::<u64>().ok())
-            .ok_or(Error::Protocol("invalid upstream Content-Length"))?;
-        if length.is_some_and(|l| l != n) {
-            return Err(Error::Protocol("conflicting upstream Content-Length"));
-        }
-        length = Some(n);
-    }
-    Ok(match length {
+    Ok(match head.length.map_err(Error::Protocol)? {
         Some(n) => (Framing::Length(n), reusable),
         None => (Framing::Close, false),
     })
@@ -686,7 +772,7 @@ pub async fn send(req: &Request<'_>, mut body: Outgoing) -> Result<Response<Body
                 false
             }
         };
-        match read_head(&mut conn).await {
+        match read_head(&mut conn, req.owned).await {
             Ok(head) => return respond(conn, req.method, head),
             // Closed without a byte of answer on a reused connection: the upstream
             // let it go just as this request went out, and cannot have answered.
@@ -712,12 +798,15 @@ enum HeadError {
 }
 
 /// Reads the final answer's head, skipping informational (1xx) ones.
-async fn read_head(conn: &mut Conn) -> Result<Head, HeadError> {
+async fn read_head(
+    conn: &mut Conn,
+    owned: &[(HeaderName, HeaderValue)],
+) -> Result<Head, HeadError> {
     let mut received = false;
     loop {
         if !conn.read.is_empty() {
             received = true;
-            match parse_head(&mut conn.read).map_err(HeadError::Failed)? {
+            match parse_head(&mut conn.read, owned).map_err(HeadError::Failed)? {
                 Some(head) if head.status.is_informational() => {
                     if head.status == StatusCode::SWITCHING_PROTOCOLS {
                         return Err(HeadError::Failed(Error::Protocol(
@@ -766,10 +855,26 @@ fn respond(mut conn: Conn, method: &Method, head: Head) -> Result<Response<Body>
             reusable,
         }),
     };
+    let mut lines = head.lines;
+    // A bodiless answer keeps its length: for `HEAD` it is the size a `GET`
+    // would bring (RFC 9110 §8.6). Every other body is framed by its writer.
+    if (*method == Method::HEAD || head.status == StatusCode::NOT_MODIFIED)
+        && let Ok(Some(n)) = head.length
+    {
+        let mut line = Vec::with_capacity(40);
+        line.extend_from_slice(b"content-length: ");
+        push_number(&mut line, n, 10);
+        line.extend_from_slice(b"\r\n");
+        lines.extend_from_slice(&line);
+    }
     let mut response = Response::new(body);
     *response.status_mut() = head.status;
     *response.version_mut() = head.version;
-    *response.headers_mut() = head.headers;
+    *response.headers_mut() = HeaderMap::with_capacity(ROOM);
+    response.extensions_mut().insert(Passed {
+        lines: lines.freeze(),
+        has_date: head.has_date,
+    });
     Ok(response)
 }
 
@@ -958,7 +1063,11 @@ mod tests {
 
     fn head(raw: &str) -> Head {
         let mut buf = BytesMut::from(raw);
-        parse_head(&mut buf).unwrap().unwrap()
+        parse_head(&mut buf, &[]).unwrap().unwrap()
+    }
+
+    fn lines(head: &Head) -> &str {
+        std::str::from_utf8(&head.lines).unwrap()
     }
 
     #[test]
@@ -966,34 +1075,74 @@ mod tests {
         let mut buf = BytesMut::from(
             "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nX-Custom: a b\r\nContent-Length: 2\r\n\r\n{}",
         );
-        let head = parse_head(&mut buf).unwrap().unwrap();
+        let head = parse_head(&mut buf, &[]).unwrap().unwrap();
         assert_eq!(head.status, StatusCode::CREATED);
         assert_eq!(head.version, Version::HTTP_11);
-        assert_eq!(head.headers["content-type"], "application/json");
-        assert_eq!(head.headers["x-custom"], "a b");
+        // The length frames the body; it is not passed on as a line.
+        assert_eq!(head.length, Ok(Some(2)));
+        assert_eq!(
+            lines(&head),
+            "Content-Type: application/json\r\nX-Custom: a b\r\n"
+        );
+        assert!(!head.has_date);
         assert_eq!(&buf[..], b"{}");
         let mut partial = BytesMut::from("HTTP/1.1 200 OK\r\nContent-Len");
-        assert!(parse_head(&mut partial).unwrap().is_none());
+        assert!(parse_head(&mut partial, &[]).unwrap().is_none());
         let mut bad = BytesMut::from("HTTP/1.1 2x0 OK\r\n\r\n");
-        assert!(parse_head(&mut bad).is_err());
+        assert!(parse_head(&mut bad, &[]).is_err());
     }
 
     #[test]
-    fn hop_by_hop_headers_are_read_then_dropped() {
-        let h = head(
-            "HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Secret-Hop\r\nX-Secret-Hop: 1\r\n\
+    fn hop_by_hop_and_gateway_owned_headers_are_read_then_dropped() {
+        let raw = "HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Secret-Hop\r\nX-Secret-Hop: 1\r\n\
              Keep-Alive: timeout=5\r\nTransfer-Encoding: gzip, chunked\r\nTE: trailers\r\n\
-             Content-Type: application/json\r\nX-Request-Id: abc\r\n\r\n",
+             Content-Type: application/json\r\nX-Request-Id: abc\r\nRateLimit-Limit: 1\r\n\
+             Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n";
+        let owned = [(
+            HeaderName::from_static("ratelimit-limit"),
+            HeaderValue::from_static("100"),
+        )];
+        let h = parse_head(&mut BytesMut::from(raw), &owned)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            lines(&h),
+            "Content-Type: application/json\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
         );
-        let names: Vec<_> = h.headers.keys().map(HeaderName::as_str).collect();
-        assert_eq!(names, ["content-type", "x-request-id"]);
+        assert!(h.has_date);
         assert!(h.keep_alive && !h.close);
         assert_eq!(h.chunked, Some(true));
-        assert!(h.headers.capacity() >= 2 + ROOM);
+        // Not the gateway's on this answer: the upstream's passes.
+        assert!(lines(&head(raw)).contains("RateLimit-Limit: 1\r\n"));
         // Names the gateway knows come out as its constants, whatever their case.
         assert_eq!(name(b"X-API-Key").unwrap(), KNOWN[0]);
         assert_eq!(name(b"x-other").unwrap(), "x-other");
         assert!(name(b"bad name").is_none());
+    }
+
+    #[test]
+    fn passed_lines_read_back_as_headers() {
+        let passed = Passed {
+            lines: Bytes::from_static(
+                b"Content-Type: application/json\r\nLink: <a>\r\nLink:  <b> \r\n",
+            ),
+            has_date: false,
+        };
+        assert_eq!(passed.get("content-type"), Some("application/json"));
+        assert_eq!(passed.get("LINK"), Some("<a>"));
+        assert_eq!(passed.get("date"), None);
+        let mut response = Response::new(Body::empty());
+        response
+            .headers_mut()
+            .insert("ratelimit-limit", HeaderValue::from_static("100"));
+        response.extensions_mut().insert(passed);
+        materialize(&mut response);
+        let headers = response.headers();
+        assert_eq!(headers["ratelimit-limit"], "100");
+        assert_eq!(headers["content-type"], "application/json");
+        let links: Vec<_> = headers.get_all("link").iter().collect();
+        assert_eq!(links, ["<a>", "<b>"]);
+        assert!(response.extensions().get::<Passed>().is_none());
     }
 
     #[test]
@@ -1084,6 +1233,7 @@ mod tests {
             headers: &headers,
             keep: &keep,
             extra: &extra,
+            owned: &[],
         };
         let mut out = Vec::new();
         encode_head(&mut out, &post, Some(2));
@@ -1106,6 +1256,7 @@ mod tests {
             headers: &none,
             keep: &|_| true,
             extra: &[],
+            owned: &[],
         };
         encode_head(&mut out, &get, Some(0));
         assert_eq!(

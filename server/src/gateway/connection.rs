@@ -201,7 +201,7 @@ fn parse(buf: &[u8], head: &mut Head) -> Parse {
             if body.is_some() {
                 return Parse::Other;
             }
-            match length(h.value) {
+            match client::plain_digits(h.value) {
                 Some(n) => body = Some(n),
                 None => return Parse::Other,
             }
@@ -240,18 +240,6 @@ fn span(buf: &[u8], part: &[u8]) -> (u32, u32) {
     (start as u32, (start + part.len()) as u32)
 }
 
-/// A `Content-Length` value: ASCII digits only (no sign, no spaces, no list).
-fn length(value: &[u8]) -> Option<u64> {
-    if value.is_empty() || value.len() > 15 || !value.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    Some(
-        value
-            .iter()
-            .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0')),
-    )
-}
-
 /// The request, its target and header values sharing the head's bytes.
 fn request(head: &Bytes, parsed: &Head, body: Bytes) -> Option<Request<Body>> {
     let method =
@@ -260,7 +248,7 @@ fn request(head: &Bytes, parsed: &Head, body: Bytes) -> Option<Request<Body>> {
         Uri::from_maybe_shared(head.slice(parsed.target.0 as usize..parsed.target.1 as usize))
             .ok()?;
     // The request's map is only read: the gateway's own headers go upstream beside it.
-    let headers = client::header_map(head, &parsed.headers[..parsed.count], 0)?;
+    let headers = client::header_map(head, &parsed.headers[..parsed.count])?;
     let mut request = Request::new(if body.is_empty() {
         Body::empty()
     } else {
@@ -302,7 +290,12 @@ async fn respond(
     out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
     out.extend_from_slice(b"\r\n");
     write_headers(out, &parts.headers, bodiless);
-    if !parts.headers.contains_key(header::DATE) {
+    // A proxied answer's own headers, as they came from the upstream.
+    let passed = parts.extensions.get::<client::Passed>();
+    if let Some(passed) = passed {
+        out.extend_from_slice(passed.lines());
+    }
+    if !parts.headers.contains_key(header::DATE) && !passed.is_some_and(client::Passed::has_date) {
         out.extend_from_slice(b"date: ");
         push_date(out);
         out.extend_from_slice(b"\r\n");
@@ -391,7 +384,11 @@ async fn hand_to_hyper<A: App>(
 ) {
     let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
         let answer = app.call(req.map(Body::new), peer);
-        async move { Ok::<_, std::convert::Infallible>(answer.await) }
+        async move {
+            let mut response = answer.await;
+            client::materialize(&mut response);
+            Ok::<_, std::convert::Infallible>(response)
+        }
     });
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
@@ -547,10 +544,10 @@ mod tests {
 
     #[test]
     fn content_length_is_plain_digits() {
-        assert_eq!(length(b"0"), Some(0));
-        assert_eq!(length(b"1234"), Some(1234));
+        assert_eq!(client::plain_digits(b"0"), Some(0));
+        assert_eq!(client::plain_digits(b"1234"), Some(1234));
         for bad in [&b""[..], b"-1", b"1 ", b"0x10", b"1,1", b"9999999999999999"] {
-            assert_eq!(length(bad), None, "{bad:?}");
+            assert_eq!(client::plain_digits(bad), None, "{bad:?}");
         }
     }
 

@@ -140,6 +140,8 @@ pub struct Outbound<'a> {
     /// The body, when it is known in full (buffered for validation, or empty):
     /// it leaves in the head's write, and only such requests can be retried.
     pub known_body: Option<axum::body::Bytes>,
+    /// The headers the gateway sets on the answer: the upstream's copies go.
+    pub owned: &'a [(HeaderName, HeaderValue)],
 }
 
 /// Sends the request upstream and streams the answer back, through the circuit
@@ -207,6 +209,7 @@ pub async fn forward(
         headers,
         keep: &keep,
         extra: &extra,
+        owned: out.owned,
     };
     // The unit of circuit breaking.
     let key = &*upstream.authority;

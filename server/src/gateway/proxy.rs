@@ -45,7 +45,9 @@ pub async fn fallback(State(gw): State<Arc<Gateway>>, req: Request) -> Response 
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
-    handle(gw, req, peer).await
+    let mut response = handle(gw, req, peer).await;
+    super::client::materialize(&mut response);
+    response
 }
 
 pub async fn handle(gw: Arc<Gateway>, req: Request, peer: Option<SocketAddr>) -> Response {
@@ -238,6 +240,7 @@ async fn pipeline(
             identity,
             timeout: version.timeout,
             known_body,
+            owned: extra,
         },
     )
     .await?;
@@ -394,10 +397,12 @@ async fn check_drift(
     operation: &Operation,
     response: Response,
 ) -> Response {
+    let passed = response.extensions().get::<super::client::Passed>();
     let is_json = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
+        .or_else(|| passed.and_then(|p| p.get("content-type")))
         .is_some_and(|c| c.contains("json"));
     if !is_json {
         return response;
