@@ -53,7 +53,7 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(async move {
+    let code = runtime.block_on(async move {
         match dispatch(cli).await {
             Ok(code) => code,
             Err(e) => {
@@ -61,8 +61,17 @@ pub fn run(cli: Cli) -> ExitCode {
                 ExitCode::FAILURE
             }
         }
-    })
+    });
+    // Dropping a runtime waits for every one of its threads without limit. Once
+    // the command is done (servers drained), a thread that does not finish must
+    // not keep the process alive: one did, a console page render that Leptos
+    // deadlocked in its own owner cleanup while the runtime was shutting down.
+    runtime.shutdown_timeout(RUNTIME_GRACE);
+    code
 }
+
+/// How long the runtime's threads get to finish after the command has returned.
+const RUNTIME_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("STEWARD_LOG").unwrap_or_else(|_| {

@@ -510,8 +510,18 @@ try {
   });
 } finally {
   if (browser) await browser.close();
-  server.kill('SIGTERM');
-  await new Promise((r) => server.once('exit', r).once('error', r));
+  // Steward must stop on SIGTERM; if it does not, say so (and stop it) rather
+  // than wait forever.
+  if (server.exitCode === null) {
+    const exited = new Promise((r) => server.once('exit', () => r(true)).once('error', () => r(true)));
+    server.kill('SIGTERM');
+    const stopped = await Promise.race([exited, new Promise((r) => setTimeout(() => r(false), 30000))]);
+    if (!stopped) {
+      server.kill('SIGKILL');
+      results.push({ name: 'steward stops within 30 s of SIGTERM', ok: false });
+      console.log('FAIL steward stops within 30 s of SIGTERM');
+    }
+  }
   try { psql(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`); } catch (e) { console.log(`could not drop ${database}: ${e}`); }
 }
 
