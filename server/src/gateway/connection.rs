@@ -211,8 +211,7 @@ fn parse(buf: &[u8], head: &mut Head) -> Parse {
         {
             return Parse::Other;
         } else if name.eq_ignore_ascii_case(b"connection") {
-            for token in h.value.split(|&b| b == b',') {
-                let token = token.trim_ascii();
+            for token in client::tokens(h.value) {
                 if token.eq_ignore_ascii_case(b"close") {
                     close = true;
                 } else if token.eq_ignore_ascii_case(b"upgrade") {
@@ -230,7 +229,7 @@ fn parse(buf: &[u8], head: &mut Head) -> Parse {
     head.target = span(buf, target.as_bytes());
     head.body = body;
     head.close = close;
-    head.count = client::locate(buf, req.headers.iter(), &mut head.headers);
+    head.count = client::locate(buf, req.headers, &mut head.headers);
     Parse::Simple
 }
 

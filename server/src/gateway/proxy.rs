@@ -64,7 +64,11 @@ pub async fn handle(gw: Arc<Gateway>, req: Request, peer: Option<SocketAddr>) ->
         use http_body::Body as _;
         req.body().size_hint().exact() != Some(0)
     };
-    let mut extra: Vec<(HeaderName, HeaderValue)> = Vec::new();
+    // The headers the gateway sets on the answer, whoever gives it: the request
+    // id, then the lifecycle and rate-limit headers as the pipeline learns them
+    // (seven at most). An upstream's own copies of these never pass.
+    let mut extra: Vec<(HeaderName, HeaderValue)> = Vec::with_capacity(7);
+    extra.push((forward::REQUEST_ID, request_id.clone()));
     let mut trace = Trace::default();
     let mut response = match pipeline(
         &gw,
@@ -108,7 +112,6 @@ pub async fn handle(gw: Arc<Gateway>, req: Request, peer: Option<SocketAddr>) ->
     for (name, value) in extra {
         headers.insert(name, value);
     }
-    headers.insert(forward::REQUEST_ID, request_id);
     response
 }
 
