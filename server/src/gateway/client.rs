@@ -16,6 +16,8 @@
 //! exchange ended cleanly.
 
 use super::FastMap;
+use super::fields::Fields;
+use super::stamp::Stamp;
 use axum::body::Body;
 use bytes::{Bytes, BytesMut};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -186,13 +188,18 @@ pub struct Request<'a> {
     /// The upstream's `host[:port]`: where to connect, the pool's key, and the
     /// `Host` unless a header says otherwise.
     pub authority: &'a str,
-    pub headers: &'a HeaderMap,
-    /// Which of `headers` travel on.
-    pub keep: &'a (dyn Fn(&HeaderName) -> bool + Sync),
+    pub headers: Fields<'a>,
+    /// Which of `headers` travel on, by name (in any case).
+    pub keep: &'a (dyn Fn(&[u8]) -> bool + Sync),
     /// The gateway's own headers, written after the caller's.
     pub extra: &'a [(HeaderName, HeaderValue)],
-    /// Headers the gateway sets on the answer itself: the upstream's are dropped.
-    pub owned: &'a [(HeaderName, HeaderValue)],
+    /// More of the gateway's own, as lines ready for the wire (`name: value\r\n`):
+    /// the ones it composes per request, which would otherwise each be a string
+    /// made only to become a header value.
+    pub lines: &'a [u8],
+    /// The headers the gateway sets on the answer: the upstream's copies are
+    /// dropped, and these written in their place.
+    pub stamp: &'a Stamp<'a>,
 }
 
 /// Methods whose requests mean something without a body; others say
@@ -234,23 +241,31 @@ fn encode_head(out: &mut Vec<u8>, req: &Request<'_>, length: Option<u64>) {
         out.push(b'/');
     }
     out.extend_from_slice(b" HTTP/1.1\r\n");
+    let host = header::HOST.as_str().as_bytes();
     let has_host = req.extra.iter().any(|(name, _)| name == header::HOST)
-        || (req.headers.contains_key(header::HOST) && (req.keep)(&header::HOST));
+        || (req.headers.get("host").is_some() && (req.keep)(host));
     if !has_host {
         out.extend_from_slice(b"host: ");
         out.extend_from_slice(req.authority.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
     let caller = req.headers.iter().filter(|(name, _)| (req.keep)(name));
-    for (name, value) in caller.chain(req.extra.iter().map(|(n, v)| (n, v))) {
-        if name == header::CONTENT_LENGTH || name == header::TRANSFER_ENCODING {
+    let extra = req
+        .extra
+        .iter()
+        .map(|(n, v)| (n.as_str().as_bytes(), v.as_bytes()));
+    for (name, value) in caller.chain(extra) {
+        if name.eq_ignore_ascii_case(b"content-length")
+            || name.eq_ignore_ascii_case(b"transfer-encoding")
+        {
             continue;
         }
-        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(name);
         out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(value);
         out.extend_from_slice(b"\r\n");
     }
+    out.extend_from_slice(req.lines);
     if !(length == Some(0) && bodiless(req.method)) {
         push_framing(out, length);
     }
@@ -270,7 +285,7 @@ pub(super) fn push_framing(out: &mut Vec<u8>, length: Option<u64>) {
 }
 
 /// `n` in ASCII digits of `radix` (10 or 16), without the formatting machinery.
-pub(super) fn push_number(out: &mut Vec<u8>, mut n: u64, radix: u64) {
+pub(super) fn push_number(out: &mut impl bytes::BufMut, mut n: u64, radix: u64) {
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     loop {
@@ -281,7 +296,7 @@ pub(super) fn push_number(out: &mut Vec<u8>, mut n: u64, radix: u64) {
             break;
         }
     }
-    out.extend_from_slice(&digits[at..]);
+    out.put_slice(&digits[at..]);
 }
 
 /// Appends one piece of body to `out`, as a chunk when the body is chunked.
@@ -409,7 +424,8 @@ struct Head {
 
 /// An upstream answer's header lines (`Name: value\r\n` each) as they came,
 /// less the hop-by-hop ones, the framing ones, and those the gateway sets
-/// itself. Carried in the response's extensions: the connection loop writes
+/// itself, followed by the gateway's own (its [`Stamp`]), so the answer's
+/// header map stays empty. Carried in the response's extensions: the connection loop writes
 /// them out as they are, so a proxied answer's headers are never built into a
 /// header map, taken apart and written again; [`materialize`] makes headers of
 /// them where a header map is needed (hyper's path, the router's fallback).
@@ -463,9 +479,9 @@ pub fn materialize(response: &mut Response<Body>) {
     }
 }
 
-/// Room in a proxied answer's header map for the headers the gateway adds to
-/// it (rate limits, request id, lifecycle), so that adding them never regrows it.
-const ROOM: usize = 8;
+/// Room in a proxied answer's lines for the gateway's own (request id, rate
+/// limits, a deprecation's three), so that adding them never regrows the buffer.
+const STAMP_ROOM: usize = 256;
 
 /// RFC 9110 §7.6.1: these describe one connection, never the message (compared
 /// without regard to case, as they come off the wire).
@@ -495,12 +511,9 @@ pub(super) fn tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 /// Parses a complete head off the front of `buf`, or `None` if more is needed.
 /// Hop-by-hop headers, those a `Connection` header names, the framing ones and
-/// the ones in `owned` (which the gateway sets itself) are read where they
-/// matter and dropped; the rest are kept as lines to pass on.
-fn parse_head(
-    buf: &mut BytesMut,
-    owned: &[(HeaderName, HeaderValue)],
-) -> Result<Option<Head>, Error> {
+/// the ones `owned` says the gateway sets itself are read where they matter and
+/// dropped; the rest are kept as lines to pass on.
+fn parse_head(buf: &mut BytesMut, owned: &dyn Fn(&[u8]) -> bool) -> Result<Option<Head>, Error> {
     let mut head = Head {
         status: StatusCode::OK,
         version: Version::HTTP_11,
@@ -573,14 +586,13 @@ fn parse_head(
                 .flat_map(|h| tokens(h.value))
                 .any(|t| t.eq_ignore_ascii_case(name))
         };
-        head.lines.reserve(size);
+        // With room for the gateway's own lines, which `respond` adds.
+        head.lines.reserve(size + STAMP_ROOM);
         for h in response.headers.iter() {
             let name = h.name.as_bytes();
             if hop_by_hop(name)
                 || name.eq_ignore_ascii_case(b"content-length")
-                || owned
-                    .iter()
-                    .any(|(o, _)| o.as_str().as_bytes().eq_ignore_ascii_case(name))
+                || owned(name)
                 || (named && connection_lists(name))
             {
                 continue;
@@ -767,8 +779,8 @@ pub async fn send(req: &Request<'_>, mut body: Outgoing) -> Result<Response<Body
                 false
             }
         };
-        match read_head(&mut conn, req.owned).await {
-            Ok(head) => return respond(conn, req.method, head),
+        match read_head(&mut conn, req.stamp).await {
+            Ok(head) => return respond(conn, req.method, head, req.stamp),
             // Closed without a byte of answer on a reused connection: the upstream
             // let it go just as this request went out, and cannot have answered.
             // Only an idempotent request is sent again, since it may have been read.
@@ -793,15 +805,12 @@ enum HeadError {
 }
 
 /// Reads the final answer's head, skipping informational (1xx) ones.
-async fn read_head(
-    conn: &mut Conn,
-    owned: &[(HeaderName, HeaderValue)],
-) -> Result<Head, HeadError> {
+async fn read_head(conn: &mut Conn, stamp: &Stamp<'_>) -> Result<Head, HeadError> {
     let mut received = false;
     loop {
         if !conn.read.is_empty() {
             received = true;
-            match parse_head(&mut conn.read, owned).map_err(HeadError::Failed)? {
+            match parse_head(&mut conn.read, &|name| stamp.owns(name)).map_err(HeadError::Failed)? {
                 Some(head) if head.status.is_informational() => {
                     if head.status == StatusCode::SWITCHING_PROTOCOLS {
                         return Err(HeadError::Failed(Error::Protocol(
@@ -828,7 +837,12 @@ async fn read_head(
     }
 }
 
-fn respond(mut conn: Conn, method: &Method, head: Head) -> Result<Response<Body>, Error> {
+fn respond(
+    mut conn: Conn,
+    method: &Method,
+    head: Head,
+    stamp: &Stamp<'_>,
+) -> Result<Response<Body>, Error> {
     let (framing, reusable) = framing(method, &head)?;
     let body = match framing {
         // The whole body is already here (or there is none): hand it over as a
@@ -856,16 +870,15 @@ fn respond(mut conn: Conn, method: &Method, head: Head) -> Result<Response<Body>
     if (*method == Method::HEAD || head.status == StatusCode::NOT_MODIFIED)
         && let Ok(Some(n)) = head.length
     {
-        let mut line = Vec::with_capacity(40);
-        line.extend_from_slice(b"content-length: ");
-        push_number(&mut line, n, 10);
-        line.extend_from_slice(b"\r\n");
-        lines.extend_from_slice(&line);
+        lines.extend_from_slice(b"content-length: ");
+        push_number(&mut lines, n, 10);
+        lines.extend_from_slice(b"\r\n");
     }
+    stamp.write(&mut lines);
+    // Its header map stays empty, and so never allocates.
     let mut response = Response::new(body);
     *response.status_mut() = head.status;
     *response.version_mut() = head.version;
-    *response.headers_mut() = HeaderMap::with_capacity(ROOM);
     response.extensions_mut().insert(Passed {
         lines: lines.freeze(),
         has_date: head.has_date,
@@ -1058,7 +1071,7 @@ mod tests {
 
     fn head(raw: &str) -> Head {
         let mut buf = BytesMut::from(raw);
-        parse_head(&mut buf, &[]).unwrap().unwrap()
+        parse_head(&mut buf, &|_| false).unwrap().unwrap()
     }
 
     fn lines(head: &Head) -> &str {
@@ -1070,7 +1083,7 @@ mod tests {
         let mut buf = BytesMut::from(
             "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nX-Custom: a b\r\nContent-Length: 2\r\n\r\n{}",
         );
-        let head = parse_head(&mut buf, &[]).unwrap().unwrap();
+        let head = parse_head(&mut buf, &|_| false).unwrap().unwrap();
         assert_eq!(head.status, StatusCode::CREATED);
         assert_eq!(head.version, Version::HTTP_11);
         // The length frames the body; it is not passed on as a line.
@@ -1082,9 +1095,9 @@ mod tests {
         assert!(!head.has_date);
         assert_eq!(&buf[..], b"{}");
         let mut partial = BytesMut::from("HTTP/1.1 200 OK\r\nContent-Len");
-        assert!(parse_head(&mut partial, &[]).unwrap().is_none());
+        assert!(parse_head(&mut partial, &|_| false).unwrap().is_none());
         let mut bad = BytesMut::from("HTTP/1.1 2x0 OK\r\n\r\n");
-        assert!(parse_head(&mut bad, &[]).is_err());
+        assert!(parse_head(&mut bad, &|_| false).is_err());
     }
 
     #[test]
@@ -1093,16 +1106,10 @@ mod tests {
              Keep-Alive: timeout=5\r\nTransfer-Encoding: gzip, chunked\r\nTE: trailers\r\n\
              Content-Type: application/json\r\nX-Request-Id: abc\r\nRateLimit-Limit: 1\r\n\
              Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n";
-        let owned = [
-            (
-                HeaderName::from_static("x-request-id"),
-                HeaderValue::from_static("gw-1"),
-            ),
-            (
-                HeaderName::from_static("ratelimit-limit"),
-                HeaderValue::from_static("100"),
-            ),
-        ];
+        let owned = |name: &[u8]| {
+            name.eq_ignore_ascii_case(b"x-request-id")
+                || name.eq_ignore_ascii_case(b"ratelimit-limit")
+        };
         let h = parse_head(&mut BytesMut::from(raw), &owned)
             .unwrap()
             .unwrap();
@@ -1224,7 +1231,7 @@ mod tests {
         headers.insert("content-length", HeaderValue::from_static("999"));
         headers.insert("transfer-encoding", HeaderValue::from_static("chunked"));
         headers.insert("x-secret", HeaderValue::from_static("stays"));
-        let keep = |name: &HeaderName| name != "x-secret";
+        let keep = |name: &[u8]| name != b"x-secret";
         let extra = [(
             HeaderName::from_static("x-added"),
             HeaderValue::from_static("1"),
@@ -1233,16 +1240,17 @@ mod tests {
             method: &Method::POST,
             target: &["/orders", "", "?", "x=1"],
             authority: "127.0.0.1:9000",
-            headers: &headers,
+            headers: Fields::Map(&headers),
             keep: &keep,
             extra: &extra,
-            owned: &[],
+            lines: b"x-line: 2\r\n",
+            stamp: &Stamp::new(HeaderValue::from_static("req-1")),
         };
         let mut out = Vec::new();
         encode_head(&mut out, &post, Some(2));
         assert_eq!(
             String::from_utf8(out.clone()).unwrap(),
-            "POST /orders?x=1 HTTP/1.1\r\nhost: erp.local\r\nx-added: 1\r\ncontent-length: 2\r\n\r\n"
+            "POST /orders?x=1 HTTP/1.1\r\nhost: erp.local\r\nx-added: 1\r\nx-line: 2\r\ncontent-length: 2\r\n\r\n"
         );
         encode_head(&mut out, &post, None);
         push_piece(&mut out, b"0123456789abcdefg", true);
@@ -1256,10 +1264,11 @@ mod tests {
             method: &Method::GET,
             target: &["", ""],
             authority: "127.0.0.1:9000",
-            headers: &none,
+            headers: Fields::Map(&none),
             keep: &|_| true,
             extra: &[],
-            owned: &[],
+            lines: b"",
+            stamp: &Stamp::new(HeaderValue::from_static("req-1")),
         };
         encode_head(&mut out, &get, Some(0));
         assert_eq!(

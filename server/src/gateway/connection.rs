@@ -16,6 +16,7 @@
 //! loop decides nothing it is unsure of.
 
 use super::client::{self, Span};
+use super::fields::Raw;
 use super::serve::App;
 use axum::body::Body;
 use axum::response::Response;
@@ -111,7 +112,7 @@ pub async fn run<A: App>(
         }
         let head = buf.split_to(parsed.len).freeze();
         let body = buf.split_to(parsed.body as usize).freeze();
-        let Some(request) = request(&head, &parsed, body.clone()) else {
+        let Some((request, raw)) = request(&head, &parsed, body.clone()) else {
             // A target or header that httparse lets through and `http` does not:
             // hyper answers it (400), from the bytes as they came.
             let mut again = BytesMut::with_capacity(head.len() + body.len() + buf.len());
@@ -121,7 +122,7 @@ pub async fn run<A: App>(
             return hand_to_hyper(io, again, peer, app, stop).await;
         };
         let method_is_head = request.method() == Method::HEAD;
-        let response = app.call(request, peer).await;
+        let response = app.call(request, Some(raw), peer).await;
         drop(head);
         let close = parsed.close || stop.has_changed().unwrap_or(true);
         if respond(&mut io, &mut out, response, method_is_head, close)
@@ -239,15 +240,15 @@ fn span(buf: &[u8], part: &[u8]) -> (u32, u32) {
     (start as u32, (start + part.len()) as u32)
 }
 
-/// The request, its target and header values sharing the head's bytes.
-fn request(head: &Bytes, parsed: &Head, body: Bytes) -> Option<Request<Body>> {
+/// The request, its target sharing the head's bytes, and its header fields
+/// left where they are (see `fields`): its header map stays empty.
+fn request(head: &Bytes, parsed: &Head, body: Bytes) -> Option<(Request<Body>, Raw)> {
     let method =
         Method::from_bytes(&head[parsed.method.0 as usize..parsed.method.1 as usize]).ok()?;
     let uri =
         Uri::from_maybe_shared(head.slice(parsed.target.0 as usize..parsed.target.1 as usize))
             .ok()?;
-    // The request's map is only read: the gateway's own headers go upstream beside it.
-    let headers = client::header_map(head, &parsed.headers[..parsed.count])?;
+    let raw = Raw::new(head.clone(), &parsed.headers[..parsed.count])?;
     let mut request = Request::new(if body.is_empty() {
         Body::empty()
     } else {
@@ -256,8 +257,7 @@ fn request(head: &Bytes, parsed: &Head, body: Bytes) -> Option<Request<Body>> {
     *request.method_mut() = method;
     *request.uri_mut() = uri;
     *request.version_mut() = Version::HTTP_11;
-    *request.headers_mut() = headers;
-    Some(request)
+    Some((request, raw))
 }
 
 /// Writes `response`: its head, with `Date` added if missing and framing
@@ -382,7 +382,7 @@ async fn hand_to_hyper<A: App>(
     mut stop: watch::Receiver<bool>,
 ) {
     let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-        let answer = app.call(req.map(Body::new), peer);
+        let answer = app.call(req.map(Body::new), None, peer);
         async move {
             let mut response = answer.await;
             client::materialize(&mut response);
@@ -467,6 +467,7 @@ impl AsyncWrite for Rewind {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gateway::fields::Fields;
     use http::HeaderValue;
 
     fn simple(raw: &str) -> Head {
@@ -490,11 +491,14 @@ mod tests {
         assert_eq!(head.body, 2);
         assert!(!head.close);
         let bytes = Bytes::copy_from_slice(&raw.as_bytes()[..head.len]);
-        let req = request(&bytes, &head, Bytes::from_static(b"{}")).unwrap();
+        let (req, raw) = request(&bytes, &head, Bytes::from_static(b"{}")).unwrap();
         assert_eq!(req.method(), Method::POST);
         assert_eq!(req.uri().path(), "/shop/v1/orders");
         assert_eq!(req.uri().query(), Some("x=1"));
-        assert_eq!(req.headers()["host"], "gw");
+        // The fields stay in the head; the map is made only where one is needed.
+        assert!(req.headers().is_empty());
+        assert_eq!(Fields::Raw(&raw).get("host"), Some(&b"gw"[..]));
+        assert_eq!(raw.to_map()["content-length"], "2");
         assert_eq!(req.body().size_hint().exact(), Some(2));
         assert!(simple("GET / HTTP/1.1\r\nConnection: keep-alive, Close\r\n\r\n").close);
     }

@@ -3,87 +3,90 @@
 //! passed on (and forged copies removed), bodies streamed in both directions.
 
 use super::client::{self, Outgoing};
+use super::fields::Fields;
 use super::problem::Refusal;
 use super::resilience::{Breakers, RetryBudget, State};
 use super::snapshot::Upstream;
+use super::stamp::Stamp;
 use axum::body::Body;
 use axum::response::Response;
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::header::{self, HeaderName, HeaderValue};
 use http::{Request, StatusCode};
 use std::net::SocketAddr;
 use std::time::Duration;
 
 pub const CONSUMER_ID: HeaderName = HeaderName::from_static("x-consumer-id");
 pub const CONSUMER_APP: HeaderName = HeaderName::from_static("x-consumer-app");
-pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub use super::stamp::REQUEST_ID;
 
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 
-/// The caller's headers that do not travel upstream: hop-by-hop ones, the
-/// credentials (they stay at the gateway), and those the gateway sets itself,
-/// so that forged copies cannot pass as the gateway's.
-fn stays(name: &HeaderName) -> bool {
-    client::hop_by_hop(name.as_str().as_bytes())
-        || matches!(
-            name.as_str(),
-            super::policy::API_KEY_HEADER
-                | "authorization"
-                | "host"
-                | "x-consumer-id"
-                | "x-consumer-app"
-                | "x-request-id"
-                | "x-forwarded-for"
-                | "x-forwarded-host"
-                | "x-forwarded-proto"
-        )
+/// The caller's headers that do not travel upstream (names in any case, as they
+/// came): hop-by-hop ones, the credentials (they stay at the gateway), and those
+/// the gateway sets itself, so that forged copies cannot pass as the gateway's.
+fn stays(name: &[u8]) -> bool {
+    const NAMES: [&str; 9] = [
+        super::policy::API_KEY_HEADER,
+        "authorization",
+        "host",
+        "x-consumer-id",
+        "x-consumer-app",
+        "x-request-id",
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-forwarded-proto",
+    ];
+    client::hop_by_hop(name)
+        || NAMES
+            .iter()
+            .any(|n| n.len() == name.len() && n.as_bytes().eq_ignore_ascii_case(name))
 }
 
-/// The headers a `Connection` header names: hop-by-hop too (RFC 9110 §7.6.1).
-fn connection_named(headers: &HeaderMap) -> Vec<HeaderName> {
-    headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
-        .collect()
+/// Whether a `Connection` header names `name`, which makes it hop-by-hop too
+/// (RFC 9110 §7.6.1).
+fn connection_names(fields: Fields<'_>, name: &[u8]) -> bool {
+    fields
+        .get_all(header::CONNECTION.as_str())
+        .flat_map(client::tokens)
+        .any(|token| token.eq_ignore_ascii_case(name))
 }
 
 /// The `X-Forwarded-For` (appended to a prior one) and `Forwarded` (RFC 7239)
-/// values for a request from `addr`: the address is formatted once, on the
-/// stack, and each value is one allocation (three `format!`s showed in the
-/// gateway's profile).
-fn forwarding(addr: SocketAddr, host: &str, prior: Option<&str>) -> (String, String) {
+/// header lines for a request from `addr`, written as they go on the wire: the
+/// address is formatted once, on the stack, and the two values never become
+/// strings or header values of their own (both showed in the gateway's profile).
+/// The parts that come from the caller are header values already, so they hold
+/// no line breaks.
+fn forwarding(out: &mut Vec<u8>, addr: SocketAddr, host: &[u8], prior: Option<&[u8]>) {
     let mut text = [0u8; 48];
-    let ip = ip_text(addr.ip(), &mut text);
-    let mut xff = String::with_capacity(prior.map_or(0, |p| p.len() + 2) + ip.len());
+    let ip = ip_text(addr.ip(), &mut text).as_bytes();
+    out.reserve(2 * ip.len() + host.len() + prior.map_or(0, <[u8]>::len) + 64);
+    out.extend_from_slice(b"x-forwarded-for: ");
     if let Some(prior) = prior {
-        xff.push_str(prior);
-        xff.push_str(", ");
+        out.extend_from_slice(prior);
+        out.extend_from_slice(b", ");
     }
-    xff.push_str(ip);
-    let mut forwarded = String::with_capacity(ip.len() + host.len() + 32);
-    forwarded.push_str("for=");
+    out.extend_from_slice(ip);
+    out.extend_from_slice(b"\r\nforwarded: for=");
     if addr.is_ipv6() {
-        forwarded.push_str("\"[");
-        forwarded.push_str(ip);
-        forwarded.push_str("]\"");
+        out.extend_from_slice(b"\"[");
+        out.extend_from_slice(ip);
+        out.extend_from_slice(b"]\"");
     } else {
-        forwarded.push_str(ip);
+        out.extend_from_slice(ip);
     }
-    forwarded.push_str(";host=\"");
-    // The caller chose the Host header: as a quoted-string (RFC 7230 §3.2.6) its
+    out.extend_from_slice(b";host=\"");
+    // The caller chose the Host header: as a quoted-string (RFC 9110 §5.6.4) its
     // quotes and backslashes are escaped, so it cannot add parameters of its own.
-    for c in host.chars() {
-        if matches!(c, '"' | '\\') {
-            forwarded.push('\\');
+    for &b in host {
+        if matches!(b, b'"' | b'\\') {
+            out.push(b'\\');
         }
-        forwarded.push(c);
+        out.push(b);
     }
-    forwarded.push_str("\";proto=http");
-    (xff, forwarded)
+    out.extend_from_slice(b"\";proto=http\r\n");
 }
 
 /// An address as text, written into `buf`. IPv4, the usual case, is written
@@ -134,14 +137,15 @@ pub struct Outbound<'a> {
     pub rest: &'a str,
     pub query: Option<&'a str>,
     pub client_addr: Option<SocketAddr>,
-    pub request_id: &'a HeaderValue,
+    /// The caller's header fields (the request itself comes without them).
+    pub fields: Fields<'a>,
     pub identity: Option<Identity<'a>>,
     pub timeout: Duration,
     /// The body, when it is known in full (buffered for validation, or empty):
     /// it leaves in the head's write, and only such requests can be retried.
     pub known_body: Option<axum::body::Bytes>,
     /// The headers the gateway sets on the answer: the upstream's copies go.
-    pub owned: &'a [(HeaderName, HeaderValue)],
+    pub stamp: &'a Stamp<'a>,
 }
 
 /// Sends the request upstream and streams the answer back, through the circuit
@@ -162,9 +166,9 @@ pub async fn forward(
         )
     })?;
     let (parts, body) = req.into_parts();
-    let headers = &parts.headers;
-    let original_host = headers.get(header::HOST);
-    let mut extra: Vec<(HeaderName, HeaderValue)> = Vec::with_capacity(9);
+    let fields = out.fields;
+    let original_host = fields.value(header::HOST.as_str());
+    let mut extra: Vec<(HeaderName, HeaderValue)> = Vec::with_capacity(6);
     if let Some(host) = &upstream.host {
         extra.push((header::HOST, host.clone()));
     }
@@ -172,44 +176,36 @@ pub async fn forward(
         extra.push((CONSUMER_ID, id.consumer.clone()));
         extra.push((CONSUMER_APP, id.application.clone()));
     }
-    extra.push((REQUEST_ID, out.request_id.clone()));
+    extra.push((REQUEST_ID, out.stamp.request_id().clone()));
+    let mut lines = Vec::new();
     if let Some(addr) = out.client_addr {
-        let (xff, forwarded) = forwarding(
+        forwarding(
+            &mut lines,
             addr,
             original_host
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or_default(),
-            headers.get(X_FORWARDED_FOR).and_then(|v| v.to_str().ok()),
+                .as_ref()
+                .map_or(&[][..], HeaderValue::as_bytes),
+            fields.get(X_FORWARDED_FOR.as_str()),
         );
-        if let Ok(v) = HeaderValue::try_from(xff) {
-            extra.push((X_FORWARDED_FOR, v));
-        }
-        // Appended to any the caller sent: each proxy adds its own element.
-        if let Ok(v) = HeaderValue::try_from(forwarded) {
-            extra.push((header::FORWARDED, v));
-        }
     }
     if let Some(h) = original_host {
-        extra.push((X_FORWARDED_HOST, h.clone()));
+        extra.push((X_FORWARDED_HOST, h));
     }
     extra.push((X_FORWARDED_PROTO, HeaderValue::from_static("http")));
     // Rare: a Connection header naming more hop-by-hop headers.
-    let named = if headers.contains_key(header::CONNECTION) {
-        connection_named(headers)
-    } else {
-        Vec::new()
-    };
-    let keep = |name: &HeaderName| !stays(name) && !named.contains(name);
+    let named = fields.get(header::CONNECTION.as_str()).is_some();
+    let keep = |name: &[u8]| !(stays(name) || named && connection_names(fields, name));
     let query = out.query.map_or(["", ""], |q| ["?", q]);
     let target = [&*upstream.path, out.rest, query[0], query[1]];
     let request = client::Request {
         method: &parts.method,
         target: &target,
         authority: &upstream.authority,
-        headers,
+        headers: fields,
         keep: &keep,
         extra: &extra,
-        owned: out.owned,
+        lines: &lines,
+        stamp: out.stamp,
     };
     // The unit of circuit breaking.
     let key = &*upstream.authority;
@@ -297,29 +293,37 @@ mod tests {
 
     #[test]
     fn forwarding_headers_for_both_address_families() {
-        let v4: SocketAddr = "10.1.20.3:5000".parse().unwrap();
+        let lines = |addr: &str, host: &str, prior: Option<&str>| {
+            let mut out = Vec::new();
+            forwarding(
+                &mut out,
+                addr.parse().unwrap(),
+                host.as_bytes(),
+                prior.map(str::as_bytes),
+            );
+            String::from_utf8(out).unwrap()
+        };
         assert_eq!(
-            forwarding(v4, "shop.example", None),
-            (
-                "10.1.20.3".to_string(),
-                "for=10.1.20.3;host=\"shop.example\";proto=http".to_string()
-            )
+            lines("10.1.20.3:5000", "shop.example", None),
+            "x-forwarded-for: 10.1.20.3\r\n\
+             forwarded: for=10.1.20.3;host=\"shop.example\";proto=http\r\n"
         );
-        let v6: SocketAddr = "[2001:db8::17]:443".parse().unwrap();
-        let (xff, forwarded) = forwarding(v6, "h", Some("203.0.113.9"));
-        assert_eq!(xff, "203.0.113.9, 2001:db8::17");
-        assert_eq!(forwarded, "for=\"[2001:db8::17]\";host=\"h\";proto=http");
-        // A forged Host cannot smuggle a parameter into Forwarded.
-        let (_, forwarded) = forwarding(v4, "shop\";for=1.2.3.4", None);
         assert_eq!(
-            forwarded,
-            "for=10.1.20.3;host=\"shop\\\";for=1.2.3.4\";proto=http"
+            lines("[2001:db8::17]:443", "h", Some("203.0.113.9")),
+            "x-forwarded-for: 203.0.113.9, 2001:db8::17\r\n\
+             forwarded: for=\"[2001:db8::17]\";host=\"h\";proto=http\r\n"
+        );
+        // A forged Host cannot smuggle a parameter into Forwarded.
+        assert!(
+            lines("10.1.20.3:5000", "shop\";for=1.2.3.4", None)
+                .ends_with("forwarded: for=10.1.20.3;host=\"shop\\\";for=1.2.3.4\";proto=http\r\n")
         );
         // The longest text an address formats to fits the stack buffer.
-        let longest: SocketAddr = "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:1"
-            .parse()
-            .unwrap();
-        assert_eq!(forwarding(longest, "", None).0, longest.ip().to_string());
+        let longest = "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:1";
+        assert!(lines(longest, "", None).starts_with(&format!(
+            "x-forwarded-for: {}\r\n",
+            longest.parse::<SocketAddr>().unwrap().ip()
+        )));
     }
 
     #[test]

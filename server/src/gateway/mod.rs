@@ -9,6 +9,7 @@
 pub mod client;
 pub mod connection;
 pub mod drift;
+pub mod fields;
 pub mod forward;
 pub mod metrics;
 pub mod policy;
@@ -20,6 +21,7 @@ pub mod routes;
 pub mod schema;
 pub mod serve;
 pub mod snapshot;
+pub mod stamp;
 pub mod telemetry;
 pub mod validate;
 
@@ -156,6 +158,7 @@ impl serve::App for GatewayApp {
     fn call(
         &self,
         req: http::Request<axum::body::Body>,
+        raw: Option<fields::Raw>,
         peer: std::net::SocketAddr,
     ) -> impl std::future::Future<Output = Response> + Send + use<> {
         use futures_util::future::Either;
@@ -163,11 +166,12 @@ impl serve::App for GatewayApp {
         // chain of callers would copy all of it; a box moves as a pointer.
         match req.uri().path() {
             "/healthz" | "/readyz" | "/metrics" => {
-                Either::Left(Box::pin(self.router.call(req, peer)))
+                Either::Left(Box::pin(self.router.call(req, raw, peer)))
             }
             _ => Either::Right(Box::pin(proxy::handle(
                 self.gateway.clone(),
                 req,
+                raw,
                 Some(peer),
             ))),
         }

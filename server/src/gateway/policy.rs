@@ -2,12 +2,13 @@
 //! lifecycle, authenticate and authorize. No I/O, so each rule is unit-tested
 //! without a server.
 
+use super::fields::Fields;
 use super::problem::Refusal;
 use super::routes::{Needs, Operation};
 use super::snapshot::{Application, Lifecycle, Plan, Snapshot, Subscription, Version};
 use crate::oauth::jwt::{self, VerifyError};
 use crate::partners::keys::{self, ActiveKey};
-use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use http::{HeaderName, HeaderValue, StatusCode, header};
 use std::collections::HashSet;
 use steward_console::model::Environment;
 use time::{Date, OffsetDateTime};
@@ -112,15 +113,18 @@ fn unauthenticated(detail: impl Into<String>) -> Refusal {
 /// Checks the credential, if any. `Ok(None)` means none was sent.
 pub fn authenticate<'s>(
     snapshot: &'s Snapshot,
-    headers: &HeaderMap,
+    fields: Fields<'_>,
     issuer: &str,
     audience: &str,
     now: OffsetDateTime,
 ) -> Result<Option<Caller<'s>>, Refusal> {
-    if let Some(value) = headers.get(API_KEY) {
-        let presented = value.to_str().ok().and_then(keys::parse).ok_or_else(|| {
-            unauthenticated("the X-API-Key header does not hold a Steward API key")
-        })?;
+    if let Some(value) = fields.get(API_KEY_HEADER) {
+        let presented = std::str::from_utf8(value)
+            .ok()
+            .and_then(keys::parse)
+            .ok_or_else(|| {
+                unauthenticated("the X-API-Key header does not hold a Steward API key")
+            })?;
         let key = presented
             .lookup()
             .and_then(|id| snapshot.keys.get(&id))
@@ -136,11 +140,10 @@ pub fn authenticate<'s>(
             token_scopes: None,
         }));
     }
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
+    let Some(value) = fields.get(header::AUTHORIZATION.as_str()) else {
         return Ok(None);
     };
-    let token = value
-        .to_str()
+    let token = std::str::from_utf8(value)
         .ok()
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))

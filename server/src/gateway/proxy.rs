@@ -3,40 +3,25 @@
 //! `forward`; this function only threads their answers together.
 
 use super::Gateway;
+use super::client;
+use super::fields::{Fields, Raw};
 use super::forward::{self, Identity, Outbound};
 use super::policy;
 use super::problem::Refusal;
-use super::ratelimit::Verdict;
 use super::routes::Operation;
-use super::snapshot::Version;
+use super::snapshot::{Snapshot, Version};
+use super::stamp::{Rate, Stamp};
 use super::telemetry;
 use super::validate::{BodyProblem, Mode};
 use crate::partners::usage::Credential;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::response::Response;
-use http::{HeaderName, HeaderValue, StatusCode, header};
+use http::{HeaderValue, StatusCode, header};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 use time::OffsetDateTime;
-
-fn rate_headers(v: &Verdict) -> [(HeaderName, HeaderValue); 3] {
-    [
-        (
-            HeaderName::from_static("ratelimit-limit"),
-            HeaderValue::from(v.limit),
-        ),
-        (
-            HeaderName::from_static("ratelimit-remaining"),
-            HeaderValue::from(v.remaining),
-        ),
-        (
-            HeaderName::from_static("ratelimit-reset"),
-            HeaderValue::from(v.reset),
-        ),
-    ]
-}
 
 /// The router's fallback: the same pipeline for a gateway served through axum
 /// (the tests' single-runtime setup); workers call [`handle`] directly.
@@ -45,45 +30,59 @@ pub async fn fallback(State(gw): State<Arc<Gateway>>, req: Request) -> Response 
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
-    let mut response = handle(gw, req, peer).await;
+    let mut response = handle(gw, req, None, peer).await;
     super::client::materialize(&mut response);
     response
 }
 
-pub async fn handle(gw: Arc<Gateway>, req: Request, peer: Option<SocketAddr>) -> Response {
+/// Serves one request. Its header fields are in `raw` when the connection loop
+/// parsed it, else in its header map.
+pub async fn handle(
+    gw: Arc<Gateway>,
+    mut req: Request,
+    raw: Option<Raw>,
+    peer: Option<SocketAddr>,
+) -> Response {
     let started = Instant::now();
     let now = OffsetDateTime::now_utc();
+    // The fields stay here, read by every phase; the request moves on without them.
+    let map = std::mem::take(req.headers_mut());
+    let fields = match &raw {
+        Some(raw) => Fields::Raw(raw),
+        None => Fields::Map(&map),
+    };
     // Made once: the same value goes upstream, into a refusal and back.
-    let request_id = req
-        .headers()
-        .get(forward::REQUEST_ID)
+    let request_id = fields
+        .value(forward::REQUEST_ID.as_str())
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.to_str().is_ok())
-        .cloned()
         .unwrap_or_else(request_id);
     let has_body = {
         use http_body::Body as _;
         req.body().size_hint().exact() != Some(0)
     };
-    // The headers the gateway sets on the answer, whoever gives it: the request
-    // id, then the lifecycle and rate-limit headers as the pipeline learns them
-    // (seven at most). An upstream's own copies of these never pass.
-    let mut extra: Vec<(HeaderName, HeaderValue)> = Vec::with_capacity(7);
-    extra.push((forward::REQUEST_ID, request_id.clone()));
+    // Held for the whole request: the answer's stamp borrows from it.
+    let snapshot = gw.snapshot.load_full();
+    let mut stamp = Stamp::new(request_id);
     let mut trace = Trace::default();
     let mut response = match pipeline(
         &gw,
+        &snapshot,
         req,
-        peer,
-        &request_id,
-        (started, now),
-        &mut extra,
+        Arrival {
+            fields,
+            peer,
+            started,
+            now,
+        },
+        &mut stamp,
         &mut trace,
     )
     .await
     {
         Ok(r) => r,
         Err(refusal) => {
-            let mut response = refusal.into_response(request_id.to_str().unwrap_or_default());
+            let mut response =
+                refusal.into_response(stamp.request_id().to_str().unwrap_or_default());
             // A refusal may leave the body unread, and a server that then closes
             // the connection without saying so loses the client's next request
             // on it. (A connection that did read the body keeps itself alive.)
@@ -108,9 +107,9 @@ pub async fn handle(gw: Arc<Gateway>, req: Request, peer: Option<SocketAddr>) ->
             started.elapsed(),
         );
     }
-    let headers = response.headers_mut();
-    for (name, value) in extra {
-        headers.insert(name, value);
+    // A proxied answer carries the stamp among its passed lines already.
+    if response.extensions().get::<client::Passed>().is_none() {
+        stamp.apply(response.headers_mut());
     }
     response
 }
@@ -123,17 +122,28 @@ struct Trace {
     application: Option<uuid::Uuid>,
 }
 
-async fn pipeline(
-    gw: &Gateway,
-    req: Request,
+/// What is known of a request besides the request itself.
+struct Arrival<'r> {
+    fields: Fields<'r>,
     peer: Option<SocketAddr>,
-    request_id: &HeaderValue,
     // One clock reading serves the limiter, expiry checks and telemetry.
-    (started, now): (Instant, OffsetDateTime),
-    extra: &mut Vec<(HeaderName, HeaderValue)>,
+    started: Instant,
+    now: OffsetDateTime,
+}
+
+async fn pipeline<'s>(
+    gw: &Gateway,
+    snapshot: &'s Snapshot,
+    req: Request,
+    Arrival {
+        fields,
+        peer,
+        started,
+        now,
+    }: Arrival<'_>,
+    stamp: &mut Stamp<'s>,
     trace: &mut Trace,
 ) -> Result<Response, Refusal> {
-    let snapshot = gw.snapshot.load_full();
     // A `Uri` clone shares its bytes: path and query without copying them.
     let uri = req.uri().clone();
     let path = uri.path();
@@ -148,7 +158,7 @@ async fn pipeline(
     })?;
     trace.version = Some((version.id, version.api_id));
     // lifecycle: a retired version answers 410 before anything else is checked.
-    extra.extend_from_slice(policy::lifecycle(version)?);
+    stamp.announce(policy::lifecycle(version)?);
     let (operation, params) = version
         .routes
         .find(req.method(), if rest.is_empty() { "/" } else { rest })
@@ -170,8 +180,8 @@ async fn pipeline(
     trace.operation = Some(operation.label.clone());
     // authenticate
     let caller = policy::authenticate(
-        &snapshot,
-        req.headers(),
+        snapshot,
+        fields,
         &gw.config.issuer,
         &gw.config.audience,
         now,
@@ -183,7 +193,7 @@ async fn pipeline(
             trace.application = Some(caller.application.id);
             // authorize
             let (_, plan) = policy::authorize(
-                &snapshot,
+                snapshot,
                 version,
                 operation,
                 caller,
@@ -193,7 +203,11 @@ async fn pipeline(
             let verdict =
                 gw.limiter
                     .check(caller.application.id, version.api_id, plan, started, now);
-            extra.extend(rate_headers(&verdict));
+            stamp.rate(Rate {
+                limit: verdict.limit,
+                remaining: verdict.remaining,
+                reset: verdict.reset,
+            });
             if !verdict.allowed {
                 let detail = match verdict.quota_exhausted {
                     Some(which) => format!("the plan's {which} quota is used up"),
@@ -220,7 +234,7 @@ async fn pipeline(
         }
     };
     // validate
-    let (req, buffered) = validate(gw, version, operation, &params, req).await?;
+    let (req, buffered) = validate(gw, version, operation, &params, req, fields).await?;
     // A body known in full leaves with the head; an empty one is known too.
     let known_body = buffered.or_else(|| {
         use http_body::Body as _;
@@ -239,11 +253,11 @@ async fn pipeline(
             rest,
             query,
             client_addr: peer,
-            request_id,
+            fields,
             identity,
             timeout: version.timeout,
             known_body,
-            owned: extra,
+            stamp: &*stamp,
         },
     )
     .await?;
@@ -262,6 +276,7 @@ async fn validate(
     operation: &Operation,
     params: &matchit::Params<'_, '_>,
     req: Request,
+    fields: Fields<'_>,
 ) -> Result<(Request, Option<axum::body::Bytes>), Refusal> {
     let mode = version.validation;
     if mode == Mode::Off {
@@ -272,16 +287,15 @@ async fn validate(
     operation.rules.check_params(
         path_params.iter().copied(),
         req.uri().query(),
-        req.headers(),
+        fields,
         &mut violations,
     );
     let (req, buffered) = if operation.rules.needs_body() {
         let limit = gw.config.body_limit;
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
+        let declared = {
+            use http_body::Body as _;
+            req.body().size_hint().exact()
+        };
         let too_large = || {
             Refusal::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -290,15 +304,12 @@ async fn validate(
                 format!("the body exceeds {limit} bytes"),
             )
         };
-        if declared.is_some_and(|n| n > limit) {
+        if declared.is_some_and(|n| n > limit as u64) {
             return Err(too_large());
         }
         let (parts, body) = req.into_parts();
         let bytes = read_body(body, limit).await.ok_or_else(too_large)?;
-        let content_type = parts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok());
+        let content_type = fields.text("content-type");
         match operation
             .rules
             .check_body(content_type, &bytes, &mut violations)
@@ -313,10 +324,8 @@ async fn validate(
             }
             _ => {}
         }
-        (
-            Request::from_parts(parts, Body::from(bytes.clone())),
-            Some(bytes),
-        )
+        // The buffered bytes are what goes upstream; the request keeps no body.
+        (Request::from_parts(parts, Body::empty()), Some(bytes))
     } else {
         (req, None)
     };

@@ -10,6 +10,7 @@
 //! never wakes another core or takes a work-stealing scheduler's locks, which on
 //! a busy gateway cost more than the whole policy pipeline.
 
+use super::fields::Raw;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
@@ -36,11 +37,14 @@ const DRAIN: Duration = Duration::from_secs(10);
 /// second.
 const TICK: Duration = Duration::from_millis(50);
 
-/// What a listener serves: each request with the address of its peer.
+/// What a listener serves: each request with the address of its peer. A
+/// request the connection loop parsed comes with its header fields in `raw`
+/// and an empty header map; one that came through hyper, with its map.
 pub trait App: Clone + Send + Sync + 'static {
     fn call(
         &self,
         req: http::Request<Body>,
+        raw: Option<Raw>,
         peer: SocketAddr,
     ) -> impl Future<Output = Response> + Send + use<Self>;
 }
@@ -49,8 +53,12 @@ impl App for Router {
     fn call(
         &self,
         mut req: http::Request<Body>,
+        raw: Option<Raw>,
         peer: SocketAddr,
     ) -> impl Future<Output = Response> + Send + use<> {
+        if let Some(raw) = raw {
+            *req.headers_mut() = raw.to_map();
+        }
         req.extensions_mut().insert(ConnectInfo(peer));
         let router = self.clone();
         async move {

@@ -60,12 +60,16 @@ pub fn parse(key: &str) -> Option<Presented<'_>> {
         return None;
     }
     let (lookup_id, secret) = (&rest[..LOOKUP_LEN], &rest[LOOKUP_LEN + 1..]);
-    let lookup_ok = lookup_id
-        .bytes()
-        .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase());
-    let secret_ok = secret
-        .bytes()
-        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    // Every gateway request checks a key's form, so these fold over all the
+    // bytes rather than stop at the first bad one: with no early exit the
+    // compiler checks many bytes per instruction (a tenth of the instructions
+    // of `all`, in the gateway's profile), and a malformed key is rare.
+    let lookup_ok = lookup_id.bytes().fold(true, |ok, b| {
+        ok & (b.is_ascii_digit() | b.is_ascii_lowercase())
+    });
+    let secret_ok = secret.bytes().fold(true, |ok, b| {
+        ok & (b.is_ascii_digit() | (b'a'..=b'f').contains(&b))
+    });
     (lookup_ok && secret_ok).then_some(Presented {
         environment,
         lookup_id,
