@@ -15,8 +15,9 @@
 //! every malformed request's answer, stay with hyper's well-tested code; this
 //! loop decides nothing it is unsure of.
 
-use super::client::{self, Span};
+use super::client;
 use super::fields::Raw;
+use super::h1::{self, Span};
 use super::serve::App;
 use axum::body::Body;
 use axum::response::Response;
@@ -202,7 +203,7 @@ fn parse(buf: &[u8], head: &mut Head) -> Parse {
             if body.is_some() {
                 return Parse::Other;
             }
-            match client::plain_digits(h.value) {
+            match h1::plain_digits(h.value) {
                 Some(n) => body = Some(n),
                 None => return Parse::Other,
             }
@@ -212,7 +213,7 @@ fn parse(buf: &[u8], head: &mut Head) -> Parse {
         {
             return Parse::Other;
         } else if name.eq_ignore_ascii_case(b"connection") {
-            for token in client::tokens(h.value) {
+            for token in h1::tokens(h.value) {
                 if token.eq_ignore_ascii_case(b"close") {
                     close = true;
                 } else if token.eq_ignore_ascii_case(b"upgrade") {
@@ -230,7 +231,7 @@ fn parse(buf: &[u8], head: &mut Head) -> Parse {
     head.target = span(buf, target.as_bytes());
     head.body = body;
     head.close = close;
-    head.count = client::locate(buf, req.headers, &mut head.headers);
+    head.count = h1::locate(buf, req.headers, &mut head.headers);
     Parse::Simple
 }
 
@@ -300,7 +301,7 @@ async fn respond(
         out.extend_from_slice(b"\r\n");
     }
     if !bodiless {
-        client::push_framing(out, length);
+        h1::push_framing(out, length);
     }
     if close {
         out.extend_from_slice(b"connection: close\r\n");
@@ -309,14 +310,14 @@ async fn respond(
     if bodiless {
         return io.write_all(out).await.map_err(client::Error::Io);
     }
-    let early = client::early(&mut body).await?;
+    let early = h1::early(&mut body).await?;
     let left = early.left(length)?;
     early.push_to(out, length.is_none());
     io.write_all(out).await.map_err(client::Error::Io)?;
     if early.ended {
         return Ok(());
     }
-    client::pump(io, body, left).await
+    h1::pump(io, body, left).await
 }
 
 /// The response's headers, less the ones that frame this connection's message.
@@ -547,10 +548,10 @@ mod tests {
 
     #[test]
     fn content_length_is_plain_digits() {
-        assert_eq!(client::plain_digits(b"0"), Some(0));
-        assert_eq!(client::plain_digits(b"1234"), Some(1234));
+        assert_eq!(h1::plain_digits(b"0"), Some(0));
+        assert_eq!(h1::plain_digits(b"1234"), Some(1234));
         for bad in [&b""[..], b"-1", b"1 ", b"0x10", b"1,1", b"9999999999999999"] {
-            assert_eq!(client::plain_digits(bad), None, "{bad:?}");
+            assert_eq!(h1::plain_digits(bad), None, "{bad:?}");
         }
     }
 

@@ -13,7 +13,7 @@
 //! the wire); a head has a dozen fields or so, which a scan reads faster than a
 //! hash is computed.
 
-use super::client::{self, Span};
+use super::h1::{self, Span};
 use bytes::Bytes;
 use http::header::{HeaderMap, HeaderValue};
 
@@ -51,7 +51,7 @@ impl Raw {
 
     /// The fields as a header map, their values sharing the head's bytes.
     pub fn to_map(&self) -> HeaderMap {
-        client::header_map(&self.head, &self.spans).unwrap_or_default()
+        h1::header_map(&self.head, &self.spans).unwrap_or_default()
     }
 }
 
@@ -147,7 +147,7 @@ mod tests {
         let mut req = httparse::Request::new(&mut slots);
         assert!(req.parse(text.as_bytes()).unwrap().is_complete());
         let mut spans = [Span::default(); 16];
-        let n = client::locate(&head, req.headers, &mut spans);
+        let n = h1::locate(&head, req.headers, &mut spans);
         let raw = Raw::new(head, &spans[..n]);
         let map = raw.as_ref().map(Raw::to_map).unwrap_or_default();
         (raw, map)

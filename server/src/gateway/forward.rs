@@ -4,6 +4,7 @@
 
 use super::client::{self, Outgoing};
 use super::fields::Fields;
+use super::h1;
 use super::problem::Refusal;
 use super::resilience::{Breakers, RetryBudget, State};
 use super::snapshot::Upstream;
@@ -38,7 +39,7 @@ fn stays(name: &[u8]) -> bool {
         "x-forwarded-host",
         "x-forwarded-proto",
     ];
-    client::hop_by_hop(name)
+    h1::hop_by_hop(name)
         || NAMES
             .iter()
             .any(|n| n.len() == name.len() && n.as_bytes().eq_ignore_ascii_case(name))
@@ -49,7 +50,7 @@ fn stays(name: &[u8]) -> bool {
 fn connection_names(fields: Fields<'_>, name: &[u8]) -> bool {
     fields
         .get_all(header::CONNECTION.as_str())
-        .flat_map(client::tokens)
+        .flat_map(h1::tokens)
         .any(|token| token.eq_ignore_ascii_case(name))
 }
 

@@ -11,6 +11,7 @@ pub mod connection;
 pub mod drift;
 pub mod fields;
 pub mod forward;
+pub mod h1;
 pub mod metrics;
 pub mod policy;
 pub mod problem;

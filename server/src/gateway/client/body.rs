@@ -1,0 +1,285 @@
+//! An answer's body still on the wire, decoded as it is read, its connection
+//! given back to the pool the moment the message ends.
+
+use super::READ_CHUNK;
+use super::answer::{Chunk, Framing};
+use super::pool::{Conn, release};
+use bytes::{Bytes, BytesMut};
+use http_body::{Frame, SizeHint};
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+/// Chunk-size lines and trailer sections longer than this are refused.
+const MAX_LINE: usize = 4096;
+
+/// An answer's body still on the wire.
+pub(super) struct Incoming {
+    /// `None` once the body has ended (the connection is back in the pool or closed).
+    pub(super) conn: Option<Conn>,
+    pub(super) framing: Framing,
+    pub(super) reusable: bool,
+}
+
+impl Incoming {
+    fn finish(&mut self) {
+        if let Some(conn) = self.conn.take()
+            && self.reusable
+        {
+            release(conn);
+        }
+    }
+
+    fn fail(&mut self, what: &'static str) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        self.conn = None;
+        Poll::Ready(Some(Err(io::Error::new(io::ErrorKind::InvalidData, what))))
+    }
+}
+
+/// Reads more of the answer; `Ok(0)` is the upstream closing.
+fn poll_fill(conn: &mut Conn, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+    conn.read.reserve(READ_CHUNK);
+    tokio_util::io::poll_read_buf(Pin::new(&mut conn.io), cx, &mut conn.read)
+}
+
+/// One CRLF-terminated line off the front of `buf`, without its terminator.
+fn take_line(buf: &mut BytesMut) -> Option<Bytes> {
+    let end = buf.iter().position(|&b| b == b'\n')?;
+    let mut line = buf.split_to(end + 1);
+    line.truncate(end);
+    if line.last() == Some(&b'\r') {
+        line.truncate(end - 1);
+    }
+    Some(line.freeze())
+}
+
+/// A chunk-size line: hex digits, then optional extensions (ignored).
+fn chunk_size(line: &[u8]) -> Option<u64> {
+    let digits = line
+        .split(|&b| b == b';')
+        .next()
+        .unwrap_or_default()
+        .trim_ascii();
+    if digits.is_empty() || digits.len() > 16 {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |n, &b| {
+        let d = (b as char).to_digit(16)?;
+        Some(n << 4 | u64::from(d))
+    })
+}
+
+impl http_body::Body for Incoming {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        let this = self.get_mut();
+        loop {
+            let Some(conn) = this.conn.as_mut() else {
+                return Poll::Ready(None);
+            };
+            // What is buffered is used first; `more` says the socket must be read.
+            let more = match &mut this.framing {
+                Framing::Length(0) => {
+                    this.finish();
+                    return Poll::Ready(None);
+                }
+                Framing::Length(left) => {
+                    if conn.read.is_empty() {
+                        true
+                    } else {
+                        let take = (*left).min(conn.read.len() as u64);
+                        let data = conn.read.split_to(take as usize).freeze();
+                        *left -= take;
+                        if *left == 0 {
+                            this.finish();
+                        }
+                        return Poll::Ready(Some(Ok(Frame::data(data))));
+                    }
+                }
+                Framing::Close => {
+                    if conn.read.is_empty() {
+                        true
+                    } else {
+                        let data = conn.read.split().freeze();
+                        return Poll::Ready(Some(Ok(Frame::data(data))));
+                    }
+                }
+                Framing::Chunked(state) => match *state {
+                    Chunk::Size => match take_line(&mut conn.read) {
+                        Some(line) => {
+                            match chunk_size(&line) {
+                                Some(0) => *state = Chunk::Trailers,
+                                Some(n) => *state = Chunk::Data(n),
+                                None => return this.fail("malformed chunk size from upstream"),
+                            }
+                            false
+                        }
+                        None if conn.read.len() > MAX_LINE => {
+                            return this.fail("chunk size line too long");
+                        }
+                        None => true,
+                    },
+                    Chunk::Data(left) => {
+                        if conn.read.is_empty() {
+                            true
+                        } else {
+                            let take = left.min(conn.read.len() as u64);
+                            let data = conn.read.split_to(take as usize).freeze();
+                            *state = match left - take {
+                                0 => Chunk::DataEnd,
+                                left => Chunk::Data(left),
+                            };
+                            return Poll::Ready(Some(Ok(Frame::data(data))));
+                        }
+                    }
+                    Chunk::DataEnd => match take_line(&mut conn.read) {
+                        Some(line) if line.is_empty() => {
+                            *state = Chunk::Size;
+                            false
+                        }
+                        Some(_) => return this.fail("chunk data longer than its size"),
+                        None if conn.read.len() > 2 => {
+                            return this.fail("chunk data longer than its size");
+                        }
+                        None => true,
+                    },
+                    // Trailers are read and dropped: they would describe the
+                    // upstream's message, and few clients read them.
+                    Chunk::Trailers => match take_line(&mut conn.read) {
+                        Some(line) if line.is_empty() => {
+                            this.framing = Framing::Length(0);
+                            false
+                        }
+                        Some(_) => false,
+                        None if conn.read.len() > MAX_LINE => {
+                            return this.fail("trailer line too long");
+                        }
+                        None => true,
+                    },
+                },
+            };
+            if more {
+                match ready!(poll_fill(conn, cx)) {
+                    Ok(0) if this.framing == Framing::Close => {
+                        this.conn = None;
+                        return Poll::Ready(None);
+                    }
+                    Ok(0) => return this.fail("upstream closed the connection mid-body"),
+                    Ok(_) => {}
+                    Err(e) => {
+                        this.conn = None;
+                        return Poll::Ready(Some(Err(e)));
+                    }
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.conn.is_none() || self.framing == Framing::Length(0)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self.framing {
+            Framing::Length(left) => SizeHint::with_exact(left),
+            _ => SizeHint::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::TcpStream;
+
+    #[test]
+    fn chunk_sizes_with_and_without_extensions() {
+        assert_eq!(chunk_size(b"1a"), Some(26));
+        assert_eq!(chunk_size(b"FF;name=value"), Some(255));
+        assert_eq!(chunk_size(b"0"), Some(0));
+        assert_eq!(chunk_size(b""), None);
+        assert_eq!(chunk_size(b"zz"), None);
+        assert_eq!(chunk_size(b"11111111111111111"), None);
+    }
+    /// Runs the body decoder over `wire`, fed in pieces of `step` bytes.
+    async fn decode(wire: &'static [u8], framing: Framing, step: usize) -> Result<Vec<u8>, String> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let writer = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            // The reader may stop early on a framing error.
+            for piece in wire.chunks(step) {
+                if socket.write_all(piece).await.is_err() {
+                    break;
+                }
+                tokio::task::yield_now().await;
+            }
+        });
+        let io = TcpStream::connect(addr).await.unwrap();
+        let body = Incoming {
+            conn: Some(Conn {
+                io,
+                key: "test".into(),
+                read: BytesMut::new(),
+                write: Vec::new(),
+            }),
+            framing,
+            reusable: false,
+        };
+        let result = axum::body::to_bytes(Body::new(body), usize::MAX).await;
+        writer.await.unwrap();
+        result.map(|b| b.to_vec()).map_err(|e| e.to_string())
+    }
+
+    #[tokio::test]
+    async fn bodies_decode_whatever_the_read_boundaries() {
+        let chunked =
+            b"4;ext=1\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nTrailer: x\r\n\r\n";
+        for step in [1, 3, 7, chunked.len()] {
+            assert_eq!(
+                decode(chunked, Framing::Chunked(Chunk::Size), step)
+                    .await
+                    .unwrap(),
+                b"Wikipedia in\r\n\r\nchunks."
+            );
+            assert_eq!(
+                decode(b"hello world", Framing::Length(11), step)
+                    .await
+                    .unwrap(),
+                b"hello world"
+            );
+        }
+        assert_eq!(
+            decode(b"until the end", Framing::Close, 4).await.unwrap(),
+            b"until the end"
+        );
+        // Cut short, or framed wrongly: an error, never a silently short body.
+        assert!(decode(b"hello", Framing::Length(11), 2).await.is_err());
+        assert!(
+            decode(
+                b"4\r\nWikiXX\r\n0\r\n\r\n",
+                Framing::Chunked(Chunk::Size),
+                3
+            )
+            .await
+            .is_err()
+        );
+        assert!(
+            decode(b"q\r\n", Framing::Chunked(Chunk::Size), 3)
+                .await
+                .is_err()
+        );
+        assert!(
+            decode(b"4\r\nWi", Framing::Chunked(Chunk::Size), 3)
+                .await
+                .is_err()
+        );
+    }
+}

@@ -1,0 +1,275 @@
+//! The upstream leg's HTTP/1.1 client, run inside the request's own task.
+//!
+//! A general-purpose client drives each pooled connection from a task of its own
+//! and passes the request, the answer's head and every body chunk to it over
+//! channels: several wake-ups and hand-overs per proxied request, which the
+//! gateway's profile showed costing more than its whole policy pipeline. Here the
+//! request's task does the exchange itself: it writes the head (and a body known
+//! in full) in one write, reads and parses the answer's head, and returns a body
+//! that reads the rest from the socket and gives the connection back to this
+//! thread's pool the moment the message ends. A small answer usually arrives
+//! with its head in one read and goes back as a plain buffer.
+//!
+//! Framing follows RFC 9112 §6: `Content-Length`, `chunked` or read-until-close
+//! for answers; `Content-Length` when the request body's size is known, else
+//! `chunked`. Connections are reused only where the protocol allows it and the
+//! exchange ended cleanly.
+//!
+//! Here are the exchange and its retries on a stale connection; `pool` keeps the
+//! idle connections (one pool per worker thread), `request` writes the head,
+//! `answer` parses the answer's head and decides its framing, and `body`
+//! decodes what follows. The framing pieces both legs share are in `h1`.
+
+mod answer;
+mod body;
+mod pool;
+mod request;
+
+pub use answer::{Passed, materialize};
+
+use crate::gateway::fields::Fields;
+use crate::gateway::h1::{Early, early, pump, push_number};
+use crate::gateway::stamp::Stamp;
+use answer::{Framing, Head, framing, parse_head};
+use axum::body::Body;
+use body::Incoming;
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue};
+use http::{Method, Response, StatusCode};
+use http_body::Body as _;
+use pool::{Conn, checkout, connect, release};
+use request::encode_head;
+use std::io;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// How much room each read of a connection asks for.
+const READ_CHUNK: usize = 16 * 1024;
+/// A request body known in full and at most this large goes in the head's write.
+const COALESCE: usize = 64 * 1024;
+
+#[derive(Debug)]
+pub enum Error {
+    /// No connection could be made: nothing reached the upstream.
+    Connect(io::Error),
+    Io(io::Error),
+    Protocol(&'static str),
+}
+
+impl Error {
+    pub fn is_connect(&self) -> bool {
+        matches!(self, Error::Connect(_))
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Connect(e) => write!(f, "connect: {e}"),
+            Error::Io(e) => write!(f, "{e}"),
+            Error::Protocol(what) => f.write_str(what),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// A request's body as the client sends it.
+pub enum Outgoing {
+    /// Known in full (buffered for validation, or empty).
+    Full(Bytes),
+    Stream(Body),
+}
+
+/// A request as it leaves for the upstream. The caller's headers are passed
+/// as they came with a filter, and the gateway's own beside them, so that
+/// forwarding costs no header map edits: the head is written straight from both.
+pub struct Request<'a> {
+    pub method: &'a Method,
+    /// The request-target (origin form) in pieces, written one after another.
+    pub target: &'a [&'a str],
+    /// The upstream's `host[:port]`: where to connect, the pool's key, and the
+    /// `Host` unless a header says otherwise.
+    pub authority: &'a str,
+    pub headers: Fields<'a>,
+    /// Which of `headers` travel on, by name (in any case).
+    pub keep: &'a (dyn Fn(&[u8]) -> bool + Sync),
+    /// The gateway's own headers, written after the caller's.
+    pub extra: &'a [(HeaderName, HeaderValue)],
+    /// More of the gateway's own, as lines ready for the wire (`name: value\r\n`):
+    /// the ones it composes per request, which would otherwise each be a string
+    /// made only to become a header value.
+    pub lines: &'a [u8],
+    /// The headers the gateway sets on the answer: the upstream's copies are
+    /// dropped, and these written in their place.
+    pub stamp: &'a Stamp<'a>,
+}
+
+/// Methods whose requests can be repeated without changing anything more
+/// (RFC 9110 §9.2.2): the only ones sent twice, here or by `forward`'s retries.
+pub fn idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE
+    )
+}
+
+/// Sends `req` to its upstream and returns the answer once its head has
+/// arrived; the body follows as it is read.
+pub async fn send(req: &Request<'_>, mut body: Outgoing) -> Result<Response<Body>, Error> {
+    let key = req.authority;
+    if key.is_empty() {
+        return Err(Error::Protocol("upstream URL has no host"));
+    }
+    let (length, early) = match &mut body {
+        Outgoing::Full(bytes) => (Some(bytes.len() as u64), Early::default()),
+        Outgoing::Stream(stream) => (stream.size_hint().exact(), early(stream).await?),
+    };
+    let chunked = length.is_none();
+    let left = early.left(length)?;
+    let mut pooled = checkout(key);
+    loop {
+        let reused = pooled.is_some();
+        let mut conn = match pooled.take() {
+            Some(conn) => conn,
+            None => connect(key).await?,
+        };
+        encode_head(&mut conn.write, req, length);
+        match &body {
+            Outgoing::Full(bytes) if bytes.len() <= COALESCE => {
+                conn.write.extend_from_slice(bytes);
+            }
+            Outgoing::Full(_) => {}
+            Outgoing::Stream(_) => early.push_to(&mut conn.write, chunked),
+        }
+        // A connection the upstream closed while idle fails on first use; if it
+        // did before the upstream can have seen anything, the request goes again
+        // on a new one, as any client would (the stale one is dropped).
+        match conn.io.write(&conn.write).await {
+            Ok(n) if n == conn.write.len() => {}
+            Ok(0) | Err(_) if reused => continue,
+            Ok(n) => conn
+                .io
+                .write_all(&conn.write[n..])
+                .await
+                .map_err(Error::Io)?,
+            Err(e) => return Err(Error::Io(e)),
+        }
+        let replayable = match body {
+            Outgoing::Full(ref bytes) => {
+                if bytes.len() > COALESCE {
+                    conn.io.write_all(bytes).await.map_err(Error::Io)?;
+                }
+                true
+            }
+            Outgoing::Stream(_) if early.ended => false,
+            Outgoing::Stream(ref mut stream) => {
+                pump(&mut conn.io, std::mem::take(stream), left).await?;
+                false
+            }
+        };
+        match read_head(&mut conn, req.stamp).await {
+            Ok(head) => return respond(conn, req.method, head, req.stamp),
+            // Closed without a byte of answer on a reused connection: the upstream
+            // let it go just as this request went out, and cannot have answered.
+            // Only an idempotent request is sent again, since it may have been read.
+            Err(HeadError::Closed) if reused && replayable && idempotent(req.method) => {
+                continue;
+            }
+            Err(HeadError::Closed) => {
+                return Err(Error::Io(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "upstream closed the connection before answering",
+                )));
+            }
+            Err(HeadError::Failed(e)) => return Err(e),
+        }
+    }
+}
+
+enum HeadError {
+    /// Closed or reset before the first byte of an answer.
+    Closed,
+    Failed(Error),
+}
+
+/// Reads the final answer's head, skipping informational (1xx) ones.
+async fn read_head(conn: &mut Conn, stamp: &Stamp<'_>) -> Result<Head, HeadError> {
+    let mut received = false;
+    loop {
+        if !conn.read.is_empty() {
+            received = true;
+            match parse_head(&mut conn.read, &|name| stamp.owns(name)).map_err(HeadError::Failed)? {
+                Some(head) if head.status.is_informational() => {
+                    if head.status == StatusCode::SWITCHING_PROTOCOLS {
+                        return Err(HeadError::Failed(Error::Protocol(
+                            "upstream switched protocols, which the gateway does not proxy",
+                        )));
+                    }
+                    continue;
+                }
+                Some(head) => return Ok(head),
+                None => {}
+            }
+        }
+        conn.read.reserve(READ_CHUNK);
+        match conn.io.read_buf(&mut conn.read).await {
+            Ok(0) | Err(_) if !received => return Err(HeadError::Closed),
+            Ok(0) => {
+                return Err(HeadError::Failed(Error::Protocol(
+                    "upstream closed the connection mid-answer",
+                )));
+            }
+            Ok(_) => {}
+            Err(e) => return Err(HeadError::Failed(Error::Io(e))),
+        }
+    }
+}
+
+fn respond(
+    mut conn: Conn,
+    method: &Method,
+    head: Head,
+    stamp: &Stamp<'_>,
+) -> Result<Response<Body>, Error> {
+    let (framing, reusable) = framing(method, &head)?;
+    let body = match framing {
+        // The whole body is already here (or there is none): hand it over as a
+        // buffer and the connection straight back to the pool.
+        Framing::Length(n) if conn.read.len() as u64 >= n => {
+            let bytes = conn.read.split_to(n as usize).freeze();
+            if reusable {
+                release(conn);
+            }
+            if bytes.is_empty() {
+                Body::empty()
+            } else {
+                Body::from(bytes)
+            }
+        }
+        framing => Body::new(Incoming {
+            conn: Some(conn),
+            framing,
+            reusable,
+        }),
+    };
+    let mut lines = head.lines;
+    // A bodiless answer keeps its length: for `HEAD` it is the size a `GET`
+    // would bring (RFC 9110 §8.6). Every other body is framed by its writer.
+    if (*method == Method::HEAD || head.status == StatusCode::NOT_MODIFIED)
+        && let Ok(Some(n)) = head.length
+    {
+        lines.extend_from_slice(b"content-length: ");
+        push_number(&mut lines, n, 10);
+        lines.extend_from_slice(b"\r\n");
+    }
+    stamp.write(&mut lines);
+    // Its header map stays empty, and so never allocates.
+    let mut response = Response::new(body);
+    *response.status_mut() = head.status;
+    *response.version_mut() = head.version;
+    response.extensions_mut().insert(Passed {
+        lines: lines.freeze(),
+        has_date: head.has_date,
+    });
+    Ok(response)
+}

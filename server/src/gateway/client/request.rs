@@ -1,0 +1,129 @@
+//! The request head as it leaves for the upstream.
+
+use super::Request;
+use crate::gateway::h1::push_framing;
+use http::Method;
+use http::header;
+
+/// Methods whose requests mean something without a body; others say
+/// `Content-Length: 0` when they have none, as RFC 9110 §8.6 advises.
+fn bodiless(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET
+            | Method::HEAD
+            | Method::DELETE
+            | Method::OPTIONS
+            | Method::CONNECT
+            | Method::TRACE
+    )
+}
+
+/// Writes the request head into `out`: `length` is the body's size, `None` for
+/// a chunked one. Framing headers are the client's own: the caller's
+/// `Content-Length` and `Transfer-Encoding` say how the body reached the
+/// gateway, not how it leaves.
+pub(super) fn encode_head(out: &mut Vec<u8>, req: &Request<'_>, length: Option<u64>) {
+    out.clear();
+    out.extend_from_slice(req.method.as_str().as_bytes());
+    out.push(b' ');
+    let start = out.len();
+    for piece in req.target {
+        out.extend_from_slice(piece.as_bytes());
+    }
+    if out.len() == start {
+        out.push(b'/');
+    }
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    let host = header::HOST.as_str().as_bytes();
+    let has_host = req.extra.iter().any(|(name, _)| name == header::HOST)
+        || (req.headers.get("host").is_some() && (req.keep)(host));
+    if !has_host {
+        out.extend_from_slice(b"host: ");
+        out.extend_from_slice(req.authority.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    let caller = req.headers.iter().filter(|(name, _)| (req.keep)(name));
+    let extra = req
+        .extra
+        .iter()
+        .map(|(n, v)| (n.as_str().as_bytes(), v.as_bytes()));
+    for (name, value) in caller.chain(extra) {
+        if name.eq_ignore_ascii_case(b"content-length")
+            || name.eq_ignore_ascii_case(b"transfer-encoding")
+        {
+            continue;
+        }
+        out.extend_from_slice(name);
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(req.lines);
+    if !(length == Some(0) && bodiless(req.method)) {
+        push_framing(out, length);
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gateway::fields::Fields;
+    use crate::gateway::h1::push_piece;
+    use crate::gateway::stamp::Stamp;
+    use http::header::{HeaderMap, HeaderName, HeaderValue};
+
+    #[test]
+    fn request_heads_carry_their_own_framing() {
+        let mut headers = HeaderMap::new();
+        headers.insert("host", HeaderValue::from_static("erp.local"));
+        headers.insert("content-length", HeaderValue::from_static("999"));
+        headers.insert("transfer-encoding", HeaderValue::from_static("chunked"));
+        headers.insert("x-secret", HeaderValue::from_static("stays"));
+        let keep = |name: &[u8]| name != b"x-secret";
+        let extra = [(
+            HeaderName::from_static("x-added"),
+            HeaderValue::from_static("1"),
+        )];
+        let post = Request {
+            method: &Method::POST,
+            target: &["/orders", "", "?", "x=1"],
+            authority: "127.0.0.1:9000",
+            headers: Fields::Map(&headers),
+            keep: &keep,
+            extra: &extra,
+            lines: b"x-line: 2\r\n",
+            stamp: &Stamp::new(HeaderValue::from_static("req-1")),
+        };
+        let mut out = Vec::new();
+        encode_head(&mut out, &post, Some(2));
+        assert_eq!(
+            String::from_utf8(out.clone()).unwrap(),
+            "POST /orders?x=1 HTTP/1.1\r\nhost: erp.local\r\nx-added: 1\r\nx-line: 2\r\ncontent-length: 2\r\n\r\n"
+        );
+        encode_head(&mut out, &post, None);
+        push_piece(&mut out, b"0123456789abcdefg", true);
+        assert!(
+            String::from_utf8(out.clone())
+                .unwrap()
+                .ends_with("\r\ntransfer-encoding: chunked\r\n\r\n11\r\n0123456789abcdefg\r\n")
+        );
+        let none = HeaderMap::new();
+        let get = Request {
+            method: &Method::GET,
+            target: &["", ""],
+            authority: "127.0.0.1:9000",
+            headers: Fields::Map(&none),
+            keep: &|_| true,
+            extra: &[],
+            lines: b"",
+            stamp: &Stamp::new(HeaderValue::from_static("req-1")),
+        };
+        encode_head(&mut out, &get, Some(0));
+        assert_eq!(
+            String::from_utf8(out.clone()).unwrap(),
+            "GET / HTTP/1.1\r\nhost: 127.0.0.1:9000\r\n\r\n"
+        );
+    }
+}

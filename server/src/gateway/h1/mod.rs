@@ -1,0 +1,12 @@
+//! HTTP/1.1 on the wire, as both of the gateway's legs speak it: reading header
+//! fields where they lie in a parsed head, and writing heads and bodies without
+//! the formatting machinery. The connection loop (the caller's leg) and the
+//! upstream client share these, so the two legs agree on every framing rule.
+
+mod head;
+mod send;
+
+pub use head::{
+    Span, header_map, header_name, hop_by_hop, locate, plain_digits, push_number, tokens,
+};
+pub use send::{Early, early, pump, push_framing, push_piece};
