@@ -57,11 +57,40 @@ impl Raw {
 
 /// What `http` accepts as a header name once lowercased: tchar (RFC 9110 §5.6.2).
 fn valid_name(name: &[u8]) -> bool {
-    !name.is_empty()
-        && name.iter().fold(true, |ok, &b| {
-            ok & (b.is_ascii_alphanumeric() | b"!#$%&'*+-.^_`|~".contains(&b))
-        })
+    !name.is_empty() && name.iter().fold(true, |ok, &b| ok & TCHAR[usize::from(b)])
 }
+
+/// tchar by byte value. Every byte of every name of every request is checked,
+/// and a lookup is one load, where testing the byte against the list of
+/// punctuation was a search of it (in the gateway's profile, about a tenth of
+/// all the instructions a request took).
+static TCHAR: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < table.len() {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        b += 1;
+    }
+    table
+};
 
 /// What `http` accepts as a header value: visible bytes, spaces and tabs. A fold
 /// without early exit, so that the compiler checks many bytes at once.
@@ -183,6 +212,11 @@ mod tests {
         assert!(raw(b"X-A: a\x7fb").is_none());
         assert!(raw(b"X-A: a\x00b").is_none());
         assert!(valid_name(b"X-Custom_1.~") && !valid_name(b"") && !valid_name(b"a b"));
+        // The table says of every byte what `http` says of it as a name.
+        for b in 0..=u8::MAX {
+            let ours = valid_name(&[b]);
+            assert_eq!(ours, http::HeaderName::from_bytes(&[b]).is_ok(), "byte {b}");
+        }
         assert!(valid_value(b"a\tb c") && !valid_value(b"a\x01b"));
     }
 }

@@ -46,7 +46,9 @@ impl Operation {
 
 #[derive(Debug, Default)]
 pub struct VersionRoutes {
-    by_method: HashMap<Method, matchit::Router<usize>>,
+    /// A router per method. A contract uses a handful of methods, which a scan
+    /// finds sooner than a hash of the method is computed.
+    by_method: Vec<(Method, matchit::Router<usize>)>,
     operations: Vec<Operation>,
 }
 
@@ -57,7 +59,7 @@ impl VersionRoutes {
         method: &Method,
         path: &'p str,
     ) -> Option<(&'a Operation, matchit::Params<'a, 'p>)> {
-        let router = self.by_method.get(method)?;
+        let (_, router) = self.by_method.iter().find(|(m, _)| m == method)?;
         let hit = router.at(path).ok()?;
         Some((self.operations.get(*hit.value)?, hit.params))
     }
@@ -131,7 +133,16 @@ impl VersionRoutes {
                     security
                 };
                 let index = routes.operations.len();
-                let router = routes.by_method.entry(method.clone()).or_default();
+                let at = match routes.by_method.iter().position(|(m, _)| *m == method) {
+                    Some(at) => at,
+                    None => {
+                        routes
+                            .by_method
+                            .push((method.clone(), matchit::Router::new()));
+                        routes.by_method.len() - 1
+                    }
+                };
+                let router = &mut routes.by_method[at].1;
                 match router.insert(template.clone(), index) {
                     Ok(()) => routes.operations.push(Operation {
                         operation_id: op.operation_id.clone(),

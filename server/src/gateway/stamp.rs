@@ -80,7 +80,7 @@ impl<'s> Stamp<'s> {
             ] {
                 out.put_slice(name.as_str().as_bytes());
                 out.put_slice(b": ");
-                super::h1::push_number(out, n, 10);
+                super::h1::push_decimal(out, n);
                 out.put_slice(b"\r\n");
             }
         }

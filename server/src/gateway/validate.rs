@@ -98,7 +98,29 @@ fn compile_schema(schema: &Value, components: &Map<String, Value>) -> Option<Val
 
 fn is_json(media_type: &str) -> bool {
     let m = media_type.split(';').next().unwrap_or_default().trim();
-    m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+    m.eq_ignore_ascii_case("application/json")
+        || (starts_with_ignoring_case(m, "application/") && ends_with_ignoring_case(m, "+json"))
+}
+
+fn starts_with_ignoring_case(text: &str, prefix: &str) -> bool {
+    text.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
+}
+
+fn ends_with_ignoring_case(text: &str, suffix: &str) -> bool {
+    text.len() >= suffix.len()
+        && text.as_bytes()[text.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+}
+
+/// Does a request's media type (any case) fall under one the contract lists
+/// (lowercase, possibly a `type/*` or `*/*` range)?
+fn media_accepted(listed: &str, media: &str) -> bool {
+    listed.eq_ignore_ascii_case(media)
+        || listed == "*/*"
+        || listed
+            .strip_suffix('*')
+            .is_some_and(|range| range.ends_with('/') && starts_with_ignoring_case(media, range))
 }
 
 impl RequestRules {
@@ -285,20 +307,15 @@ impl RequestRules {
             }
             return Ok(());
         }
+        // Compared in place, without regard to case (RFC 9110 §8.3.1).
         let media = content_type
             .and_then(|c| c.split(';').next())
-            .map(|c| c.trim().to_ascii_lowercase())
+            .map(str::trim)
             .unwrap_or_default();
-        let accepted = rule.media_types.iter().any(|m| {
-            m == &media
-                || m == "*/*"
-                || m.strip_suffix("/*")
-                    .is_some_and(|prefix| media.starts_with(&format!("{prefix}/")))
-        });
-        if !accepted {
+        if !rule.media_types.iter().any(|m| media_accepted(m, media)) {
             return Err(BodyProblem::UnsupportedMediaType(rule.media_types.clone()));
         }
-        let Some(validator) = (is_json(&media)).then_some(()).and(rule.json.as_ref()) else {
+        let Some(validator) = is_json(media).then_some(()).and(rule.json.as_ref()) else {
             return Ok(());
         };
         let instance: Value = match serde_json::from_slice(body) {
@@ -513,6 +530,30 @@ components:
         r.check_body(Some("application/json"), b"", &mut out)
             .expect("empty");
         assert_eq!(out[0].message, "the request body is required");
+        // Media types compare without regard to case, and still validate.
+        let mut out = Vec::new();
+        r.check_body(Some("Application/JSON ; charset=utf-8"), b"{}", &mut out)
+            .expect("json accepted in any case");
+        assert!(!out.is_empty(), "the body was validated");
+    }
+
+    #[test]
+    fn media_types_and_ranges_match_in_any_case() {
+        assert!(media_accepted("application/json", "APPLICATION/Json"));
+        assert!(media_accepted("*/*", "text/plain"));
+        assert!(media_accepted(
+            "application/*",
+            "Application/merge-patch+json"
+        ));
+        assert!(!media_accepted("application/*", "applications/json"));
+        assert!(!media_accepted("application/*", "app"));
+        assert!(!media_accepted("application/json", ""));
+        assert!(is_json("application/problem+JSON"));
+        assert!(is_json("Application/Json; charset=utf-8"));
+        assert!(!is_json("application/jsonx"));
+        assert!(!is_json("text/json+"));
+        // Never sliced inside a character.
+        assert!(!media_accepted("application/*", "applicatio\u{e9}/json"));
     }
 }
 

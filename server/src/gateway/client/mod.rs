@@ -28,7 +28,7 @@ mod request;
 pub use answer::{Passed, materialize};
 
 use crate::gateway::fields::Fields;
-use crate::gateway::h1::{Early, early, pump, push_number};
+use crate::gateway::h1::{Early, early, pump, push_decimal};
 use crate::gateway::stamp::Stamp;
 use answer::{Framing, Head, framing, parse_head};
 use axum::body::Body;
@@ -259,7 +259,7 @@ fn respond(
         && let Ok(Some(n)) = head.length
     {
         lines.extend_from_slice(b"content-length: ");
-        push_number(&mut lines, n, 10);
+        push_decimal(&mut lines, n);
         lines.extend_from_slice(b"\r\n");
     }
     stamp.write(&mut lines);

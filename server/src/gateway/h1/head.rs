@@ -4,14 +4,26 @@
 use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 
-/// `n` in ASCII digits of `radix` (10 or 16), without the formatting machinery.
-pub fn push_number(out: &mut impl bytes::BufMut, mut n: u64, radix: u64) {
+/// `n` in decimal ASCII digits, without the formatting machinery.
+pub fn push_decimal(out: &mut impl bytes::BufMut, n: u64) {
+    push_digits::<10>(out, n);
+}
+
+/// `n` in lowercase hexadecimal digits (chunk sizes).
+pub fn push_hex(out: &mut impl bytes::BufMut, n: u64) {
+    push_digits::<16>(out, n);
+}
+
+/// The radix is a constant so that dividing by it compiles to a multiply and
+/// a shift: every answer writes several numbers, and a 64-bit division by a
+/// value only known at run time is one of the slowest instructions there is.
+fn push_digits<const RADIX: u64>(out: &mut impl bytes::BufMut, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     loop {
         at -= 1;
-        digits[at] = b"0123456789abcdef"[(n % radix) as usize];
-        n /= radix;
+        digits[at] = b"0123456789abcdef"[(n % RADIX) as usize];
+        n /= RADIX;
         if n == 0 {
             break;
         }
@@ -130,9 +142,13 @@ mod tests {
             (u64::MAX, 10, "18446744073709551615"),
             (255, 16, "ff"),
             (0, 16, "0"),
+            (u64::MAX, 16, "ffffffffffffffff"),
         ] {
             out.clear();
-            push_number(&mut out, n, radix);
+            match radix {
+                10 => push_decimal(&mut out, n),
+                _ => push_hex(&mut out, n),
+            }
             assert_eq!(out, text.as_bytes());
         }
     }

@@ -1,7 +1,7 @@
 //! Sending a message body with HTTP/1.1 framing: by length or chunked, with
 //! whatever of it has already arrived in the head's own write.
 
-use super::head::push_number;
+use super::head::{push_decimal, push_hex};
 use crate::gateway::client::Error;
 use axum::body::Body;
 use bytes::Bytes;
@@ -17,7 +17,7 @@ pub fn push_framing(out: &mut Vec<u8>, length: Option<u64>) {
     match length {
         Some(n) => {
             out.extend_from_slice(b"content-length: ");
-            push_number(out, n, 10);
+            push_decimal(out, n);
             out.extend_from_slice(b"\r\n");
         }
         None => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
@@ -27,7 +27,7 @@ pub fn push_framing(out: &mut Vec<u8>, length: Option<u64>) {
 /// Appends one piece of body to `out`, as a chunk when the body is chunked.
 pub fn push_piece(out: &mut Vec<u8>, data: &[u8], chunked: bool) {
     if chunked {
-        push_number(out, data.len() as u64, 16);
+        push_hex(out, data.len() as u64);
         out.extend_from_slice(b"\r\n");
         out.extend_from_slice(data);
         out.extend_from_slice(b"\r\n");
