@@ -40,6 +40,14 @@ impl Raw {
         valid.then_some(raw)
     }
 
+    /// Where the first field called `name` (in any case) lies.
+    fn find(&self, name: &str) -> Option<Span> {
+        self.spans
+            .iter()
+            .find(|&&(ns, ne, ..)| eq(&self.head[ns as usize..ne as usize], name))
+            .copied()
+    }
+
     fn pairs(&self) -> impl Iterator<Item = (&[u8], &[u8])> + use<'_> {
         self.spans.iter().map(|&(ns, ne, vs, ve)| {
             (
@@ -110,7 +118,12 @@ pub enum Fields<'a> {
 impl<'a> Fields<'a> {
     /// The first value of `name` (in any case).
     pub fn get(self, name: &str) -> Option<&'a [u8]> {
-        self.get_all(name).next()
+        match self {
+            Fields::Map(map) => map.get(name).map(HeaderValue::as_bytes),
+            Fields::Raw(raw) => raw
+                .find(name)
+                .map(|(.., vs, ve)| &raw.head[vs as usize..ve as usize]),
+        }
     }
 
     /// The first value of `name` as text, if it is.
@@ -122,13 +135,9 @@ impl<'a> Fields<'a> {
     pub fn value(self, name: &str) -> Option<HeaderValue> {
         match self {
             Fields::Map(map) => map.get(name).cloned(),
-            Fields::Raw(raw) => raw
-                .spans
-                .iter()
-                .find(|&&(ns, ne, ..)| eq(&raw.head[ns as usize..ne as usize], name))
-                .and_then(|&(.., vs, ve)| {
-                    HeaderValue::from_maybe_shared(raw.head.slice(vs as usize..ve as usize)).ok()
-                }),
+            Fields::Raw(raw) => raw.find(name).and_then(|(.., vs, ve)| {
+                HeaderValue::from_maybe_shared(raw.head.slice(vs as usize..ve as usize)).ok()
+            }),
         }
     }
 

@@ -97,9 +97,19 @@ fn compile_schema(schema: &Value, components: &Map<String, Value>) -> Option<Val
 }
 
 fn is_json(media_type: &str) -> bool {
-    let m = media_type.split(';').next().unwrap_or_default().trim();
+    let m = essence(media_type);
     m.eq_ignore_ascii_case("application/json")
         || (starts_with_ignoring_case(m, "application/") && ends_with_ignoring_case(m, "+json"))
+}
+
+/// A media type without its parameters (what comes before `;`), trimmed. A
+/// byte search: a `char` pattern costs a request several times as much.
+fn essence(media_type: &str) -> &str {
+    let end = media_type
+        .bytes()
+        .position(|b| b == b';')
+        .unwrap_or(media_type.len());
+    media_type[..end].trim()
 }
 
 fn starts_with_ignoring_case(text: &str, prefix: &str) -> bool {
@@ -308,10 +318,7 @@ impl RequestRules {
             return Ok(());
         }
         // Compared in place, without regard to case (RFC 9110 §8.3.1).
-        let media = content_type
-            .and_then(|c| c.split(';').next())
-            .map(str::trim)
-            .unwrap_or_default();
+        let media = content_type.map(essence).unwrap_or_default();
         if !rule.media_types.iter().any(|m| media_accepted(m, media)) {
             return Err(BodyProblem::UnsupportedMediaType(rule.media_types.clone()));
         }
