@@ -20,7 +20,6 @@ use super::fields::Raw;
 use super::h1::{self, Span};
 use super::serve::App;
 use axum::body::Body;
-use axum::response::Response;
 use bytes::{Bytes, BytesMut};
 use http::header::{self, HeaderMap};
 use http::{Method, Request, StatusCode, Uri, Version};
@@ -123,10 +122,10 @@ pub async fn run<A: App>(
             return hand_to_hyper(io, again, peer, app, stop).await;
         };
         let method_is_head = request.method() == Method::HEAD;
-        let response = app.call(request, Some(raw), peer).await;
+        let answer = app.call(request, Some(raw), peer).await;
         drop(head);
         let close = parsed.close || stop.has_changed().unwrap_or(true);
-        if respond(&mut io, &mut out, response, method_is_head, close)
+        if respond(&mut io, &mut out, answer, method_is_head, close)
             .await
             .is_err()
             || close
@@ -267,11 +266,11 @@ fn request(head: &Bytes, parsed: &Head, body: Bytes) -> Option<(Request<Body>, R
 async fn respond(
     io: &mut TcpStream,
     out: &mut Vec<u8>,
-    response: Response,
+    answer: client::Answer,
     method_is_head: bool,
     close: bool,
 ) -> Result<(), client::Error> {
-    let (parts, mut body) = response.into_parts();
+    let (parts, mut body) = answer.response.into_parts();
     let status = parts.status;
     // RFC 9110 §6.4.1: no content after these, whatever the headers say.
     let bodiless = method_is_head
@@ -291,7 +290,7 @@ async fn respond(
     out.extend_from_slice(b"\r\n");
     write_headers(out, &parts.headers, bodiless);
     // A proxied answer's own headers, as they came from the upstream.
-    let passed = parts.extensions.get::<client::Passed>();
+    let passed = answer.passed.as_ref();
     if let Some(passed) = passed {
         out.extend_from_slice(passed.lines());
     }
@@ -384,11 +383,7 @@ async fn hand_to_hyper<A: App>(
 ) {
     let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
         let answer = app.call(req.map(Body::new), None, peer);
-        async move {
-            let mut response = answer.await;
-            client::materialize(&mut response);
-            Ok::<_, std::convert::Infallible>(response)
-        }
+        async move { Ok::<_, std::convert::Infallible>(answer.await.into_response()) }
     });
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())

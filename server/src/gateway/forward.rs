@@ -10,7 +10,6 @@ use super::resilience::{Breakers, RetryBudget, State};
 use super::snapshot::Upstream;
 use super::stamp::Stamp;
 use axum::body::Body;
-use axum::response::Response;
 use http::header::{self, HeaderName, HeaderValue};
 use http::{Request, StatusCode};
 use std::net::SocketAddr;
@@ -157,7 +156,7 @@ pub async fn forward(
     budget: &RetryBudget,
     req: Request<Body>,
     out: Outbound<'_>,
-) -> Result<Response, Refusal> {
+) -> Result<client::Answer, Refusal> {
     let upstream = out.upstream.ok_or_else(|| {
         Refusal::new(
             StatusCode::BAD_GATEWAY,
@@ -241,7 +240,7 @@ pub async fn forward(
             Err(_) => (true, false),
             Ok(Err(_)) => (true, true),
             Ok(Ok(r)) => {
-                let s = r.status().as_u16();
+                let s = r.response.status().as_u16();
                 (s >= 500, matches!(s, 502..=504))
             }
         };
@@ -256,7 +255,7 @@ pub async fn forward(
         {
             continue;
         }
-        let response = match answer {
+        let answer = match answer {
             Err(_) => {
                 return Err(Refusal::new(
                     StatusCode::GATEWAY_TIMEOUT,
@@ -284,7 +283,7 @@ pub async fn forward(
             Ok(Ok(r)) => r,
         };
         // The client has already dropped the answer's hop-by-hop headers.
-        return Ok(response);
+        return Ok(answer);
     }
 }
 

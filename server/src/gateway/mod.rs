@@ -161,7 +161,7 @@ impl serve::App for GatewayApp {
         req: http::Request<axum::body::Body>,
         raw: Option<fields::Raw>,
         peer: std::net::SocketAddr,
-    ) -> impl std::future::Future<Output = Response> + Send + use<> {
+    ) -> impl std::future::Future<Output = client::Answer> + Send + use<> {
         use futures_util::future::Either;
         // Boxed: the pipeline's future is kilobytes, and every move of it up the
         // chain of callers would copy all of it; a box moves as a pointer.

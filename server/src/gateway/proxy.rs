@@ -3,7 +3,7 @@
 //! `forward`; this function only threads their answers together.
 
 use super::Gateway;
-use super::client;
+use super::client::Answer;
 use super::fields::{Fields, Raw};
 use super::forward::{self, Identity, Outbound};
 use super::policy;
@@ -30,9 +30,7 @@ pub async fn fallback(State(gw): State<Arc<Gateway>>, req: Request) -> Response 
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
-    let mut response = handle(gw, req, None, peer).await;
-    super::client::materialize(&mut response);
-    response
+    handle(gw, req, None, peer).await.into_response()
 }
 
 /// Serves one request. Its header fields are in `raw` when the connection loop
@@ -42,7 +40,7 @@ pub async fn handle(
     mut req: Request,
     raw: Option<Raw>,
     peer: Option<SocketAddr>,
-) -> Response {
+) -> Answer {
     let started = Instant::now();
     let now = OffsetDateTime::now_utc();
     // The fields stay here, read by every phase; the request moves on without them.
@@ -64,7 +62,7 @@ pub async fn handle(
     let snapshot = gw.snapshot.load_full();
     let mut stamp = Stamp::new(request_id);
     let mut trace = Trace::default();
-    let mut response = match pipeline(
+    let mut answer = match pipeline(
         &gw,
         &snapshot,
         req,
@@ -91,7 +89,7 @@ pub async fn handle(
                     .headers_mut()
                     .insert(header::CONNECTION, HeaderValue::from_static("close"));
             }
-            response
+            Answer::from(response)
         }
     };
     if let (Some((version, api)), Some(operation)) = (trace.version, trace.operation) {
@@ -102,16 +100,16 @@ pub async fn handle(
                 api,
                 operation,
                 application: trace.application.unwrap_or_default(),
-                class: (response.status().as_u16() / 100).clamp(1, 5) as u8,
+                class: (answer.response.status().as_u16() / 100).clamp(1, 5) as u8,
             },
             started.elapsed(),
         );
     }
     // A proxied answer carries the stamp among its passed lines already.
-    if response.extensions().get::<client::Passed>().is_none() {
-        stamp.apply(response.headers_mut());
+    if answer.passed.is_none() {
+        stamp.apply(answer.response.headers_mut());
     }
-    response
+    answer
 }
 
 /// What telemetry needs to know about a request, filled in as phases learn it.
@@ -143,7 +141,7 @@ async fn pipeline<'s>(
     }: Arrival<'_>,
     stamp: &mut Stamp<'s>,
     trace: &mut Trace,
-) -> Result<Response, Refusal> {
+) -> Result<Answer, Refusal> {
     // A `Uri` clone shares its bytes: path and query without copying them.
     let uri = req.uri().clone();
     let path = uri.path();
@@ -244,7 +242,7 @@ async fn pipeline<'s>(
     let sample =
         version.validation == Mode::Report && !operation.responses.is_empty() && gw.drift.sample();
     // forward
-    let response = forward::forward(
+    let answer = forward::forward(
         &gw.breakers,
         &gw.retry_budget,
         req,
@@ -262,9 +260,9 @@ async fn pipeline<'s>(
     )
     .await?;
     if sample {
-        return Ok(check_drift(gw, version, operation, response).await);
+        return Ok(check_drift(gw, version, operation, answer).await);
     }
-    Ok(response)
+    Ok(answer)
 }
 
 /// Checks parameters and, when the contract has a JSON schema for it, the body,
@@ -407,18 +405,19 @@ async fn check_drift(
     gw: &Gateway,
     version: &Version,
     operation: &Operation,
-    response: Response,
-) -> Response {
-    let passed = response.extensions().get::<super::client::Passed>();
-    let is_json = response
+    answer: Answer,
+) -> Answer {
+    let is_json = answer
+        .response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .or_else(|| passed.and_then(|p| p.get("content-type")))
+        .or_else(|| answer.passed.as_ref().and_then(|p| p.get("content-type")))
         .is_some_and(|c| c.contains("json"));
     if !is_json {
-        return response;
+        return answer;
     }
+    let Answer { response, passed } = answer;
     let (parts, body) = response.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, gw.config.body_limit).await else {
         // The body is consumed; say so rather than pass on a truncated one.
@@ -428,7 +427,8 @@ async fn check_drift(
             "Upstream response too large to sample",
             "the upstream's response exceeded the sampling limit",
         )
-        .into_response("");
+        .into_response("")
+        .into();
     };
     if let Some(violations) = operation.responses.check(parts.status.as_u16(), &bytes)
         && !violations.is_empty()
@@ -442,7 +442,10 @@ async fn check_drift(
             example: String::from_utf8_lossy(&bytes[..end]).into_owned(),
         });
     }
-    Response::from_parts(parts, Body::from(bytes))
+    Answer {
+        response: Response::from_parts(parts, Body::from(bytes)),
+        passed,
+    }
 }
 
 #[cfg(test)]

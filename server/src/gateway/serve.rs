@@ -10,11 +10,11 @@
 //! never wakes another core or takes a work-stealing scheduler's locks, which on
 //! a busy gateway cost more than the whole policy pipeline.
 
+use super::client::Answer;
 use super::fields::Raw;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
-use axum::response::Response;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -46,7 +46,7 @@ pub trait App: Clone + Send + Sync + 'static {
         req: http::Request<Body>,
         raw: Option<Raw>,
         peer: SocketAddr,
-    ) -> impl Future<Output = Response> + Send + use<Self>;
+    ) -> impl Future<Output = Answer> + Send + use<Self>;
 }
 
 impl App for Router {
@@ -55,7 +55,7 @@ impl App for Router {
         mut req: http::Request<Body>,
         raw: Option<Raw>,
         peer: SocketAddr,
-    ) -> impl Future<Output = Response> + Send + use<> {
+    ) -> impl Future<Output = Answer> + Send + use<> {
         if let Some(raw) = raw {
             *req.headers_mut() = raw.to_map();
         }
@@ -63,7 +63,7 @@ impl App for Router {
         let router = self.clone();
         async move {
             match router.oneshot(req).await {
-                Ok(response) => response,
+                Ok(response) => Answer::from(response),
                 Err(never) => match never {},
             }
         }

@@ -35,10 +35,11 @@ pub(super) struct Head {
 /// An upstream answer's header lines (`Name: value\r\n` each) as they came,
 /// less the hop-by-hop ones, the framing ones, and those the gateway sets
 /// itself, followed by the gateway's own (its [`Stamp`](crate::gateway::stamp::Stamp)), so the answer's
-/// header map stays empty. Carried in the response's extensions: the connection loop writes
-/// them out as they are, so a proxied answer's headers are never built into a
-/// header map, taken apart and written again; [`materialize`] makes headers of
-/// them where a header map is needed (hyper's path, the router's fallback).
+/// header map stays empty. Carried beside the response in an [`Answer`]: the
+/// connection loop writes them out as they are, so a proxied answer's headers
+/// are never built into a header map, taken apart and written again;
+/// [`Answer::into_response`] makes headers of them where a header map is needed
+/// (hyper's path, the router's fallback).
 #[derive(Clone, Debug)]
 pub struct Passed {
     pub(super) lines: Bytes,
@@ -71,21 +72,47 @@ impl Passed {
     }
 }
 
-/// Moves an answer's passed header lines into its header map, after the
-/// gateway's own, for code that writes responses from header maps.
-pub fn materialize(response: &mut Response<Body>) {
-    let Some(passed) = response.extensions_mut().remove::<Passed>() else {
-        return;
-    };
-    let headers = response.headers_mut();
-    for (name, value) in passed.pairs() {
-        // Checked by the parser already; a line that still fails is left out.
-        if let (Some(name), Ok(value)) = (
-            header_name(name),
-            HeaderValue::from_maybe_shared(passed.lines.slice_ref(value)),
-        ) {
-            headers.append(name, value);
+/// What the gateway answers: a response, and for a proxied one the upstream's
+/// header lines beside it. Beside, not in the response's extensions: those are
+/// a hash map allocated for the one entry, and the entry boxed, on every
+/// proxied request.
+#[derive(Debug)]
+pub struct Answer {
+    pub response: Response<Body>,
+    pub passed: Option<Passed>,
+}
+
+impl From<Response<Body>> for Answer {
+    fn from(response: Response<Body>) -> Self {
+        Answer {
+            response,
+            passed: None,
         }
+    }
+}
+
+impl Answer {
+    /// The response with the passed header lines moved into its header map,
+    /// after the gateway's own, for code that writes responses from header maps.
+    pub fn into_response(self) -> Response<Body> {
+        let Answer {
+            mut response,
+            passed,
+        } = self;
+        let Some(passed) = passed else {
+            return response;
+        };
+        let headers = response.headers_mut();
+        for (name, value) in passed.pairs() {
+            // Checked by the parser already; a line that still fails is left out.
+            if let (Some(name), Ok(value)) = (
+                header_name(name),
+                HeaderValue::from_maybe_shared(passed.lines.slice_ref(value)),
+            ) {
+                headers.append(name, value);
+            }
+        }
+        response
     }
 }
 
@@ -313,14 +340,16 @@ mod tests {
         response
             .headers_mut()
             .insert("ratelimit-limit", HeaderValue::from_static("100"));
-        response.extensions_mut().insert(passed);
-        materialize(&mut response);
+        let response = Answer {
+            response,
+            passed: Some(passed),
+        }
+        .into_response();
         let headers = response.headers();
         assert_eq!(headers["ratelimit-limit"], "100");
         assert_eq!(headers["content-type"], "application/json");
         let links: Vec<_> = headers.get_all("link").iter().collect();
         assert_eq!(links, ["<a>", "<b>"]);
-        assert!(response.extensions().get::<Passed>().is_none());
     }
     #[test]
     fn framing_follows_rfc_9112() {

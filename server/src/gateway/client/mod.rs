@@ -25,7 +25,7 @@ mod body;
 mod pool;
 mod request;
 
-pub use answer::{Passed, materialize};
+pub use answer::{Answer, Passed};
 
 use crate::gateway::fields::Fields;
 use crate::gateway::h1::{Early, early, pump, push_decimal};
@@ -115,7 +115,7 @@ pub fn idempotent(method: &Method) -> bool {
 
 /// Sends `req` to its upstream and returns the answer once its head has
 /// arrived; the body follows as it is read.
-pub async fn send(req: &Request<'_>, mut body: Outgoing) -> Result<Response<Body>, Error> {
+pub async fn send(req: &Request<'_>, mut body: Outgoing) -> Result<Answer, Error> {
     let key = req.authority;
     if key.is_empty() {
         return Err(Error::Protocol("upstream URL has no host"));
@@ -230,7 +230,7 @@ fn respond(
     method: &Method,
     head: Head,
     stamp: &Stamp<'_>,
-) -> Result<Response<Body>, Error> {
+) -> Result<Answer, Error> {
     let (framing, reusable) = framing(method, &head)?;
     let body = match framing {
         // The whole body is already here (or there is none): hand it over as a
@@ -267,9 +267,11 @@ fn respond(
     let mut response = Response::new(body);
     *response.status_mut() = head.status;
     *response.version_mut() = head.version;
-    response.extensions_mut().insert(Passed {
-        lines: lines.freeze(),
-        has_date: head.has_date,
-    });
-    Ok(response)
+    Ok(Answer {
+        response,
+        passed: Some(Passed {
+            lines: lines.freeze(),
+            has_date: head.has_date,
+        }),
+    })
 }
