@@ -779,6 +779,26 @@ async fn requests_are_validated_against_the_contract() {
         .await
         .unwrap();
     problem_type(res, 415).await;
+    // Media types compare without regard to case: this body is still validated.
+    let res = h
+        .http
+        .post(format!("{}/inventory/v1/stock-adjustments", h.gateway))
+        .header("x-api-key", &h.key)
+        .header("idempotency-key", "adjust-0003")
+        .header("content-type", "Application/JSON; charset=UTF-8")
+        .body(r#"{"warehouse_id": "W1", "sku": "SKU-1"}"#)
+        .send()
+        .await
+        .unwrap();
+    let (body, _) = problem_type(res, 400).await;
+    assert!(
+        body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["message"].as_str().unwrap().contains("quantity_delta")),
+        "{body}"
+    );
     let huge = json!({"warehouse_id": "W1", "sku": "SKU-1", "quantity_delta": 1, "reason": "damage",
                       "reference": "x".repeat(100 * 1024)});
     problem_type(post(huge).send().await.unwrap(), 413).await;

@@ -413,7 +413,7 @@ async fn check_drift(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .or_else(|| answer.passed.as_ref().and_then(|p| p.get("content-type")))
-        .is_some_and(|c| c.contains("json"));
+        .is_some_and(super::validate::is_json);
     if !is_json {
         return answer;
     }

@@ -96,7 +96,9 @@ fn compile_schema(schema: &Value, components: &Map<String, Value>) -> Option<Val
     }
 }
 
-fn is_json(media_type: &str) -> bool {
+/// A JSON media type (`application/json` or `application/*+json`), in any case
+/// and with any parameters: what the validator and drift sampling both read as JSON.
+pub fn is_json(media_type: &str) -> bool {
     let m = essence(media_type);
     m.eq_ignore_ascii_case("application/json")
         || (starts_with_ignoring_case(m, "application/") && ends_with_ignoring_case(m, "+json"))
