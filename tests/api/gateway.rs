@@ -768,28 +768,29 @@ async fn requests_are_validated_against_the_contract() {
     );
     assert!(at.contains(&("body".into(), "/reason".into())), "{at:?}");
 
-    let res = h
-        .http
-        .post(format!("{}/inventory/v1/stock-adjustments", h.gateway))
-        .header("x-api-key", &h.key)
-        .header("idempotency-key", "adjust-0002")
-        .header("content-type", "text/plain")
-        .body("warehouse W1, sku SKU-1, -2")
-        .send()
+    // A body sent as it is, under a content type of the test's choosing.
+    let post_as =
+        |idempotency_key: &'static str, content_type: &'static str, body: &'static str| {
+            h.http
+                .post(format!("{}/inventory/v1/stock-adjustments", h.gateway))
+                .header("x-api-key", &h.key)
+                .header("idempotency-key", idempotency_key)
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+        };
+    let res = post_as("adjust-0002", "text/plain", "warehouse W1, sku SKU-1, -2")
         .await
         .unwrap();
     problem_type(res, 415).await;
     // Media types compare without regard to case: this body is still validated.
-    let res = h
-        .http
-        .post(format!("{}/inventory/v1/stock-adjustments", h.gateway))
-        .header("x-api-key", &h.key)
-        .header("idempotency-key", "adjust-0003")
-        .header("content-type", "Application/JSON; charset=UTF-8")
-        .body(r#"{"warehouse_id": "W1", "sku": "SKU-1"}"#)
-        .send()
-        .await
-        .unwrap();
+    let res = post_as(
+        "adjust-0003",
+        "Application/JSON; charset=UTF-8",
+        r#"{"warehouse_id": "W1", "sku": "SKU-1"}"#,
+    )
+    .await
+    .unwrap();
     let (body, _) = problem_type(res, 400).await;
     assert!(
         body["errors"]
