@@ -385,8 +385,11 @@ async fn hand_to_hyper<A: App>(
     mut stop: watch::Receiver<bool>,
 ) {
     let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-        let answer = app.call(req.map(Body::new), None, peer);
-        async move { Ok::<_, std::convert::Infallible>(answer.await.into_response()) }
+        let app = app.clone();
+        async move {
+            let answer = app.call(req.map(Body::new), None, peer).await;
+            Ok::<_, std::convert::Infallible>(answer.into_response())
+        }
     });
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())

@@ -223,7 +223,7 @@ pub async fn forward(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        if let Err(wait) = breakers.admit(key, std::time::Instant::now()) {
+        if let Err(wait) = breakers.admit(key, std::time::Instant::now) {
             return Err(Refusal::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "circuit-open",
@@ -244,7 +244,7 @@ pub async fn forward(
                 (s >= 500, matches!(s, 502..=504))
             }
         };
-        breakers.record(key, !failure, std::time::Instant::now());
+        breakers.record(key, !failure, std::time::Instant::now);
         // A retry into a circuit that just opened would only turn the upstream's
         // answer into a 503; the client is better served by the real one.
         if retryable

@@ -128,6 +128,28 @@ impl Gateway {
         Ok(())
     }
 
+    /// The current snapshot, for one request to hold until it is answered.
+    ///
+    /// A request holds it through a handle of its worker thread's own, whose
+    /// reference count no other core writes: counting every request on the
+    /// snapshot's own count would move that cache line between the workers'
+    /// cores twice per request. A thread keeps its handle until it serves a
+    /// request under a newer snapshot, so an idle worker may keep one
+    /// superseded snapshot alive.
+    pub fn held_snapshot(&self) -> Arc<Arc<Snapshot>> {
+        thread_local! {
+            static HELD: std::cell::RefCell<Option<Arc<Arc<Snapshot>>>> =
+                const { std::cell::RefCell::new(None) };
+        }
+        let current = self.snapshot.load();
+        HELD.with_borrow_mut(|held| match held {
+            // The handle keeps its snapshot alive, so no other snapshot can have
+            // been allocated at its address: equal pointers are the same snapshot.
+            Some(handle) if Arc::ptr_eq(&**handle, &current) => handle.clone(),
+            _ => held.insert(Arc::new(Arc::clone(&current))).clone(),
+        })
+    }
+
     pub fn router(self: &Arc<Self>) -> Router {
         Router::new()
             .route("/healthz", get(|| async { "ok" }))
@@ -161,7 +183,7 @@ impl serve::App for GatewayApp {
         req: http::Request<axum::body::Body>,
         raw: Option<fields::Raw>,
         peer: std::net::SocketAddr,
-    ) -> impl std::future::Future<Output = client::Answer> + Send + use<> {
+    ) -> impl std::future::Future<Output = client::Answer> + Send + use<'_> {
         use futures_util::future::Either;
         // Boxed: the pipeline's future is kilobytes, and every move of it up the
         // chain of callers would copy all of it; a box moves as a pointer.
@@ -169,12 +191,7 @@ impl serve::App for GatewayApp {
             "/healthz" | "/readyz" | "/metrics" => {
                 Either::Left(Box::pin(self.router.call(req, raw, peer)))
             }
-            _ => Either::Right(Box::pin(proxy::handle(
-                self.gateway.clone(),
-                req,
-                raw,
-                Some(peer),
-            ))),
+            _ => Either::Right(Box::pin(proxy::handle(&self.gateway, req, raw, Some(peer)))),
         }
     }
 }

@@ -30,13 +30,13 @@ pub async fn fallback(State(gw): State<Arc<Gateway>>, req: Request) -> Response 
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
-    handle(gw, req, None, peer).await.into_response()
+    handle(&gw, req, None, peer).await.into_response()
 }
 
 /// Serves one request. Its header fields are in `raw` when the connection loop
 /// parsed it, else in its header map.
 pub async fn handle(
-    gw: Arc<Gateway>,
+    gw: &Gateway,
     mut req: Request,
     raw: Option<Raw>,
     peer: Option<SocketAddr>,
@@ -59,11 +59,11 @@ pub async fn handle(
         req.body().size_hint().exact() != Some(0)
     };
     // Held for the whole request: the answer's stamp borrows from it.
-    let snapshot = gw.snapshot.load_full();
+    let snapshot = gw.held_snapshot();
     let mut stamp = Stamp::new(request_id);
     let mut trace = Trace::default();
     let mut answer = match pipeline(
-        &gw,
+        gw,
         &snapshot,
         req,
         Arrival {
@@ -383,16 +383,25 @@ async fn read_body(mut body: Body, limit: usize) -> Option<axum::body::Bytes> {
 }
 
 /// A request id unique across processes without a random draw per request: a
-/// random prefix chosen once per process, then a counter.
+/// random prefix drawn once per thread, then that thread's own counter. (One
+/// counter shared by the workers would move its cache line between cores on
+/// every request.)
 fn request_id() -> HeaderValue {
-    use std::sync::OnceLock;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static PREFIX: OnceLock<u64> = OnceLock::new();
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let prefix = *PREFIX.get_or_init(|| uuid::Uuid::new_v4().as_u64_pair().0);
+    use std::cell::Cell;
+    thread_local! {
+        static NEXT: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+    }
+    let (prefix, count) = NEXT.get();
+    let prefix = if prefix == 0 {
+        // The lowest bit is set so that zero can mean "not drawn yet".
+        uuid::Uuid::new_v4().as_u64_pair().0 | 1
+    } else {
+        prefix
+    };
+    NEXT.set((prefix, count.wrapping_add(1)));
     let mut id = [0u8; 16];
     id[..8].copy_from_slice(&prefix.to_be_bytes());
-    id[8..].copy_from_slice(&COUNTER.fetch_add(1, Ordering::Relaxed).to_be_bytes());
+    id[8..].copy_from_slice(&count.to_be_bytes());
     // The same 32 hex digits as `{:016x}{:016x}`, without the formatting machinery.
     let mut text = [0u8; 32];
     let _ = hex::encode_to_slice(id, &mut text);

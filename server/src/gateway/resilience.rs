@@ -50,7 +50,8 @@ impl Breakers {
     }
 
     /// May a request go to `upstream` now? `Err` holds the seconds until it may.
-    pub fn admit(&self, upstream: &str, now: Instant) -> Result<(), u64> {
+    /// The clock is read only for an upstream with a record of failures.
+    pub fn admit(&self, upstream: &str, now: impl FnOnce() -> Instant) -> Result<(), u64> {
         if self.tracked.load(Ordering::Relaxed) == 0 {
             return Ok(());
         }
@@ -63,7 +64,7 @@ impl Breakers {
             State::Open => {
                 let since = b
                     .opened_at
-                    .map(|t| now.saturating_duration_since(t))
+                    .map(|t| now().saturating_duration_since(t))
                     .unwrap_or_default();
                 if since >= self.cooldown {
                     b.state = State::HalfOpen;
@@ -83,7 +84,8 @@ impl Breakers {
         }
     }
 
-    pub fn record(&self, upstream: &str, success: bool, now: Instant) {
+    /// Records an exchange's outcome; the clock is read only for a failure.
+    pub fn record(&self, upstream: &str, success: bool, now: impl FnOnce() -> Instant) {
         if success && self.tracked.load(Ordering::Relaxed) == 0 {
             return;
         }
@@ -105,7 +107,7 @@ impl Breakers {
         b.trial_in_flight = false;
         if b.state == State::HalfOpen || b.failures >= self.threshold {
             b.state = State::Open;
-            b.opened_at = Some(now);
+            b.opened_at = Some(now());
         }
         self.tracked.store(map.len(), Ordering::Relaxed);
     }
@@ -176,23 +178,26 @@ mod tests {
         let b = Breakers::new(3, Duration::from_secs(10));
         let t0 = Instant::now();
         for _ in 0..2 {
-            b.record("erp:80", false, t0);
+            b.record("erp:80", false, || t0);
         }
-        assert_eq!(b.admit("erp:80", t0), Ok(()), "below the threshold");
-        b.record("erp:80", false, t0);
+        assert_eq!(b.admit("erp:80", || t0), Ok(()), "below the threshold");
+        b.record("erp:80", false, || t0);
         assert_eq!(b.state("erp:80"), State::Open);
-        assert_eq!(b.admit("erp:80", t0 + Duration::from_millis(2500)), Err(8));
-        assert_eq!(b.admit("other:80", t0), Ok(()), "per upstream");
+        assert_eq!(
+            b.admit("erp:80", || t0 + Duration::from_millis(2500)),
+            Err(8)
+        );
+        assert_eq!(b.admit("other:80", || t0), Ok(()), "per upstream");
         let later = t0 + Duration::from_secs(10);
-        assert_eq!(b.admit("erp:80", later), Ok(()), "the trial");
-        assert_eq!(b.admit("erp:80", later), Err(1), "only one trial");
-        b.record("erp:80", false, later);
+        assert_eq!(b.admit("erp:80", || later), Ok(()), "the trial");
+        assert_eq!(b.admit("erp:80", || later), Err(1), "only one trial");
+        b.record("erp:80", false, || later);
         assert_eq!(b.state("erp:80"), State::Open, "a failed trial reopens");
         let again = later + Duration::from_secs(10);
-        assert_eq!(b.admit("erp:80", again), Ok(()));
-        b.record("erp:80", true, again);
+        assert_eq!(b.admit("erp:80", || again), Ok(()));
+        b.record("erp:80", true, || again);
         assert_eq!(b.state("erp:80"), State::Closed);
-        assert_eq!(b.admit("erp:80", again), Ok(()));
+        assert_eq!(b.admit("erp:80", || again), Ok(()));
     }
 
     #[test]

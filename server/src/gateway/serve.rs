@@ -40,13 +40,17 @@ const TICK: Duration = Duration::from_millis(50);
 /// What a listener serves: each request with the address of its peer. A
 /// request the connection loop parsed comes with its header fields in `raw`
 /// and an empty header map; one that came through hyper, with its map.
+///
+/// The answer may borrow the app: a connection owns its copy and awaits each
+/// answer in turn, so serving a request need not touch a reference count
+/// that every worker shares.
 pub trait App: Clone + Send + Sync + 'static {
     fn call(
         &self,
         req: http::Request<Body>,
         raw: Option<Raw>,
         peer: SocketAddr,
-    ) -> impl Future<Output = Answer> + Send + use<Self>;
+    ) -> impl Future<Output = Answer> + Send + use<'_, Self>;
 }
 
 impl App for Router {
@@ -55,7 +59,7 @@ impl App for Router {
         mut req: http::Request<Body>,
         raw: Option<Raw>,
         peer: SocketAddr,
-    ) -> impl Future<Output = Answer> + Send + use<> {
+    ) -> impl Future<Output = Answer> + Send + use<'_> {
         if let Some(raw) = raw {
             *req.headers_mut() = raw.to_map();
         }

@@ -132,6 +132,14 @@ pub async fn load_active<S: std::hash::BuildHasher + Default>(
     pool: &PgPool,
 ) -> Result<std::collections::HashMap<LookupId, ActiveKey, S>> {
     use futures_util::TryStreamExt;
+    // Sized up front: a map grown by doubling leaves each smaller table it
+    // outgrew to the allocator, which keeps them resident beside the final one.
+    let (count,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM api_keys
+         WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())",
+    )
+    .fetch_one(pool)
+    .await?;
     let mut rows =
         sqlx::query_as::<_, (Uuid, String, Vec<u8>, Uuid, String, Option<OffsetDateTime>)>(
             "SELECT id, lookup_id, digest, application_id, environment, expires_at
@@ -139,7 +147,8 @@ pub async fn load_active<S: std::hash::BuildHasher + Default>(
          WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())",
         )
         .fetch(pool);
-    let mut keys = std::collections::HashMap::default();
+    let mut keys =
+        std::collections::HashMap::with_capacity_and_hasher(count.max(0) as usize, S::default());
     while let Some((id, lookup_id, digest, application_id, env, expires_at)) =
         rows.try_next().await?
     {
