@@ -136,17 +136,17 @@ impl Gateway {
     /// cores twice per request. A thread keeps its handle until it serves a
     /// request under a newer snapshot, so an idle worker may keep one
     /// superseded snapshot alive.
-    pub fn held_snapshot(&self) -> Arc<Arc<Snapshot>> {
+    pub fn held_snapshot(&self) -> Arc<Held> {
         thread_local! {
-            static HELD: std::cell::RefCell<Option<Arc<Arc<Snapshot>>>> =
+            static HELD: std::cell::RefCell<Option<Arc<Held>>> =
                 const { std::cell::RefCell::new(None) };
         }
         let current = self.snapshot.load();
         HELD.with_borrow_mut(|held| match held {
             // The handle keeps its snapshot alive, so no other snapshot can have
             // been allocated at its address: equal pointers are the same snapshot.
-            Some(handle) if Arc::ptr_eq(&**handle, &current) => handle.clone(),
-            _ => held.insert(Arc::new(Arc::clone(&current))).clone(),
+            Some(handle) if Arc::ptr_eq(&handle.0, &current) => handle.clone(),
+            _ => held.insert(Arc::new(Held(Arc::clone(&current)))).clone(),
         })
     }
 
@@ -166,6 +166,17 @@ impl Gateway {
             gateway: self.clone(),
             router: self.router(),
         }
+    }
+}
+
+/// A worker thread's own handle on a snapshot: see [`Gateway::held_snapshot`].
+pub struct Held(Arc<Snapshot>);
+
+impl std::ops::Deref for Held {
+    type Target = Snapshot;
+
+    fn deref(&self) -> &Snapshot {
+        &self.0
     }
 }
 
