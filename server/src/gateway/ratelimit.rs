@@ -50,22 +50,40 @@ impl Default for Limiter {
     }
 }
 
-/// Calendar positions for quotas: (days since the epoch, months since year 0), UTC.
+/// Calendar positions for quotas: (days since the epoch, months since year 0),
+/// and the seconds to the next day and to the next month, UTC.
 pub fn calendar(now: time::OffsetDateTime) -> (i32, i32, u64, u64) {
-    let day = (now.unix_timestamp() / 86_400) as i32;
-    let month = now.year() * 12 + now.month() as i32;
-    let next_day = (i64::from(day) + 1) * 86_400 - now.unix_timestamp();
-    let next_month = {
-        let (y, m) = if now.month() == time::Month::December {
-            (now.year() + 1, time::Month::January)
-        } else {
-            (now.year(), now.month().next())
-        };
-        time::Date::from_calendar_date(y, m, 1)
-            .map(|d| d.midnight().assume_utc().unix_timestamp() - now.unix_timestamp())
-            .unwrap_or(86_400)
+    use std::cell::Cell;
+    thread_local! {
+        /// The last day seen, its month and when the next month starts: the
+        /// date arithmetic runs once a day per thread instead of per request.
+        static DAY: Cell<Option<(i64, i32, i64)>> = const { Cell::new(None) };
+    }
+    let unix = now.unix_timestamp();
+    let day = unix.div_euclid(86_400);
+    let (month, next_month) = match DAY.get() {
+        Some((d, month, next_month)) if d == day => (month, next_month),
+        _ => {
+            let month = now.year() * 12 + now.month() as i32;
+            let (y, m) = if now.month() == time::Month::December {
+                (now.year() + 1, time::Month::January)
+            } else {
+                (now.year(), now.month().next())
+            };
+            let next_month = time::Date::from_calendar_date(y, m, 1)
+                .map(|d| d.midnight().assume_utc().unix_timestamp())
+                .unwrap_or(unix + 86_400);
+            DAY.set(Some((day, month, next_month)));
+            (month, next_month)
+        }
     };
-    (day, month, next_day.max(1) as u64, next_month.max(1) as u64)
+    let to_next_day = (day + 1) * 86_400 - unix;
+    (
+        day as i32,
+        month,
+        to_next_day.max(1) as u64,
+        (next_month - unix).max(1) as u64,
+    )
 }
 
 impl Limiter {
@@ -177,6 +195,21 @@ mod tests {
         assert!(!limiter.check(app, api, &p, t1, wall).allowed);
         // Other keys are independent.
         assert!(limiter.check(Uuid::new_v4(), api, &p, t0, wall).allowed);
+    }
+
+    #[test]
+    fn the_calendar_counts_to_the_next_day_and_month() {
+        let eve = time::macros::datetime!(2026-12-31 23:59:30 UTC);
+        let (day, month, to_day, to_month) = calendar(eve);
+        assert_eq!((to_day, to_month), (30, 30));
+        assert_eq!(month, 2026 * 12 + 12);
+        // The same day again comes from the thread's cache, with the same answer.
+        let noon = time::macros::datetime!(2026-12-31 12:00:00 UTC);
+        assert_eq!(calendar(noon), (day, month, 43_200, 43_200));
+        let next = calendar(time::macros::datetime!(2027-01-01 00:00:00 UTC));
+        assert_eq!(next, (day + 1, 2027 * 12 + 1, 86_400, 31 * 86_400));
+        let leap = calendar(time::macros::datetime!(2028-02-28 12:00:00 UTC));
+        assert_eq!((leap.2, leap.3), (43_200, 43_200 + 86_400));
     }
 
     #[test]
