@@ -132,21 +132,20 @@ pub async fn load_active<S: std::hash::BuildHasher + Default>(
     pool: &PgPool,
 ) -> Result<std::collections::HashMap<LookupId, ActiveKey, S>> {
     use futures_util::TryStreamExt;
+    // One definition of a usable key for both statements below.
+    const USABLE: &str = "FROM api_keys
+         WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())";
     // Sized up front: a map grown by doubling leaves each smaller table it
     // outgrew to the allocator, which keeps them resident beside the final one.
-    let (count,): (i64,) = sqlx::query_as(
-        "SELECT count(*) FROM api_keys
-         WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())",
-    )
-    .fetch_one(pool)
-    .await?;
+    // The count is only a capacity: a key added in between grows the map once.
+    let (count,): (i64,) = sqlx::query_as(&format!("SELECT count(*) {USABLE}"))
+        .fetch_one(pool)
+        .await?;
+    let select =
+        format!("SELECT id, lookup_id, digest, application_id, environment, expires_at {USABLE}");
     let mut rows =
-        sqlx::query_as::<_, (Uuid, String, Vec<u8>, Uuid, String, Option<OffsetDateTime>)>(
-            "SELECT id, lookup_id, digest, application_id, environment, expires_at
-         FROM api_keys
-         WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())",
-        )
-        .fetch(pool);
+        sqlx::query_as::<_, (Uuid, String, Vec<u8>, Uuid, String, Option<OffsetDateTime>)>(&select)
+            .fetch(pool);
     let mut keys =
         std::collections::HashMap::with_capacity_and_hasher(count.max(0) as usize, S::default());
     while let Some((id, lookup_id, digest, application_id, env, expires_at)) =
