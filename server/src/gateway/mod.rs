@@ -202,9 +202,20 @@ impl serve::App for GatewayApp {
             "/healthz" | "/readyz" | "/metrics" => {
                 Either::Left(Box::pin(self.router.call(req, raw, peer)))
             }
-            _ => Either::Right(Box::pin(proxy::handle(&self.gateway, req, raw, Some(peer)))),
+            _ => Either::Right(in_box(|| {
+                proxy::handle(&self.gateway, req, raw, Some(peer))
+            })),
         }
     }
+}
+
+/// The future `make` returns, in a box allocated before it is made. `Box::pin`
+/// allocates after its argument is built, so the pipeline's 4 KB future was
+/// built on the stack and then copied whole into the box on every request.
+#[inline(always)]
+fn in_box<F>(make: impl FnOnce() -> F) -> std::pin::Pin<Box<F>> {
+    let slot = Box::<F>::new_uninit();
+    Box::into_pin(Box::write(slot, make()))
 }
 
 /// Forwards every change notification (and a poll tick) to the refresher.
