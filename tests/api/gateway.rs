@@ -992,6 +992,55 @@ async fn traffic_keeps_flowing_through_a_database_outage_and_telemetry_catches_u
 }
 
 #[tokio::test]
+async fn a_telemetry_batch_sent_again_after_a_lost_answer_is_counted_once() {
+    use steward_server::gateway::telemetry::{Key, Telemetry};
+    let app = spawn_app().await;
+    let t = Telemetry::default();
+    let minute = time::OffsetDateTime::now_utc().unix_timestamp() / 60;
+    let key = Key {
+        minute,
+        version: uuid::Uuid::new_v4(),
+        api: uuid::Uuid::new_v4(),
+        operation: Arc::from("listOrders"),
+        application: uuid::Uuid::nil(),
+        class: 2,
+    };
+    for _ in 0..3 {
+        t.record(key.clone(), Duration::from_millis(2));
+    }
+    let batch = t.next_batch().unwrap();
+    assert!(
+        batch.write(&app.pool).await.unwrap(),
+        "the first attempt lands"
+    );
+    // Its commit's answer is lost: the gateway holds the batch and, at the next
+    // flush, sends it again before what was recorded meanwhile.
+    t.record(key.clone(), Duration::from_millis(30));
+    t.hold(batch, minute);
+    assert_eq!(t.backlog(), 2);
+    assert_eq!(
+        t.flush(&app.pool).await.unwrap(),
+        2,
+        "the held row, then the new one"
+    );
+    let (requests, buckets): (i64, Vec<i64>) = sqlx::query_as(
+        "SELECT requests, latency_buckets FROM traffic_minutes WHERE version_id = $1",
+    )
+    .bind(key.version)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(requests, 4, "three samples once, and the fourth");
+    assert_eq!((buckets[0], buckets[3]), (3, 1));
+    assert_eq!((t.flushed(), t.backlog(), t.dropped()), (4, 0, 0));
+    let ids: i64 = sqlx::query_scalar("SELECT count(*) FROM telemetry_batches")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(ids, 2);
+}
+
+#[tokio::test]
 async fn the_console_api_shows_gateways_and_a_versions_traffic() {
     let h = harness().await;
     for _ in 0..4 {

@@ -1,7 +1,9 @@
 //! Telemetry: one sample per request into an in-memory aggregator keyed by
 //! (minute, version, operation, application, status class), with a latency
-//! histogram, sharded by thread (see `crate::shard`). A background task flushes everything in one batched upsert; no
-//! request ever waits for it.
+//! histogram, sharded by thread (see `crate::shard`). A background task flushes
+//! everything in one batched upsert; no request ever waits for it. Each batch
+//! carries an id written in the same transaction, so a batch whose commit was
+//! answered by a dead connection is sent again without being counted twice.
 //!
 //! While PostgreSQL is away the aggregates stay in memory, up to [`RETAIN`] of
 //! them; older minutes are dropped and counted, so memory stays bounded and the
@@ -11,8 +13,8 @@ use super::FastMap;
 use crate::error::Result;
 use crate::shard::{self, Shard};
 use sqlx::PgPool;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -76,6 +78,8 @@ pub struct Telemetry {
     shards: Vec<Shard<FastMap<Key, Aggregate>>>,
     /// Since the process started, by (API, status class), for `/metrics`.
     totals: Vec<Shard<FastMap<(Uuid, u8), Aggregate>>>,
+    /// A batch sent without an answer, kept apart until it is acknowledged.
+    unacked: Mutex<Option<Batch>>,
     dropped: AtomicU64,
     flushed: AtomicU64,
 }
@@ -85,6 +89,7 @@ impl Default for Telemetry {
         Telemetry {
             shards: (0..SHARDS).map(|_| Shard::default()).collect(),
             totals: (0..SHARDS).map(|_| Shard::default()).collect(),
+            unacked: Mutex::new(None),
             dropped: AtomicU64::new(0),
             flushed: AtomicU64::new(0),
         }
@@ -125,7 +130,10 @@ impl Telemetry {
 
     /// Aggregates waiting to be written.
     pub fn backlog(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().len()).sum()
+        let held = (self.unacked.lock().unwrap_or_else(|e| e.into_inner()))
+            .as_ref()
+            .map_or(0, |b| b.rows.len());
+        held + self.shards.iter().map(|s| s.lock().len()).sum::<usize>()
     }
 
     /// Samples given up because the database was away for longer than [`RETAIN`].
@@ -149,26 +157,98 @@ impl Telemetry {
         all
     }
 
-    fn put_back(&self, batch: FastMap<Key, Aggregate>, now_minute: i64) {
+    /// The next batch to write: the unacknowledged one if there is one, as it
+    /// was (same id, same counts), otherwise everything recorded so far under a
+    /// new id. `None` when there is nothing to write.
+    pub fn next_batch(&self) -> Option<Batch> {
+        if let Some(held) = self
+            .unacked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            return Some(held);
+        }
+        let rows = self.take();
+        (!rows.is_empty()).then(|| Batch {
+            id: Uuid::new_v4(),
+            rows,
+            retry: false,
+        })
+    }
+
+    /// Keeps a batch whose write failed, to be sent again under its id before
+    /// anything newer; minutes beyond [`RETAIN`] are given up and counted, here
+    /// and in what was recorded since.
+    pub fn hold(&self, mut batch: Batch, now_minute: i64) {
         let oldest = now_minute - (RETAIN.as_secs() / 60) as i64;
-        for (key, agg) in batch {
-            if key.minute < oldest {
-                self.dropped.fetch_add(agg.requests, Ordering::Relaxed);
-                continue;
-            }
-            let mut map = self.shards[shard::of_this_thread(SHARDS)].lock();
-            map.entry(key).or_default().merge(&agg);
+        let mut dropped = 0;
+        let mut expire = |rows: &mut FastMap<Key, Aggregate>| {
+            rows.retain(|key, agg| {
+                let keep = key.minute >= oldest;
+                if !keep {
+                    dropped += agg.requests;
+                }
+                keep
+            })
+        };
+        expire(&mut batch.rows);
+        for shard in &self.shards {
+            expire(&mut shard.lock());
+        }
+        self.dropped.fetch_add(dropped, Ordering::Relaxed);
+        if !batch.rows.is_empty() {
+            batch.retry = true;
+            *self.unacked.lock().unwrap_or_else(|e| e.into_inner()) = Some(batch);
         }
     }
 
-    /// Writes everything recorded so far in one statement. On failure the data
-    /// goes back into memory (within [`RETAIN`]) for the next attempt.
+    /// Writes everything recorded so far. A batch whose outcome is unknown (the
+    /// connection died around its commit) is sent again first, under the same
+    /// id, so it is counted once whether or not the first attempt landed; then
+    /// what was recorded meanwhile goes as a batch of its own. On failure the
+    /// data stays in memory (within [`RETAIN`]) for the next attempt.
     pub async fn flush(&self, pool: &PgPool) -> Result<usize> {
-        let batch = self.take();
-        if batch.is_empty() {
-            return Ok(0);
+        let mut rows = 0;
+        while let Some(batch) = self.next_batch() {
+            match batch.write(pool).await {
+                Ok(_) => {
+                    rows += batch.rows.len();
+                    self.flushed.fetch_add(batch.requests(), Ordering::Relaxed);
+                    if !batch.retry {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    self.hold(batch, time::OffsetDateTime::now_utc().unix_timestamp() / 60);
+                    return Err(e);
+                }
+            }
         }
-        let n = batch.len();
+        Ok(rows)
+    }
+}
+
+/// Aggregates taken out of memory together, written in one transaction under
+/// one id.
+#[derive(Debug)]
+pub struct Batch {
+    pub id: Uuid,
+    pub rows: FastMap<Key, Aggregate>,
+    /// Sent before without an answer.
+    retry: bool,
+}
+
+impl Batch {
+    pub fn requests(&self) -> u64 {
+        self.rows.values().map(|a| a.requests).sum()
+    }
+
+    /// Writes the batch unless its id shows it was written already; says whether
+    /// this call wrote it. One transaction: the id and the counts land together
+    /// or not at all.
+    pub async fn write(&self, pool: &PgPool) -> Result<bool> {
+        let n = self.rows.len();
         let mut minutes = Vec::with_capacity(n);
         let mut versions = Vec::with_capacity(n);
         let mut apis = Vec::with_capacity(n);
@@ -180,7 +260,7 @@ impl Telemetry {
         // Postgres arrays of arrays must be rectangular: pass the histograms as
         // one flat array and slice it back into rows in SQL.
         let mut buckets = Vec::with_capacity(n * BUCKETS);
-        for (key, agg) in &batch {
+        for (key, agg) in &self.rows {
             minutes.push(key.minute * 60);
             versions.push(key.version);
             apis.push(key.api);
@@ -191,43 +271,54 @@ impl Telemetry {
             sums.push(agg.latency_sum_us as i64);
             buckets.extend(agg.buckets.iter().map(|b| *b as i64));
         }
-        let written = sqlx::query(
-            "INSERT INTO traffic_minutes AS t (minute, version_id, api_id, operation, application_id,
-                                               status_class, requests, latency_sum_us, latency_buckets)
-             SELECT to_timestamp(r.minute), r.version, r.api, r.operation, r.application, r.class,
-                    r.requests, r.sum, $9[(r.ord - 1) * $10 + 1 : r.ord * $10]
-             FROM unnest($1::bigint[], $2::uuid[], $3::uuid[], $4::text[], $5::uuid[], $6::smallint[],
-                         $7::bigint[], $8::bigint[])
-                  WITH ORDINALITY AS r(minute, version, api, operation, application, class, requests, sum, ord)
-             ON CONFLICT (minute, version_id, operation, application_id, status_class) DO UPDATE SET
-                requests = t.requests + excluded.requests,
-                latency_sum_us = t.latency_sum_us + excluded.latency_sum_us,
-                latency_buckets = ARRAY(SELECT a + b FROM unnest(t.latency_buckets, excluded.latency_buckets) AS x(a, b))",
-        )
-        .bind(&minutes)
-        .bind(&versions)
-        .bind(&apis)
-        .bind(&operations)
-        .bind(&applications)
-        .bind(&classes)
-        .bind(&requests)
-        .bind(&sums)
-        .bind(&buckets)
-        .bind(BUCKETS as i32)
-        .execute(pool)
-        .await;
-        match written {
-            Ok(_) => {
-                self.flushed
-                    .fetch_add(batch.values().map(|a| a.requests).sum(), Ordering::Relaxed);
-                Ok(n)
-            }
-            Err(e) => {
-                let now_minute = time::OffsetDateTime::now_utc().unix_timestamp() / 60;
-                self.put_back(batch, now_minute);
-                Err(e.into())
-            }
+        let mut tx = pool.begin().await?;
+        // A retry of a batch whose first attempt is still committing waits here
+        // on the id's row lock, then sees the outcome.
+        let first =
+            sqlx::query("INSERT INTO telemetry_batches (id) VALUES ($1) ON CONFLICT DO NOTHING")
+                .bind(self.id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+        if first {
+            sqlx::query(
+                "INSERT INTO traffic_minutes AS t (minute, version_id, api_id, operation, application_id,
+                                                   status_class, requests, latency_sum_us, latency_buckets)
+                 SELECT to_timestamp(r.minute), r.version, r.api, r.operation, r.application, r.class,
+                        r.requests, r.sum, $9[(r.ord - 1) * $10 + 1 : r.ord * $10]
+                 FROM unnest($1::bigint[], $2::uuid[], $3::uuid[], $4::text[], $5::uuid[], $6::smallint[],
+                             $7::bigint[], $8::bigint[])
+                      WITH ORDINALITY AS r(minute, version, api, operation, application, class, requests, sum, ord)
+                 ON CONFLICT (minute, version_id, operation, application_id, status_class) DO UPDATE SET
+                    requests = t.requests + excluded.requests,
+                    latency_sum_us = t.latency_sum_us + excluded.latency_sum_us,
+                    latency_buckets = ARRAY(SELECT a + b FROM unnest(t.latency_buckets, excluded.latency_buckets) AS x(a, b))",
+            )
+            .bind(&minutes)
+            .bind(&versions)
+            .bind(&apis)
+            .bind(&operations)
+            .bind(&applications)
+            .bind(&classes)
+            .bind(&requests)
+            .bind(&sums)
+            .bind(&buckets)
+            .bind(BUCKETS as i32)
+            .execute(&mut *tx)
+            .await?;
         }
+        // Ids older than any batch still held anywhere; SKIP LOCKED so that
+        // gateways flushing at once do not queue behind each other's cleanup.
+        sqlx::query(
+            "DELETE FROM telemetry_batches WHERE id IN (
+                 SELECT id FROM telemetry_batches WHERE written_at < now() - interval '1 day'
+                 LIMIT 1000 FOR UPDATE SKIP LOCKED)",
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(first)
     }
 }
 
@@ -263,16 +354,39 @@ mod tests {
         }
         t.record(key(100, 5), Duration::from_millis(1));
         assert_eq!(t.backlog(), 2);
-        let batch = t.take();
-        let ok = batch[&key(100, 2)];
+        let batch = t.next_batch().unwrap();
+        let ok = batch.rows[&key(100, 2)];
         assert_eq!(
             (ok.requests, ok.buckets[0], ok.buckets[1], ok.buckets[7]),
             (4, 1, 2, 1)
         );
-        // Back into memory twenty minutes later: too old to keep.
-        t.put_back(batch, 120);
+        // Recorded since, and held back with the batch twenty minutes later:
+        // too old to keep, all of it.
+        t.record(key(101, 2), Duration::from_millis(1));
+        t.hold(batch, 120);
         assert_eq!(t.backlog(), 0);
-        assert_eq!(t.dropped(), 5);
+        assert_eq!(t.dropped(), 6);
+        assert!(t.next_batch().is_none());
+    }
+
+    #[test]
+    fn a_held_batch_goes_again_as_it_was_before_anything_newer() {
+        let t = Telemetry::default();
+        t.record(key(100, 2), Duration::from_millis(1));
+        let first = t.next_batch().unwrap();
+        let id = first.id;
+        t.record(key(100, 2), Duration::from_millis(1));
+        t.record(key(101, 2), Duration::from_millis(1));
+        t.hold(first, 101);
+        assert_eq!(t.backlog(), 3, "the held row and two new ones");
+
+        let again = t.next_batch().unwrap();
+        assert_eq!((again.id, again.requests(), again.retry), (id, 1, true));
+        let next = t.next_batch().unwrap();
+        assert_ne!(next.id, id, "newer samples go under an id of their own");
+        assert_eq!((next.requests(), next.retry), (2, false));
+        assert!(t.next_batch().is_none());
+        assert_eq!(t.dropped(), 0);
     }
 
     #[test]
@@ -287,9 +401,9 @@ mod tests {
         let totals = t.totals();
         assert_eq!(totals.len(), 1);
         assert_eq!(totals[0].1.requests, 2);
-        let batch = t.take();
-        assert_eq!(batch.len(), 1);
-        let merged = batch[&key(100, 2)];
+        let batch = t.next_batch().unwrap();
+        assert_eq!(batch.rows.len(), 1);
+        let merged = batch.rows[&key(100, 2)];
         assert_eq!(
             (merged.requests, merged.buckets[0], merged.buckets[3]),
             (2, 1, 1)
