@@ -51,18 +51,19 @@ const READ_CHUNK: usize = 8 * 1024;
 
 /// Serves `stream` until the client leaves, the connection idles out, or
 /// `stop` says the gateway is shutting down (in-flight requests finish first).
-pub async fn run<A: App>(
-    mut io: TcpStream,
-    peer: SocketAddr,
-    app: A,
-    mut stop: watch::Receiver<bool>,
-) {
+pub async fn run<A: App>(mut io: TcpStream, peer: SocketAddr, app: A, stop: watch::Receiver<bool>) {
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let mut out = Vec::with_capacity(1024);
     // Filled in place by each parse: 1.6 KB of positions that moving would copy.
     let mut parsed = Head::default();
     let timer = tokio::time::sleep(KEEP_ALIVE);
     tokio::pin!(timer);
+    // One wait for shutdown for the connection's whole life: a fresh
+    // `changed()` in each read's select registered a waiter and removed it
+    // again, two locks per request, for a signal that comes once.
+    let mut watched = stop.clone();
+    let stopping = watched.changed();
+    tokio::pin!(stopping);
     loop {
         // Read until a head is here, then decide who serves it. The head's
         // deadline is set once, at its first byte: a client trickling a byte at
@@ -91,7 +92,7 @@ pub async fn run<A: App>(
                 },
                 // Between requests the connection just closes; a head half read
                 // is abandoned, as it would be by a timeout.
-                _ = stop.changed() => return,
+                _ = &mut stopping => return,
                 () = &mut timer => return,
             }
         }

@@ -235,11 +235,13 @@ pub async fn forward(
         let this_body = body
             .take()
             .unwrap_or_else(|| Outgoing::Full(again.clone().unwrap_or_default()));
-        let answer = tokio::time::timeout(out.timeout, client::send(&request, this_body)).await;
+        let deadline = tokio::time::Instant::now() + out.timeout;
+        let answer = client::send(&request, this_body, deadline).await;
         let (failure, retryable) = match &answer {
-            Err(_) => (true, false),
-            Ok(Err(_)) => (true, true),
-            Ok(Ok(r)) => {
+            // Another try would only wait as long again.
+            Err(e) if e.is_timeout() => (true, false),
+            Err(_) => (true, true),
+            Ok(r) => {
                 let s = r.response.status().as_u16();
                 (s >= 500, matches!(s, 502..=504))
             }
@@ -256,7 +258,7 @@ pub async fn forward(
             continue;
         }
         let answer = match answer {
-            Err(_) => {
+            Err(e) if e.is_timeout() => {
                 return Err(Refusal::new(
                     StatusCode::GATEWAY_TIMEOUT,
                     "upstream-timeout",
@@ -267,7 +269,7 @@ pub async fn forward(
                     ),
                 ));
             }
-            Ok(Err(e)) => {
+            Err(e) => {
                 tracing::warn!(error = %e, upstream = %key, "upstream request failed");
                 return Err(Refusal::new(
                     StatusCode::BAD_GATEWAY,
@@ -280,7 +282,7 @@ pub async fn forward(
                     },
                 ));
             }
-            Ok(Ok(r)) => r,
+            Ok(r) => r,
         };
         // The client has already dropped the answer's hop-by-hop headers.
         return Ok(answer);

@@ -229,6 +229,7 @@ mod tests {
                 key: "test".into(),
                 read: BytesMut::new(),
                 write: Vec::new(),
+                deadline: Box::pin(tokio::time::sleep(std::time::Duration::from_secs(60))),
             }),
             framing,
             reusable: false,

@@ -33,7 +33,7 @@ use crate::gateway::stamp::Stamp;
 use answer::{Framing, Head, framing, parse_head};
 use axum::body::Body;
 use body::Incoming;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http::header::{HeaderName, HeaderValue};
 use http::{Method, Response, StatusCode};
 use http_body::Body as _;
@@ -41,6 +41,7 @@ use pool::{Conn, checkout, connect, release};
 use request::encode_head;
 use std::io;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 /// How much room each read of a connection asks for.
 const READ_CHUNK: usize = 16 * 1024;
@@ -53,11 +54,17 @@ pub enum Error {
     Connect(io::Error),
     Io(io::Error),
     Protocol(&'static str),
+    /// No answer's head before the deadline.
+    Timeout,
 }
 
 impl Error {
     pub fn is_connect(&self) -> bool {
         matches!(self, Error::Connect(_))
+    }
+
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout)
     }
 }
 
@@ -67,6 +74,7 @@ impl std::fmt::Display for Error {
             Error::Connect(e) => write!(f, "connect: {e}"),
             Error::Io(e) => write!(f, "{e}"),
             Error::Protocol(what) => f.write_str(what),
+            Error::Timeout => f.write_str("timed out"),
         }
     }
 }
@@ -114,8 +122,13 @@ pub fn idempotent(method: &Method) -> bool {
 }
 
 /// Sends `req` to its upstream and returns the answer once its head has
-/// arrived; the body follows as it is read.
-pub async fn send(req: &Request<'_>, mut body: Outgoing) -> Result<Answer, Error> {
+/// arrived; the body follows as it is read. Past `deadline` without a head the
+/// exchange is abandoned with [`Error::Timeout`] (and its connection closed).
+pub async fn send(
+    req: &Request<'_>,
+    mut body: Outgoing,
+    deadline: tokio::time::Instant,
+) -> Result<Answer, Error> {
     let key = req.authority;
     if key.is_empty() {
         return Err(Error::Protocol("upstream URL has no host"));
@@ -124,64 +137,111 @@ pub async fn send(req: &Request<'_>, mut body: Outgoing) -> Result<Answer, Error
         Outgoing::Full(bytes) => (Some(bytes.len() as u64), Early::default()),
         Outgoing::Stream(stream) => (stream.size_hint().exact(), early(stream).await?),
     };
-    let chunked = length.is_none();
-    let left = early.left(length)?;
+    let sending = Sending {
+        req,
+        length,
+        left: early.left(length)?,
+        early,
+    };
     let mut pooled = checkout(key);
     loop {
         let reused = pooled.is_some();
         let mut conn = match pooled.take() {
-            Some(conn) => conn,
-            None => connect(key).await?,
+            Some(mut conn) => {
+                conn.deadline.as_mut().reset(deadline);
+                conn
+            }
+            None => match tokio::time::timeout_at(deadline, connect(key, deadline)).await {
+                Ok(conn) => conn?,
+                Err(_) => return Err(Error::Timeout),
+            },
         };
-        encode_head(&mut conn.write, req, length);
-        match &body {
+        let Conn {
+            io,
+            read,
+            write,
+            deadline: timer,
+            ..
+        } = &mut conn;
+        let outcome = tokio::select! {
+            biased;
+            outcome = sending.exchange(io, read, write, &mut body, reused) => outcome,
+            () = timer.as_mut() => return Err(Error::Timeout),
+        };
+        match outcome {
+            Ok(head) => return respond(conn, req.method, head, req.stamp),
+            // The connection was stale: the request goes again on a new one.
+            Err(None) => continue,
+            Err(Some(e)) => return Err(e),
+        }
+    }
+}
+
+/// What one request sends, whichever connection it goes on.
+struct Sending<'r, 'a> {
+    req: &'r Request<'a>,
+    /// The body's length, when known: `chunked` otherwise.
+    length: Option<u64>,
+    /// What a streamed body had ready at once.
+    early: Early,
+    /// What remains of a streamed body of known length after `early`.
+    left: Option<u64>,
+}
+
+impl Sending<'_, '_> {
+    /// One exchange on one connection, up to the answer's head. `Err(None)`
+    /// means the connection turned out stale before the upstream can have
+    /// acted on the request, which may then go again on a new one.
+    async fn exchange(
+        &self,
+        io: &mut TcpStream,
+        read: &mut BytesMut,
+        write: &mut Vec<u8>,
+        body: &mut Outgoing,
+        reused: bool,
+    ) -> Result<Head, Option<Error>> {
+        let req = self.req;
+        encode_head(write, req, self.length);
+        match &*body {
             Outgoing::Full(bytes) if bytes.len() <= COALESCE => {
-                conn.write.extend_from_slice(bytes);
+                write.extend_from_slice(bytes);
             }
             Outgoing::Full(_) => {}
-            Outgoing::Stream(_) => early.push_to(&mut conn.write, chunked),
+            Outgoing::Stream(_) => self.early.push_to(write, self.length.is_none()),
         }
         // A connection the upstream closed while idle fails on first use; if it
         // did before the upstream can have seen anything, the request goes again
         // on a new one, as any client would (the stale one is dropped).
-        match conn.io.write(&conn.write).await {
-            Ok(n) if n == conn.write.len() => {}
-            Ok(0) | Err(_) if reused => continue,
-            Ok(n) => conn
-                .io
-                .write_all(&conn.write[n..])
-                .await
-                .map_err(Error::Io)?,
-            Err(e) => return Err(Error::Io(e)),
+        match io.write(write).await {
+            Ok(n) if n == write.len() => {}
+            Ok(0) | Err(_) if reused => return Err(None),
+            Ok(n) => io.write_all(&write[n..]).await.map_err(Error::Io)?,
+            Err(e) => return Err(Some(Error::Io(e))),
         }
         let replayable = match body {
-            Outgoing::Full(ref bytes) => {
+            Outgoing::Full(bytes) => {
                 if bytes.len() > COALESCE {
-                    conn.io.write_all(bytes).await.map_err(Error::Io)?;
+                    io.write_all(bytes).await.map_err(Error::Io)?;
                 }
                 true
             }
-            Outgoing::Stream(_) if early.ended => false,
-            Outgoing::Stream(ref mut stream) => {
-                pump(&mut conn.io, std::mem::take(stream), left).await?;
+            Outgoing::Stream(_) if self.early.ended => false,
+            Outgoing::Stream(stream) => {
+                pump(io, std::mem::take(stream), self.left).await?;
                 false
             }
         };
-        match read_head(&mut conn, req.stamp).await {
-            Ok(head) => return respond(conn, req.method, head, req.stamp),
+        match read_head(io, read, req.stamp).await {
+            Ok(head) => Ok(head),
             // Closed without a byte of answer on a reused connection: the upstream
             // let it go just as this request went out, and cannot have answered.
             // Only an idempotent request is sent again, since it may have been read.
-            Err(HeadError::Closed) if reused && replayable && idempotent(req.method) => {
-                continue;
-            }
-            Err(HeadError::Closed) => {
-                return Err(Error::Io(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "upstream closed the connection before answering",
-                )));
-            }
-            Err(HeadError::Failed(e)) => return Err(e),
+            Err(HeadError::Closed) if reused && replayable && idempotent(req.method) => Err(None),
+            Err(HeadError::Closed) => Err(Some(Error::Io(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "upstream closed the connection before answering",
+            )))),
+            Err(HeadError::Failed(e)) => Err(Some(e)),
         }
     }
 }
@@ -193,12 +253,16 @@ enum HeadError {
 }
 
 /// Reads the final answer's head, skipping informational (1xx) ones.
-async fn read_head(conn: &mut Conn, stamp: &Stamp<'_>) -> Result<Head, HeadError> {
+async fn read_head(
+    io: &mut TcpStream,
+    read: &mut BytesMut,
+    stamp: &Stamp<'_>,
+) -> Result<Head, HeadError> {
     let mut received = false;
     loop {
-        if !conn.read.is_empty() {
+        if !read.is_empty() {
             received = true;
-            match parse_head(&mut conn.read, &|name| stamp.owns(name)).map_err(HeadError::Failed)? {
+            match parse_head(read, &|name| stamp.owns(name)).map_err(HeadError::Failed)? {
                 Some(head) if head.status.is_informational() => {
                     if head.status == StatusCode::SWITCHING_PROTOCOLS {
                         return Err(HeadError::Failed(Error::Protocol(
@@ -211,8 +275,8 @@ async fn read_head(conn: &mut Conn, stamp: &Stamp<'_>) -> Result<Head, HeadError
                 None => {}
             }
         }
-        conn.read.reserve(READ_CHUNK);
-        match conn.io.read_buf(&mut conn.read).await {
+        read.reserve(READ_CHUNK);
+        match io.read_buf(read).await {
             Ok(0) | Err(_) if !received => return Err(HeadError::Closed),
             Ok(0) => {
                 return Err(HeadError::Failed(Error::Protocol(
