@@ -276,6 +276,7 @@ async fn a_key_reaches_the_upstream_with_identity_and_forwarding_headers() {
     // The upstream is addressed by its own authority; the caller's is passed on.
     let gateway_host = h.gateway.trim_start_matches("http://");
     assert_eq!(headers["x-forwarded-host"], gateway_host);
+    assert_eq!(headers["x-forwarded-proto"], "http");
     let upstream_host = headers["host"].as_str().unwrap();
     assert!(
         upstream_host.starts_with("127.0.0.1:") && upstream_host != gateway_host,

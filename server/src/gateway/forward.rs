@@ -10,18 +10,12 @@ use super::resilience::{Breakers, RetryBudget, State};
 use super::snapshot::Upstream;
 use super::stamp::Stamp;
 use axum::body::Body;
-use http::header::{self, HeaderName, HeaderValue};
+use http::header::{self, HeaderValue};
 use http::{Request, StatusCode};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-pub const CONSUMER_ID: HeaderName = HeaderName::from_static("x-consumer-id");
-pub const CONSUMER_APP: HeaderName = HeaderName::from_static("x-consumer-app");
 pub use super::stamp::REQUEST_ID;
-
-const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
-const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
-const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 
 /// The caller's headers that do not travel upstream (names in any case, as they
 /// came): hop-by-hop ones, the credentials (they stay at the gateway), and those
@@ -125,6 +119,15 @@ fn ip_text(ip: std::net::IpAddr, buf: &mut [u8; 48]) -> &str {
     std::str::from_utf8(&buf[..len]).unwrap_or_default()
 }
 
+/// Writes a header line: `start` is the name with its `": "`, a constant the
+/// compiler copies inline.
+#[inline]
+fn push_line(out: &mut Vec<u8>, start: &[u8], value: &[u8]) {
+    out.extend_from_slice(start);
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}
+
 /// Who the upstream is told the caller is.
 pub struct Identity<'a> {
     pub consumer: &'a HeaderValue,
@@ -141,6 +144,8 @@ pub struct Outbound<'a> {
     pub fields: Fields<'a>,
     pub identity: Option<Identity<'a>>,
     pub timeout: Duration,
+    /// When the request arrived.
+    pub started: std::time::Instant,
     /// The body, when it is known in full (buffered for validation, or empty):
     /// it leaves in the head's write, and only such requests can be retried.
     pub known_body: Option<axum::body::Bytes>,
@@ -167,31 +172,31 @@ pub async fn forward(
     })?;
     let (parts, body) = req.into_parts();
     let fields = out.fields;
-    let original_host = fields.value(header::HOST.as_str());
-    let mut extra: Vec<(HeaderName, HeaderValue)> = Vec::with_capacity(6);
-    if let Some(host) = &upstream.host {
-        extra.push((header::HOST, host.clone()));
-    }
+    // The caller's Host as it came: a parsed field value, so it holds no line
+    // breaks.
+    let original_host = fields.get(header::HOST.as_str());
+    let mut lines = Vec::with_capacity(256);
     if let Some(id) = out.identity {
-        extra.push((CONSUMER_ID, id.consumer.clone()));
-        extra.push((CONSUMER_APP, id.application.clone()));
+        push_line(&mut lines, b"x-consumer-id: ", id.consumer.as_bytes());
+        push_line(&mut lines, b"x-consumer-app: ", id.application.as_bytes());
     }
-    extra.push((REQUEST_ID, out.stamp.request_id().clone()));
-    let mut lines = Vec::new();
+    push_line(
+        &mut lines,
+        b"x-request-id: ",
+        out.stamp.request_id().as_bytes(),
+    );
     if let Some(addr) = out.client_addr {
         forwarding(
             &mut lines,
             addr,
-            original_host
-                .as_ref()
-                .map_or(&[][..], HeaderValue::as_bytes),
-            fields.get(X_FORWARDED_FOR.as_str()),
+            original_host.unwrap_or_default(),
+            fields.get("x-forwarded-for"),
         );
     }
-    if let Some(h) = original_host {
-        extra.push((X_FORWARDED_HOST, h));
+    if let Some(host) = original_host {
+        push_line(&mut lines, b"x-forwarded-host: ", host);
     }
-    extra.push((X_FORWARDED_PROTO, HeaderValue::from_static("http")));
+    lines.extend_from_slice(b"x-forwarded-proto: http\r\n");
     // Rare: a Connection header naming more hop-by-hop headers.
     let named = fields.get(header::CONNECTION.as_str()).is_some();
     let keep = |name: &[u8]| !(stays(name) || named && connection_names(fields, name));
@@ -203,8 +208,9 @@ pub async fn forward(
         authority: &upstream.authority,
         headers: fields,
         keep: &keep,
-        extra: &extra,
+        host: upstream.host.as_ref().map(HeaderValue::as_bytes),
         lines: &lines,
+        started: out.started,
         stamp: out.stamp,
     };
     // The unit of circuit breaking.
@@ -212,10 +218,11 @@ pub async fn forward(
     budget.deposit();
     // Only a body known in full can be sent twice, and only for a method where
     // repeating the request changes nothing.
-    let again = out
-        .known_body
-        .clone()
-        .filter(|_| client::idempotent(&parts.method));
+    let again = if client::idempotent(&parts.method) {
+        out.known_body.clone()
+    } else {
+        None
+    };
     let mut body = Some(match out.known_body {
         Some(bytes) => Outgoing::Full(bytes),
         None => Outgoing::Stream(body),

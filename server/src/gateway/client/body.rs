@@ -230,6 +230,7 @@ mod tests {
                 read: BytesMut::new(),
                 write: Vec::new(),
                 deadline: Box::pin(tokio::time::sleep(std::time::Duration::from_secs(60))),
+                used: std::time::Instant::now(),
             }),
             framing,
             reusable: false,

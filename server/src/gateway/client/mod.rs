@@ -34,7 +34,6 @@ use answer::{Framing, Head, framing, parse_head};
 use axum::body::Body;
 use body::Incoming;
 use bytes::{Bytes, BytesMut};
-use http::header::{HeaderName, HeaderValue};
 use http::{Method, Response, StatusCode};
 use http_body::Body as _;
 use pool::{Conn, checkout, connect, release};
@@ -101,12 +100,17 @@ pub struct Request<'a> {
     pub headers: Fields<'a>,
     /// Which of `headers` travel on, by name (in any case).
     pub keep: &'a (dyn Fn(&[u8]) -> bool + Sync),
-    /// The gateway's own headers, written after the caller's.
-    pub extra: &'a [(HeaderName, HeaderValue)],
-    /// More of the gateway's own, as lines ready for the wire (`name: value\r\n`):
-    /// the ones it composes per request, which would otherwise each be a string
-    /// made only to become a header value.
+    /// The `Host` the gateway sets, in place of any the caller's filter
+    /// keeps; without either the authority goes as `Host`.
+    pub host: Option<&'a [u8]>,
+    /// The gateway's own headers, as lines ready for the wire (`name:
+    /// value\r\n`), written after the caller's: written straight from the
+    /// values they borrow, they are never made into header values (each a
+    /// reference count on shared bytes, taken and dropped per request).
     pub lines: &'a [u8],
+    /// When the request arrived: the connection pool's clock, so that taking
+    /// a connection and giving it back read none of their own.
+    pub started: std::time::Instant,
     /// The headers the gateway sets on the answer: the upstream's copies are
     /// dropped, and these written in their place.
     pub stamp: &'a Stamp<'a>,
@@ -143,7 +147,7 @@ pub async fn send(
         left: early.left(length)?,
         early,
     };
-    let mut pooled = checkout(key);
+    let mut pooled = checkout(key, req.started);
     loop {
         let reused = pooled.is_some();
         let mut conn = match pooled.take() {
@@ -151,10 +155,12 @@ pub async fn send(
                 conn.deadline.as_mut().reset(deadline);
                 conn
             }
-            None => match tokio::time::timeout_at(deadline, connect(key, deadline)).await {
-                Ok(conn) => conn?,
-                Err(_) => return Err(Error::Timeout),
-            },
+            None => {
+                match tokio::time::timeout_at(deadline, connect(key, req.started, deadline)).await {
+                    Ok(conn) => conn?,
+                    Err(_) => return Err(Error::Timeout),
+                }
+            }
         };
         let Conn {
             io,

@@ -32,6 +32,10 @@ pub(super) struct Conn {
     /// time wheel's lock to register and again to cancel (about 600
     /// instructions a request in the gateway's profile).
     pub(super) deadline: Pin<Box<Sleep>>,
+    /// When its latest exchange began, which is what its idle time counts
+    /// from: a little earlier than the exchange's end, so a connection is let
+    /// go a little early, never late, and the pool reads no clock of its own.
+    pub(super) used: Instant,
 }
 
 impl Conn {
@@ -53,13 +57,14 @@ thread_local! {
     static IDLE: RefCell<Idle> = RefCell::new(Idle::default());
 }
 
-pub(super) fn checkout(key: &str) -> Option<Conn> {
-    let now = Instant::now();
+/// An idle connection to `key` for an exchange beginning `now`.
+pub(super) fn checkout(key: &str, now: Instant) -> Option<Conn> {
     IDLE.with_borrow_mut(|idle| {
         let queue = idle.get_mut(key)?;
         // Most recently used first: it is the least likely to have been closed.
-        while let Some((since, conn)) = queue.pop_back() {
+        while let Some((since, mut conn)) = queue.pop_back() {
             if now.saturating_duration_since(since) < IDLE_TIMEOUT && conn.looks_alive() {
+                conn.used = now;
                 return Some(conn);
             }
         }
@@ -72,7 +77,7 @@ pub(super) fn release(conn: Conn) {
     if !conn.read.is_empty() {
         return;
     }
-    let now = Instant::now();
+    let now = conn.used;
     IDLE.with_borrow_mut(|idle| {
         let queue = match idle.get_mut(&*conn.key) {
             Some(queue) => queue,
@@ -89,10 +94,11 @@ pub(super) fn release(conn: Conn) {
     });
 }
 
-/// Connects to `authority`, with `deadline` set on the connection for its
-/// first exchange.
+/// Connects to `authority` for an exchange that began `now`, with `deadline`
+/// set on the connection for it.
 pub(super) async fn connect(
     authority: &str,
+    now: Instant,
     deadline: tokio::time::Instant,
 ) -> Result<Conn, Error> {
     let (host, port) = host_port(authority);
@@ -108,6 +114,7 @@ pub(super) async fn connect(
         read: BytesMut::with_capacity(READ_CHUNK),
         write: Vec::with_capacity(1024),
         deadline: Box::pin(tokio::time::sleep_until(deadline)),
+        used: now,
     })
 }
 

@@ -36,21 +36,16 @@ pub(super) fn encode_head(out: &mut Vec<u8>, req: &Request<'_>, length: Option<u
     }
     out.extend_from_slice(b" HTTP/1.1\r\n");
     let host = header::HOST.as_str().as_bytes();
-    let has_host = req.extra.iter().any(|(name, _)| name == header::HOST)
-        || (req.headers.get("host").is_some() && (req.keep)(host));
-    if !has_host {
+    let callers_host = req.host.is_none() && req.headers.get("host").is_some() && (req.keep)(host);
+    if !callers_host {
         out.extend_from_slice(b"host: ");
-        out.extend_from_slice(req.authority.as_bytes());
+        out.extend_from_slice(req.host.unwrap_or(req.authority.as_bytes()));
         out.extend_from_slice(b"\r\n");
     }
-    let caller = req.headers.iter().filter(|(name, _)| (req.keep)(name));
-    let extra = req
-        .extra
-        .iter()
-        .map(|(n, v)| (n.as_str().as_bytes(), v.as_bytes()));
-    for (name, value) in caller.chain(extra) {
+    for (name, value) in req.headers.iter().filter(|(name, _)| (req.keep)(name)) {
         if name.eq_ignore_ascii_case(b"content-length")
             || name.eq_ignore_ascii_case(b"transfer-encoding")
+            || (!callers_host && name.eq_ignore_ascii_case(host))
         {
             continue;
         }
@@ -72,7 +67,7 @@ mod tests {
     use crate::gateway::fields::Fields;
     use crate::gateway::h1::push_piece;
     use crate::gateway::stamp::Stamp;
-    use http::header::{HeaderMap, HeaderName, HeaderValue};
+    use http::header::{HeaderMap, HeaderValue};
 
     #[test]
     fn request_heads_carry_their_own_framing() {
@@ -82,18 +77,15 @@ mod tests {
         headers.insert("transfer-encoding", HeaderValue::from_static("chunked"));
         headers.insert("x-secret", HeaderValue::from_static("stays"));
         let keep = |name: &[u8]| name != b"x-secret";
-        let extra = [(
-            HeaderName::from_static("x-added"),
-            HeaderValue::from_static("1"),
-        )];
         let post = Request {
             method: &Method::POST,
             target: &["/orders", "", "?", "x=1"],
             authority: "127.0.0.1:9000",
             headers: Fields::Map(&headers),
             keep: &keep,
-            extra: &extra,
-            lines: b"x-line: 2\r\n",
+            started: std::time::Instant::now(),
+            host: None,
+            lines: b"x-added: 1\r\nx-line: 2\r\n",
             stamp: &Stamp::new(HeaderValue::from_static("req-1")),
         };
         let mut out = Vec::new();
@@ -116,7 +108,8 @@ mod tests {
             authority: "127.0.0.1:9000",
             headers: Fields::Map(&none),
             keep: &|_| true,
-            extra: &[],
+            started: std::time::Instant::now(),
+            host: None,
             lines: b"",
             stamp: &Stamp::new(HeaderValue::from_static("req-1")),
         };
@@ -124,6 +117,16 @@ mod tests {
         assert_eq!(
             String::from_utf8(out.clone()).unwrap(),
             "GET / HTTP/1.1\r\nhost: 127.0.0.1:9000\r\n\r\n"
+        );
+        // The gateway's Host, when it sets one, is the only one.
+        let set = Request {
+            host: Some(b"erp.internal:8069"),
+            ..post
+        };
+        encode_head(&mut out, &set, Some(2));
+        assert_eq!(
+            String::from_utf8(out.clone()).unwrap(),
+            "POST /orders?x=1 HTTP/1.1\r\nhost: erp.internal:8069\r\nx-added: 1\r\nx-line: 2\r\ncontent-length: 2\r\n\r\n"
         );
     }
 }
