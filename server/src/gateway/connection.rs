@@ -156,6 +156,8 @@ struct Head {
     target: (u32, u32),
     headers: [Span; MAX_HEADERS],
     count: usize,
+    /// Where the known names are among `headers`.
+    index: h1::Index,
     /// The body's declared length (0 without one).
     body: u64,
     /// The client asked for the connection to close after this exchange.
@@ -170,6 +172,7 @@ impl Default for Head {
             target: (0, 0),
             headers: [Span::default(); MAX_HEADERS],
             count: 0,
+            index: h1::Index::default(),
             body: 0,
             close: false,
         }
@@ -200,29 +203,33 @@ fn parse(buf: &[u8], head: &mut Head) -> Parse {
     }
     let mut body = None;
     let mut close = false;
-    for h in req.headers.iter() {
-        let name = h.name.as_bytes();
-        if name.eq_ignore_ascii_case(b"content-length") {
-            if body.is_some() {
-                return Parse::Other;
-            }
-            match h1::plain_digits(h.value) {
-                Some(n) => body = Some(n),
-                None => return Parse::Other,
-            }
-        } else if name.eq_ignore_ascii_case(b"transfer-encoding")
-            || name.eq_ignore_ascii_case(b"expect")
-            || name.eq_ignore_ascii_case(b"upgrade")
-        {
-            return Parse::Other;
-        } else if name.eq_ignore_ascii_case(b"connection") {
-            for token in h1::tokens(h.value) {
-                if token.eq_ignore_ascii_case(b"close") {
-                    close = true;
-                } else if token.eq_ignore_ascii_case(b"upgrade") {
+    let mut index = h1::Index::default();
+    for (at, h) in req.headers.iter().enumerate() {
+        let name = h1::Known::of(h.name.as_bytes());
+        index.note(name, at);
+        match name {
+            h1::Known::ContentLength => {
+                if body.is_some() {
                     return Parse::Other;
                 }
+                match h1::plain_digits(h.value) {
+                    Some(n) => body = Some(n),
+                    None => return Parse::Other,
+                }
             }
+            h1::Known::TransferEncoding | h1::Known::Expect | h1::Known::Upgrade => {
+                return Parse::Other;
+            }
+            h1::Known::Connection => {
+                for token in h1::tokens(h.value) {
+                    if token.eq_ignore_ascii_case(b"close") {
+                        close = true;
+                    } else if token.eq_ignore_ascii_case(b"upgrade") {
+                        return Parse::Other;
+                    }
+                }
+            }
+            _ => {}
         }
     }
     let body = body.unwrap_or(0);
@@ -234,6 +241,7 @@ fn parse(buf: &[u8], head: &mut Head) -> Parse {
     head.target = span(buf, target.as_bytes());
     head.body = body;
     head.close = close;
+    head.index = index;
     head.count = h1::locate(buf, req.headers, &mut head.headers);
     Parse::Simple
 }
@@ -252,7 +260,7 @@ fn request(head: &Bytes, parsed: &Head, body: Bytes) -> Option<(Request<Body>, R
     let uri =
         Uri::from_maybe_shared(head.slice(parsed.target.0 as usize..parsed.target.1 as usize))
             .ok()?;
-    let raw = Raw::parsed(head.clone(), &parsed.headers[..parsed.count]);
+    let raw = Raw::parsed(head.clone(), &parsed.headers[..parsed.count], parsed.index);
     let mut request = Request::new(if body.is_empty() {
         Body::empty()
     } else {
@@ -287,11 +295,7 @@ async fn respond(
         body.size_hint().exact()
     };
     out.clear();
-    out.extend_from_slice(b"HTTP/1.1 ");
-    out.extend_from_slice(status.as_str().as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
-    out.extend_from_slice(b"\r\n");
+    status_line(out, status);
     write_headers(out, &parts.headers, bodiless);
     // A proxied answer's own headers, as they came from the upstream.
     let passed = answer.passed.as_ref();
@@ -321,6 +325,19 @@ async fn respond(
         return Ok(());
     }
     h1::pump(io, body, left).await
+}
+
+/// `HTTP/1.1 <code> <reason>\r\n`: the usual answer's in one copy.
+fn status_line(out: &mut Vec<u8>, status: StatusCode) {
+    if status == StatusCode::OK {
+        out.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
+        return;
+    }
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(status.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
+    out.extend_from_slice(b"\r\n");
 }
 
 /// The response's headers, less the ones that frame this connection's message.

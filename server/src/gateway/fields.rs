@@ -10,10 +10,11 @@
 //! has a header map instead; [`Fields`] reads either.
 //!
 //! Lookups in a raw head compare names without regard to case (as they came off
-//! the wire); a head has a dozen fields or so, which a scan reads faster than a
-//! hash is computed.
+//! the wire). The names the policies ask for are [`Known`] ones, found through
+//! the index the parse built; any other name is looked for by a scan (a head
+//! has a dozen fields or so, which a scan reads faster than a hash is computed).
 
-use super::h1::{self, Span};
+use super::h1::{self, Index, Known, Span};
 use bytes::Bytes;
 use http::header::{HeaderMap, HeaderValue};
 
@@ -24,6 +25,7 @@ use http::header::{HeaderMap, HeaderValue};
 pub struct Raw {
     head: Bytes,
     spans: Box<[Span]>,
+    index: Index,
 }
 
 impl Raw {
@@ -31,19 +33,28 @@ impl Raw {
     /// bytes it takes in a name (tchar) and in a value (tab, visible, obs-text)
     /// are the ones `http` takes (a test below holds both to it, byte by byte).
     /// Checking each again cost a tenth of the connection loop's instructions.
-    pub fn parsed(head: Bytes, spans: &[Span]) -> Raw {
+    /// `index` is where the known names are among `spans`.
+    pub fn parsed(head: Bytes, spans: &[Span], index: Index) -> Raw {
         Raw {
             head,
             spans: spans.into(),
+            index,
         }
     }
 
     /// Where the first field called `name` (in any case) lies.
     fn find(&self, name: &str) -> Option<Span> {
-        self.spans
-            .iter()
-            .find(|&&(ns, ne, ..)| eq(&self.head[ns as usize..ne as usize], name))
-            .copied()
+        match Known::of(name.as_bytes()) {
+            Known::Other => self
+                .spans
+                .iter()
+                .find(|&&(ns, ne, ..)| eq(&self.head[ns as usize..ne as usize], name))
+                .copied(),
+            known => self
+                .index
+                .get(known)
+                .and_then(|at| self.spans.get(at).copied()),
+        }
     }
 
     fn pairs(&self) -> impl Iterator<Item = (&[u8], &[u8])> + use<'_> {
@@ -109,6 +120,15 @@ impl<'a> Fields<'a> {
         from_map.chain(from_raw)
     }
 
+    /// The bytes a raw head's fields are slices of (empty for a header map),
+    /// for copying lines as they came ([`h1::Runs`]).
+    pub fn source(self) -> &'a [u8] {
+        match self {
+            Fields::Raw(raw) => &raw.head,
+            Fields::Map(_) => &[],
+        }
+    }
+
     /// Every field, in order: names as they came (a header map's in lowercase).
     pub fn iter(self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + use<'a> {
         let (map, raw) = match self {
@@ -139,7 +159,7 @@ mod tests {
         assert!(req.parse(text.as_bytes()).unwrap().is_complete());
         let mut spans = [Span::default(); 16];
         let n = h1::locate(&head, req.headers, &mut spans);
-        let raw = Raw::parsed(head, &spans[..n]);
+        let raw = Raw::parsed(head.clone(), &spans[..n], Index::of(&head, &spans[..n]));
         let map = raw.to_map();
         (raw, map)
     }

@@ -21,21 +21,21 @@ pub use super::stamp::REQUEST_ID;
 /// came): hop-by-hop ones, the credentials (they stay at the gateway), and those
 /// the gateway sets itself, so that forged copies cannot pass as the gateway's.
 fn stays(name: &[u8]) -> bool {
-    const NAMES: [&str; 9] = [
-        super::policy::API_KEY_HEADER,
-        "authorization",
-        "host",
-        "x-consumer-id",
-        "x-consumer-app",
-        "x-request-id",
-        "x-forwarded-for",
-        "x-forwarded-host",
-        "x-forwarded-proto",
-    ];
-    h1::hop_by_hop(name)
-        || NAMES
-            .iter()
-            .any(|n| n.len() == name.len() && n.as_bytes().eq_ignore_ascii_case(name))
+    use h1::Known::*;
+    let name = h1::Known::of(name);
+    name.hop_by_hop()
+        || matches!(
+            name,
+            ApiKey
+                | Authorization
+                | Host
+                | ConsumerId
+                | ConsumerApp
+                | RequestId
+                | ForwardedFor
+                | ForwardedHost
+                | ForwardedProto
+        )
 }
 
 /// Whether a `Connection` header names `name`, which makes it hop-by-hop too
@@ -333,6 +333,38 @@ mod tests {
             "x-forwarded-for: {}\r\n",
             longest.parse::<SocketAddr>().unwrap().ip()
         )));
+    }
+
+    #[test]
+    fn credentials_hop_by_hop_and_the_gateways_own_fields_stay() {
+        for name in [
+            "X-API-Key",
+            "authorization",
+            "Host",
+            "x-consumer-id",
+            "X-Consumer-App",
+            "x-request-id",
+            "X-Forwarded-For",
+            "x-forwarded-host",
+            "X-Forwarded-Proto",
+            "Connection",
+            "keep-alive",
+            "TE",
+            "Transfer-Encoding",
+            "upgrade",
+            "Proxy-Authorization",
+        ] {
+            assert!(stays(name.as_bytes()), "{name}");
+        }
+        for name in [
+            "content-type",
+            "accept",
+            "x-api-keys",
+            "x-consumer",
+            "forwarded",
+        ] {
+            assert!(!stays(name.as_bytes()), "{name}");
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! that follows decided by RFC 9112 §6.3.
 
 use super::Error;
-use crate::gateway::h1::{header_name, hop_by_hop, plain_digits, tokens};
+use crate::gateway::h1::{Known, Runs, header_name, plain_digits, tokens};
 use axum::body::Body;
 use bytes::{Bytes, BytesMut};
 use http::header::HeaderValue;
@@ -144,13 +144,14 @@ pub(super) fn parse_head(
         // more than the parse of a typical head.
         let mut slots = [const { MaybeUninit::uninit() }; MAX_HEADERS];
         let mut response = httparse::Response::new(&mut []);
+        let src: &[u8] = buf;
         let len = match httparse::ParserConfig::default().parse_response_with_uninit_headers(
             &mut response,
-            buf,
+            src,
             &mut slots,
         ) {
             Ok(httparse::Status::Complete(len)) => len,
-            Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD => {
+            Ok(httparse::Status::Partial) if src.len() > MAX_HEAD => {
                 return Err(Error::Protocol("upstream response head too large"));
             }
             Ok(httparse::Status::Partial) => return Ok(None),
@@ -171,32 +172,41 @@ pub(super) fn parse_head(
         // looked for when `named` says there are some.
         let mut named = false;
         let mut size = 0;
-        for h in response.headers.iter() {
-            let name = h.name.as_bytes();
-            size += name.len() + h.value.len() + 4;
-            if name.eq_ignore_ascii_case(b"connection") {
-                for token in tokens(h.value) {
-                    if token.eq_ignore_ascii_case(b"close") {
-                        head.close = true;
-                    } else if token.eq_ignore_ascii_case(b"keep-alive") {
-                        head.keep_alive = true;
-                    } else {
-                        named = true;
+        // Each name is told once, here, and read again by the copy below.
+        let mut kinds = [Known::Other; MAX_HEADERS];
+        for (h, kind) in response.headers.iter().zip(&mut kinds) {
+            *kind = Known::of(h.name.as_bytes());
+            size += h.name.len() + h.value.len() + 4;
+            match kind {
+                Known::Connection => {
+                    for token in tokens(h.value) {
+                        if token.eq_ignore_ascii_case(b"close") {
+                            head.close = true;
+                        } else if token.eq_ignore_ascii_case(b"keep-alive") {
+                            head.keep_alive = true;
+                        } else {
+                            named = true;
+                        }
                     }
                 }
-            } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
-                if let Some(last) = tokens(h.value).last() {
-                    head.chunked = Some(last.eq_ignore_ascii_case(b"chunked"));
-                } else if head.chunked.is_none() {
-                    head.chunked = Some(false);
+                Known::TransferEncoding => {
+                    if let Some(last) = tokens(h.value).last() {
+                        head.chunked = Some(last.eq_ignore_ascii_case(b"chunked"));
+                    } else if head.chunked.is_none() {
+                        head.chunked = Some(false);
+                    }
                 }
-            } else if name.eq_ignore_ascii_case(b"content-length") {
-                head.length = match (head.length, plain_digits(h.value)) {
-                    (Err(e), _) => Err(e),
-                    (_, None) => Err("invalid upstream Content-Length"),
-                    (Ok(Some(l)), Some(n)) if l != n => Err("conflicting upstream Content-Length"),
-                    (Ok(_), Some(n)) => Ok(Some(n)),
-                };
+                Known::ContentLength => {
+                    head.length = match (head.length, plain_digits(h.value)) {
+                        (Err(e), _) => Err(e),
+                        (_, None) => Err("invalid upstream Content-Length"),
+                        (Ok(Some(l)), Some(n)) if l != n => {
+                            Err("conflicting upstream Content-Length")
+                        }
+                        (Ok(_), Some(n)) => Ok(Some(n)),
+                    };
+                }
+                _ => {}
             }
         }
         let connection_lists = |name: &[u8]| {
@@ -209,21 +219,20 @@ pub(super) fn parse_head(
         };
         // With room for the gateway's own lines, which `respond` adds.
         head.lines.reserve(size + STAMP_ROOM);
-        for h in response.headers.iter() {
+        let mut run = Runs::default();
+        for (h, &kind) in response.headers.iter().zip(&kinds) {
             let name = h.name.as_bytes();
-            if hop_by_hop(name)
-                || name.eq_ignore_ascii_case(b"content-length")
+            if kind.hop_by_hop()
+                || kind == Known::ContentLength
                 || owned(name)
                 || (named && connection_lists(name))
             {
                 continue;
             }
-            head.has_date |= name.eq_ignore_ascii_case(b"date");
-            head.lines.extend_from_slice(name);
-            head.lines.extend_from_slice(b": ");
-            head.lines.extend_from_slice(h.value);
-            head.lines.extend_from_slice(b"\r\n");
+            head.has_date |= kind == Known::Date;
+            run.keep(src, name, h.value, &mut head.lines);
         }
+        run.flush(src, &mut head.lines);
         len
     };
     bytes::Buf::advance(buf, len);
@@ -331,6 +340,22 @@ mod tests {
         let unowned = head(raw);
         assert!(lines(&unowned).contains("RateLimit-Limit: 1\r\n"));
         assert!(lines(&unowned).contains("X-Request-Id: abc\r\n"));
+    }
+    #[test]
+    fn kept_lines_come_out_in_one_form_however_they_came() {
+        // Lines as they came run together; the others are rewritten, and a
+        // dropped line in between breaks a run without leaking into it.
+        let h = head(
+            "HTTP/1.1 200 OK\r\nServer: up\r\nA: 1\r\nContent-Length: 0\r\nB:2\r\n\
+             C: 3  \r\nD:\r\nE: 5\nF: 6\r\nG: 7\r\n\r\n",
+        );
+        assert_eq!(
+            lines(&h),
+            "Server: up\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: \r\nE: 5\r\nF: 6\r\nG: 7\r\n"
+        );
+        let h = head("HTTP/1.1 200 OK\nX: 1\nConnection: close\nY: 2\n\n");
+        assert_eq!(lines(&h), "X: 1\r\nY: 2\r\n");
+        assert!(h.close);
     }
     #[test]
     fn passed_lines_read_back_as_headers() {

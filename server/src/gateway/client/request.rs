@@ -1,7 +1,7 @@
 //! The request head as it leaves for the upstream.
 
 use super::Request;
-use crate::gateway::h1::push_framing;
+use crate::gateway::h1::{Known, Runs, push_framing};
 use http::Method;
 use http::header;
 
@@ -42,18 +42,16 @@ pub(super) fn encode_head(out: &mut Vec<u8>, req: &Request<'_>, length: Option<u
         out.extend_from_slice(req.host.unwrap_or(req.authority.as_bytes()));
         out.extend_from_slice(b"\r\n");
     }
+    let src = req.headers.source();
+    let mut runs = Runs::default();
     for (name, value) in req.headers.iter().filter(|(name, _)| (req.keep)(name)) {
-        if name.eq_ignore_ascii_case(b"content-length")
-            || name.eq_ignore_ascii_case(b"transfer-encoding")
-            || (!callers_host && name.eq_ignore_ascii_case(host))
-        {
-            continue;
+        match Known::of(name) {
+            Known::ContentLength | Known::TransferEncoding => continue,
+            Known::Host if !callers_host => continue,
+            _ => runs.keep(src, name, value, out),
         }
-        out.extend_from_slice(name);
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value);
-        out.extend_from_slice(b"\r\n");
     }
+    runs.flush(src, out);
     out.extend_from_slice(req.lines);
     if !(length == Some(0) && bodiless(req.method)) {
         push_framing(out, length);
@@ -127,6 +125,40 @@ mod tests {
         assert_eq!(
             String::from_utf8(out.clone()).unwrap(),
             "POST /orders?x=1 HTTP/1.1\r\nhost: erp.internal:8069\r\nx-added: 1\r\nx-line: 2\r\ncontent-length: 2\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn a_raw_heads_lines_go_as_they_came_less_the_dropped_ones() {
+        use crate::gateway::fields::Raw;
+        use crate::gateway::h1::{Index, Span, locate};
+        let text = "POST /o HTTP/1.1\r\nHost: shop\r\nX-A: 1\r\nX-B:2\r\nContent-Length: 2\r\n\
+                    X-Secret: s\r\nX-C: 3\r\nTransfer-Encoding: x\r\nX-D: 4\r\n\r\n";
+        let head = bytes::Bytes::from_static(text.as_bytes());
+        let mut slots = [httparse::EMPTY_HEADER; 16];
+        let mut parsed = httparse::Request::new(&mut slots);
+        assert!(parsed.parse(&head).unwrap().is_complete());
+        let mut spans = [Span::default(); 16];
+        let n = locate(&head, parsed.headers, &mut spans);
+        let raw = Raw::parsed(head.clone(), &spans[..n], Index::of(&head, &spans[..n]));
+        let keep = |name: &[u8]| !name.eq_ignore_ascii_case(b"x-secret");
+        let post = Request {
+            method: &Method::POST,
+            target: &["/o"],
+            authority: "127.0.0.1:9000",
+            headers: Fields::Raw(&raw),
+            keep: &keep,
+            started: std::time::Instant::now(),
+            host: Some(b"erp"),
+            lines: b"x-added: 1\r\n",
+            stamp: &Stamp::new(HeaderValue::from_static("req-1")),
+        };
+        let mut out = Vec::new();
+        encode_head(&mut out, &post, Some(2));
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "POST /o HTTP/1.1\r\nhost: erp\r\nX-A: 1\r\nX-B: 2\r\nX-C: 3\r\nX-D: 4\r\n\
+             x-added: 1\r\ncontent-length: 2\r\n\r\n"
         );
     }
 }

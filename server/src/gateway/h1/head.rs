@@ -31,22 +31,192 @@ fn push_digits<const RADIX: u64>(out: &mut impl bytes::BufMut, mut n: u64) {
     out.put_slice(&digits[at..]);
 }
 
+/// The header names the gateway acts on, in either leg. Every field of every
+/// head is asked about (is it framing, hop-by-hop, a credential, one the gateway
+/// sets itself?), and a scan of a dozen names per field showed in the profile;
+/// [`Known::of`] tells a name by its length first, then compares it with at most
+/// two candidates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Known {
+    Host,
+    Date,
+    ApiKey,
+    Authorization,
+    ContentType,
+    ContentLength,
+    TransferEncoding,
+    Connection,
+    KeepAlive,
+    ProxyAuthenticate,
+    ProxyAuthorization,
+    Te,
+    Trailer,
+    Upgrade,
+    Expect,
+    RequestId,
+    ForwardedFor,
+    ForwardedHost,
+    ForwardedProto,
+    ConsumerId,
+    ConsumerApp,
+    /// Any other name.
+    Other,
+}
+
+impl Known {
+    /// How many names are known (`Other` aside).
+    pub const COUNT: usize = Known::Other as usize;
+
+    /// Which known name `name` is, compared without regard to case (as names
+    /// come off the wire).
+    pub fn of(name: &[u8]) -> Known {
+        use Known::*;
+        let candidates: &[(&[u8], Known)] = match name.len() {
+            2 => &[(b"te", Te)],
+            4 => &[(b"host", Host), (b"date", Date)],
+            6 => &[(b"expect", Expect)],
+            7 => &[(b"upgrade", Upgrade), (b"trailer", Trailer)],
+            9 => &[(b"x-api-key", ApiKey)],
+            10 => &[(b"connection", Connection), (b"keep-alive", KeepAlive)],
+            12 => &[(b"content-type", ContentType), (b"x-request-id", RequestId)],
+            13 => &[
+                (b"authorization", Authorization),
+                (b"x-consumer-id", ConsumerId),
+            ],
+            14 => &[
+                (b"content-length", ContentLength),
+                (b"x-consumer-app", ConsumerApp),
+            ],
+            15 => &[(b"x-forwarded-for", ForwardedFor)],
+            16 => &[(b"x-forwarded-host", ForwardedHost)],
+            17 => &[
+                (b"transfer-encoding", TransferEncoding),
+                (b"x-forwarded-proto", ForwardedProto),
+            ],
+            18 => &[(b"proxy-authenticate", ProxyAuthenticate)],
+            19 => &[(b"proxy-authorization", ProxyAuthorization)],
+            _ => return Other,
+        };
+        candidates
+            .iter()
+            .find(|(known, _)| known.eq_ignore_ascii_case(name))
+            .map_or(Other, |&(_, k)| k)
+    }
+
+    /// RFC 9110 §7.6.1: these describe one connection, never the message.
+    pub fn hop_by_hop(self) -> bool {
+        use Known::*;
+        matches!(
+            self,
+            Connection
+                | KeepAlive
+                | ProxyAuthenticate
+                | ProxyAuthorization
+                | Te
+                | Trailer
+                | TransferEncoding
+                | Upgrade
+        )
+    }
+}
+
+/// Where the first field of each [`Known`] name lies among a head's fields, so
+/// that the policies' lookups (the key, the content type, the host…) are an
+/// index rather than a scan.
+#[derive(Clone, Copy, Debug)]
+pub struct Index([u8; Known::COUNT]);
+
+impl Default for Index {
+    fn default() -> Self {
+        Index([u8::MAX; Known::COUNT])
+    }
+}
+
+impl Index {
+    /// Notes that field number `at` is called `name`, unless an earlier one was.
+    #[inline]
+    pub fn note(&mut self, name: Known, at: usize) {
+        if let Some(slot) = self.0.get_mut(name as usize)
+            && *slot == u8::MAX
+            && at < usize::from(u8::MAX)
+        {
+            *slot = at as u8;
+        }
+    }
+
+    /// The index of the fields at `spans` in `head`.
+    pub fn of(head: &[u8], spans: &[Span]) -> Index {
+        let mut index = Index::default();
+        for (at, &(ns, ne, ..)) in spans.iter().enumerate() {
+            index.note(Known::of(&head[ns as usize..ne as usize]), at);
+        }
+        index
+    }
+
+    /// Which field is the first called `name`; `None` if none is, or if `name`
+    /// is not a known one (the caller then has to look).
+    pub fn get(&self, name: Known) -> Option<usize> {
+        let at = *self.0.get(name as usize)?;
+        (at != u8::MAX).then_some(usize::from(at))
+    }
+}
+
+/// Header lines passed on from a parsed head, copied in runs: a line that came
+/// as `Name: value\r\n` exactly is copied with its neighbours in one piece,
+/// where writing each line's four parts cost four small copies (the fields a
+/// head passes on usually lie together, the dropped ones around them). Any
+/// other line is written in that form part by part.
+#[derive(Default)]
+pub struct Runs {
+    /// The pending run's start and end in the head's bytes.
+    pending: Option<(usize, usize)>,
+}
+
+impl Runs {
+    /// Writes the field `name: value` to `out`; where both are slices of `src`,
+    /// as they came, it joins the pending run instead.
+    pub fn keep(&mut self, src: &[u8], name: &[u8], value: &[u8], out: &mut impl bytes::BufMut) {
+        let base = src.as_ptr() as usize;
+        let start = (name.as_ptr() as usize).wrapping_sub(base);
+        let name_end = start.wrapping_add(name.len());
+        let value_start = (value.as_ptr() as usize).wrapping_sub(base);
+        let end = value_start.wrapping_add(value.len());
+        // Offsets of slices from elsewhere wrap around or run past `src`:
+        // those fail these checks, and are written part by part.
+        let as_it_came = start <= name_end
+            && name_end.checked_add(2) == Some(value_start)
+            && value_start <= end
+            && src.get(name_end..value_start) == Some(b": ")
+            && src.get(end..end.saturating_add(2)) == Some(b"\r\n");
+        if as_it_came {
+            match &mut self.pending {
+                Some((_, pending_end)) if *pending_end == start => *pending_end = end + 2,
+                _ => {
+                    self.flush(src, out);
+                    self.pending = Some((start, end + 2));
+                }
+            }
+            return;
+        }
+        self.flush(src, out);
+        out.put_slice(name);
+        out.put_slice(b": ");
+        out.put_slice(value);
+        out.put_slice(b"\r\n");
+    }
+
+    /// Copies the pending run to `out`; call once the last field is kept.
+    pub fn flush(&mut self, src: &[u8], out: &mut impl bytes::BufMut) {
+        if let Some((start, end)) = self.pending.take() {
+            out.put_slice(&src[start..end]);
+        }
+    }
+}
+
 /// RFC 9110 §7.6.1: these describe one connection, never the message (compared
 /// without regard to case, as they come off the wire).
 pub fn hop_by_hop(name: &[u8]) -> bool {
-    const NAMES: [&[u8]; 8] = [
-        b"connection",
-        b"keep-alive",
-        b"proxy-authenticate",
-        b"proxy-authorization",
-        b"te",
-        b"trailer",
-        b"transfer-encoding",
-        b"upgrade",
-    ];
-    NAMES
-        .iter()
-        .any(|n| n.len() == name.len() && n.eq_ignore_ascii_case(name))
+    Known::of(name).hop_by_hop()
 }
 
 /// The comma-separated tokens of a header value, trimmed, empty ones skipped.
@@ -151,6 +321,99 @@ mod tests {
             }
             assert_eq!(out, text.as_bytes());
         }
+    }
+
+    #[test]
+    fn known_names_are_told_in_any_case() {
+        let all = [
+            ("Host", Known::Host),
+            ("date", Known::Date),
+            ("X-API-Key", Known::ApiKey),
+            ("authorization", Known::Authorization),
+            ("Content-Type", Known::ContentType),
+            ("content-length", Known::ContentLength),
+            ("Transfer-Encoding", Known::TransferEncoding),
+            ("connection", Known::Connection),
+            ("Keep-Alive", Known::KeepAlive),
+            ("proxy-authenticate", Known::ProxyAuthenticate),
+            ("Proxy-Authorization", Known::ProxyAuthorization),
+            ("TE", Known::Te),
+            ("trailer", Known::Trailer),
+            ("Upgrade", Known::Upgrade),
+            ("expect", Known::Expect),
+            ("X-Request-Id", Known::RequestId),
+            ("x-forwarded-for", Known::ForwardedFor),
+            ("X-Forwarded-Host", Known::ForwardedHost),
+            ("x-forwarded-proto", Known::ForwardedProto),
+            ("X-Consumer-Id", Known::ConsumerId),
+            ("x-consumer-app", Known::ConsumerApp),
+        ];
+        assert_eq!(all.len(), Known::COUNT);
+        for (name, known) in all {
+            assert_eq!(Known::of(name.as_bytes()), known, "{name}");
+        }
+        for other in [
+            "",
+            "hosts",
+            "x-api-keys",
+            "content-typ",
+            "x-forwarded-port",
+            "ratelimit-limit",
+        ] {
+            assert_eq!(Known::of(other.as_bytes()), Known::Other, "{other}");
+        }
+        let hop: Vec<_> = all
+            .iter()
+            .filter(|(_, k)| k.hop_by_hop())
+            .map(|(n, _)| n.to_ascii_lowercase())
+            .collect();
+        assert_eq!(
+            hop,
+            [
+                "transfer-encoding",
+                "connection",
+                "keep-alive",
+                "proxy-authenticate",
+                "proxy-authorization",
+                "te",
+                "trailer",
+                "upgrade"
+            ]
+        );
+    }
+
+    #[test]
+    fn runs_copy_lines_as_they_came_and_rewrite_the_rest() {
+        let src = b"A: 1\r\nB: 2\r\nC:3\r\nD: 4\r\nE: 5\r\n";
+        let mut out = Vec::new();
+        let mut runs = Runs::default();
+        // A, B (one run), C (rewritten), E (D skipped: a run of its own).
+        runs.keep(src, &src[0..1], &src[3..4], &mut out);
+        runs.keep(src, &src[6..7], &src[9..10], &mut out);
+        runs.keep(src, &src[12..13], &src[14..15], &mut out);
+        runs.keep(src, &src[23..24], &src[26..27], &mut out);
+        // Slices from elsewhere are written part by part, whatever lies there.
+        let elsewhere = b"Z: 9\r\n";
+        runs.keep(src, &elsewhere[0..1], &elsewhere[3..4], &mut out);
+        runs.keep(&[], &src[0..1], &src[3..4], &mut out);
+        runs.flush(src, &mut out);
+        assert_eq!(out, b"A: 1\r\nB: 2\r\nC: 3\r\nE: 5\r\nZ: 9\r\nA: 1\r\n");
+    }
+
+    #[test]
+    fn an_index_points_at_the_first_field_of_each_known_name() {
+        let head = b"Host: a\r\nX-Tag: 1\r\nhost: b\r\nX-API-Key: k\r\n";
+        let spans = [
+            (0, 4, 6, 7),
+            (9, 14, 16, 17),
+            (19, 23, 25, 26),
+            (28, 37, 39, 40),
+        ];
+        let index = Index::of(head, &spans);
+        assert_eq!(index.get(Known::Host), Some(0));
+        assert_eq!(index.get(Known::ApiKey), Some(3));
+        assert_eq!(index.get(Known::ContentType), None);
+        assert_eq!(index.get(Known::Other), None);
     }
 
     #[test]
