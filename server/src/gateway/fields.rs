@@ -50,11 +50,15 @@ impl Raw {
                 .iter()
                 .find(|&&(ns, ne, ..)| eq(&self.head[ns as usize..ne as usize], name))
                 .copied(),
-            known => self
-                .index
-                .get(known)
-                .and_then(|at| self.spans.get(at).copied()),
+            known => self.at(known),
         }
+    }
+
+    /// Where the first field of a known name lies.
+    fn at(&self, name: Known) -> Option<Span> {
+        self.index
+            .get(name)
+            .and_then(|at| self.spans.get(at).copied())
     }
 
     fn pairs(&self) -> impl Iterator<Item = (&[u8], &[u8])> + use<'_> {
@@ -90,16 +94,27 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// The first value of `name` as text, if it is.
-    pub fn text(self, name: &str) -> Option<&'a str> {
-        self.get(name).and_then(|v| std::str::from_utf8(v).ok())
+    /// The first value of a known name: for a raw head, through its index.
+    pub fn known(self, name: Known) -> Option<&'a [u8]> {
+        match self {
+            Fields::Map(map) => map.get(name.as_str()).map(HeaderValue::as_bytes),
+            Fields::Raw(raw) => raw
+                .at(name)
+                .map(|(.., vs, ve)| &raw.head[vs as usize..ve as usize]),
+        }
     }
 
-    /// The first value of `name` as a header value sharing the head's bytes.
-    pub fn value(self, name: &str) -> Option<HeaderValue> {
+    /// The first value of a known name as text, if it is.
+    pub fn text(self, name: Known) -> Option<&'a str> {
+        self.known(name).and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// The first value of a known name as a header value sharing the head's
+    /// bytes.
+    pub fn value(self, name: Known) -> Option<HeaderValue> {
         match self {
-            Fields::Map(map) => map.get(name).cloned(),
-            Fields::Raw(raw) => raw.find(name).and_then(|(.., vs, ve)| {
+            Fields::Map(map) => map.get(name.as_str()).cloned(),
+            Fields::Raw(raw) => raw.at(name).and_then(|(.., vs, ve)| {
                 HeaderValue::from_maybe_shared(raw.head.slice(vs as usize..ve as usize)).ok()
             }),
         }
@@ -171,11 +186,14 @@ mod tests {
         );
         for fields in [Fields::Raw(&raw), Fields::Map(&map)] {
             assert_eq!(fields.get("host"), Some(&b"shop"[..]));
-            assert_eq!(fields.text("content-type"), Some("text/plain"));
+            assert_eq!(fields.text(Known::ContentType), Some("text/plain"));
+            assert_eq!(fields.known(Known::Host), Some(&b"shop"[..]));
+            assert_eq!(fields.get("CONTENT-type"), Some(&b"text/plain"[..]));
             assert_eq!(fields.get("X-TAG"), Some(&b"a"[..]));
             assert_eq!(fields.get_all("x-tag").collect::<Vec<_>>(), [b"a", b"b"]);
-            assert_eq!(fields.value("host").unwrap(), "shop");
-            assert!(fields.get("missing").is_none() && fields.value("missing").is_none());
+            assert_eq!(fields.value(Known::Host).unwrap(), "shop");
+            assert!(fields.get("missing").is_none() && fields.value(Known::ApiKey).is_none());
+            assert!(fields.known(Known::Other).is_none());
             assert_eq!(fields.iter().count(), 4);
         }
         // The raw head keeps the names as they came; the map has them lowercase.

@@ -174,7 +174,7 @@ pub async fn forward(
     let fields = out.fields;
     // The caller's Host as it came: a parsed field value, so it holds no line
     // breaks.
-    let original_host = fields.get(header::HOST.as_str());
+    let original_host = fields.known(h1::Known::Host);
     let mut lines = Vec::with_capacity(256);
     if let Some(id) = out.identity {
         push_line(&mut lines, b"x-consumer-id: ", id.consumer.as_bytes());
@@ -190,7 +190,7 @@ pub async fn forward(
             &mut lines,
             addr,
             original_host.unwrap_or_default(),
-            fields.get("x-forwarded-for"),
+            fields.known(h1::Known::ForwardedFor),
         );
     }
     if let Some(host) = original_host {
@@ -198,7 +198,7 @@ pub async fn forward(
     }
     lines.extend_from_slice(b"x-forwarded-proto: http\r\n");
     // Rare: a Connection header naming more hop-by-hop headers.
-    let named = fields.get(header::CONNECTION.as_str()).is_some();
+    let named = fields.known(h1::Known::Connection).is_some();
     let keep = |name: &[u8]| !(stays(name) || named && connection_names(fields, name));
     let query = out.query.map_or(["", ""], |q| ["?", q]);
     let target = [&*upstream.path, out.rest, query[0], query[1]];

@@ -3,6 +3,7 @@
 //! without a server.
 
 use super::fields::Fields;
+use super::h1::Known;
 use super::problem::Refusal;
 use super::routes::{Needs, Operation};
 use super::snapshot::{Application, Lifecycle, Plan, Snapshot, Subscription, Version};
@@ -118,7 +119,7 @@ pub fn authenticate<'s>(
     audience: &str,
     now: OffsetDateTime,
 ) -> Result<Option<Caller<'s>>, Refusal> {
-    if let Some(value) = fields.get(API_KEY_HEADER) {
+    if let Some(value) = fields.known(Known::ApiKey) {
         let presented = std::str::from_utf8(value)
             .ok()
             .and_then(keys::parse)
@@ -140,7 +141,7 @@ pub fn authenticate<'s>(
             token_scopes: None,
         }));
     }
-    let Some(value) = fields.get(header::AUTHORIZATION.as_str()) else {
+    let Some(value) = fields.known(Known::Authorization) else {
         return Ok(None);
     };
     let token = std::str::from_utf8(value)

@@ -6,6 +6,7 @@ use super::Gateway;
 use super::client::Answer;
 use super::fields::{Fields, Raw};
 use super::forward::{self, Identity, Outbound};
+use super::h1::Known;
 use super::policy;
 use super::problem::Refusal;
 use super::routes::Operation;
@@ -54,7 +55,7 @@ pub async fn handle(
     };
     // Made once: the same value goes upstream, into a refusal and back.
     let request_id = fields
-        .value(forward::REQUEST_ID.as_str())
+        .value(Known::RequestId)
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.to_str().is_ok())
         .unwrap_or_else(request_id);
     let has_body = {
@@ -311,7 +312,7 @@ async fn validate(
         }
         let (parts, body) = req.into_parts();
         let bytes = read_body(body, limit).await.ok_or_else(too_large)?;
-        let content_type = fields.text("content-type");
+        let content_type = fields.text(Known::ContentType);
         match operation
             .rules
             .check_body(content_type, &bytes, &mut violations)

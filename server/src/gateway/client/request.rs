@@ -36,7 +36,8 @@ pub(super) fn encode_head(out: &mut Vec<u8>, req: &Request<'_>, length: Option<u
     }
     out.extend_from_slice(b" HTTP/1.1\r\n");
     let host = header::HOST.as_str().as_bytes();
-    let callers_host = req.host.is_none() && req.headers.get("host").is_some() && (req.keep)(host);
+    let callers_host =
+        req.host.is_none() && req.headers.known(Known::Host).is_some() && (req.keep)(host);
     if !callers_host {
         out.extend_from_slice(b"host: ");
         out.extend_from_slice(req.host.unwrap_or(req.authority.as_bytes()));

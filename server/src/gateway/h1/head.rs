@@ -33,9 +33,9 @@ fn push_digits<const RADIX: u64>(out: &mut impl bytes::BufMut, mut n: u64) {
 
 /// The header names the gateway acts on, in either leg. Every field of every
 /// head is asked about (is it framing, hop-by-hop, a credential, one the gateway
-/// sets itself?), and a scan of a dozen names per field showed in the profile;
-/// [`Known::of`] tells a name by its length first, then compares it with at most
-/// two candidates.
+/// sets itself?), and comparing each with a dozen names showed in the profile;
+/// [`Known::of`] tells a name by its length first, then compares it, a word at a
+/// time, with at most two candidates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Known {
     Host,
@@ -63,6 +63,64 @@ pub enum Known {
     Other,
 }
 
+/// Each known name, in lowercase, in the order of [`Known`]'s variants.
+const NAMES: [&str; Known::COUNT] = [
+    "host",
+    "date",
+    "x-api-key",
+    "authorization",
+    "content-type",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "upgrade",
+    "expect",
+    "x-request-id",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "x-consumer-id",
+    "x-consumer-app",
+];
+
+/// Each known name's [`words`] with, for each word, the case bit of every
+/// letter in it: a name's words OR-ed with those equal the known name's exactly
+/// when the two names are equal without regard to case (a byte that only
+/// matches a letter with its case bit set is that letter in upper case; the
+/// bytes that are not letters are compared as they are). Worked out at compile
+/// time.
+const KEYS: [[(u64, u64); 3]; Known::COUNT] = {
+    let mut keys = [[(0, 0); 3]; Known::COUNT];
+    let mut i = 0;
+    while i < Known::COUNT {
+        let name = NAMES[i].as_bytes();
+        let mut letters = [0u8; 24];
+        let mut at = 0;
+        while at < name.len() {
+            if name[at].is_ascii_lowercase() {
+                letters[at] = 0x20;
+            }
+            at += 1;
+        }
+        let (value, case) = (
+            const_words(name),
+            const_words(letters.split_at(name.len()).0),
+        );
+        let mut w = 0;
+        while w < 3 {
+            keys[i][w] = (case[w], value[w]);
+            w += 1;
+        }
+        i += 1;
+    }
+    keys
+};
+
 impl Known {
     /// How many names are known (`Other` aside).
     pub const COUNT: usize = Known::Other as usize;
@@ -71,36 +129,34 @@ impl Known {
     /// come off the wire).
     pub fn of(name: &[u8]) -> Known {
         use Known::*;
-        let candidates: &[(&[u8], Known)] = match name.len() {
-            2 => &[(b"te", Te)],
-            4 => &[(b"host", Host), (b"date", Date)],
-            6 => &[(b"expect", Expect)],
-            7 => &[(b"upgrade", Upgrade), (b"trailer", Trailer)],
-            9 => &[(b"x-api-key", ApiKey)],
-            10 => &[(b"connection", Connection), (b"keep-alive", KeepAlive)],
-            12 => &[(b"content-type", ContentType), (b"x-request-id", RequestId)],
-            13 => &[
-                (b"authorization", Authorization),
-                (b"x-consumer-id", ConsumerId),
-            ],
-            14 => &[
-                (b"content-length", ContentLength),
-                (b"x-consumer-app", ConsumerApp),
-            ],
-            15 => &[(b"x-forwarded-for", ForwardedFor)],
-            16 => &[(b"x-forwarded-host", ForwardedHost)],
-            17 => &[
-                (b"transfer-encoding", TransferEncoding),
-                (b"x-forwarded-proto", ForwardedProto),
-            ],
-            18 => &[(b"proxy-authenticate", ProxyAuthenticate)],
-            19 => &[(b"proxy-authorization", ProxyAuthorization)],
+        let candidates: &[Known] = match name.len() {
+            2 => &[Te],
+            4 => &[Host, Date],
+            6 => &[Expect],
+            7 => &[Upgrade, Trailer],
+            9 => &[ApiKey],
+            10 => &[Connection, KeepAlive],
+            12 => &[ContentType, RequestId],
+            13 => &[Authorization, ConsumerId],
+            14 => &[ContentLength, ConsumerApp],
+            15 => &[ForwardedFor],
+            16 => &[ForwardedHost],
+            17 => &[TransferEncoding, ForwardedProto],
+            18 => &[ProxyAuthenticate],
+            19 => &[ProxyAuthorization],
             _ => return Other,
         };
-        candidates
-            .iter()
-            .find(|(known, _)| known.eq_ignore_ascii_case(name))
-            .map_or(Other, |&(_, k)| k)
+        let words = words(name);
+        let is = |k: Known| {
+            let key = &KEYS[k as usize];
+            (0..3).all(|w| words[w] | key[w].0 == key[w].1)
+        };
+        candidates.iter().copied().find(|&k| is(k)).unwrap_or(Other)
+    }
+
+    /// The name in lowercase (empty for `Other`).
+    pub fn as_str(self) -> &'static str {
+        NAMES.get(self as usize).copied().unwrap_or_default()
     }
 
     /// RFC 9110 §7.6.1: these describe one connection, never the message.
@@ -118,6 +174,73 @@ impl Known {
                 | Upgrade
         )
     }
+}
+
+/// A name of 2 to 24 bytes as three words: overlapping windows that together
+/// cover every byte (the first and last 8, and the middle 8 of a longer one; 4
+/// or 2 bytes for a short one), so that two names of the same length are equal
+/// exactly when their words are.
+fn words(name: &[u8]) -> [u64; 3] {
+    let Some((width, middle)) = windows(name.len()) else {
+        return [0; 3];
+    };
+    [
+        load(name, 0, width),
+        if middle { load(name, 8, 8) } else { 0 },
+        load(name, name.len() - width, width),
+    ]
+}
+
+/// [`words`] at compile time.
+const fn const_words(name: &[u8]) -> [u64; 3] {
+    let Some((width, middle)) = windows(name.len()) else {
+        return [0; 3];
+    };
+    [
+        const_load(name, 0, width),
+        if middle { const_load(name, 8, 8) } else { 0 },
+        const_load(name, name.len() - width, width),
+    ]
+}
+
+/// The width of the first and last window for a name of `len` bytes, and
+/// whether it needs the middle one; `None` beyond 2 to 24 bytes.
+const fn windows(len: usize) -> Option<(usize, bool)> {
+    match len {
+        2..=3 => Some((2, false)),
+        4..=7 => Some((4, false)),
+        8..=24 => Some((8, len > 16)),
+        _ => None,
+    }
+}
+
+/// `width` bytes of `bytes` from `at`, little-endian: one load each.
+fn load(bytes: &[u8], at: usize, width: usize) -> u64 {
+    match width {
+        8 => bytes
+            .get(at..at + 8)
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, u64::from_le_bytes),
+        4 => bytes
+            .get(at..at + 4)
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, |b| u64::from(u32::from_le_bytes(b))),
+        _ => bytes
+            .get(at..at + 2)
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, |b| u64::from(u16::from_le_bytes(b))),
+    }
+}
+
+/// [`load`] for compile time, a byte at a time.
+const fn const_load(bytes: &[u8], at: usize, width: usize) -> u64 {
+    let mut word = 0;
+    let mut i = 0;
+    while i < width {
+        word |= (bytes[at + i] as u64) << (8 * i);
+        i += 1;
+    }
+    word
 }
 
 /// Where the first field of each [`Known`] name lies among a head's fields, so
