@@ -155,6 +155,8 @@ struct Head {
     method: (u32, u32),
     target: (u32, u32),
     headers: [Span; MAX_HEADERS],
+    /// Which known name each of `headers` has.
+    known: [h1::Known; MAX_HEADERS],
     count: usize,
     /// Where the known names are among `headers`.
     index: h1::Index,
@@ -171,6 +173,7 @@ impl Default for Head {
             method: (0, 0),
             target: (0, 0),
             headers: [Span::default(); MAX_HEADERS],
+            known: [h1::Known::Other; MAX_HEADERS],
             count: 0,
             index: h1::Index::default(),
             body: 0,
@@ -207,6 +210,9 @@ fn parse(buf: &[u8], head: &mut Head) -> Parse {
     for (at, h) in req.headers.iter().enumerate() {
         let name = h1::Known::of(h.name.as_bytes());
         index.note(name, at);
+        if let Some(slot) = head.known.get_mut(at) {
+            *slot = name;
+        }
         match name {
             h1::Known::ContentLength => {
                 if body.is_some() {
@@ -260,7 +266,12 @@ fn request(head: &Bytes, parsed: &Head, body: Bytes) -> Option<(Request<Body>, R
     let uri =
         Uri::from_maybe_shared(head.slice(parsed.target.0 as usize..parsed.target.1 as usize))
             .ok()?;
-    let raw = Raw::parsed(head.clone(), &parsed.headers[..parsed.count], parsed.index);
+    let raw = Raw::parsed(
+        head.clone(),
+        &parsed.headers[..parsed.count],
+        &parsed.known[..parsed.count],
+        parsed.index,
+    );
     let mut request = Request::new(if body.is_empty() {
         Body::empty()
     } else {

@@ -24,8 +24,17 @@ use http::header::{HeaderMap, HeaderValue};
 #[derive(Debug, Clone)]
 pub struct Raw {
     head: Bytes,
-    spans: Box<[Span]>,
+    fields: Box<[Field]>,
     index: Index,
+}
+
+/// One field of a raw head: where it lies, and which known name it has (told
+/// once, as the head was parsed, so that the forwarding filter and the head
+/// written upstream do not tell it again).
+#[derive(Debug, Clone, Copy)]
+struct Field {
+    span: Span,
+    known: Known,
 }
 
 impl Raw {
@@ -33,23 +42,39 @@ impl Raw {
     /// bytes it takes in a name (tchar) and in a value (tab, visible, obs-text)
     /// are the ones `http` takes (a test below holds both to it, byte by byte).
     /// Checking each again cost a tenth of the connection loop's instructions.
-    /// `index` is where the known names are among `spans`.
-    pub fn parsed(head: Bytes, spans: &[Span], index: Index) -> Raw {
+    /// `known` is which known name each of `spans` has, and `index` where the
+    /// first of each is.
+    pub fn parsed(head: Bytes, spans: &[Span], known: &[Known], index: Index) -> Raw {
+        let fields = spans
+            .iter()
+            .zip(known)
+            .map(|(&span, &known)| Field { span, known })
+            .collect();
         Raw {
             head,
-            spans: spans.into(),
+            fields,
             index,
         }
+    }
+
+    /// [`Raw::parsed`], telling the names here (for heads parsed elsewhere).
+    pub fn classified(head: Bytes, spans: &[Span]) -> Raw {
+        let known: Vec<Known> = spans
+            .iter()
+            .map(|&(ns, ne, ..)| Known::of(&head[ns as usize..ne as usize]))
+            .collect();
+        let index = Index::of(&known);
+        Raw::parsed(head, spans, &known, index)
     }
 
     /// Where the first field called `name` (in any case) lies.
     fn find(&self, name: &str) -> Option<Span> {
         match Known::of(name.as_bytes()) {
             Known::Other => self
-                .spans
+                .fields
                 .iter()
-                .find(|&&(ns, ne, ..)| eq(&self.head[ns as usize..ne as usize], name))
-                .copied(),
+                .map(|f| f.span)
+                .find(|&(ns, ne, ..)| eq(&self.head[ns as usize..ne as usize], name)),
             known => self.at(known),
         }
     }
@@ -58,12 +83,15 @@ impl Raw {
     fn at(&self, name: Known) -> Option<Span> {
         self.index
             .get(name)
-            .and_then(|at| self.spans.get(at).copied())
+            .and_then(|at| self.fields.get(at))
+            .map(|f| f.span)
     }
 
-    fn pairs(&self) -> impl Iterator<Item = (&[u8], &[u8])> + use<'_> {
-        self.spans.iter().map(|&(ns, ne, vs, ve)| {
+    fn triples(&self) -> impl Iterator<Item = (Known, &[u8], &[u8])> + use<'_> {
+        self.fields.iter().map(|f| {
+            let (ns, ne, vs, ve) = f.span;
             (
+                f.known,
                 &self.head[ns as usize..ne as usize],
                 &self.head[vs as usize..ve as usize],
             )
@@ -72,7 +100,7 @@ impl Raw {
 
     /// The fields as a header map, their values sharing the head's bytes.
     pub fn to_map(&self) -> HeaderMap {
-        h1::header_map(&self.head, &self.spans).unwrap_or_default()
+        h1::header_map(&self.head, self.fields.iter().map(|f| f.span)).unwrap_or_default()
     }
 }
 
@@ -124,14 +152,14 @@ impl<'a> Fields<'a> {
     pub fn get_all<'n>(self, name: &'n str) -> impl Iterator<Item = &'a [u8]> + use<'a, 'n> {
         let (map, raw) = match self {
             Fields::Map(map) => (Some(map.get_all(name).iter()), None),
-            Fields::Raw(raw) => (None, Some(raw.pairs())),
+            Fields::Raw(raw) => (None, Some(raw.triples())),
         };
         let from_map = map.into_iter().flatten().map(HeaderValue::as_bytes);
         let from_raw = raw
             .into_iter()
             .flatten()
-            .filter(move |(n, _)| eq(n, name))
-            .map(|(_, v)| v);
+            .filter(move |(_, n, _)| eq(n, name))
+            .map(|(_, _, v)| v);
         from_map.chain(from_raw)
     }
 
@@ -144,15 +172,19 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// Every field, in order: names as they came (a header map's in lowercase).
-    pub fn iter(self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + use<'a> {
+    /// Every field, in order, with which known name it has: names as they
+    /// came (a header map's in lowercase).
+    pub fn iter(self) -> impl Iterator<Item = (Known, &'a [u8], &'a [u8])> + use<'a> {
         let (map, raw) = match self {
             Fields::Map(map) => (Some(map.iter()), None),
-            Fields::Raw(raw) => (None, Some(raw.pairs())),
+            Fields::Raw(raw) => (None, Some(raw.triples())),
         };
         map.into_iter()
             .flatten()
-            .map(|(n, v)| (n.as_str().as_bytes(), v.as_bytes()))
+            .map(|(n, v)| {
+                let name = n.as_str().as_bytes();
+                (Known::of(name), name, v.as_bytes())
+            })
             .chain(raw.into_iter().flatten())
     }
 }
@@ -174,7 +206,7 @@ mod tests {
         assert!(req.parse(text.as_bytes()).unwrap().is_complete());
         let mut spans = [Span::default(); 16];
         let n = h1::locate(&head, req.headers, &mut spans);
-        let raw = Raw::parsed(head.clone(), &spans[..n], Index::of(&head, &spans[..n]));
+        let raw = Raw::classified(head.clone(), &spans[..n]);
         let map = raw.to_map();
         (raw, map)
     }
@@ -197,8 +229,21 @@ mod tests {
             assert_eq!(fields.iter().count(), 4);
         }
         // The raw head keeps the names as they came; the map has them lowercase.
-        let names: Vec<_> = Fields::Raw(&raw).iter().map(|(n, _)| n).collect();
-        assert_eq!(names, [&b"Host"[..], b"X-Tag", b"Content-Type", b"x-tag"]);
+        let names: Vec<_> = Fields::Raw(&raw).iter().map(|(k, n, _)| (k, n)).collect();
+        assert_eq!(
+            names,
+            [
+                (Known::Host, &b"Host"[..]),
+                (Known::Other, b"X-Tag"),
+                (Known::ContentType, b"Content-Type"),
+                (Known::Other, b"x-tag")
+            ]
+        );
+        let kinds: Vec<_> = Fields::Map(&map).iter().map(|(k, ..)| k).collect();
+        assert_eq!(
+            kinds,
+            [Known::Host, Known::Other, Known::Other, Known::ContentType]
+        );
     }
 
     /// What [`Raw::parsed`] relies on: a byte httparse takes in a field's name

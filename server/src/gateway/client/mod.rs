@@ -28,7 +28,7 @@ mod request;
 pub use answer::{Answer, Passed};
 
 use crate::gateway::fields::Fields;
-use crate::gateway::h1::{Early, early, pump, push_decimal};
+use crate::gateway::h1::{Early, Known, early, pump, push_decimal};
 use crate::gateway::stamp::Stamp;
 use answer::{Framing, Head, framing, parse_head};
 use axum::body::Body;
@@ -98,8 +98,9 @@ pub struct Request<'a> {
     /// `Host` unless a header says otherwise.
     pub authority: &'a str,
     pub headers: Fields<'a>,
-    /// Which of `headers` travel on, by name (in any case).
-    pub keep: &'a (dyn Fn(&[u8]) -> bool + Sync),
+    /// Which of `headers` travel on, by name (as told at parse, and as it
+    /// came, in any case).
+    pub keep: &'a (dyn Fn(Known, &[u8]) -> bool + Sync),
     /// The `Host` the gateway sets, in place of any the caller's filter
     /// keeps; without either the authority goes as `Host`.
     pub host: Option<&'a [u8]>,

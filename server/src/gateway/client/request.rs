@@ -36,8 +36,9 @@ pub(super) fn encode_head(out: &mut Vec<u8>, req: &Request<'_>, length: Option<u
     }
     out.extend_from_slice(b" HTTP/1.1\r\n");
     let host = header::HOST.as_str().as_bytes();
-    let callers_host =
-        req.host.is_none() && req.headers.known(Known::Host).is_some() && (req.keep)(host);
+    let callers_host = req.host.is_none()
+        && req.headers.known(Known::Host).is_some()
+        && (req.keep)(Known::Host, host);
     if !callers_host {
         out.extend_from_slice(b"host: ");
         out.extend_from_slice(req.host.unwrap_or(req.authority.as_bytes()));
@@ -45,8 +46,11 @@ pub(super) fn encode_head(out: &mut Vec<u8>, req: &Request<'_>, length: Option<u
     }
     let src = req.headers.source();
     let mut runs = Runs::default();
-    for (name, value) in req.headers.iter().filter(|(name, _)| (req.keep)(name)) {
-        match Known::of(name) {
+    for (known, name, value) in req.headers.iter() {
+        if !(req.keep)(known, name) {
+            continue;
+        }
+        match known {
             Known::ContentLength | Known::TransferEncoding => continue,
             Known::Host if !callers_host => continue,
             _ => runs.keep(src, name, value, out),
@@ -75,7 +79,7 @@ mod tests {
         headers.insert("content-length", HeaderValue::from_static("999"));
         headers.insert("transfer-encoding", HeaderValue::from_static("chunked"));
         headers.insert("x-secret", HeaderValue::from_static("stays"));
-        let keep = |name: &[u8]| name != b"x-secret";
+        let keep = |_: Known, name: &[u8]| name != b"x-secret";
         let post = Request {
             method: &Method::POST,
             target: &["/orders", "", "?", "x=1"],
@@ -106,7 +110,7 @@ mod tests {
             target: &["", ""],
             authority: "127.0.0.1:9000",
             headers: Fields::Map(&none),
-            keep: &|_| true,
+            keep: &|_, _| true,
             started: std::time::Instant::now(),
             host: None,
             lines: b"",
@@ -132,7 +136,7 @@ mod tests {
     #[test]
     fn a_raw_heads_lines_go_as_they_came_less_the_dropped_ones() {
         use crate::gateway::fields::Raw;
-        use crate::gateway::h1::{Index, Span, locate};
+        use crate::gateway::h1::{Span, locate};
         let text = "POST /o HTTP/1.1\r\nHost: shop\r\nX-A: 1\r\nX-B:2\r\nContent-Length: 2\r\n\
                     X-Secret: s\r\nX-C: 3\r\nTransfer-Encoding: x\r\nX-D: 4\r\n\r\n";
         let head = bytes::Bytes::from_static(text.as_bytes());
@@ -141,8 +145,8 @@ mod tests {
         assert!(parsed.parse(&head).unwrap().is_complete());
         let mut spans = [Span::default(); 16];
         let n = locate(&head, parsed.headers, &mut spans);
-        let raw = Raw::parsed(head.clone(), &spans[..n], Index::of(&head, &spans[..n]));
-        let keep = |name: &[u8]| !name.eq_ignore_ascii_case(b"x-secret");
+        let raw = Raw::classified(head.clone(), &spans[..n]);
+        let keep = |_: Known, name: &[u8]| !name.eq_ignore_ascii_case(b"x-secret");
         let post = Request {
             method: &Method::POST,
             target: &["/o"],
