@@ -158,8 +158,6 @@ struct Head {
     /// Which known name each of `headers` has.
     known: [h1::Known; MAX_HEADERS],
     count: usize,
-    /// Where the known names are among `headers`.
-    index: h1::Index,
     /// The body's declared length (0 without one).
     body: u64,
     /// The client asked for the connection to close after this exchange.
@@ -175,7 +173,6 @@ impl Default for Head {
             headers: [Span::default(); MAX_HEADERS],
             known: [h1::Known::Other; MAX_HEADERS],
             count: 0,
-            index: h1::Index::default(),
             body: 0,
             close: false,
         }
@@ -206,10 +203,8 @@ fn parse(buf: &[u8], head: &mut Head) -> Parse {
     }
     let mut body = None;
     let mut close = false;
-    let mut index = h1::Index::default();
     for (at, h) in req.headers.iter().enumerate() {
         let name = h1::Known::of(h.name.as_bytes());
-        index.note(name, at);
         if let Some(slot) = head.known.get_mut(at) {
             *slot = name;
         }
@@ -247,7 +242,6 @@ fn parse(buf: &[u8], head: &mut Head) -> Parse {
     head.target = span(buf, target.as_bytes());
     head.body = body;
     head.close = close;
-    head.index = index;
     head.count = h1::locate(buf, req.headers, &mut head.headers);
     Parse::Simple
 }
@@ -270,7 +264,6 @@ fn request(head: &Bytes, parsed: &Head, body: Bytes) -> Option<(Request<Body>, R
         head.clone(),
         &parsed.headers[..parsed.count],
         &parsed.known[..parsed.count],
-        parsed.index,
     );
     let mut request = Request::new(if body.is_empty() {
         Body::empty()

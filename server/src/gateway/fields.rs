@@ -42,9 +42,9 @@ impl Raw {
     /// bytes it takes in a name (tchar) and in a value (tab, visible, obs-text)
     /// are the ones `http` takes (a test below holds both to it, byte by byte).
     /// Checking each again cost a tenth of the connection loop's instructions.
-    /// `known` is which known name each of `spans` has, and `index` where the
-    /// first of each is.
-    pub fn parsed(head: Bytes, spans: &[Span], known: &[Known], index: Index) -> Raw {
+    /// `known` is which known name each of `spans` has.
+    pub fn parsed(head: Bytes, spans: &[Span], known: &[Known]) -> Raw {
+        let index = Index::of(known);
         let fields = spans
             .iter()
             .zip(known)
@@ -63,8 +63,7 @@ impl Raw {
             .iter()
             .map(|&(ns, ne, ..)| Known::of(&head[ns as usize..ne as usize]))
             .collect();
-        let index = Index::of(&known);
-        Raw::parsed(head, spans, &known, index)
+        Raw::parsed(head, spans, &known)
     }
 
     /// Where the first field called `name` (in any case) lies.

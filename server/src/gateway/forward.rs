@@ -15,8 +15,6 @@ use http::{Request, StatusCode};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-pub use super::stamp::REQUEST_ID;
-
 /// The caller's headers that do not travel upstream (names in any case, as they
 /// came): hop-by-hop ones, the credentials (they stay at the gateway), and those
 /// the gateway sets itself, so that forged copies cannot pass as the gateway's.

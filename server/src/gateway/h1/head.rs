@@ -258,7 +258,7 @@ impl Default for Index {
 impl Index {
     /// Notes that field number `at` is called `name`, unless an earlier one was.
     #[inline]
-    pub fn note(&mut self, name: Known, at: usize) {
+    fn note(&mut self, name: Known, at: usize) {
         if let Some(slot) = self.0.get_mut(name as usize)
             && *slot == u8::MAX
             && at < usize::from(u8::MAX)
@@ -334,12 +334,6 @@ impl Runs {
             out.put_slice(&src[start..end]);
         }
     }
-}
-
-/// RFC 9110 §7.6.1: these describe one connection, never the message (compared
-/// without regard to case, as they come off the wire).
-pub fn hop_by_hop(name: &[u8]) -> bool {
-    Known::of(name).hop_by_hop()
 }
 
 /// The comma-separated tokens of a header value, trimmed, empty ones skipped.

@@ -7,7 +7,7 @@ mod head;
 mod send;
 
 pub use head::{
-    Index, Known, Runs, Span, header_map, header_name, hop_by_hop, locate, plain_digits,
-    push_decimal, push_hex, tokens,
+    Index, Known, Runs, Span, header_map, header_name, locate, plain_digits, push_decimal,
+    push_hex, tokens,
 };
 pub use send::{Early, early, pump, push_framing, push_piece};
