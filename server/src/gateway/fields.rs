@@ -57,7 +57,8 @@ impl Raw {
         }
     }
 
-    /// [`Raw::parsed`], telling the names here (for heads parsed elsewhere).
+    /// [`Raw::parsed`], telling the names here (for the tests' own heads).
+    #[cfg(test)]
     pub fn classified(head: Bytes, spans: &[Span]) -> Raw {
         let known: Vec<Known> = spans
             .iter()
