@@ -1,5 +1,5 @@
 use reqwest::header::SET_COOKIE;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use steward_console::model::Role;
 use steward_tests::{PASSWORD, problem, spawn_app};
 
@@ -74,12 +74,24 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_answer_and_cost() {
         .sign_in("warmup@example.test", "whatever-password")
         .await;
 
-    let started = Instant::now();
-    let (_, wrong) = app.sign_in("ada@example.test", "not the password").await;
-    let wrong_time = started.elapsed();
-    let started = Instant::now();
-    let (_, unknown) = app.sign_in("nobody@example.test", "not the password").await;
-    let unknown_time = started.elapsed();
+    // Alternate the two and keep each one's fastest answer: load from tests
+    // running beside this one only ever adds time, so the minimum is the
+    // closest reading of what each path costs. Three wrong passwords stay
+    // under the account's throttle.
+    let mut wrong_time = Duration::MAX;
+    let mut unknown_time = Duration::MAX;
+    let (mut wrong, mut unknown) = (None, None);
+    for _ in 0..3 {
+        let started = Instant::now();
+        let (_, res) = app.sign_in("ada@example.test", "not the password").await;
+        wrong_time = wrong_time.min(started.elapsed());
+        wrong = Some(res);
+        let started = Instant::now();
+        let (_, res) = app.sign_in("nobody@example.test", "not the password").await;
+        unknown_time = unknown_time.min(started.elapsed());
+        unknown = Some(res);
+    }
+    let (wrong, unknown) = (wrong.unwrap(), unknown.unwrap());
 
     let wrong = problem(wrong, 401).await;
     let unknown = problem(unknown, 401).await;
