@@ -65,6 +65,9 @@ async function visit(page, url) {
     return await page.goto(url, { timeout: 15000 });
   } catch (err) {
     if (!/Timeout/.test(err.message)) throw err;
+    // What the stalled page holds so far tells which part of it never arrived.
+    const partial = await page.content().catch((e) => e.message.split('\n')[0]);
+    console.log(`note: ${url} stalled; its page so far ends with: ${partial.slice(-400)}`);
     const started = Date.now();
     const probe = await page.request.get(url, { timeout: 10000 }).then(
       async (res) => `${res.status()}, ${(await res.body()).length} bytes`,
