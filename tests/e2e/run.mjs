@@ -56,24 +56,23 @@ async function step(name, fn) {
 }
 
 // A navigation whose page has not loaded in 15 s is tried once more, and the
-// output says so with what a second, plain request for the same page got. One
-// such stall was seen in many CI runs (a version page that never finished
-// loading, with nothing in the server's log) and could not be reproduced in
-// 600 navigations under load; a second stall in a row still fails the step.
+// output says so, with the end of what the stalled page had received (which
+// part never arrived) and what a second, plain request for it got. One such
+// stall was seen in many CI runs (a version page that never finished loading,
+// with nothing in the server's log) and could not be reproduced in 600
+// navigations under load; a second stall in a row still fails the step.
 async function visit(page, url) {
   try {
     return await page.goto(url, { timeout: 15000 });
   } catch (err) {
     if (!/Timeout/.test(err.message)) throw err;
-    // What the stalled page holds so far tells which part of it never arrived.
     const partial = await page.content().catch((e) => e.message.split('\n')[0]);
-    console.log(`note: ${url} stalled; its page so far ends with: ${partial.slice(-400)}`);
     const started = Date.now();
     const probe = await page.request.get(url, { timeout: 10000 }).then(
       async (res) => `${res.status()}, ${(await res.body()).length} bytes`,
       (e) => e.message.split('\n')[0],
     );
-    console.log(`note: ${url} did not load within 15 s; a plain request got ${probe} in ${Date.now() - started} ms; trying once more`);
+    console.log(`note: ${url} did not load within 15 s; a plain request got ${probe} in ${Date.now() - started} ms; trying once more. The stalled page ended with: ${partial.slice(-400)}`);
     // Leave the stalled load first, or the new navigation races it.
     await page.evaluate(() => window.stop()).catch(() => {});
     return await page.goto(url);
