@@ -1,12 +1,13 @@
 //! Steward's web console: a Leptos app rendered on the server and hydrated in the
-//! browser. `model` holds the view types shared with the admin REST API; `ports`
+//! browser. `model` (the `steward-model` crate) holds the view types shared with the admin REST API; `ports`
 //! (server only) declares what the console needs from the server.
 
 // Deeply nested views make deeply nested types; the hydrate build needs headroom.
 #![recursion_limit = "256"]
 
 pub mod components;
-pub mod model;
+/// The shared types, under the name the pages use.
+pub use steward_model as model;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ports;

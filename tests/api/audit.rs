@@ -1,5 +1,5 @@
 use serde_json::Value;
-use steward_console::model::Role;
+use steward_model::Role;
 use steward_tests::{TestApp, problem, spawn_app};
 
 /// Edits one audit row behind the application's back, as an attacker with database
@@ -191,7 +191,7 @@ async fn a_deleted_row_breaks_the_chain_at_the_gap() {
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    let report = steward_server::audit::verify(&app.pool).await.unwrap();
+    let report = steward_control::audit::verify(&app.pool).await.unwrap();
     assert!(!report.intact);
     assert_eq!(report.first_broken_seq, Some(3));
 }
@@ -233,7 +233,7 @@ async fn concurrent_commands_keep_the_chain_linear() {
     for h in handles {
         assert_eq!(h.await.unwrap(), 201);
     }
-    let report = steward_server::audit::verify(&app.pool).await.unwrap();
+    let report = steward_control::audit::verify(&app.pool).await.unwrap();
     assert!(report.intact, "{report:?}");
 }
 

@@ -1,6 +1,6 @@
 use reqwest::header::SET_COOKIE;
 use std::time::{Duration, Instant};
-use steward_console::model::Role;
+use steward_model::Role;
 use steward_tests::{PASSWORD, problem, spawn_app};
 
 fn session_cookie(res: &reqwest::Response) -> Option<String> {

@@ -3,9 +3,9 @@
 
 use serde_json::{Value, json};
 use std::time::Duration;
-use steward_console::model::Environment;
-use steward_server::demo;
-use steward_server::gateway::{Gateway, GatewayConfig};
+use steward_control::demo;
+use steward_gateway::{Gateway, GatewayConfig};
+use steward_model::Environment;
 use steward_tests::spawn_app;
 
 #[tokio::test]
@@ -150,7 +150,7 @@ async fn the_demo_seeds_everything_and_the_readme_calls_work() {
     .await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(steward_server::gateway::serve::serve(
+    tokio::spawn(steward_gateway::serve::serve(
         listener,
         gw.router(),
         std::future::pending(),

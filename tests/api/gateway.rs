@@ -7,8 +7,8 @@ use reqwest::Client;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use steward_console::model::Environment;
-use steward_server::gateway::{Gateway, GatewayConfig};
+use steward_gateway::{Gateway, GatewayConfig};
+use steward_model::Environment;
 use steward_tests::{TestApp, spawn_app};
 
 struct Harness {
@@ -162,7 +162,7 @@ async fn harness_with(relay: Option<&steward_tests::Relay>) -> Harness {
     // Two workers, as `steward gateway` runs on a two-core machine: every test
     // goes through the thread-per-core listener and per-thread upstream pools.
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(steward_server::gateway::serve::serve_on_workers(
+    tokio::spawn(steward_gateway::serve::serve_on_workers(
         listener,
         2,
         router,
@@ -1003,7 +1003,7 @@ async fn traffic_keeps_flowing_through_a_database_outage_and_telemetry_catches_u
 
 #[tokio::test]
 async fn a_telemetry_batch_sent_again_after_a_lost_answer_is_counted_once() {
-    use steward_server::gateway::telemetry::{Key, Telemetry};
+    use steward_gateway::telemetry::{Key, Telemetry};
     let app = spawn_app().await;
     let t = Telemetry::default();
     let minute = time::OffsetDateTime::now_utc().unix_timestamp() / 60;
@@ -1466,7 +1466,7 @@ async fn workers_share_the_listener_and_drain_on_shutdown() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(steward_server::gateway::serve::serve_on_workers(
+    let server = tokio::spawn(steward_gateway::serve::serve_on_workers(
         listener,
         2,
         router,

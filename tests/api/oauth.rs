@@ -6,7 +6,7 @@
 use super::partners::{Fixture, fixture, subscribe};
 use reqwest::Client;
 use serde_json::{Value, json};
-use steward_server::oauth::jwt;
+use steward_shared::jwt;
 use steward_tests::{TestApp, problem, spawn_app};
 
 struct Credentials {

@@ -3,8 +3,8 @@
 use reqwest::Client;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use steward_console::model::Role;
-use steward_server::partners::keys;
+use steward_model::Role;
+use steward_shared::api_key as keys;
 use steward_tests::{PASSWORD, TestApp, problem, spawn_app};
 
 /// An organisation with two published APIs and one partner with two applications.
@@ -532,7 +532,7 @@ async fn rotation_keeps_the_old_key_for_the_overlap_and_revocation_is_immediate(
         .await
         .unwrap();
     listener
-        .listen(steward_server::partners::notify::CHANNEL)
+        .listen(steward_control::partners::notify::CHANNEL)
         .await
         .unwrap();
 
@@ -576,7 +576,9 @@ async fn rotation_keeps_the_old_key_for_the_overlap_and_revocation_is_immediate(
         left > time::Duration::hours(23) && left <= time::Duration::hours(24),
         "{left}"
     );
-    let active: Active = keys::load_active(&app.pool).await.unwrap();
+    let active: Active = steward_gateway::snapshot::load_active_keys(&app.pool)
+        .await
+        .unwrap();
     assert!(
         usable(&active, &old_secret) && usable(&active, &new_secret),
         "both work during the overlap"
@@ -592,7 +594,9 @@ async fn rotation_keeps_the_old_key_for_the_overlap_and_revocation_is_immediate(
         .await
         .unwrap();
     let third: Value = res.json().await.unwrap();
-    let active: Active = keys::load_active(&app.pool).await.unwrap();
+    let active: Active = steward_gateway::snapshot::load_active_keys(&app.pool)
+        .await
+        .unwrap();
     assert!(
         !usable(&active, &new_secret),
         "a zero overlap ends the old key"
@@ -640,7 +644,9 @@ async fn rotation_keeps_the_old_key_for_the_overlap_and_revocation_is_immediate(
         .unwrap();
     let payload: Value = serde_json::from_str(note.payload()).unwrap();
     assert_eq!(payload, json!({"kind": "key", "id": first}));
-    let active: Active = keys::load_active(&app.pool).await.unwrap();
+    let active: Active = steward_gateway::snapshot::load_active_keys(&app.pool)
+        .await
+        .unwrap();
     assert!(!usable(&active, &old_secret));
     problem(
         f.admin
@@ -679,11 +685,11 @@ async fn key_usage_is_written_in_batches() {
         .await
         .unwrap();
     let id: uuid::Uuid = created["key"]["id"].as_str().unwrap().parse().unwrap();
-    let recorder = steward_server::partners::usage::UsageRecorder::new();
+    let recorder = steward_shared::usage::UsageRecorder::new();
     let now = time::OffsetDateTime::now_utc();
     for i in 0..1000 {
         recorder.record(
-            steward_server::partners::usage::Credential::ApiKey,
+            steward_shared::usage::Credential::ApiKey,
             id,
             now + time::Duration::milliseconds(i),
         );

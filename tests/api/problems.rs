@@ -1,4 +1,4 @@
-use steward_console::model::Role;
+use steward_model::Role;
 use steward_tests::{problem, spawn_app};
 
 #[tokio::test]

@@ -1,8 +1,8 @@
 use leptos::server_fn::ServerFn;
 use reqwest::Method;
-use steward_console::model::Role;
 use steward_console::server_fns::{CreateTeam, ListUsers, LoadAudit, LoadOverview};
-use steward_server::admin::ROUTES;
+use steward_control::admin::ROUTES;
+use steward_model::Role;
 use steward_tests::{TestApp, problem, spawn_app};
 
 fn concrete(path: &str) -> String {

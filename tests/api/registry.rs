@@ -1,5 +1,5 @@
 use serde_json::{Value, json};
-use steward_console::model::Role;
+use steward_model::Role;
 use steward_tests::{PASSWORD, TestApp, problem, spawn_app};
 
 fn spec(name: &str) -> String {

@@ -2,7 +2,7 @@
 //! real evaluator against the real database.
 
 use serde_json::{Value, json};
-use steward_console::model::Role;
+use steward_model::Role;
 use steward_tests::spawn_app;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -63,7 +63,7 @@ async fn burn_rate_alerts_fire_on_both_windows_and_resolve() {
     // Only the last 5 minutes are bad: the short windows burn, the long ones barely.
     traffic(&app.pool, api_id, version, now, 5..600, 1000, 0).await;
     traffic(&app.pool, api_id, version, now, 0..5, 1000, 100).await;
-    steward_server::slo::alerts::evaluate(&app.pool, now)
+    steward_control::slo::alerts::evaluate(&app.pool, now)
         .await
         .unwrap();
     let alerts: Vec<Value> = admin
@@ -95,7 +95,7 @@ async fn burn_rate_alerts_fire_on_both_windows_and_resolve() {
         .await
         .unwrap();
     assert!(
-        steward_server::slo::alerts::evaluate(&app.pool, now)
+        steward_control::slo::alerts::evaluate(&app.pool, now)
             .await
             .unwrap()
             .changed
@@ -125,7 +125,7 @@ async fn burn_rate_alerts_fire_on_both_windows_and_resolve() {
             .all(|a| a["long_window"] != "3d" || a["severity"] == "ticket")
     );
     assert_eq!(
-        steward_server::slo::alerts::evaluate(&app.pool, now)
+        steward_control::slo::alerts::evaluate(&app.pool, now)
             .await
             .unwrap()
             .changed,
@@ -139,7 +139,7 @@ async fn burn_rate_alerts_fire_on_both_windows_and_resolve() {
         .execute(&app.pool)
         .await
         .unwrap();
-    steward_server::slo::alerts::evaluate(&app.pool, now)
+    steward_control::slo::alerts::evaluate(&app.pool, now)
         .await
         .unwrap();
     let alerts: Vec<Value> = admin
@@ -345,7 +345,7 @@ async fn every_window_pair_fires_on_its_own_burn_and_resolves() {
         // Three clean days, then the burn over the rule's long window.
         bulk(&app.pool, api, now, 0..4320, 1000, 0).await;
         bulk(&app.pool, api, now, 0..long, 1000, burn).await;
-        steward_server::slo::alerts::evaluate(&app.pool, now)
+        steward_control::slo::alerts::evaluate(&app.pool, now)
             .await
             .unwrap();
         let mut open = open_alerts(&app.pool).await;
@@ -361,7 +361,7 @@ async fn every_window_pair_fires_on_its_own_burn_and_resolves() {
             .execute(&app.pool)
             .await
             .unwrap();
-        steward_server::slo::alerts::evaluate(&app.pool, now)
+        steward_control::slo::alerts::evaluate(&app.pool, now)
             .await
             .unwrap();
         let resolved: Option<OffsetDateTime> = sqlx::query_scalar(
@@ -381,7 +381,7 @@ async fn every_window_pair_fires_on_its_own_burn_and_resolves() {
             .execute(&app.pool)
             .await
             .unwrap();
-        steward_server::slo::alerts::evaluate(&app.pool, now)
+        steward_control::slo::alerts::evaluate(&app.pool, now)
             .await
             .unwrap();
         assert!(open_alerts(&app.pool).await.is_empty());
@@ -397,7 +397,7 @@ async fn every_window_pair_fires_on_its_own_burn_and_resolves() {
 
 #[tokio::test]
 async fn minutes_roll_up_to_hours_without_changing_what_slos_count() {
-    use steward_server::traffic::rollup::{Retention, roll};
+    use steward_control::traffic::rollup::{Retention, roll};
     let app = spawn_app().await;
     let (api, slo) = orders_slo(&app).await;
     let viewer = app.as_role(Role::Viewer).await;
@@ -409,7 +409,7 @@ async fn minutes_roll_up_to_hours_without_changing_what_slos_count() {
     bulk(&app.pool, api, now, 2880..4320, 100, 1).await;
     let status = async || -> Value {
         // Lists show the last evaluation cycle's statuses; run one.
-        steward_server::slo::alerts::evaluate(&app.pool, OffsetDateTime::now_utc())
+        steward_control::slo::alerts::evaluate(&app.pool, OffsetDateTime::now_utc())
             .await
             .unwrap();
         let slo: Value = viewer

@@ -1,6 +1,6 @@
 use openapiv3::{OpenAPI, ReferenceOr};
 use std::collections::BTreeSet;
-use steward_server::admin::ROUTES;
+use steward_control::admin::ROUTES;
 
 fn spec() -> OpenAPI {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs/steward-admin.yaml");

@@ -1,5 +1,5 @@
 use serde_json::Value;
-use steward_console::model::Role;
+use steward_model::Role;
 use steward_tests::{problem, spawn_app};
 
 #[tokio::test]

@@ -1,5 +1,5 @@
 use serde_json::Value;
-use steward_console::model::Role;
+use steward_model::Role;
 use steward_tests::{problem, spawn_app};
 
 #[tokio::test]
@@ -36,7 +36,7 @@ async fn a_token_is_shown_once_stored_as_a_digest_and_acts_with_the_owners_role(
         .await
         .unwrap();
     assert_eq!(stored.len(), 1);
-    assert_eq!(stored[0].1, steward_server::auth::tokens::digest(&secret));
+    assert_eq!(stored[0].1, steward_control::auth::tokens::digest(&secret));
     let dump: String = sqlx::query_scalar("SELECT row_to_json(t)::text FROM access_tokens t")
         .fetch_one(&app.pool)
         .await

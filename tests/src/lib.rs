@@ -7,9 +7,9 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use std::net::SocketAddr;
 use std::sync::Once;
-use steward_console::model::{NewUser, Role};
+use steward_control::audit::Actor;
+use steward_model::{NewUser, Role};
 use steward_server::app::HttpOptions;
-use steward_server::audit::Actor;
 use tokio::sync::oneshot;
 
 pub const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -42,7 +42,7 @@ pub async fn spawn_app() -> TestApp {
     let database = format!("steward_test_{}", uuid::Uuid::new_v4().simple());
     let database_url = format!("postgres://postgres@127.0.0.1:5432/{database}");
     // The real bootstrap: creates the database and applies the migrations.
-    let pool = steward_server::db::prepare(&database_url)
+    let pool = steward_control::db::prepare(&database_url)
         .await
         .expect("PostgreSQL on 127.0.0.1:5432 must be running for the tests");
     let mut app = TestApp {
@@ -122,7 +122,7 @@ impl TestApp {
 
     /// Creates a user directly through the service, as the CLI would.
     pub async fn create_user(&self, email: &str, role: Role) -> uuid::Uuid {
-        steward_server::auth::users::create_as(
+        steward_control::auth::users::create_as(
             &self.pool,
             &Actor::operator("test"),
             NewUser {

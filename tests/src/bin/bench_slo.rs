@@ -10,9 +10,9 @@
 //! Targets (issue 6): an evaluation cycle under 1 s, dashboard calls p95 under 100 ms.
 
 use std::time::{Duration, Instant};
-use steward_console::model::Role;
-use steward_server::slo::{alerts, definitions};
-use steward_server::traffic::rollup::{Retention, roll};
+use steward_control::slo::{alerts, definitions};
+use steward_control::traffic::rollup::{Retention, roll};
+use steward_model::Role;
 use steward_tests::spawn_app;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -145,12 +145,12 @@ async fn main() -> anyhow::Result<()> {
             "MISSED"
         }
     );
-    let viewer = steward_console::model::Principal {
+    let viewer = steward_model::Principal {
         user_id: Uuid::nil(),
         email: "bench@steward.local".into(),
         display_name: "bench".into(),
         role: Role::Viewer,
-        auth: steward_console::model::AuthMethod::Session,
+        auth: steward_model::AuthMethod::Session,
     };
     let (list, slos) = best(5, async || definitions::list(&pool, &viewer).await).await;
     let slos = slos?;

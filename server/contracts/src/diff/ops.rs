@@ -1,0 +1,449 @@
+//! Path and operation matching, and the operation-level checks: removal (with
+//! deprecation and sunset), addition, deprecation, operationId and tags. Each
+//! operation present on both sides is then handed to the parameter, request
+//! body, response and security comparisons.
+//!
+//! Path items given as `$ref` are skipped on both sides: they point outside the
+//! document in practice, and guessing would report false removals.
+
+use indexmap::IndexMap;
+use openapiv3::{OpenAPI, Operation, PathItem, ReferenceOr};
+use serde_json::Value;
+use time::{Date, OffsetDateTime};
+
+use super::params;
+use super::util::{self, code};
+use super::{DiffOptions, Memo, OpCtx, request, responses, security};
+use steward_model::{Change, Level};
+
+/// A path item with where it is written.
+pub(crate) struct PathEntry<'a> {
+    /// The path as written (`/orders/{orderId}`).
+    pub written: &'a str,
+    pub item: &'a PathItem,
+    /// `/paths/~1orders~1{orderId}`.
+    pub ptr: String,
+}
+
+/// Path items keyed by normalised path. If two written paths normalise to the
+/// same key (invalid OpenAPI), the first one wins on both sides alike.
+fn path_map(doc: &OpenAPI) -> IndexMap<String, PathEntry<'_>> {
+    let mut map = IndexMap::new();
+    for (written, item) in doc.paths.iter() {
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        map.entry(util::normalize_path(written))
+            .or_insert(PathEntry {
+                written,
+                item,
+                ptr: format!("/paths/{}", util::escape(written)),
+            });
+    }
+    map
+}
+
+fn operation_of<'a>(item: &'a PathItem, method: &str) -> Option<&'a Operation> {
+    match method {
+        "get" => item.get.as_ref(),
+        "put" => item.put.as_ref(),
+        "post" => item.post.as_ref(),
+        "delete" => item.delete.as_ref(),
+        "options" => item.options.as_ref(),
+        "head" => item.head.as_ref(),
+        "patch" => item.patch.as_ref(),
+        "trace" => item.trace.as_ref(),
+        _ => None,
+    }
+}
+
+fn label(method: &str, normalized: &str) -> String {
+    format!("{} {normalized}", method.to_ascii_uppercase())
+}
+
+fn document_change(
+    id: &str,
+    level: Level,
+    base: Option<String>,
+    rev: Option<String>,
+    text: String,
+) -> Change {
+    Change {
+        id: id.to_string(),
+        level,
+        operation: None,
+        path: None,
+        base_pointer: base,
+        revision_pointer: rev,
+        text,
+    }
+}
+
+fn operation_change(
+    id: &str,
+    level: Level,
+    operation: &str,
+    path: &str,
+    base: Option<String>,
+    rev: Option<String>,
+    text: String,
+) -> Change {
+    Change {
+        id: id.to_string(),
+        level,
+        operation: Some(operation.to_string()),
+        path: Some(path.to_string()),
+        base_pointer: base,
+        revision_pointer: rev,
+        text,
+    }
+}
+
+pub(crate) fn compare(
+    base: &OpenAPI,
+    rev: &OpenAPI,
+    options: &DiffOptions,
+    today: Date,
+    out: &mut Vec<Change>,
+) {
+    let old = path_map(base);
+    let new = path_map(rev);
+    let mut memo = Memo::default();
+    for (key, b) in &old {
+        let Some(r) = new.get(key) else {
+            for (method, op) in b.item.iter() {
+                let ptr = format!("{}/{method}", b.ptr);
+                let (id, level, text) = removal(op, true, options, today);
+                out.push(operation_change(
+                    id,
+                    level,
+                    &label(method, key),
+                    b.written,
+                    Some(ptr),
+                    None,
+                    text,
+                ));
+            }
+            continue;
+        };
+        for (method, bop) in b.item.iter() {
+            let bptr = format!("{}/{method}", b.ptr);
+            match operation_of(r.item, method) {
+                Some(rop) => {
+                    let rptr = format!("{}/{method}", r.ptr);
+                    let mut oc = OpCtx::new(base, rev, label(method, key), r.written.to_string());
+                    oc.memo = std::mem::take(&mut memo);
+                    compare_operation(&mut oc, b, bop, &bptr, r, rop, &rptr);
+                    out.append(&mut oc.changes);
+                    memo = std::mem::take(&mut oc.memo);
+                }
+                None => {
+                    let (id, level, text) = removal(bop, false, options, today);
+                    out.push(operation_change(
+                        id,
+                        level,
+                        &label(method, key),
+                        b.written,
+                        Some(bptr),
+                        None,
+                        text,
+                    ));
+                }
+            }
+        }
+        for (method, _) in r.item.iter() {
+            if operation_of(b.item, method).is_none() {
+                let ptr = format!("{}/{method}", r.ptr);
+                let text = format!(
+                    "The operation {} was added.",
+                    code(&label(method, r.written))
+                );
+                out.push(operation_change(
+                    "endpoint-added",
+                    Level::Info,
+                    &label(method, key),
+                    r.written,
+                    None,
+                    Some(ptr),
+                    text,
+                ));
+            }
+        }
+    }
+    for (key, r) in &new {
+        if old.contains_key(key) {
+            continue;
+        }
+        for (method, _) in r.item.iter() {
+            let ptr = format!("{}/{method}", r.ptr);
+            let text = format!(
+                "The operation {} was added with the new path {}.",
+                code(&label(method, r.written)),
+                code(r.written)
+            );
+            out.push(operation_change(
+                "api-path-added",
+                Level::Info,
+                &label(method, key),
+                r.written,
+                None,
+                Some(ptr),
+                text,
+            ));
+        }
+    }
+}
+
+/// The `x-sunset` extension of an operation.
+enum Sunset {
+    Missing,
+    Date(Date),
+    Invalid(String),
+}
+
+fn sunset(op: &Operation) -> Sunset {
+    match op.extensions.get("x-sunset") {
+        None | Some(Value::Null) => Sunset::Missing,
+        Some(Value::String(text)) => match parse_date(text) {
+            Some(date) => Sunset::Date(date),
+            None => Sunset::Invalid(text.clone()),
+        },
+        Some(other) => Sunset::Invalid(other.to_string()),
+    }
+}
+
+/// Accepts `YYYY-MM-DD`, and RFC 3339 timestamps for tools that write those.
+fn parse_date(text: &str) -> Option<Date> {
+    let text = text.trim();
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(text, &format).ok().or_else(|| {
+        OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+            .ok()
+            .map(|t| t.date())
+    })
+}
+
+/// Classifies the removal of `op` (alone, or with its whole path).
+///
+/// Removal is only sanctioned once clients were warned and the announced date
+/// has passed: the operation was deprecated and its sunset (own `x-sunset`, else
+/// the base version's sunset) is today or earlier.
+fn removal(
+    op: &Operation,
+    whole_path: bool,
+    options: &DiffOptions,
+    today: Date,
+) -> (&'static str, Level, String) {
+    let (stem_without, stem_with, stem_before, what) = if whole_path {
+        (
+            "api-path-removed-without-deprecation",
+            "api-path-removed-with-deprecation",
+            "api-path-removed-before-sunset",
+            "The operation's path was removed",
+        )
+    } else {
+        (
+            "api-removed-without-deprecation",
+            "api-removed-with-deprecation",
+            "api-removed-before-sunset",
+            "The operation was removed",
+        )
+    };
+    if !op.deprecated {
+        return (
+            stem_without,
+            Level::Error,
+            format!("{what} without being deprecated first."),
+        );
+    }
+    let date = match sunset(op) {
+        Sunset::Date(date) => Some(date),
+        Sunset::Missing => options.base_sunset,
+        Sunset::Invalid(text) => {
+            return (
+                "api-path-sunset-parse",
+                Level::Error,
+                format!(
+                    "{what} but its x-sunset {} is not a YYYY-MM-DD date.",
+                    code(&text)
+                ),
+            );
+        }
+    };
+    match date {
+        Some(date) if date <= today => (
+            stem_with,
+            Level::Info,
+            format!("{what} after its sunset date {date}."),
+        ),
+        Some(date) => (
+            stem_before,
+            Level::Error,
+            format!("{what} before its sunset date {date}."),
+        ),
+        None => (
+            stem_before,
+            Level::Error,
+            format!("{what}; it was deprecated but no sunset date was announced."),
+        ),
+    }
+}
+
+fn compare_operation<'a>(
+    oc: &mut OpCtx<'a>,
+    b: &PathEntry<'a>,
+    bop: &'a Operation,
+    bptr: &str,
+    r: &PathEntry<'a>,
+    rop: &'a Operation,
+    rptr: &str,
+) {
+    lifecycle(oc, bop, bptr, rop, rptr);
+    security::compare(oc, bop, bptr, rop, rptr);
+    params::compare(
+        oc,
+        params::Side {
+            entry: b,
+            op: bop,
+            ptr: bptr,
+        },
+        params::Side {
+            entry: r,
+            op: rop,
+            ptr: rptr,
+        },
+    );
+    request::compare(
+        oc,
+        bop.request_body.as_ref(),
+        &format!("{bptr}/requestBody"),
+        rop.request_body.as_ref(),
+        &format!("{rptr}/requestBody"),
+    );
+    responses::compare(
+        oc,
+        &bop.responses,
+        &format!("{bptr}/responses"),
+        &rop.responses,
+        &format!("{rptr}/responses"),
+    );
+}
+
+/// Deprecation, operationId and tags.
+fn lifecycle(oc: &mut OpCtx<'_>, bop: &Operation, bptr: &str, rop: &Operation, rptr: &str) {
+    if !bop.deprecated && rop.deprecated {
+        let text = match sunset(rop) {
+            Sunset::Date(date) => format!("The operation was deprecated with sunset date {date}."),
+            _ => "The operation was deprecated.".to_string(),
+        };
+        oc.emit(
+            "endpoint-deprecated",
+            Level::Info,
+            Some(bptr),
+            Some(rptr),
+            text,
+        );
+        if let Sunset::Invalid(text) = sunset(rop) {
+            let ptr = format!("{rptr}/x-sunset");
+            let text = format!(
+                "The operation's x-sunset {} is not a YYYY-MM-DD date.",
+                code(&text)
+            );
+            oc.emit(
+                "api-deprecated-sunset-parse",
+                Level::Error,
+                None,
+                Some(&ptr),
+                text,
+            );
+        }
+    } else if bop.deprecated && !rop.deprecated {
+        let text = "The operation is no longer deprecated.".to_string();
+        oc.emit(
+            "endpoint-reactivated",
+            Level::Info,
+            Some(bptr),
+            Some(rptr),
+            text,
+        );
+    }
+
+    let (bid_ptr, rid_ptr) = (format!("{bptr}/operationId"), format!("{rptr}/operationId"));
+    match (&bop.operation_id, &rop.operation_id) {
+        (Some(old), Some(new)) if old != new => {
+            // Generated SDKs name methods after operationId.
+            let text = format!(
+                "The operationId changed from {} to {}.",
+                code(old),
+                code(new)
+            );
+            oc.emit(
+                "api-operation-id-changed",
+                Level::Warning,
+                Some(&bid_ptr),
+                Some(&rid_ptr),
+                text,
+            );
+        }
+        (Some(old), None) => {
+            let text = format!("The operationId {} was removed.", code(old));
+            oc.emit(
+                "api-operation-id-removed",
+                Level::Warning,
+                Some(&bid_ptr),
+                None,
+                text,
+            );
+        }
+        (None, Some(new)) => {
+            let text = format!("The operationId {} was added.", code(new));
+            oc.emit(
+                "api-operation-id-added",
+                Level::Info,
+                None,
+                Some(&rid_ptr),
+                text,
+            );
+        }
+        _ => {}
+    }
+
+    for (index, tag) in bop.tags.iter().enumerate() {
+        if !rop.tags.contains(tag) {
+            let ptr = format!("{bptr}/tags/{index}");
+            let text = format!("The tag {} was removed from the operation.", code(tag));
+            oc.emit("api-tag-removed", Level::Info, Some(&ptr), None, text);
+        }
+    }
+    for (index, tag) in rop.tags.iter().enumerate() {
+        if !bop.tags.contains(tag) {
+            let ptr = format!("{rptr}/tags/{index}");
+            let text = format!("The tag {} was added to the operation.", code(tag));
+            oc.emit("api-tag-added", Level::Info, None, Some(&ptr), text);
+        }
+    }
+}
+
+/// Document-level changes: component schemas that disappeared. Their effect on
+/// operations is reported per operation; this tells generators and `$ref`
+/// consumers outside the document that a name went away.
+pub(crate) fn compare_components(base: &OpenAPI, rev: &OpenAPI, out: &mut Vec<Change>) {
+    let Some(old) = base.components.as_ref() else {
+        return;
+    };
+    let new = rev.components.as_ref();
+    for name in old.schemas.keys() {
+        if new.is_some_and(|c| c.schemas.contains_key(name)) {
+            continue;
+        }
+        let ptr = format!("/components/schemas/{}", util::escape(name));
+        let text = format!("The component schema {} was removed.", code(name));
+        out.push(document_change(
+            "api-schema-removed",
+            Level::Info,
+            Some(ptr),
+            None,
+            text,
+        ));
+    }
+}

@@ -1,0 +1,212 @@
+//! Comparison of request parameters (path, query, header, cookie).
+//!
+//! Parameters are matched by location and name, except path parameters, which
+//! are matched by their position in the path template so that renaming
+//! `{id}` → `{orderId}` is not a removal plus an addition. Header names are
+//! matched case-insensitively, as HTTP does. Path-level parameters apply to
+//! every operation under the path unless the operation redefines them.
+
+use indexmap::IndexMap;
+use openapiv3::{OpenAPI, Operation, Parameter, ParameterData, ParameterSchemaOrContent};
+
+use super::ops::PathEntry;
+use super::schema::{self, Loc};
+use super::util::{self, code};
+use super::view::Child;
+use super::{OpCtx, Scope, refs};
+use steward_model::Level;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    /// Position in the path template.
+    Path(usize),
+    Named(&'static str, String),
+}
+
+struct Param<'a> {
+    data: &'a ParameterData,
+    location: &'static str,
+    /// Pointer of the (resolved) parameter object.
+    ptr: String,
+}
+
+impl Param<'_> {
+    fn describe(&self) -> String {
+        format!("the {} parameter {}", self.location, code(&self.data.name))
+    }
+}
+
+fn location(param: &Parameter) -> &'static str {
+    match param {
+        Parameter::Query { .. } => "query",
+        Parameter::Header { .. } => "header",
+        Parameter::Path { .. } => "path",
+        Parameter::Cookie { .. } => "cookie",
+    }
+}
+
+fn key(param: &Parameter, vars: &[String]) -> Option<Key> {
+    let data = param.parameter_data_ref();
+    match param {
+        Parameter::Path { .. } => Some(match vars.iter().position(|v| *v == data.name) {
+            Some(index) => Key::Path(index),
+            None => Key::Named("path", data.name.clone()),
+        }),
+        Parameter::Header { .. } => {
+            let name = data.name.to_ascii_lowercase();
+            // OpenAPI says these header parameters are ignored: the media type
+            // and security machinery define them.
+            if matches!(name.as_str(), "accept" | "content-type" | "authorization") {
+                None
+            } else {
+                Some(Key::Named("header", name))
+            }
+        }
+        Parameter::Query { .. } => Some(Key::Named("query", data.name.clone())),
+        Parameter::Cookie { .. } => Some(Key::Named("cookie", data.name.clone())),
+    }
+}
+
+/// The parameters in effect for an operation: path-level ones, overridden by
+/// operation-level ones with the same key.
+fn collect<'a>(
+    doc: &'a OpenAPI,
+    entry: &PathEntry<'a>,
+    op: &'a Operation,
+    op_ptr: &str,
+) -> IndexMap<Key, Param<'a>> {
+    let vars = util::path_vars(entry.written);
+    let mut map = IndexMap::new();
+    let lists = [
+        (&entry.item.parameters, entry.ptr.clone()),
+        (&op.parameters, op_ptr.to_string()),
+    ];
+    for (list, owner) in lists {
+        for (index, item) in list.iter().enumerate() {
+            let ptr = format!("{owner}/parameters/{index}");
+            let Some((param, ptr)) = refs::parameter(doc, item, &ptr) else {
+                continue;
+            };
+            let Some(key) = key(param, &vars) else {
+                continue;
+            };
+            map.insert(
+                key,
+                Param {
+                    data: param.parameter_data_ref(),
+                    location: location(param),
+                    ptr,
+                },
+            );
+        }
+    }
+    map
+}
+
+/// The schema of a parameter, from `schema` or from its single `content` entry.
+fn schema_of<'a>(param: &Param<'a>) -> Option<Child<'a>> {
+    match &param.data.format {
+        ParameterSchemaOrContent::Schema(schema) => {
+            Some(Child::new(schema, format!("{}/schema", param.ptr)))
+        }
+        ParameterSchemaOrContent::Content(content) => content.iter().find_map(|(media, m)| {
+            m.schema.as_ref().map(|schema| {
+                Child::new(
+                    schema,
+                    format!("{}/content/{}/schema", param.ptr, util::escape(media)),
+                )
+            })
+        }),
+    }
+}
+
+pub(crate) struct Side<'a, 'e> {
+    pub entry: &'e PathEntry<'a>,
+    pub op: &'a Operation,
+    pub ptr: &'e str,
+}
+
+pub(crate) fn compare<'a>(oc: &mut OpCtx<'a>, base: Side<'a, '_>, rev: Side<'a, '_>) {
+    let old = collect(oc.base, base.entry, base.op, base.ptr);
+    let new = collect(oc.rev, rev.entry, rev.op, rev.ptr);
+    for (key, b) in &old {
+        if new.contains_key(key) {
+            continue;
+        }
+        // Most servers ignore unknown parameters, but some reject them, and the
+        // feature the parameter controlled is gone: potentially breaking.
+        let text = format!("{} was removed.", util::cap(&b.describe()));
+        oc.emit(
+            "request-parameter-removed",
+            Level::Warning,
+            Some(&b.ptr),
+            None,
+            text,
+        );
+    }
+    for (key, r) in &new {
+        let Some(b) = old.get(key) else {
+            let required = r.data.required || r.location == "path";
+            let (id, level, kind) = if required {
+                ("new-required-request-parameter", Level::Error, "required")
+            } else {
+                ("new-optional-request-parameter", Level::Info, "optional")
+            };
+            let text = format!("{} was added as {kind}.", util::cap(&r.describe()));
+            oc.emit(id, level, None, Some(&r.ptr), text);
+            continue;
+        };
+        compare_one(oc, b, r);
+    }
+}
+
+fn compare_one<'a>(oc: &mut OpCtx<'a>, b: &Param<'a>, r: &Param<'a>) {
+    let desc = util::cap(&r.describe());
+    let ptrs = (Some(b.ptr.as_str()), Some(r.ptr.as_str()));
+    let was_required = b.data.required || b.location == "path";
+    let is_required = r.data.required || r.location == "path";
+    if !was_required && is_required {
+        let text = format!("{desc} became required.");
+        oc.emit(
+            "request-parameter-became-required",
+            Level::Error,
+            ptrs.0,
+            ptrs.1,
+            text,
+        );
+    } else if was_required && !is_required {
+        let text = format!("{desc} became optional.");
+        oc.emit(
+            "request-parameter-became-optional",
+            Level::Info,
+            ptrs.0,
+            ptrs.1,
+            text,
+        );
+    }
+    let was_deprecated = b.data.deprecated.unwrap_or(false);
+    let is_deprecated = r.data.deprecated.unwrap_or(false);
+    if !was_deprecated && is_deprecated {
+        let text = format!("{desc} was deprecated.");
+        oc.emit(
+            "request-parameter-deprecated",
+            Level::Info,
+            ptrs.0,
+            ptrs.1,
+            text,
+        );
+    } else if was_deprecated && !is_deprecated {
+        let text = format!("{desc} is no longer deprecated.");
+        oc.emit(
+            "request-parameter-reactivated",
+            Level::Info,
+            ptrs.0,
+            ptrs.1,
+            text,
+        );
+    }
+    if let (Some(bs), Some(rs)) = (schema_of(b), schema_of(r)) {
+        let loc = Loc::new(Scope::Parameter, r.describe(), None);
+        schema::compare(oc, &loc, &bs, &rs);
+    }
+}

@@ -1,0 +1,254 @@
+//! Comparison of responses: statuses, media types, headers and body schemas.
+//!
+//! Statuses are matched exactly (`200`, `2XX`, `default`). Removing a success
+//! status breaks clients that expect it; removing an error status is only
+//! potentially breaking, since clients usually handle errors generically.
+
+use indexmap::IndexMap;
+use openapiv3::{
+    Header, OpenAPI, ParameterSchemaOrContent, ReferenceOr, Response, Responses, StatusCode,
+};
+
+use super::request::media_types;
+use super::schema::{self, Loc};
+use super::util::{self, code};
+use super::view::Child;
+use super::{OpCtx, Scope, refs};
+use steward_model::Level;
+
+fn statuses(responses: &Responses) -> Vec<(String, bool, &ReferenceOr<Response>)> {
+    let mut list: Vec<(String, bool, &ReferenceOr<Response>)> = responses
+        .responses
+        .iter()
+        .map(|(code, response)| {
+            let success = match code {
+                StatusCode::Code(n) => (200..300).contains(n),
+                StatusCode::Range(n) => *n == 2,
+            };
+            (code.to_string(), success, response)
+        })
+        .collect();
+    if let Some(default) = &responses.default {
+        list.push(("default".to_string(), false, default));
+    }
+    list
+}
+
+pub(crate) fn compare<'a>(
+    oc: &mut OpCtx<'a>,
+    base: &'a Responses,
+    base_ptr: &str,
+    rev: &'a Responses,
+    rev_ptr: &str,
+) {
+    let old = statuses(base);
+    let new = statuses(rev);
+    for (status, success, _) in &old {
+        if new.iter().any(|(s, _, _)| s == status) {
+            continue;
+        }
+        let ptr = format!("{base_ptr}/{}", util::escape(status));
+        let (id, level, kind) = if *success {
+            ("response-success-status-removed", Level::Error, "success")
+        } else {
+            (
+                "response-non-success-status-removed",
+                Level::Warning,
+                "non-success",
+            )
+        };
+        let text = format!("The {kind} response with status {status} was removed.");
+        oc.emit(id, level, Some(&ptr), None, text);
+    }
+    for (status, success, response) in &new {
+        let rptr = format!("{rev_ptr}/{}", util::escape(status));
+        let Some((_, _, old_response)) = old.iter().find(|(s, _, _)| s == status) else {
+            let (id, kind) = if *success {
+                ("response-success-status-added", "success")
+            } else {
+                ("response-non-success-status-added", "non-success")
+            };
+            let text = format!("A {kind} response with status {status} was added.");
+            oc.emit(id, Level::Info, None, Some(&rptr), text);
+            continue;
+        };
+        let bptr = format!("{base_ptr}/{}", util::escape(status));
+        let (Some((b, bp)), Some((r, rp))) = (
+            refs::response(oc.base, old_response, &bptr),
+            refs::response(oc.rev, response, &rptr),
+        ) else {
+            continue;
+        };
+        compare_response(oc, status, b, &bp, r, &rp);
+    }
+}
+
+fn compare_response<'a>(
+    oc: &mut OpCtx<'a>,
+    status: &str,
+    b: &'a Response,
+    bp: &str,
+    r: &'a Response,
+    rp: &str,
+) {
+    let old = media_types(&b.content);
+    let new = media_types(&r.content);
+    let several = old.len() > 1 || new.len() > 1;
+    for (key, (name, _)) in &old {
+        if !new.contains_key(key) {
+            let ptr = format!("{bp}/content/{}", util::escape(name));
+            let text = format!(
+                "The media type {} was removed from the response with status {status}.",
+                code(name)
+            );
+            oc.emit(
+                "response-media-type-removed",
+                Level::Error,
+                Some(&ptr),
+                None,
+                text,
+            );
+        }
+    }
+    for (key, (name, media)) in &new {
+        let Some((old_name, old_media)) = old.get(key) else {
+            let ptr = format!("{rp}/content/{}", util::escape(name));
+            let text = format!(
+                "The media type {} was added to the response with status {status}.",
+                code(name)
+            );
+            oc.emit(
+                "response-media-type-added",
+                Level::Info,
+                None,
+                Some(&ptr),
+                text,
+            );
+            continue;
+        };
+        if let (Some(bs), Some(rs)) = (&old_media.schema, &media.schema) {
+            let bchild = Child::new(
+                bs,
+                format!("{bp}/content/{}/schema", util::escape(old_name)),
+            );
+            let rchild = Child::new(rs, format!("{rp}/content/{}/schema", util::escape(name)));
+            let subject = if several {
+                format!("the response body ({})", code(name))
+            } else {
+                "the response body".to_string()
+            };
+            let loc = Loc::new(Scope::ResponseBody, subject, Some(status.to_string()));
+            schema::compare(oc, &loc, &bchild, &rchild);
+        }
+    }
+    headers(oc, status, &b.headers, bp, &r.headers, rp);
+}
+
+type Headers<'a> = IndexMap<String, (&'a str, &'a Header, String)>;
+
+/// Headers keyed by lower-cased name, resolved, with their pointers.
+fn resolve_headers<'a>(
+    doc: &'a OpenAPI,
+    headers: &'a IndexMap<String, ReferenceOr<Header>>,
+    ptr: &str,
+) -> Headers<'a> {
+    let mut map = IndexMap::new();
+    for (name, header) in headers {
+        let header_ptr = format!("{ptr}/headers/{}", util::escape(name));
+        if let Some((header, resolved_ptr)) = refs::header(doc, header, &header_ptr) {
+            map.entry(name.to_ascii_lowercase())
+                .or_insert((name.as_str(), header, resolved_ptr));
+        }
+    }
+    map
+}
+
+fn header_schema<'a>(header: &'a Header, ptr: &str) -> Option<Child<'a>> {
+    match &header.format {
+        ParameterSchemaOrContent::Schema(schema) => {
+            Some(Child::new(schema, format!("{ptr}/schema")))
+        }
+        ParameterSchemaOrContent::Content(content) => content.iter().find_map(|(media, m)| {
+            m.schema.as_ref().map(|schema| {
+                Child::new(
+                    schema,
+                    format!("{ptr}/content/{}/schema", util::escape(media)),
+                )
+            })
+        }),
+    }
+}
+
+fn headers<'a>(
+    oc: &mut OpCtx<'a>,
+    status: &str,
+    base: &'a IndexMap<String, ReferenceOr<Header>>,
+    bp: &str,
+    rev: &'a IndexMap<String, ReferenceOr<Header>>,
+    rp: &str,
+) {
+    let old = resolve_headers(oc.base, base, bp);
+    let new = resolve_headers(oc.rev, rev, rp);
+    for (key, (name, header, ptr)) in &old {
+        if new.contains_key(key) {
+            continue;
+        }
+        let (id, level, kind) = if header.required {
+            ("required-response-header-removed", Level::Error, "required")
+        } else {
+            (
+                "optional-response-header-removed",
+                Level::Warning,
+                "optional",
+            )
+        };
+        let text = format!(
+            "The {kind} response header {} was removed for status {status}.",
+            code(name)
+        );
+        oc.emit(id, level, Some(ptr), None, text);
+    }
+    for (key, (name, header, ptr)) in &new {
+        let Some((_, old_header, old_ptr)) = old.get(key) else {
+            let text = format!(
+                "The response header {} was added for status {status}.",
+                code(name)
+            );
+            oc.emit("response-header-added", Level::Info, None, Some(ptr), text);
+            continue;
+        };
+        if old_header.required && !header.required {
+            let text = format!(
+                "The response header {} became optional for status {status}.",
+                code(name)
+            );
+            oc.emit(
+                "response-header-became-optional",
+                Level::Error,
+                Some(old_ptr),
+                Some(ptr),
+                text,
+            );
+        } else if !old_header.required && header.required {
+            let text = format!(
+                "The response header {} became required for status {status}.",
+                code(name)
+            );
+            oc.emit(
+                "response-header-became-required",
+                Level::Info,
+                Some(old_ptr),
+                Some(ptr),
+                text,
+            );
+        }
+        if let (Some(bs), Some(rs)) = (
+            header_schema(old_header, old_ptr),
+            header_schema(header, ptr),
+        ) {
+            let subject = format!("the response header {}", code(name));
+            let loc = Loc::new(Scope::ResponseHeader, subject, Some(status.to_string()));
+            schema::compare(oc, &loc, &bs, &rs);
+        }
+    }
+}

@@ -1,0 +1,1683 @@
+//! Example-based tests: one base/revision pair per check id, plus the
+//! behaviours the design promises (path-variable renames, recursion, shared
+//! components, direction handling, rendering).
+
+use openapiv3::OpenAPI;
+
+use super::{DiffOptions, diff, summary, to_markdown, to_text, worst};
+use steward_model::{Change, Level};
+
+const HEAD: &str = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\n";
+
+fn parse(text: &str) -> OpenAPI {
+    serde_yaml::from_str(text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+/// A document from a flow-style `paths` value and optional `components`.
+fn doc(paths: &str, components: &str) -> OpenAPI {
+    parse(&format!("{HEAD}paths: {paths}\ncomponents: {components}\n"))
+}
+
+/// A document with the single operation `POST /things` given in flow style.
+fn post(op: &str) -> OpenAPI {
+    doc(&format!("{{'/things': {{post: {op}}}}}"), "{}")
+}
+
+fn run(base: &OpenAPI, rev: &OpenAPI) -> Vec<Change> {
+    diff(base, rev, &DiffOptions::default())
+}
+
+fn dump(changes: &[Change]) -> String {
+    changes
+        .iter()
+        .map(|c| format!("  {:?} {} {:?}: {}", c.level, c.id, c.operation, c.text))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Asserts that a change with `id` exists with `level` on `operation`.
+fn expect(changes: &[Change], id: &str, level: Level, operation: &str) -> Change {
+    let found = changes
+        .iter()
+        .find(|c| c.id == id && c.operation.as_deref() == Some(operation));
+    let Some(change) = found else {
+        panic!("no {id} on {operation} in\n{}", dump(changes));
+    };
+    assert_eq!(change.level, level, "level of {id} in\n{}", dump(changes));
+    change.clone()
+}
+
+fn ids(changes: &[Change]) -> Vec<&str> {
+    changes.iter().map(|c| c.id.as_str()).collect()
+}
+
+// ---------------------------------------------------------------------------
+// Schema checks, run in every place a schema can appear.
+
+/// How a schema is embedded in an operation, and the id prefix expected there.
+struct Scope {
+    request: bool,
+    prefix: &'static str,
+    op: &'static str,
+    nested: bool,
+}
+
+const SCOPES: &[Scope] = &[
+    Scope {
+        request: true,
+        prefix: "request-parameter",
+        op: "{parameters: [{name: q, in: query, schema: SCHEMA}], responses: {'200': {description: ok}}}",
+        nested: false,
+    },
+    Scope {
+        request: true,
+        prefix: "request-parameter-property",
+        op: "{parameters: [{name: q, in: query, schema: SCHEMA}], responses: {'200': {description: ok}}}",
+        nested: true,
+    },
+    Scope {
+        request: true,
+        prefix: "request-body",
+        op: "{requestBody: {content: {application/json: {schema: SCHEMA}}}, responses: {'200': {description: ok}}}",
+        nested: false,
+    },
+    Scope {
+        request: true,
+        prefix: "request-property",
+        op: "{requestBody: {content: {application/json: {schema: SCHEMA}}}, responses: {'200': {description: ok}}}",
+        nested: true,
+    },
+    Scope {
+        request: false,
+        prefix: "response-body",
+        op: "{responses: {'200': {description: ok, content: {application/json: {schema: SCHEMA}}}}}",
+        nested: false,
+    },
+    Scope {
+        request: false,
+        prefix: "response-property",
+        op: "{responses: {'200': {description: ok, content: {application/json: {schema: SCHEMA}}}}}",
+        nested: true,
+    },
+    Scope {
+        request: false,
+        prefix: "response-header",
+        op: "{responses: {'200': {description: ok, headers: {X-Rate: {schema: SCHEMA}}}}}",
+        nested: false,
+    },
+];
+
+use Level::{Error as E, Info as I, Warning as W};
+
+/// (base schema, revision schema, (request suffix, level), (response suffix, level)).
+type SchemaCase = (
+    &'static str,
+    &'static str,
+    (&'static str, Level),
+    (&'static str, Level),
+);
+
+const SCHEMA_CASES: &[SchemaCase] = &[
+    (
+        "{type: string}",
+        "{type: integer}",
+        ("type-changed", E),
+        ("type-changed", E),
+    ),
+    (
+        "{type: integer}",
+        "{type: number}",
+        ("type-generalized", I),
+        ("type-changed", E),
+    ),
+    (
+        "{type: number}",
+        "{type: integer}",
+        ("type-changed", E),
+        ("type-specialized", I),
+    ),
+    (
+        "{type: integer, format: int32}",
+        "{type: integer, format: int64}",
+        ("type-generalized", I),
+        ("type-changed", E),
+    ),
+    (
+        "{type: integer, format: int64}",
+        "{type: integer, format: int32}",
+        ("type-changed", E),
+        ("type-specialized", I),
+    ),
+    (
+        "{type: string, format: date}",
+        "{type: string, format: date-time}",
+        ("type-changed", E),
+        ("type-changed", E),
+    ),
+    (
+        "{type: string}",
+        "{type: string, nullable: true}",
+        ("became-nullable", I),
+        ("became-nullable", E),
+    ),
+    (
+        "{type: string, nullable: true}",
+        "{type: string}",
+        ("became-not-nullable", E),
+        ("became-not-nullable", I),
+    ),
+    (
+        "{type: string, enum: [a, b]}",
+        "{type: string, enum: [a]}",
+        ("enum-value-removed", E),
+        ("enum-value-removed", I),
+    ),
+    (
+        "{type: string, enum: [a]}",
+        "{type: string, enum: [a, b]}",
+        ("enum-value-added", I),
+        ("enum-value-added", W),
+    ),
+    (
+        "{type: string}",
+        "{type: string, enum: [a]}",
+        ("became-enum", E),
+        ("became-enum", I),
+    ),
+    (
+        "{type: string, enum: [a]}",
+        "{type: string}",
+        ("enum-removed", I),
+        ("enum-removed", W),
+    ),
+    (
+        "{type: string, maxLength: 10}",
+        "{type: string, maxLength: 5}",
+        ("max-length-decreased", E),
+        ("max-length-decreased", I),
+    ),
+    (
+        "{type: string, maxLength: 5}",
+        "{type: string, maxLength: 10}",
+        ("max-length-increased", I),
+        ("max-length-increased", W),
+    ),
+    (
+        "{type: string}",
+        "{type: string, maxLength: 5}",
+        ("max-length-set", E),
+        ("max-length-set", I),
+    ),
+    (
+        "{type: string, maxLength: 5}",
+        "{type: string}",
+        ("max-length-unset", I),
+        ("max-length-unset", W),
+    ),
+    (
+        "{type: string, minLength: 1}",
+        "{type: string, minLength: 2}",
+        ("min-length-increased", E),
+        ("min-length-increased", I),
+    ),
+    (
+        "{type: string, minLength: 2}",
+        "{type: string, minLength: 1}",
+        ("min-length-decreased", I),
+        ("min-length-decreased", W),
+    ),
+    (
+        "{type: string}",
+        "{type: string, minLength: 1}",
+        ("min-length-set", E),
+        ("min-length-set", I),
+    ),
+    (
+        "{type: string, minLength: 1}",
+        "{type: string}",
+        ("min-length-unset", I),
+        ("min-length-unset", W),
+    ),
+    (
+        "{type: integer, maximum: 10}",
+        "{type: integer, maximum: 5}",
+        ("max-decreased", E),
+        ("max-decreased", I),
+    ),
+    (
+        "{type: integer, maximum: 5}",
+        "{type: integer, maximum: 10}",
+        ("max-increased", I),
+        ("max-increased", W),
+    ),
+    (
+        "{type: number, maximum: 5}",
+        "{type: number, maximum: 5, exclusiveMaximum: true}",
+        ("max-decreased", E),
+        ("max-decreased", I),
+    ),
+    (
+        "{type: integer}",
+        "{type: integer, maximum: 5}",
+        ("max-set", E),
+        ("max-set", I),
+    ),
+    (
+        "{type: integer, maximum: 5}",
+        "{type: integer}",
+        ("max-unset", I),
+        ("max-unset", W),
+    ),
+    (
+        "{type: integer, minimum: 1}",
+        "{type: integer, minimum: 2}",
+        ("min-increased", E),
+        ("min-increased", I),
+    ),
+    (
+        "{type: integer, minimum: 2}",
+        "{type: integer, minimum: 1}",
+        ("min-decreased", I),
+        ("min-decreased", W),
+    ),
+    (
+        "{type: number}",
+        "{type: number, minimum: 0}",
+        ("min-set", E),
+        ("min-set", I),
+    ),
+    (
+        "{type: number, minimum: 0}",
+        "{type: number}",
+        ("min-unset", I),
+        ("min-unset", W),
+    ),
+    (
+        "{type: array, items: {type: string}, maxItems: 5}",
+        "{type: array, items: {type: string}, maxItems: 3}",
+        ("max-items-decreased", E),
+        ("max-items-decreased", I),
+    ),
+    (
+        "{type: array, items: {type: string}, maxItems: 3}",
+        "{type: array, items: {type: string}, maxItems: 5}",
+        ("max-items-increased", I),
+        ("max-items-increased", W),
+    ),
+    (
+        "{type: array, items: {type: string}}",
+        "{type: array, items: {type: string}, maxItems: 3}",
+        ("max-items-set", E),
+        ("max-items-set", I),
+    ),
+    (
+        "{type: array, items: {type: string}, maxItems: 3}",
+        "{type: array, items: {type: string}}",
+        ("max-items-unset", I),
+        ("max-items-unset", W),
+    ),
+    (
+        "{type: array, items: {type: string}, minItems: 1}",
+        "{type: array, items: {type: string}, minItems: 2}",
+        ("min-items-increased", E),
+        ("min-items-increased", I),
+    ),
+    (
+        "{type: array, items: {type: string}, minItems: 2}",
+        "{type: array, items: {type: string}, minItems: 1}",
+        ("min-items-decreased", I),
+        ("min-items-decreased", W),
+    ),
+    (
+        "{type: array, items: {type: string}}",
+        "{type: array, items: {type: string}, minItems: 1}",
+        ("min-items-set", E),
+        ("min-items-set", I),
+    ),
+    (
+        "{type: array, items: {type: string}, minItems: 1}",
+        "{type: array, items: {type: string}}",
+        ("min-items-unset", I),
+        ("min-items-unset", W),
+    ),
+    (
+        "{type: object, maxProperties: 5}",
+        "{type: object, maxProperties: 3}",
+        ("max-properties-decreased", E),
+        ("max-properties-decreased", I),
+    ),
+    (
+        "{type: object, maxProperties: 3}",
+        "{type: object, maxProperties: 5}",
+        ("max-properties-increased", I),
+        ("max-properties-increased", W),
+    ),
+    (
+        "{type: object}",
+        "{type: object, maxProperties: 3}",
+        ("max-properties-set", E),
+        ("max-properties-set", I),
+    ),
+    (
+        "{type: object, maxProperties: 3}",
+        "{type: object}",
+        ("max-properties-unset", I),
+        ("max-properties-unset", W),
+    ),
+    (
+        "{type: object, minProperties: 1}",
+        "{type: object, minProperties: 2}",
+        ("min-properties-increased", E),
+        ("min-properties-increased", I),
+    ),
+    (
+        "{type: object, minProperties: 2}",
+        "{type: object, minProperties: 1}",
+        ("min-properties-decreased", I),
+        ("min-properties-decreased", W),
+    ),
+    (
+        "{type: object}",
+        "{type: object, minProperties: 1}",
+        ("min-properties-set", E),
+        ("min-properties-set", I),
+    ),
+    (
+        "{type: object, minProperties: 1}",
+        "{type: object}",
+        ("min-properties-unset", I),
+        ("min-properties-unset", W),
+    ),
+    (
+        "{type: string}",
+        "{type: string, pattern: '^a'}",
+        ("pattern-added", W),
+        ("pattern-added", I),
+    ),
+    (
+        "{type: string, pattern: '^a'}",
+        "{type: string, pattern: '^b'}",
+        ("pattern-changed", W),
+        ("pattern-changed", W),
+    ),
+    (
+        "{type: string, pattern: '^a'}",
+        "{type: string}",
+        ("pattern-removed", I),
+        ("pattern-removed", W),
+    ),
+    (
+        "{type: object}",
+        "{type: object, additionalProperties: false}",
+        ("additional-properties-became-false", E),
+        ("additional-properties-became-false", I),
+    ),
+    (
+        "{type: object, additionalProperties: false}",
+        "{type: object, additionalProperties: true}",
+        ("additional-properties-became-true", I),
+        ("additional-properties-became-true", W),
+    ),
+    (
+        "{oneOf: [{title: A, type: string}, {title: B, type: integer}]}",
+        "{oneOf: [{title: A, type: string}]}",
+        ("one-of-removed", E),
+        ("one-of-removed", I),
+    ),
+    (
+        "{oneOf: [{title: A, type: string}]}",
+        "{oneOf: [{title: A, type: string}, {title: B, type: integer}]}",
+        ("one-of-added", I),
+        ("one-of-added", W),
+    ),
+    (
+        "{anyOf: [{title: A, type: string}, {title: B, type: integer}]}",
+        "{anyOf: [{title: B, type: integer}]}",
+        ("any-of-removed", E),
+        ("any-of-removed", I),
+    ),
+    (
+        "{anyOf: [{type: string}]}",
+        "{anyOf: [{type: string}, {type: integer}]}",
+        ("any-of-added", I),
+        ("any-of-added", W),
+    ),
+];
+
+#[test]
+fn schema_checks_in_every_scope() {
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for scope in SCOPES {
+        for (base, rev, request, response) in SCHEMA_CASES {
+            let wrap = |schema: &str| {
+                let schema = if scope.nested {
+                    format!("{{type: object, properties: {{p: {schema}}}}}")
+                } else {
+                    schema.to_string()
+                };
+                post(&scope.op.replace("SCHEMA", &schema))
+            };
+            let (suffix, level) = if scope.request { request } else { response };
+            let want = format!("{}-{suffix}", scope.prefix);
+            let changes = run(&wrap(base), &wrap(rev));
+            checked += 1;
+            let ok = changes.len() == 1
+                && changes.first().is_some_and(|c| {
+                    c.id == want
+                        && c.level == *level
+                        && c.operation.as_deref() == Some("POST /things")
+                        && c.path.as_deref() == Some("/things")
+                        && (c.base_pointer.is_some() || c.revision_pointer.is_some())
+                        && [&c.base_pointer, &c.revision_pointer].iter().all(|p| {
+                            p.as_deref()
+                                .is_none_or(|p| p.starts_with("/paths/~1things/post/"))
+                        })
+                });
+            if !ok {
+                failures.push(format!(
+                    "{want} ({level:?}) for {base} -> {rev}:\n{}",
+                    dump(&changes)
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Paths and operations.
+
+const OK: &str = "{responses: {'200': {description: ok}}}";
+
+fn paths(entries: &[(&str, &str, &str)]) -> OpenAPI {
+    let mut by_path: Vec<(String, Vec<String>)> = Vec::new();
+    for (path, method, op) in entries {
+        let entry = format!("{method}: {op}");
+        match by_path.iter_mut().find(|(p, _)| p == path) {
+            Some((_, ops)) => ops.push(entry),
+            None => by_path.push((path.to_string(), vec![entry])),
+        }
+    }
+    let body: Vec<String> = by_path
+        .iter()
+        .map(|(p, ops)| format!("'{p}': {{{}}}", ops.join(", ")))
+        .collect();
+    doc(&format!("{{{}}}", body.join(", ")), "{}")
+}
+
+#[test]
+fn path_removal_and_sunset() {
+    let rev = paths(&[("/other", "get", OK)]);
+    let removed = |op: &str| {
+        run(
+            &paths(&[("/orders/{id}", "get", op), ("/other", "get", OK)]),
+            &rev,
+        )
+    };
+
+    let c = expect(
+        &removed(OK),
+        "api-path-removed-without-deprecation",
+        E,
+        "GET /orders/{}",
+    );
+    assert_eq!(c.path.as_deref(), Some("/orders/{id}"));
+    assert_eq!(c.base_pointer.as_deref(), Some("/paths/~1orders~1{id}/get"));
+    assert_eq!(c.revision_pointer, None);
+
+    let future =
+        "{deprecated: true, x-sunset: '2999-01-01', responses: {'200': {description: ok}}}";
+    expect(
+        &removed(future),
+        "api-path-removed-before-sunset",
+        E,
+        "GET /orders/{}",
+    );
+    let past = "{deprecated: true, x-sunset: '2000-01-01', responses: {'200': {description: ok}}}";
+    expect(
+        &removed(past),
+        "api-path-removed-with-deprecation",
+        I,
+        "GET /orders/{}",
+    );
+    let bad = "{deprecated: true, x-sunset: soon, responses: {'200': {description: ok}}}";
+    expect(&removed(bad), "api-path-sunset-parse", E, "GET /orders/{}");
+    let timestamp = "{deprecated: true, x-sunset: '2000-01-01T00:00:00Z', responses: {'200': {description: ok}}}";
+    expect(
+        &removed(timestamp),
+        "api-path-removed-with-deprecation",
+        I,
+        "GET /orders/{}",
+    );
+}
+
+#[test]
+fn operation_removal_and_sunset() {
+    let rev = paths(&[("/orders", "get", OK)]);
+    let base = |op: &str| paths(&[("/orders", "get", OK), ("/orders", "delete", op)]);
+    let c = expect(
+        &run(&base(OK), &rev),
+        "api-removed-without-deprecation",
+        E,
+        "DELETE /orders",
+    );
+    assert_eq!(c.base_pointer.as_deref(), Some("/paths/~1orders/delete"));
+
+    let deprecated = "{deprecated: true, responses: {'200': {description: ok}}}";
+    // Deprecated but no sunset date anywhere: clients were never told when.
+    expect(
+        &run(&base(deprecated), &rev),
+        "api-removed-before-sunset",
+        E,
+        "DELETE /orders",
+    );
+
+    let past = DiffOptions {
+        base_sunset: Some(time::macros::date!(2000 - 01 - 01)),
+    };
+    let changes = diff(&base(deprecated), &rev, &past);
+    expect(
+        &changes,
+        "api-removed-with-deprecation",
+        I,
+        "DELETE /orders",
+    );
+    let future = DiffOptions {
+        base_sunset: Some(time::macros::date!(2999 - 01 - 01)),
+    };
+    let changes = diff(&base(deprecated), &rev, &future);
+    expect(&changes, "api-removed-before-sunset", E, "DELETE /orders");
+
+    // The operation's own x-sunset wins over the base version's date.
+    let own_future =
+        "{deprecated: true, x-sunset: '2999-01-01', responses: {'200': {description: ok}}}";
+    let changes = diff(&base(own_future), &rev, &past);
+    expect(&changes, "api-removed-before-sunset", E, "DELETE /orders");
+
+    // A sunset date alone, without deprecation, does not sanction removal.
+    let undeprecated = "{x-sunset: '2000-01-01', responses: {'200': {description: ok}}}";
+    expect(
+        &run(&base(undeprecated), &rev),
+        "api-removed-without-deprecation",
+        E,
+        "DELETE /orders",
+    );
+
+    // diff_at pins "today": the sunset day itself already allows removal.
+    let on_day =
+        "{deprecated: true, x-sunset: '2030-06-01', responses: {'200': {description: ok}}}";
+    let changes = super::diff_at(
+        &base(on_day),
+        &rev,
+        &DiffOptions::default(),
+        time::macros::date!(2030 - 06 - 01),
+    );
+    expect(
+        &changes,
+        "api-removed-with-deprecation",
+        I,
+        "DELETE /orders",
+    );
+    let changes = super::diff_at(
+        &base(on_day),
+        &rev,
+        &DiffOptions::default(),
+        time::macros::date!(2030 - 05 - 31),
+    );
+    expect(&changes, "api-removed-before-sunset", E, "DELETE /orders");
+}
+
+#[test]
+fn additions() {
+    let base = paths(&[("/orders", "get", OK)]);
+    let rev = paths(&[
+        ("/orders", "get", OK),
+        ("/orders", "post", OK),
+        ("/carts/{id}", "get", OK),
+    ]);
+    let changes = run(&base, &rev);
+    let c = expect(&changes, "endpoint-added", I, "POST /orders");
+    assert_eq!(c.revision_pointer.as_deref(), Some("/paths/~1orders/post"));
+    assert_eq!(c.base_pointer, None);
+    expect(&changes, "api-path-added", I, "GET /carts/{}");
+    assert_eq!(changes.len(), 2, "{}", dump(&changes));
+}
+
+#[test]
+fn renaming_a_path_variable_is_not_a_removal() {
+    let base = paths(&[(
+        "/orders/{id}",
+        "get",
+        "{parameters: [{name: id, in: path, required: true, schema: {type: string}}], responses: {'200': {description: ok}}}",
+    )]);
+    let rev = paths(&[(
+        "/orders/{orderId}",
+        "get",
+        "{parameters: [{name: orderId, in: path, required: true, schema: {type: string}}], responses: {'200': {description: ok}}}",
+    )]);
+    let changes = run(&base, &rev);
+    assert!(changes.is_empty(), "{}", dump(&changes));
+
+    // A real change under the renamed variable is still found, on the revision's path.
+    let rev = paths(&[(
+        "/orders/{orderId}",
+        "get",
+        "{parameters: [{name: orderId, in: path, required: true, schema: {type: integer}}], responses: {'200': {description: ok}}}",
+    )]);
+    let changes = run(&base, &rev);
+    let c = expect(
+        &changes,
+        "request-parameter-type-changed",
+        E,
+        "GET /orders/{}",
+    );
+    assert_eq!(c.path.as_deref(), Some("/orders/{orderId}"));
+    assert!(c.text.contains("orderId"), "{}", c.text);
+}
+
+#[test]
+fn deprecation_operation_id_and_tags() {
+    let base =
+        post("{operationId: createThing, tags: [things], responses: {'200': {description: ok}}}");
+    let rev = post(
+        "{operationId: makeThing, tags: [stuff], deprecated: true, x-sunset: '2999-01-01', responses: {'200': {description: ok}}}",
+    );
+    let changes = run(&base, &rev);
+    let c = expect(&changes, "endpoint-deprecated", I, "POST /things");
+    assert!(c.text.contains("2999-01-01"));
+    expect(&changes, "api-operation-id-changed", W, "POST /things");
+    expect(&changes, "api-tag-removed", I, "POST /things");
+    expect(&changes, "api-tag-added", I, "POST /things");
+
+    let changes = run(&rev, &base);
+    expect(&changes, "endpoint-reactivated", I, "POST /things");
+
+    let bad = post("{deprecated: true, x-sunset: someday, responses: {'200': {description: ok}}}");
+    expect(
+        &run(&post(OK), &bad),
+        "api-deprecated-sunset-parse",
+        E,
+        "POST /things",
+    );
+
+    let with_id = post("{operationId: a, responses: {'200': {description: ok}}}");
+    expect(
+        &run(&with_id, &post(OK)),
+        "api-operation-id-removed",
+        W,
+        "POST /things",
+    );
+    expect(
+        &run(&post(OK), &with_id),
+        "api-operation-id-added",
+        I,
+        "POST /things",
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Parameters.
+
+fn with_params(params: &str) -> OpenAPI {
+    post(&format!(
+        "{{parameters: [{params}], responses: {{'200': {{description: ok}}}}}}"
+    ))
+}
+
+#[test]
+fn parameter_checks() {
+    let q = "{name: q, in: query, schema: {type: string}}";
+    let q_required = "{name: q, in: query, required: true, schema: {type: string}}";
+    let h = "{name: X-Trace, in: header, schema: {type: string}}";
+
+    expect(
+        &run(&with_params(q), &with_params("")),
+        "request-parameter-removed",
+        W,
+        "POST /things",
+    );
+    expect(
+        &run(&with_params(""), &with_params(q_required)),
+        "new-required-request-parameter",
+        E,
+        "POST /things",
+    );
+    expect(
+        &run(&with_params(""), &with_params(q)),
+        "new-optional-request-parameter",
+        I,
+        "POST /things",
+    );
+    expect(
+        &run(&with_params(q), &with_params(q_required)),
+        "request-parameter-became-required",
+        E,
+        "POST /things",
+    );
+    expect(
+        &run(&with_params(q_required), &with_params(q)),
+        "request-parameter-became-optional",
+        I,
+        "POST /things",
+    );
+
+    let deprecated = "{name: q, in: query, deprecated: true, schema: {type: string}}";
+    expect(
+        &run(&with_params(q), &with_params(deprecated)),
+        "request-parameter-deprecated",
+        I,
+        "POST /things",
+    );
+    expect(
+        &run(&with_params(deprecated), &with_params(q)),
+        "request-parameter-reactivated",
+        I,
+        "POST /things",
+    );
+
+    // Header names are case-insensitive.
+    let h_lower = "{name: x-trace, in: header, schema: {type: string}}";
+    assert!(run(&with_params(h), &with_params(h_lower)).is_empty());
+    // The same name in another location is another parameter.
+    let changes = run(
+        &with_params(q),
+        &with_params("{name: q, in: header, schema: {type: string}}"),
+    );
+    assert_eq!(
+        ids(&changes),
+        vec![
+            "new-optional-request-parameter",
+            "request-parameter-removed"
+        ]
+    );
+
+    // Content-based parameters are compared through their media type's schema.
+    let content = |t: &str| {
+        format!("{{name: f, in: query, content: {{application/json: {{schema: {{type: {t}}}}}}}}}")
+    };
+    let changes = run(
+        &with_params(&content("string")),
+        &with_params(&content("integer")),
+    );
+    expect(
+        &changes,
+        "request-parameter-type-changed",
+        E,
+        "POST /things",
+    );
+}
+
+#[test]
+fn path_level_parameters_apply_and_can_be_overridden() {
+    let base = doc(
+        "{'/things': {parameters: [{name: q, in: query, schema: {type: string}}], get: {responses: {'200': {description: ok}}}}}",
+        "{}",
+    );
+    let rev = doc(
+        "{'/things': {get: {parameters: [{name: q, in: query, required: true, schema: {type: string}}], responses: {'200': {description: ok}}}}}",
+        "{}",
+    );
+    let c = expect(
+        &run(&base, &rev),
+        "request-parameter-became-required",
+        E,
+        "GET /things",
+    );
+    assert_eq!(
+        c.base_pointer.as_deref(),
+        Some("/paths/~1things/parameters/0")
+    );
+    assert_eq!(
+        c.revision_pointer.as_deref(),
+        Some("/paths/~1things/get/parameters/0")
+    );
+}
+
+#[test]
+fn referenced_parameters_point_at_components() {
+    let op = "{parameters: [{$ref: '#/components/parameters/Limit'}], responses: {'200': {description: ok}}}";
+    let paths = format!("{{'/things': {{get: {op}}}}}");
+    let base = doc(
+        &paths,
+        "{parameters: {Limit: {name: limit, in: query, schema: {type: integer, maximum: 100}}}}",
+    );
+    let rev = doc(
+        &paths,
+        "{parameters: {Limit: {name: limit, in: query, schema: {type: integer, maximum: 50}}}}",
+    );
+    let c = expect(
+        &run(&base, &rev),
+        "request-parameter-max-decreased",
+        E,
+        "GET /things",
+    );
+    assert_eq!(
+        c.base_pointer.as_deref(),
+        Some("/components/parameters/Limit/schema")
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Request bodies and properties.
+
+fn body(schema: &str, required: bool) -> OpenAPI {
+    post(&format!(
+        "{{requestBody: {{required: {required}, content: {{application/json: {{schema: {schema}}}}}}}, responses: {{'200': {{description: ok}}}}}}"
+    ))
+}
+
+fn req_obj(props: &str, required: &str) -> OpenAPI {
+    body(
+        &format!("{{type: object, required: [{required}], properties: {{{props}}}}}"),
+        true,
+    )
+}
+
+#[test]
+fn request_body_checks() {
+    let s = "{type: object}";
+    expect(
+        &run(&post(OK), &body(s, true)),
+        "request-body-added-required",
+        E,
+        "POST /things",
+    );
+    expect(
+        &run(&post(OK), &body(s, false)),
+        "request-body-added-optional",
+        I,
+        "POST /things",
+    );
+    expect(
+        &run(&body(s, false), &post(OK)),
+        "request-body-removed",
+        W,
+        "POST /things",
+    );
+    expect(
+        &run(&body(s, false), &body(s, true)),
+        "request-body-became-required",
+        E,
+        "POST /things",
+    );
+    expect(
+        &run(&body(s, true), &body(s, false)),
+        "request-body-became-optional",
+        I,
+        "POST /things",
+    );
+
+    let two = post(
+        "{requestBody: {content: {application/json: {schema: {type: object}}, application/xml: {schema: {type: object}}}}, responses: {'200': {description: ok}}}",
+    );
+    let c = expect(
+        &run(&two, &body(s, false)),
+        "request-body-media-type-removed",
+        E,
+        "POST /things",
+    );
+    assert_eq!(
+        c.base_pointer.as_deref(),
+        Some("/paths/~1things/post/requestBody/content/application~1xml")
+    );
+    expect(
+        &run(&body(s, false), &two),
+        "request-body-media-type-added",
+        I,
+        "POST /things",
+    );
+}
+
+#[test]
+fn request_property_checks() {
+    let a = "a: {type: string}";
+    let ab = "a: {type: string}, b: {type: string}";
+    expect(
+        &run(&req_obj(a, ""), &req_obj(ab, "b")),
+        "new-required-request-property",
+        E,
+        "POST /things",
+    );
+    expect(
+        &run(&req_obj(a, ""), &req_obj(ab, "")),
+        "new-optional-request-property",
+        I,
+        "POST /things",
+    );
+    expect(
+        &run(&req_obj(a, ""), &req_obj(a, "a")),
+        "request-property-became-required",
+        E,
+        "POST /things",
+    );
+    expect(
+        &run(&req_obj(a, "a"), &req_obj(a, "")),
+        "request-property-became-optional",
+        I,
+        "POST /things",
+    );
+    let c = expect(
+        &run(&req_obj(ab, ""), &req_obj(a, "")),
+        "request-property-removed",
+        W,
+        "POST /things",
+    );
+    assert_eq!(
+        c.base_pointer.as_deref(),
+        Some("/paths/~1things/post/requestBody/content/application~1json/schema/properties/b")
+    );
+
+    let dep = "a: {type: string, deprecated: true}";
+    expect(
+        &run(&req_obj(a, ""), &req_obj(dep, "")),
+        "request-property-deprecated",
+        I,
+        "POST /things",
+    );
+
+    // readOnly properties are not part of the request at all.
+    let ro = "a: {type: string}, id: {type: string, readOnly: true}";
+    assert!(run(&req_obj(a, ""), &req_obj(ro, "id")).is_empty());
+    let id_ro = "id: {type: string, readOnly: true}";
+    let id_rw = "id: {type: string}";
+    expect(
+        &run(&req_obj(id_rw, "id"), &req_obj(id_ro, "id")),
+        "request-required-property-became-read-only",
+        W,
+        "POST /things",
+    );
+    expect(
+        &run(&req_obj(id_rw, ""), &req_obj(id_ro, "")),
+        "request-optional-property-became-read-only",
+        W,
+        "POST /things",
+    );
+    expect(
+        &run(&req_obj(id_ro, "id"), &req_obj(id_rw, "id")),
+        "request-required-property-became-not-read-only",
+        E,
+        "POST /things",
+    );
+    expect(
+        &run(&req_obj(id_ro, ""), &req_obj(id_rw, "")),
+        "request-optional-property-became-not-read-only",
+        I,
+        "POST /things",
+    );
+
+    // Nested properties and array items carry their path in the text.
+    let nested = |t: &str| {
+        req_obj(
+            &format!(
+                "lines: {{type: array, items: {{type: object, properties: {{qty: {{type: {t}}}}}}}}}"
+            ),
+            "",
+        )
+    };
+    let c = expect(
+        &run(&nested("integer"), &nested("string")),
+        "request-property-type-changed",
+        E,
+        "POST /things",
+    );
+    assert!(c.text.contains("lines/items/qty"), "{}", c.text);
+    assert!(
+        c.base_pointer
+            .as_deref()
+            .is_some_and(|p| p.ends_with("/properties/lines/items/properties/qty"))
+    );
+}
+
+#[test]
+fn all_of_parts_are_merged() {
+    let schemas = |extra: &str| {
+        format!(
+            "{{schemas: {{Base: {{type: object, properties: {{id: {{type: string}}}}}}, Thing: {{allOf: [{{$ref: '#/components/schemas/Base'}}, {{type: object, required: [{extra}], properties: {{name: {{type: string}}}}}}]}}}}}}"
+        )
+    };
+    let op = "{requestBody: {content: {application/json: {schema: {$ref: '#/components/schemas/Thing'}}}}, responses: {'200': {description: ok}}}";
+    let paths = format!("{{'/things': {{post: {op}}}}}");
+    let base = doc(&paths, &schemas(""));
+    let rev = doc(&paths, &schemas("id"));
+    let changes = run(&base, &rev);
+    let c = expect(
+        &changes,
+        "request-property-became-required",
+        E,
+        "POST /things",
+    );
+    // The property is defined in the first part, which is where the pointer goes.
+    assert_eq!(
+        c.base_pointer.as_deref(),
+        Some("/components/schemas/Base/properties/id")
+    );
+    assert_eq!(changes.len(), 1, "{}", dump(&changes));
+}
+
+#[test]
+fn one_of_alternatives_match_by_ref() {
+    let components = |alts: &str| {
+        format!(
+            "{{schemas: {{Cat: {{type: object, properties: {{meow: {{type: string}}}}}}, Dog: {{type: object}}, Pet: {{oneOf: [{alts}]}}}}}}"
+        )
+    };
+    let op = "{requestBody: {content: {application/json: {schema: {$ref: '#/components/schemas/Pet'}}}}, responses: {'200': {description: ok}}}";
+    let paths = format!("{{'/pets': {{post: {op}}}}}");
+    let cat = "{$ref: '#/components/schemas/Cat'}";
+    let dog = "{$ref: '#/components/schemas/Dog'}";
+    let base = doc(&paths, &components(&format!("{cat}, {dog}")));
+    // Reordered and one removed: Dog is still matched by name, Cat is gone.
+    let rev = doc(&paths, &components(dog));
+    let changes = run(&base, &rev);
+    let c = expect(&changes, "request-body-one-of-removed", E, "POST /pets");
+    assert!(c.text.contains("`Cat`"), "{}", c.text);
+    assert_eq!(changes.len(), 1, "{}", dump(&changes));
+}
+
+// ---------------------------------------------------------------------------
+// Responses.
+
+fn responses(map: &str) -> OpenAPI {
+    post(&format!("{{responses: {map}}}"))
+}
+
+fn resp_obj(props: &str, required: &str) -> OpenAPI {
+    responses(&format!(
+        "{{'200': {{description: ok, content: {{application/json: {{schema: {{type: object, required: [{required}], properties: {{{props}}}}}}}}}}}}}"
+    ))
+}
+
+#[test]
+fn response_status_and_media_checks() {
+    let both = responses("{'200': {description: ok}, '404': {description: missing}}");
+    let only_200 = responses("{'200': {description: ok}}");
+    let only_404 = responses("{'404': {description: missing}}");
+    expect(
+        &run(&both, &only_404),
+        "response-success-status-removed",
+        E,
+        "POST /things",
+    );
+    expect(
+        &run(&both, &only_200),
+        "response-non-success-status-removed",
+        W,
+        "POST /things",
+    );
+    expect(
+        &run(&only_404, &both),
+        "response-success-status-added",
+        I,
+        "POST /things",
+    );
+    expect(
+        &run(&only_200, &both),
+        "response-non-success-status-added",
+        I,
+        "POST /things",
+    );
+    let default = responses("{'200': {description: ok}, default: {description: error}}");
+    expect(
+        &run(&default, &only_200),
+        "response-non-success-status-removed",
+        W,
+        "POST /things",
+    );
+    let range = responses("{2XX: {description: ok}}");
+    expect(
+        &run(&range, &only_404),
+        "response-success-status-removed",
+        E,
+        "POST /things",
+    );
+
+    let json = responses(
+        "{'200': {description: ok, content: {application/json: {schema: {type: object}}}}}",
+    );
+    let two = responses(
+        "{'200': {description: ok, content: {application/json: {schema: {type: object}}, text/csv: {schema: {type: string}}}}}",
+    );
+    expect(
+        &run(&two, &json),
+        "response-media-type-removed",
+        E,
+        "POST /things",
+    );
+    expect(
+        &run(&json, &two),
+        "response-media-type-added",
+        I,
+        "POST /things",
+    );
+}
+
+#[test]
+fn response_header_checks() {
+    let with = |header: &str| {
+        responses(&format!(
+            "{{'200': {{description: ok, headers: {{{header}}}}}}}"
+        ))
+    };
+    let none = responses("{'200': {description: ok}}");
+    let required = with("X-Rate: {required: true, schema: {type: integer}}");
+    let optional = with("X-Rate: {schema: {type: integer}}");
+    expect(
+        &run(&required, &none),
+        "required-response-header-removed",
+        E,
+        "POST /things",
+    );
+    expect(
+        &run(&optional, &none),
+        "optional-response-header-removed",
+        W,
+        "POST /things",
+    );
+    expect(
+        &run(&none, &optional),
+        "response-header-added",
+        I,
+        "POST /things",
+    );
+    expect(
+        &run(&required, &optional),
+        "response-header-became-optional",
+        E,
+        "POST /things",
+    );
+    expect(
+        &run(&optional, &required),
+        "response-header-became-required",
+        I,
+        "POST /things",
+    );
+    // Case-insensitive names.
+    assert!(run(&optional, &with("x-rate: {schema: {type: integer}}")).is_empty());
+}
+
+#[test]
+fn response_property_checks() {
+    let ab = "a: {type: string}, b: {type: string}";
+    let a = "a: {type: string}";
+    expect(
+        &run(&resp_obj(ab, "b"), &resp_obj(a, "")),
+        "response-required-property-removed",
+        E,
+        "POST /things",
+    );
+    expect(
+        &run(&resp_obj(ab, ""), &resp_obj(a, "")),
+        "response-optional-property-removed",
+        W,
+        "POST /things",
+    );
+    expect(
+        &run(&resp_obj(a, ""), &resp_obj(ab, "b")),
+        "response-required-property-added",
+        I,
+        "POST /things",
+    );
+    expect(
+        &run(&resp_obj(a, ""), &resp_obj(ab, "")),
+        "response-optional-property-added",
+        I,
+        "POST /things",
+    );
+    expect(
+        &run(&resp_obj(a, "a"), &resp_obj(a, "")),
+        "response-property-became-optional",
+        E,
+        "POST /things",
+    );
+    expect(
+        &run(&resp_obj(a, ""), &resp_obj(a, "a")),
+        "response-property-became-required",
+        I,
+        "POST /things",
+    );
+    let dep = "a: {type: string, deprecated: true}";
+    expect(
+        &run(&resp_obj(a, ""), &resp_obj(dep, "")),
+        "response-property-deprecated",
+        I,
+        "POST /things",
+    );
+
+    // writeOnly properties are never returned.
+    let wo = "a: {type: string}, secret: {type: string, writeOnly: true}";
+    assert!(run(&resp_obj(wo, "secret"), &resp_obj(a, "")).is_empty());
+    let s_wo = "s: {type: string, writeOnly: true}";
+    let s_rw = "s: {type: string}";
+    expect(
+        &run(&resp_obj(s_rw, "s"), &resp_obj(s_wo, "s")),
+        "response-required-property-became-write-only",
+        E,
+        "POST /things",
+    );
+    expect(
+        &run(&resp_obj(s_rw, ""), &resp_obj(s_wo, "")),
+        "response-optional-property-became-write-only",
+        W,
+        "POST /things",
+    );
+    expect(
+        &run(&resp_obj(s_wo, "s"), &resp_obj(s_rw, "s")),
+        "response-required-property-became-not-write-only",
+        I,
+        "POST /things",
+    );
+    expect(
+        &run(&resp_obj(s_wo, ""), &resp_obj(s_rw, "")),
+        "response-optional-property-became-not-write-only",
+        I,
+        "POST /things",
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Security.
+
+fn secured(global: &str, op_security: Option<&str>) -> OpenAPI {
+    let op = match op_security {
+        Some(s) => format!("{{security: {s}, responses: {{'200': {{description: ok}}}}}}"),
+        None => OK.to_string(),
+    };
+    let global = if global.is_empty() {
+        String::new()
+    } else {
+        format!("security: {global}\n")
+    };
+    parse(&format!(
+        "{HEAD}{global}paths: {{'/things': {{get: {op}}}}}\n"
+    ))
+}
+
+#[test]
+fn security_checks() {
+    let op = "GET /things";
+    let open = secured("", None);
+    let key = secured("", Some("[{key: []}]"));
+    let key_or_oauth = secured("", Some("[{key: []}, {oauth: [read]}]"));
+    let oauth_read = secured("", Some("[{oauth: [read]}]"));
+    let oauth_rw = secured("", Some("[{oauth: [read, write]}]"));
+
+    let c = expect(&run(&open, &key), "api-security-added", E, op);
+    assert_eq!(
+        c.revision_pointer.as_deref(),
+        Some("/paths/~1things/get/security")
+    );
+    expect(&run(&key, &key_or_oauth), "api-security-added", I, op);
+    expect(&run(&key_or_oauth, &key), "api-security-removed", W, op);
+    // Dropping to anonymous relaxes.
+    expect(
+        &run(&key, &secured("", Some("[{}]"))),
+        "api-security-removed",
+        I,
+        op,
+    );
+    expect(
+        &run(&oauth_read, &oauth_rw),
+        "api-security-scope-added",
+        E,
+        op,
+    );
+    expect(
+        &run(&oauth_rw, &oauth_read),
+        "api-security-scope-removed",
+        I,
+        op,
+    );
+    // A scheme added inside the only alternative.
+    let both = secured("", Some("[{key: [], oauth: [read]}]"));
+    expect(&run(&key, &both), "api-security-added", E, op);
+
+    // Global security applies to operations without their own.
+    let g_key = secured("[{key: []}, {basic: []}]", None);
+    let g_key_only = secured("[{key: []}]", None);
+    expect(
+        &run(&g_key, &g_key_only),
+        "api-global-security-removed",
+        W,
+        op,
+    );
+    expect(
+        &run(&g_key_only, &g_key),
+        "api-global-security-added",
+        I,
+        op,
+    );
+    expect(&run(&open, &g_key_only), "api-global-security-added", E, op);
+    let g_read = secured("[{oauth: [read]}]", None);
+    let g_rw = secured("[{oauth: [read, write]}]", None);
+    expect(
+        &run(&g_read, &g_rw),
+        "api-global-security-scope-added",
+        E,
+        op,
+    );
+    expect(
+        &run(&g_rw, &g_read),
+        "api-global-security-scope-removed",
+        I,
+        op,
+    );
+    // An operation-level override shields the operation from global changes.
+    let shielded = |g: &str| secured(g, Some("[{key: []}]"));
+    assert!(run(&shielded("[{key: []}]"), &shielded("[{oauth: [read]}]")).is_empty());
+}
+
+// ---------------------------------------------------------------------------
+// Components, recursion and sharing.
+
+#[test]
+fn removed_component_schema_is_reported_once() {
+    let base = doc("{}", "{schemas: {Old: {type: string}}}");
+    let rev = doc("{}", "{}");
+    let changes = run(&base, &rev);
+    assert_eq!(ids(&changes), vec!["api-schema-removed"]);
+    assert_eq!(changes.first().and_then(|c| c.operation.clone()), None);
+}
+
+const CATEGORY_OP: &str = "{'/categories': {get: {responses: {'200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Category'}}}}}}, post: {requestBody: {content: {application/json: {schema: {$ref: '#/components/schemas/Category'}}}}, responses: {'200': {description: ok}}}}}";
+
+#[test]
+fn recursive_schema_change_is_found_once() {
+    let category = |name_type: &str| {
+        format!(
+            "{{schemas: {{Category: {{type: object, required: [name], properties: {{name: {{type: {name_type}}}, children: {{type: array, items: {{$ref: '#/components/schemas/Category'}}}}, parent: {{$ref: '#/components/schemas/Category'}}}}}}}}}}"
+        )
+    };
+    let base = doc(CATEGORY_OP, &category("string"));
+    let same = run(&base, &base);
+    assert!(same.is_empty(), "{}", dump(&same));
+
+    let rev = doc(CATEGORY_OP, &category("integer"));
+    let changes = run(&base, &rev);
+    let get: Vec<&Change> = changes
+        .iter()
+        .filter(|c| c.operation.as_deref() == Some("GET /categories"))
+        .collect();
+    let post: Vec<&Change> = changes
+        .iter()
+        .filter(|c| c.operation.as_deref() == Some("POST /categories"))
+        .collect();
+    assert_eq!(get.len(), 1, "{}", dump(&changes));
+    assert_eq!(post.len(), 1, "{}", dump(&changes));
+    let c = expect(
+        &changes,
+        "response-property-type-changed",
+        E,
+        "GET /categories",
+    );
+    assert_eq!(
+        c.base_pointer.as_deref(),
+        Some("/components/schemas/Category/properties/name")
+    );
+    expect(
+        &changes,
+        "request-property-type-changed",
+        E,
+        "POST /categories",
+    );
+}
+
+#[test]
+fn deep_change_in_recursive_schema() {
+    // The change sits two levels below the recursion point.
+    let tree = |leaf: &str| {
+        format!(
+            "{{schemas: {{Category: {{type: object, properties: {{children: {{type: array, items: {{$ref: '#/components/schemas/Category'}}}}, meta: {{$ref: '#/components/schemas/Meta'}}}}}}, Meta: {{type: object, properties: {{label: {{type: string, maxLength: {leaf}}}}}}}}}}}"
+        )
+    };
+    let changes = run(
+        &doc(CATEGORY_OP, &tree("10")),
+        &doc(CATEGORY_OP, &tree("5")),
+    );
+    let post: Vec<&Change> = changes
+        .iter()
+        .filter(|c| c.id == "request-property-max-length-decreased")
+        .collect();
+    assert_eq!(post.len(), 1, "{}", dump(&changes));
+    assert_eq!(
+        post.first().and_then(|c| c.base_pointer.as_deref()),
+        Some("/components/schemas/Meta/properties/label")
+    );
+}
+
+#[test]
+fn shared_component_reported_once_per_operation() {
+    let schemas = |max: u32| {
+        format!(
+            "{{schemas: {{Address: {{type: object, properties: {{zip: {{type: string, maxLength: {max}}}}}}}, Order: {{type: object, properties: {{billing: {{$ref: '#/components/schemas/Address'}}, shipping: {{$ref: '#/components/schemas/Address'}}}}}}}}}}"
+        )
+    };
+    let op = "{requestBody: {content: {application/json: {schema: {$ref: '#/components/schemas/Order'}}, application/xml: {schema: {$ref: '#/components/schemas/Order'}}}}, responses: {'200': {description: ok}}}";
+    let paths = format!("{{'/orders': {{post: {op}, put: {op}}}}}");
+    let changes = run(&doc(&paths, &schemas(10)), &doc(&paths, &schemas(5)));
+    assert_eq!(changes.len(), 2, "{}", dump(&changes));
+    expect(
+        &changes,
+        "request-property-max-length-decreased",
+        E,
+        "POST /orders",
+    );
+    expect(
+        &changes,
+        "request-property-max-length-decreased",
+        E,
+        "PUT /orders",
+    );
+}
+
+#[test]
+fn integer_to_number_depends_on_direction() {
+    let schema = |t: &str| format!("{{type: object, properties: {{amount: {{type: {t}}}}}}}");
+    let op = |t: &str| {
+        let s = schema(t);
+        post(&format!(
+            "{{requestBody: {{content: {{application/json: {{schema: {s}}}}}}}, responses: {{'200': {{description: ok, content: {{application/json: {{schema: {s}}}}}}}}}}}"
+        ))
+    };
+    let changes = run(&op("integer"), &op("number"));
+    expect(
+        &changes,
+        "request-property-type-generalized",
+        I,
+        "POST /things",
+    );
+    expect(
+        &changes,
+        "response-property-type-changed",
+        E,
+        "POST /things",
+    );
+}
+
+#[test]
+fn unresolvable_references_are_skipped() {
+    let op = |r: &str| {
+        post(&format!(
+            "{{requestBody: {{content: {{application/json: {{schema: {{$ref: '{r}'}}}}}}}}, responses: {{'200': {{description: ok}}}}}}"
+        ))
+    };
+    assert!(run(&op("other.yaml#/A"), &op("other.yaml#/B")).is_empty());
+    assert!(
+        run(
+            &op("#/components/schemas/Missing"),
+            &op("#/components/schemas/Missing")
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn output_is_sorted() {
+    let base = paths(&[("/b", "get", OK), ("/a", "get", OK), ("/a", "post", OK)]);
+    let rev = paths(&[("/c", "get", OK)]);
+    let changes = run(&base, &rev);
+    let ops: Vec<&str> = changes
+        .iter()
+        .filter_map(|c| c.operation.as_deref())
+        .collect();
+    assert_eq!(ops, vec!["GET /a", "GET /b", "GET /c", "POST /a"]);
+}
+
+// ---------------------------------------------------------------------------
+// Rendering.
+
+fn sample() -> Vec<Change> {
+    let base = paths(&[
+        (
+            "/orders/{id}",
+            "get",
+            "{parameters: [{name: q, in: query, schema: {type: string}}], responses: {'200': {description: ok}}}",
+        ),
+        ("/old", "get", OK),
+    ]);
+    let rev = paths(&[
+        (
+            "/orders/{id}",
+            "get",
+            "{responses: {'200': {description: ok}}}",
+        ),
+        ("/new", "get", OK),
+    ]);
+    run(&base, &rev)
+}
+
+#[test]
+fn summary_and_worst() {
+    let changes = sample();
+    let s = summary(&changes);
+    assert_eq!((s.error, s.warning, s.info), (1, 1, 1));
+    assert_eq!(worst(&changes), Some(Level::Error));
+    assert_eq!(worst(&[]), None);
+    assert_eq!(summary(&[]), super::Summary::default());
+}
+
+#[test]
+fn text_has_one_line_per_change() {
+    let changes = sample();
+    let text = to_text(&changes);
+    assert_eq!(text.lines().count(), changes.len());
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("warning GET /orders/{} request-parameter-removed: ")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("error   GET /old api-path-removed-without-deprecation: ")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("info    GET /new api-path-added: ")),
+        "{text}"
+    );
+
+    // Line breaks smuggled in through the document cannot add lines.
+    let mut odd = changes.clone();
+    if let Some(c) = odd.first_mut() {
+        c.text = "two\nlines".to_string();
+    }
+    assert_eq!(to_text(&odd).lines().count(), odd.len());
+    assert_eq!(to_text(&[]), "");
+}
+
+#[test]
+fn markdown_has_counts_and_groups() {
+    let changes = sample();
+    let md = to_markdown(&changes);
+    assert!(
+        md.starts_with("## API changes: 1 error, 1 warning, 1 info\n"),
+        "{md}"
+    );
+    assert!(md.contains("### `GET /orders/{}`"), "{md}");
+    assert!(md.contains("### `GET /old`"), "{md}");
+    assert!(md.contains("### `GET /new`"), "{md}");
+    assert!(
+        md.contains("| warning | `request-parameter-removed` | "),
+        "{md}"
+    );
+    assert_eq!(md.matches("| Level | Check | Change |").count(), 3, "{md}");
+
+    let mut odd = changes.clone();
+    if let Some(c) = odd.first_mut() {
+        c.text = "a | b".to_string();
+    }
+    assert!(to_markdown(&odd).contains("a \\| b"));
+    assert!(to_markdown(&[]).contains("No changes."));
+
+    let doc_level = run(
+        &doc("{}", "{schemas: {Old: {type: string}}}"),
+        &doc("{}", "{}"),
+    );
+    assert!(to_markdown(&doc_level).contains("### Document"));
+}
+
+/// A densely connected component graph shared by many operations: a change in
+/// one component is reported once on every operation that reaches it, and
+/// nothing on the others. This also exercises the cross-operation memo.
+#[test]
+fn shared_graph_change_reported_on_every_operation() {
+    const SCHEMAS: usize = 40;
+    let comps = |changed: Option<usize>| {
+        let mut schemas = Vec::new();
+        for i in 0..SCHEMAS {
+            let mut props = Vec::new();
+            for j in 0..6 {
+                let next = (i + j + 1) % SCHEMAS;
+                if j % 3 == 0 {
+                    props.push(format!("p{j}: {{$ref: '#/components/schemas/S{next}'}}"));
+                } else {
+                    let bump = usize::from(changed == Some(i) && j == 1);
+                    props.push(format!(
+                        "p{j}: {{type: string, maxLength: {}}}",
+                        10 + j + bump
+                    ));
+                }
+            }
+            schemas.push(format!(
+                "S{i}: {{type: object, properties: {{{}}}}}",
+                props.join(", ")
+            ));
+        }
+        // An island nothing else reaches.
+        schemas.push("Island: {type: object, properties: {x: {type: string}}}".to_string());
+        format!("{{schemas: {{{}}}}}", schemas.join(", "))
+    };
+    let mut paths = Vec::new();
+    for k in 0..30 {
+        let target = if k == 0 {
+            "Island".to_string()
+        } else {
+            format!("S{}", k % SCHEMAS)
+        };
+        paths.push(format!(
+            "'/r{k}': {{get: {{responses: {{'200': {{description: ok, content: {{application/json: {{schema: {{$ref: '#/components/schemas/{target}'}}}}}}}}}}}}}}"
+        ));
+    }
+    let paths = format!("{{{}}}", paths.join(", "));
+    let base = doc(&paths, &comps(None));
+    assert!(run(&base, &base).is_empty());
+    let changes = run(&base, &doc(&paths, &comps(Some(5))));
+    assert_eq!(changes.len(), 29, "{}", dump(&changes));
+    assert!(
+        changes
+            .iter()
+            .all(|c| c.id == "response-property-max-length-increased"
+                && c.base_pointer.as_deref() == Some("/components/schemas/S5/properties/p1"))
+    );
+    assert!(
+        !changes
+            .iter()
+            .any(|c| c.operation.as_deref() == Some("GET /r0"))
+    );
+}

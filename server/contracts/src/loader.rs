@@ -1,0 +1,936 @@
+//! Turns contract text (OpenAPI 3.0.x, JSON or YAML) into a [`Contract`]: the typed
+//! document, the untyped tree it came from, and a [`LineIndex`] so that every report
+//! can point at a line of what the user actually wrote.
+//!
+//! Loading is staged so that each failure gets the most useful error: syntax first
+//! (with line and column from the parser), then the version (3.1 and Swagger 2.0 fail
+//! with a hint rather than a confusing structural error), then references (remote ones
+//! are refused because this code does no I/O), and only then the typed model.
+
+mod lines;
+
+pub use lines::LineIndex;
+
+use openapiv3::OpenAPI;
+use serde::Deserialize;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use std::fmt;
+
+use crate::resolve::escape_segment;
+
+/// A loaded, structurally valid OpenAPI 3.0.x document.
+#[derive(Debug, Clone)]
+pub struct Contract {
+    /// The typed model, for rules and diffs that think in OpenAPI terms.
+    pub doc: OpenAPI,
+    /// The document as parsed, for anything the typed model drops (unknown keys,
+    /// `$ref` sites, exact pointers). Keys keep source order.
+    pub raw: Value,
+    /// Maps JSON pointers to 1-based source lines.
+    pub lines: LineIndex,
+}
+
+/// Why a contract could not be loaded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LoadError {
+    /// Malformed YAML or JSON. `line`/`column` are 1-based; both are 0 when the
+    /// parser could not say where (for example, a YAML stream with two documents).
+    Syntax {
+        message: String,
+        line: u32,
+        column: u32,
+    },
+    /// Not OpenAPI 3.0.x: 3.1, Swagger 2.0, or no `openapi` field at all.
+    UnsupportedVersion { found: String, message: String },
+    /// Parses, but is not a valid OpenAPI 3.0 document. `pointer` is RFC 6901 and may
+    /// name a missing member, in which case `line` is that of its parent.
+    Invalid {
+        pointer: String,
+        line: Option<u32>,
+        message: String,
+    },
+    /// A `$ref` to another file or URL; `pointer` is that of the `$ref` member.
+    RemoteRef {
+        pointer: String,
+        reference: String,
+        line: Option<u32>,
+    },
+    /// A local `$ref` whose target does not exist; `pointer` is that of the `$ref` member.
+    UnresolvedRef {
+        pointer: String,
+        reference: String,
+        line: Option<u32>,
+    },
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::Syntax {
+                message,
+                line,
+                column,
+            } => {
+                if *line == 0 {
+                    write!(f, "syntax error: {message}")
+                } else {
+                    write!(f, "syntax error at line {line}, column {column}: {message}")
+                }
+            }
+            LoadError::UnsupportedVersion { found, message } => {
+                if found.is_empty() {
+                    write!(f, "{message}")
+                } else {
+                    write!(f, "unsupported version `{found}`: {message}")
+                }
+            }
+            LoadError::Invalid {
+                pointer,
+                line,
+                message,
+            } => write!(
+                f,
+                "invalid OpenAPI document at {}{}: {message}",
+                describe_pointer(pointer),
+                describe_line(*line)
+            ),
+            LoadError::RemoteRef {
+                pointer,
+                reference,
+                line,
+            } => write!(
+                f,
+                "remote reference `{reference}` at {}{}: remote references are not supported; bundle the document first",
+                describe_pointer(pointer),
+                describe_line(*line)
+            ),
+            LoadError::UnresolvedRef {
+                pointer,
+                reference,
+                line,
+            } => write!(
+                f,
+                "reference `{reference}` at {}{} does not resolve to anything in the document",
+                describe_pointer(pointer),
+                describe_line(*line)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+fn describe_pointer(pointer: &str) -> String {
+    if pointer.is_empty() {
+        "the document root".to_string()
+    } else {
+        format!("`{pointer}`")
+    }
+}
+
+fn describe_line(line: Option<u32>) -> String {
+    line.map(|l| format!(" (line {l})")).unwrap_or_default()
+}
+
+/// Loads an OpenAPI 3.0.x document from JSON (text starting with `{`) or YAML.
+///
+/// Never panics; every malformed input yields a [`LoadError`].
+pub fn load(text: &str) -> Result<Contract, LoadError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let lines = LineIndex::new(text);
+    // Whoever loads a whole contract lints it, and every finding asks for a line:
+    // index the text on a second core while this one parses and checks.
+    let index = &lines;
+    let (doc, raw) = std::thread::scope(|scope| {
+        let warm = std::thread::Builder::new()
+            .stack_size(LOADER_STACK)
+            .spawn_scoped(scope, move || index.warm());
+        let loaded = (|| {
+            let raw = parse_value(text, index)?;
+            check_version(&raw, index)?;
+            check_refs(&raw, index)?;
+            let doc = deserialize_doc(&raw, index)?;
+            Ok((doc, raw))
+        })();
+        if let Ok(handle) = warm {
+            let _ = handle.join();
+        }
+        loaded
+    })?;
+    Ok(Contract { doc, raw, lines })
+}
+
+/// Deep documents recurse deeply in the parsers and the checks.
+pub const LOADER_STACK: usize = 8 * 1024 * 1024;
+
+/// Loads only the typed model, for callers that never report lines (the diff CLI).
+/// Same checks and errors as [`load`], but the untyped tree is consumed into the
+/// model instead of kept beside it, and the text is dropped once parsed, so a
+/// large contract needs about half the memory.
+pub fn load_model(text: String) -> Result<OpenAPI, LoadError> {
+    let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    // Lines are only needed to report a failure; the index is built lazily.
+    let lines = LineIndex::new(body);
+    let raw = parse_value(body, &lines)?;
+    drop(text);
+    check_version(&raw, &lines)?;
+    check_refs(&raw, &lines)?;
+    if let Some((pointer, message)) = find_invalid_schema(Kind::OpenApi, &raw, "") {
+        return Err(LoadError::Invalid {
+            line: lines.line_of(&pointer),
+            pointer,
+            message,
+        });
+    }
+    // Consuming the tree moves its strings into the model instead of copying them.
+    match serde_json::from_value::<OpenAPI>(raw) {
+        Ok(doc) => Ok(doc),
+        Err(e) => {
+            // Rare: parse again to find the failing node for the report.
+            let raw = parse_value(lines.text(), &lines)?;
+            let (pointer, message) = find_invalid(Kind::OpenApi, &raw, "")
+                .unwrap_or_else(|| (String::new(), e.to_string()));
+            Err(LoadError::Invalid {
+                line: lines.line_of(&pointer),
+                pointer,
+                message,
+            })
+        }
+    }
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Parser messages repeat the position we already report in fields; drop it once so
+/// the Display sentence does not say it twice.
+fn strip_position(message: String, line: usize, column: usize) -> String {
+    let suffix = format!(" at line {line} column {column}");
+    match message.find(&suffix) {
+        Some(at) => {
+            let mut m = message;
+            m.replace_range(at..at + suffix.len(), "");
+            m
+        }
+        None => message,
+    }
+}
+
+fn parse_value(text: &str, lines: &LineIndex) -> Result<Value, LoadError> {
+    if text.trim_start().starts_with('{') {
+        return serde_json::from_str::<Value>(text).map_err(|e| LoadError::Syntax {
+            message: strip_position(e.to_string(), e.line(), e.column()),
+            line: to_u32(e.line()),
+            column: to_u32(e.column()),
+        });
+    }
+    let mut yaml = serde_yaml::from_str::<serde_yaml::Value>(text).map_err(yaml_syntax)?;
+    yaml.apply_merge().map_err(yaml_syntax)?;
+    let mut segments = Vec::new();
+    yaml_to_json(yaml, &mut segments, lines)
+}
+
+fn yaml_syntax(e: serde_yaml::Error) -> LoadError {
+    match e.location() {
+        Some(loc) => LoadError::Syntax {
+            message: strip_position(e.to_string(), loc.line(), loc.column()),
+            line: to_u32(loc.line()),
+            column: to_u32(loc.column()),
+        },
+        None => LoadError::Syntax {
+            message: e.to_string(),
+            line: 0,
+            column: 0,
+        },
+    }
+}
+
+fn pointer_of(segments: &[String]) -> String {
+    segments
+        .iter()
+        .map(|s| format!("/{}", escape_segment(s)))
+        .collect()
+}
+
+/// YAML allows non-string keys (`200:` is an integer) and non-finite floats, which JSON
+/// cannot hold; scalar keys become their text, complex keys are refused.
+fn yaml_to_json(
+    v: serde_yaml::Value,
+    segments: &mut Vec<String>,
+    lines: &LineIndex,
+) -> Result<Value, LoadError> {
+    use serde_yaml::Value as Y;
+    Ok(match v {
+        Y::Null => Value::Null,
+        Y::Bool(b) => Value::Bool(b),
+        Y::Number(n) => yaml_number(&n),
+        Y::String(s) => Value::String(s),
+        Y::Sequence(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.into_iter().enumerate() {
+                segments.push(i.to_string());
+                out.push(yaml_to_json(item, segments, lines)?);
+                segments.pop();
+            }
+            Value::Array(out)
+        }
+        Y::Mapping(map) => {
+            let mut out = Map::new();
+            for (k, item) in map {
+                let key = match k {
+                    Y::String(s) => s,
+                    Y::Number(n) => n.to_string(),
+                    Y::Bool(b) => b.to_string(),
+                    Y::Null => "null".to_string(),
+                    Y::Tagged(t) => match t.value {
+                        Y::String(s) => s,
+                        Y::Number(n) => n.to_string(),
+                        _ => return Err(complex_key(segments, lines)),
+                    },
+                    Y::Sequence(_) | Y::Mapping(_) => return Err(complex_key(segments, lines)),
+                };
+                segments.push(key.clone());
+                let value = yaml_to_json(item, segments, lines)?;
+                segments.pop();
+                out.insert(key, value);
+            }
+            Value::Object(out)
+        }
+        Y::Tagged(t) => yaml_to_json(t.value, segments, lines)?,
+    })
+}
+
+fn yaml_number(n: &serde_yaml::Number) -> Value {
+    if let Some(i) = n.as_i64() {
+        Value::from(i)
+    } else if let Some(u) = n.as_u64() {
+        Value::from(u)
+    } else {
+        n.as_f64()
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number)
+            .unwrap_or_else(|| Value::String(n.to_string()))
+    }
+}
+
+fn complex_key(segments: &[String], lines: &LineIndex) -> LoadError {
+    let pointer = pointer_of(segments);
+    LoadError::Invalid {
+        line: lines.line_of(&pointer),
+        pointer,
+        message: "mapping keys must be strings; complex YAML keys are not supported".to_string(),
+    }
+}
+
+fn check_version(raw: &Value, lines: &LineIndex) -> Result<(), LoadError> {
+    let Some(root) = raw.as_object() else {
+        return Err(LoadError::Invalid {
+            pointer: String::new(),
+            line: lines.line_of(""),
+            message: "the document must be a mapping (object) at the top level".to_string(),
+        });
+    };
+    match root.get("openapi") {
+        Some(Value::String(v)) => {
+            if v == "3.0" || v.starts_with("3.0.") {
+                Ok(())
+            } else if v == "3.1" || v.starts_with("3.1.") {
+                Err(LoadError::UnsupportedVersion {
+                    found: v.clone(),
+                    message: "OpenAPI 3.1 is not supported yet; convert to 3.0.x".to_string(),
+                })
+            } else {
+                Err(LoadError::UnsupportedVersion {
+                    found: v.clone(),
+                    message: "only OpenAPI 3.0.x documents are supported".to_string(),
+                })
+            }
+        }
+        Some(other) => Err(LoadError::Invalid {
+            pointer: "/openapi".to_string(),
+            line: lines.line_of("/openapi"),
+            message: format!(
+                "`openapi` must be a string such as \"3.0.3\" (quote it in YAML), found {other}"
+            ),
+        }),
+        None => match root.get("swagger") {
+            Some(v) => Err(LoadError::UnsupportedVersion {
+                found: match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                },
+                message: "Swagger 2.0 documents are not supported; convert to OpenAPI 3.0.x"
+                    .to_string(),
+            }),
+            None => Err(LoadError::UnsupportedVersion {
+                found: String::new(),
+                message: "the document has no `openapi` field; expected an OpenAPI 3.0.x document"
+                    .to_string(),
+            }),
+        },
+    }
+}
+
+/// Members whose keys are names chosen by the author (`responses: {default: ...}`,
+/// `properties: {example: ...}`, `schemas: {enum: ...}`), never payload keywords.
+const NAMED_MAPS: [&str; 16] = [
+    "paths",
+    "properties",
+    "responses",
+    "schemas",
+    "parameters",
+    "examples",
+    "requestBodies",
+    "headers",
+    "securitySchemes",
+    "links",
+    "callbacks",
+    "content",
+    "encoding",
+    "variables",
+    "mapping",
+    "scopes",
+];
+
+/// Whether the member `key` (under the given ancestor keys) holds free-form data rather
+/// than OpenAPI structure, so a `"$ref"` inside it is payload, not a reference.
+pub(crate) fn is_payload(key: &str, segments: &[String]) -> bool {
+    let parent = segments.last().map(String::as_str);
+    let grandparent = segments
+        .len()
+        .checked_sub(2)
+        .and_then(|i| segments.get(i))
+        .map(String::as_str);
+    if parent.is_some_and(|p| NAMED_MAPS.contains(&p)) {
+        return false;
+    }
+    matches!(key, "example" | "default" | "enum")
+        || key.starts_with("x-")
+        || (key == "value" && grandparent == Some("examples"))
+}
+
+/// Decodes `%XX` escapes, which are legal in a `$ref` URI fragment.
+pub fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes.get(i).copied().unwrap_or(0);
+        if b == b'%' {
+            let hi = bytes.get(i + 1).and_then(|c| (*c as char).to_digit(16));
+            let lo = bytes.get(i + 2).and_then(|c| (*c as char).to_digit(16));
+            if let (Some(hi), Some(lo)) = (hi, lo) {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+}
+
+/// Resolves a local reference (`#/...`) against the raw document.
+pub(crate) fn resolve_local<'a>(raw: &'a Value, reference: &str) -> Option<&'a Value> {
+    let fragment = reference.strip_prefix('#')?;
+    raw.pointer(fragment)
+        .or_else(|| raw.pointer(&percent_decode(fragment)))
+}
+
+fn check_refs(raw: &Value, lines: &LineIndex) -> Result<(), LoadError> {
+    let mut segments = Vec::new();
+    walk_refs(raw, raw, &mut segments, lines)
+}
+
+fn walk_refs(
+    raw: &Value,
+    v: &Value,
+    segments: &mut Vec<String>,
+    lines: &LineIndex,
+) -> Result<(), LoadError> {
+    match v {
+        Value::Object(map) => {
+            for (key, child) in map {
+                if is_payload(key, segments) {
+                    continue;
+                }
+                if key == "$ref"
+                    && let Value::String(reference) = child
+                {
+                    let remote = !reference.starts_with('#');
+                    if !remote && resolve_local(raw, reference).is_some() {
+                        continue;
+                    }
+                    // Only a failure pays for a pointer and a line lookup: the line
+                    // index is built lazily and costs more than the walk itself.
+                    segments.push(key.clone());
+                    let pointer = pointer_of(segments);
+                    segments.pop();
+                    let line = lines.line_of(&pointer);
+                    let reference = reference.clone();
+                    return Err(if remote {
+                        LoadError::RemoteRef {
+                            pointer,
+                            reference,
+                            line,
+                        }
+                    } else {
+                        LoadError::UnresolvedRef {
+                            pointer,
+                            reference,
+                            line,
+                        }
+                    });
+                }
+                segments.push(key.clone());
+                let r = walk_refs(raw, child, segments, lines);
+                segments.pop();
+                r?;
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                segments.push(i.to_string());
+                let r = walk_refs(raw, child, segments, lines);
+                segments.pop();
+                r?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------
+// Structural validation.
+//
+// openapiv3 flattens extensions into almost every struct, and serde buffers flattened
+// structs, so serde_path_to_error loses track below the first level. To still point at
+// the offending node we descend: when a node fails, we try each child with the type the
+// spec gives it, and report the deepest node that fails on its own.
+
+#[derive(Clone, Copy)]
+enum Kind {
+    OpenApi,
+    Info,
+    Server,
+    Paths,
+    PathItem,
+    Operation,
+    Parameter,
+    RequestBody,
+    Responses,
+    Response,
+    MediaType,
+    Encoding,
+    Schema,
+    Header,
+    Example,
+    Link,
+    Callback,
+    SecurityScheme,
+    SecurityRequirement,
+    Tag,
+    Components,
+}
+
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+type Failure = (Vec<String>, String);
+
+fn try_de<T: DeserializeOwned>(v: &Value) -> Result<(), Failure> {
+    // Nearly every node is valid: check it the fast way, and track the path only
+    // for the one that is not.
+    if T::deserialize(v).is_ok() {
+        return Ok(());
+    }
+    match serde_path_to_error::deserialize::<_, T>(v) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let segments = e
+                .path()
+                .iter()
+                .filter_map(|s| match s {
+                    serde_path_to_error::Segment::Seq { index } => Some(index.to_string()),
+                    serde_path_to_error::Segment::Map { key } => Some(key.clone()),
+                    _ => None,
+                })
+                .collect();
+            Err((segments, e.inner().to_string()))
+        }
+    }
+}
+
+fn check_kind(kind: Kind, v: &Value) -> Result<(), Failure> {
+    use openapiv3 as o;
+    type R<T> = o::ReferenceOr<T>;
+    match kind {
+        Kind::OpenApi => try_de::<o::OpenAPI>(v),
+        Kind::Info => try_de::<o::Info>(v),
+        Kind::Server => try_de::<o::Server>(v),
+        Kind::Paths => try_de::<o::Paths>(v),
+        Kind::PathItem => try_de::<R<o::PathItem>>(v),
+        Kind::Operation => try_de::<o::Operation>(v),
+        Kind::Parameter => try_de::<R<o::Parameter>>(v),
+        Kind::RequestBody => try_de::<R<o::RequestBody>>(v),
+        Kind::Responses => try_de::<o::Responses>(v),
+        Kind::Response => try_de::<R<o::Response>>(v),
+        Kind::MediaType => try_de::<o::MediaType>(v),
+        Kind::Encoding => try_de::<o::Encoding>(v),
+        Kind::Schema => try_de::<R<o::Schema>>(v),
+        Kind::Header => try_de::<R<o::Header>>(v),
+        Kind::Example => try_de::<R<o::Example>>(v),
+        Kind::Link => try_de::<R<o::Link>>(v),
+        Kind::Callback => try_de::<R<o::Callback>>(v),
+        Kind::SecurityScheme => try_de::<R<o::SecurityScheme>>(v),
+        Kind::SecurityRequirement => try_de::<o::SecurityRequirement>(v),
+        Kind::Tag => try_de::<o::Tag>(v),
+        Kind::Components => try_de::<o::Components>(v),
+    }
+}
+
+/// Where a child sits below its parent: one or two pointer segments.
+#[derive(Clone, Copy)]
+enum Below<'a> {
+    Key(&'a str),
+    Item(&'a str, usize),
+    Entry(&'a str, &'a str),
+}
+
+impl Below<'_> {
+    fn push_to(self, pointer: &mut String) {
+        let mut seg = |s: &str| {
+            pointer.push('/');
+            for c in s.chars() {
+                match c {
+                    '~' => pointer.push_str("~0"),
+                    '/' => pointer.push_str("~1"),
+                    c => pointer.push(c),
+                }
+            }
+        };
+        match self {
+            Below::Key(k) => seg(k),
+            Below::Item(k, i) => {
+                seg(k);
+                seg(&i.to_string());
+            }
+            Below::Entry(k, name) => {
+                seg(k);
+                seg(name);
+            }
+        }
+    }
+}
+
+/// The typed children of a node, as (position below the node, kind, value).
+fn children(kind: Kind, v: &Value) -> Vec<(Below<'_>, Kind, &Value)> {
+    let mut out = Vec::new();
+    let Some(obj) = v.as_object() else {
+        return out;
+    };
+    if obj.contains_key("$ref") {
+        return out;
+    }
+    let mut fields: Vec<(&str, Kind)> = Vec::new();
+    let mut lists: Vec<(&str, Kind)> = Vec::new();
+    let mut maps: Vec<(&str, Kind)> = Vec::new();
+    match kind {
+        Kind::OpenApi => {
+            fields.extend([
+                ("info", Kind::Info),
+                ("paths", Kind::Paths),
+                ("components", Kind::Components),
+            ]);
+            lists.extend([
+                ("servers", Kind::Server),
+                ("security", Kind::SecurityRequirement),
+                ("tags", Kind::Tag),
+            ]);
+        }
+        Kind::Paths => {
+            for (key, c) in obj {
+                if key.starts_with('/') {
+                    out.push((Below::Key(key), Kind::PathItem, c));
+                }
+            }
+        }
+        Kind::PathItem => {
+            for m in METHODS {
+                fields.push((m, Kind::Operation));
+            }
+            lists.extend([("parameters", Kind::Parameter), ("servers", Kind::Server)]);
+        }
+        Kind::Operation => {
+            fields.extend([
+                ("requestBody", Kind::RequestBody),
+                ("responses", Kind::Responses),
+            ]);
+            lists.extend([
+                ("parameters", Kind::Parameter),
+                ("security", Kind::SecurityRequirement),
+                ("servers", Kind::Server),
+            ]);
+            maps.push(("callbacks", Kind::Callback));
+        }
+        Kind::Callback => {
+            for (key, c) in obj {
+                out.push((Below::Key(key), Kind::PathItem, c));
+            }
+        }
+        Kind::Responses => {
+            for (key, c) in obj {
+                if !key.starts_with("x-") {
+                    out.push((Below::Key(key), Kind::Response, c));
+                }
+            }
+        }
+        Kind::Response => {
+            maps.extend([
+                ("headers", Kind::Header),
+                ("content", Kind::MediaType),
+                ("links", Kind::Link),
+            ]);
+        }
+        Kind::RequestBody => maps.push(("content", Kind::MediaType)),
+        Kind::MediaType => {
+            fields.push(("schema", Kind::Schema));
+            maps.extend([("examples", Kind::Example), ("encoding", Kind::Encoding)]);
+        }
+        Kind::Encoding => maps.push(("headers", Kind::Header)),
+        Kind::Parameter | Kind::Header => {
+            fields.push(("schema", Kind::Schema));
+            maps.extend([("content", Kind::MediaType), ("examples", Kind::Example)]);
+        }
+        Kind::Schema => {
+            fields.extend([("items", Kind::Schema), ("not", Kind::Schema)]);
+            if obj
+                .get("additionalProperties")
+                .is_some_and(Value::is_object)
+            {
+                fields.push(("additionalProperties", Kind::Schema));
+            }
+            lists.extend([
+                ("allOf", Kind::Schema),
+                ("oneOf", Kind::Schema),
+                ("anyOf", Kind::Schema),
+            ]);
+            maps.push(("properties", Kind::Schema));
+        }
+        Kind::Components => {
+            maps.extend([
+                ("schemas", Kind::Schema),
+                ("responses", Kind::Response),
+                ("parameters", Kind::Parameter),
+                ("examples", Kind::Example),
+                ("requestBodies", Kind::RequestBody),
+                ("headers", Kind::Header),
+                ("securitySchemes", Kind::SecurityScheme),
+                ("links", Kind::Link),
+                ("callbacks", Kind::Callback),
+            ]);
+        }
+        Kind::Info
+        | Kind::Server
+        | Kind::Example
+        | Kind::Link
+        | Kind::SecurityScheme
+        | Kind::SecurityRequirement
+        | Kind::Tag => {}
+    }
+    for (key, k) in fields {
+        if let Some((key, c)) = obj.get_key_value(key) {
+            out.push((Below::Key(key), k, c));
+        }
+    }
+    for (key, k) in lists {
+        if let Some((key, Value::Array(items))) = obj.get_key_value(key) {
+            for (i, c) in items.iter().enumerate() {
+                out.push((Below::Item(key, i), k, c));
+            }
+        }
+    }
+    for (key, k) in maps {
+        if let Some((key, Value::Object(entries))) = obj.get_key_value(key) {
+            for (name, c) in entries {
+                out.push((Below::Entry(key, name), k, c));
+            }
+        }
+    }
+    out
+}
+
+/// Returns the pointer and message of the deepest node that fails to deserialize.
+fn find_invalid(kind: Kind, v: &Value, pointer: &str) -> Option<(String, String)> {
+    let (segments, message) = check_kind(kind, v).err()?;
+    for (below, child_kind, child) in children(kind, v) {
+        let mut child_pointer = pointer.to_string();
+        below.push_to(&mut child_pointer);
+        if let Some(found) = find_invalid(child_kind, child, &child_pointer) {
+            return Some(found);
+        }
+    }
+    Some(failure_at(pointer, &segments, message))
+}
+
+/// A copy of a schema node with every nested schema replaced by `{}` (the empty,
+/// always-valid schema), so it can be checked in time proportional to its own size.
+fn shallow_schema(v: &Value) -> Value {
+    let Some(obj) = v.as_object() else {
+        return v.clone();
+    };
+    if obj.contains_key("$ref") {
+        return v.clone();
+    }
+    let placeholder = |c: &Value| {
+        if c.is_object() {
+            Value::Object(Map::new())
+        } else {
+            c.clone()
+        }
+    };
+    let mut out = Map::new();
+    for (key, c) in obj {
+        let shallow = match (key.as_str(), c) {
+            ("properties", Value::Object(props)) => Value::Object(
+                props
+                    .iter()
+                    .map(|(name, p)| (name.clone(), placeholder(p)))
+                    .collect(),
+            ),
+            ("items" | "not" | "additionalProperties", c) => placeholder(c),
+            ("allOf" | "oneOf" | "anyOf", Value::Array(parts)) => {
+                Value::Array(parts.iter().map(placeholder).collect())
+            }
+            (_, c) => c.clone(),
+        };
+        out.insert(key.clone(), shallow);
+    }
+    Value::Object(out)
+}
+
+/// Checks every schema on its own, outermost first, before the whole document is
+/// deserialized. openapiv3 retries a failed `ReferenceOr` once more to produce its
+/// error message, so a failure nested n schemas deep costs 2^n; checking shallow
+/// copies keeps an invalid, deeply nested schema linear instead of hanging the loader.
+fn find_invalid_schema(kind: Kind, v: &Value, pointer: &str) -> Option<(String, String)> {
+    let mut at = pointer.to_string();
+    find_invalid_schema_at(kind, v, &mut at)
+}
+
+/// `pointer` is a reused buffer: children append to it and truncate it back, so the
+/// walk allocates only when it reports.
+fn find_invalid_schema_at(kind: Kind, v: &Value, pointer: &mut String) -> Option<(String, String)> {
+    if let Kind::Schema = kind
+        && let Err((segments, message)) = check_kind(Kind::Schema, &shallow_schema(v))
+    {
+        return Some(failure_at(pointer, &segments, message));
+    }
+    let len = pointer.len();
+    for (below, child_kind, child) in children(kind, v) {
+        below.push_to(pointer);
+        let found = find_invalid_schema_at(child_kind, child, pointer);
+        pointer.truncate(len);
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
+}
+
+/// The pointer to report for a failure `segments` below `pointer`; a missing field is
+/// named in the pointer itself, so that it reads like the spec's `.../responses`.
+fn failure_at(pointer: &str, segments: &[String], message: String) -> (String, String) {
+    let mut at = format!("{pointer}{}", pointer_of(segments));
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        at.push('/');
+        at.push_str(&escape_segment(field));
+    }
+    (at, message)
+}
+
+fn deserialize_doc(raw: &Value, lines: &LineIndex) -> Result<OpenAPI, LoadError> {
+    if let Some((pointer, message)) = find_invalid_schema(Kind::OpenApi, raw, "") {
+        return Err(LoadError::Invalid {
+            line: lines.line_of(&pointer),
+            pointer,
+            message,
+        });
+    }
+    // The path-tracking deserializer is slower; only the failure needs a path, and
+    // `find_invalid` finds the node by itself.
+    match OpenAPI::deserialize(raw) {
+        Ok(doc) => Ok(doc),
+        Err(e) => {
+            let (pointer, message) = find_invalid(Kind::OpenApi, raw, "")
+                .unwrap_or_else(|| (String::new(), e.to_string()));
+            Err(LoadError::Invalid {
+                line: lines.line_of(&pointer),
+                pointer,
+                message,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
+
+#[cfg(test)]
+mod phase_timing {
+    /// Run with `cargo test --release -p steward-server --lib phase_timing -- --ignored --nocapture`
+    /// and STEWARD_BENCH_SPEC pointing at a large contract.
+    #[test]
+    #[ignore = "manual profiling aid"]
+    fn phases() {
+        let Ok(path) = std::env::var("STEWARD_BENCH_SPEC") else {
+            return;
+        };
+        let text = std::fs::read_to_string(path).unwrap();
+        let t = std::time::Instant::now();
+        let lines = super::LineIndex::new(&text);
+        println!("line index (lazy): {:?}", t.elapsed());
+        let t = std::time::Instant::now();
+        let raw = super::parse_value(&text, &lines).unwrap();
+        println!("parse value: {:?}", t.elapsed());
+        let t = std::time::Instant::now();
+        super::check_refs(&raw, &lines).unwrap();
+        println!("check refs: {:?}", t.elapsed());
+        let t = std::time::Instant::now();
+        let invalid = super::find_invalid_schema(super::Kind::OpenApi, &raw, "");
+        println!(
+            "schema pre-check: {:?} {:?}",
+            t.elapsed(),
+            invalid.is_some()
+        );
+        let t = std::time::Instant::now();
+        let doc: openapiv3::OpenAPI = serde_path_to_error::deserialize(&raw).unwrap();
+        println!(
+            "typed deserialize: {:?} ({} paths)",
+            t.elapsed(),
+            doc.paths.paths.len()
+        );
+        let t = std::time::Instant::now();
+        let _ = lines.line_of("/paths");
+        println!("line index build: {:?}", t.elapsed());
+        let t = std::time::Instant::now();
+        let c = super::load(&text).unwrap();
+        println!("load total: {:?}", t.elapsed());
+        let t = std::time::Instant::now();
+        let findings = crate::lint::lint(&c, &Default::default());
+        println!("lint: {:?} ({} findings)", t.elapsed(), findings.len());
+        let t = std::time::Instant::now();
+        let changes = crate::diff::diff(&c.doc, &c.doc, &Default::default());
+        println!("diff self: {:?} ({} changes)", t.elapsed(), changes.len());
+    }
+}

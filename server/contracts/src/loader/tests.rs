@@ -1,0 +1,416 @@
+//! Loader and line-index tests.
+
+use super::*;
+
+const YAML: &str = r#"openapi: 3.0.3
+info:
+  title: Orders
+  version: 1.2.0
+  description: |
+    Multi-line text with: colons
+    - and dashes that are not items
+paths:
+  /orders:
+    get:
+      # a comment
+      parameters:
+        - name: limit
+          in: query
+          schema: {type: integer}
+        - in: query
+          name: "cursor"
+          schema:
+            type: string
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/Node'
+  "/orders/{id}":
+    parameters:
+    - name: id
+      in: path
+      required: true
+      schema: {type: string}
+    get:
+      responses:
+        "404": {description: nope}
+components:
+  schemas:
+    Node:
+      type: object
+      properties:
+        children:
+          type: array
+          items: {$ref: '#/components/schemas/Node'}
+        parent: {$ref: '#/components/schemas/Node'}
+"#;
+
+#[test]
+fn loads_yaml_with_recursive_schema() {
+    let c = load(YAML).unwrap();
+    assert_eq!(c.doc.info.title, "Orders");
+    // Source order is kept (serde_json's preserve_order).
+    let keys: Vec<_> = c.doc.paths.paths.keys().collect();
+    assert_eq!(keys, ["/orders", "/orders/{id}"]);
+}
+
+#[test]
+fn yaml_line_index() {
+    let l = LineIndex::new(YAML);
+    assert_eq!(l.line_of(""), Some(1));
+    assert_eq!(l.line_of("/info/version"), Some(4));
+    assert_eq!(l.line_of("/info/description"), Some(5));
+    assert_eq!(l.line_of("/paths"), Some(8));
+    assert_eq!(l.line_of("/paths/~1orders/get"), Some(10));
+    assert_eq!(l.line_of("/paths/~1orders/get/parameters/0"), Some(13));
+    assert_eq!(l.line_of("/paths/~1orders/get/parameters/0/in"), Some(14));
+    assert_eq!(l.line_of("/paths/~1orders/get/parameters/1"), Some(16));
+    assert_eq!(l.line_of("/paths/~1orders/get/parameters/1/name"), Some(17));
+    assert_eq!(
+        l.line_of("/paths/~1orders/get/parameters/1/schema/type"),
+        Some(19)
+    );
+    assert_eq!(l.line_of("/paths/~1orders/get/responses"), Some(20));
+    assert_eq!(l.line_of("/paths/~1orders/get/responses/200"), Some(21));
+    assert_eq!(
+        l.line_of("/paths/~1orders/get/responses/200/content/application~1json/schema/$ref"),
+        Some(26)
+    );
+    assert_eq!(l.line_of("/paths/~1orders~1{id}"), Some(27));
+    assert_eq!(l.line_of("/paths/~1orders~1{id}/parameters/0"), Some(29));
+    assert_eq!(
+        l.line_of("/paths/~1orders~1{id}/parameters/0/required"),
+        Some(31)
+    );
+    assert_eq!(
+        l.line_of("/paths/~1orders~1{id}/get/responses/404"),
+        Some(35)
+    );
+    assert_eq!(
+        l.line_of("/components/schemas/Node/properties/parent"),
+        Some(44)
+    );
+    // Unknown members fall back to the nearest known ancestor.
+    assert_eq!(
+        l.line_of("/paths/~1orders/get/responses/200/nope/x"),
+        Some(21)
+    );
+    // The block scalar's "- and dashes" line created no items.
+    assert_eq!(l.line_of("/info/description/0"), Some(5));
+}
+
+#[test]
+fn yaml_line_index_odd_shapes() {
+    let text = "# leading comment\n---\na:\n  - - x\n    - y\n  - k: &anchor\n      deep: 1\n    j: 2\n'q''uote': 1\nlist: [1,\n  2]\nafter: 3\n";
+    let l = LineIndex::new(text);
+    assert_eq!(l.line_of(""), Some(3));
+    assert_eq!(l.line_of("/a/0"), Some(4));
+    assert_eq!(l.line_of("/a/0/0"), Some(4));
+    assert_eq!(l.line_of("/a/0/1"), Some(5));
+    assert_eq!(l.line_of("/a/1/k"), Some(6));
+    assert_eq!(l.line_of("/a/1/k/deep"), Some(7));
+    assert_eq!(l.line_of("/a/1/j"), Some(8));
+    assert_eq!(l.line_of("/q'uote"), Some(9));
+    assert_eq!(l.line_of("/after"), Some(12));
+}
+
+const JSON: &str = r#"{
+  "openapi": "3.0.3",
+  "info": {"title": "t", "version": "1"},
+  "paths": {
+    "/orders": {
+      "get": {
+        "parameters": [
+          {"name": "a\"b", "in": "query"},
+          {
+            "name": "c"
+          }
+        ],
+        "responses": {
+          "200": {"description": "ok"}
+        }
+      }
+    }
+  }
+}"#;
+
+#[test]
+fn json_line_index() {
+    let l = LineIndex::new(JSON);
+    assert_eq!(l.line_of(""), Some(1));
+    assert_eq!(l.line_of("/info/version"), Some(3));
+    assert_eq!(l.line_of("/paths/~1orders/get"), Some(6));
+    assert_eq!(l.line_of("/paths/~1orders/get/parameters/0"), Some(8));
+    assert_eq!(l.line_of("/paths/~1orders/get/parameters/0/in"), Some(8));
+    assert_eq!(l.line_of("/paths/~1orders/get/parameters/1"), Some(9));
+    assert_eq!(l.line_of("/paths/~1orders/get/parameters/1/name"), Some(10));
+    assert_eq!(l.line_of("/paths/~1orders/get/responses"), Some(13));
+    assert_eq!(
+        l.line_of("/paths/~1orders/get/responses/200/description"),
+        Some(14)
+    );
+    match load(JSON) {
+        Err(LoadError::Invalid { pointer, line, .. }) => {
+            // Parameters need a schema or content.
+            assert_eq!(pointer, "/paths/~1orders/get/parameters/0");
+            assert_eq!(line, Some(8));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn syntax_errors_have_positions() {
+    match load("openapi: 3.0.0\ninfo:\n  title: [unclosed\n") {
+        Err(LoadError::Syntax { line, column, .. }) => {
+            assert!(line >= 3, "line {line}");
+            assert!(column > 0);
+        }
+        other => panic!("{other:?}"),
+    }
+    match load("{\n  \"openapi\": \"3.0.0\",\n  \"info\": }\n") {
+        Err(e @ LoadError::Syntax { line: 3, .. }) => {
+            let text = e.to_string();
+            assert!(text.starts_with("syntax error at line 3, column"), "{text}");
+            assert_eq!(text.matches("line 3").count(), 1, "{text}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn version_errors() {
+    let e = load("openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n").unwrap_err();
+    assert_eq!(
+        e,
+        LoadError::UnsupportedVersion {
+            found: "3.1.0".into(),
+            message: "OpenAPI 3.1 is not supported yet; convert to 3.0.x".into()
+        }
+    );
+    assert!(e.to_string().contains("3.1"));
+    assert!(matches!(
+        load("swagger: '2.0'\ninfo: {title: t, version: '1'}\n"),
+        Err(LoadError::UnsupportedVersion { found, .. }) if found == "2.0"
+    ));
+    assert!(matches!(
+        load("info: {title: t}\n"),
+        Err(LoadError::UnsupportedVersion { found, .. }) if found.is_empty()
+    ));
+    assert!(matches!(
+        load("openapi: 3.0\ninfo: {title: t}\n"),
+        Err(LoadError::Invalid { pointer, .. }) if pointer == "/openapi"
+    ));
+    assert!(matches!(load("- a\n- b\n"), Err(LoadError::Invalid { .. })));
+    assert!(matches!(load(""), Err(LoadError::Invalid { .. })));
+}
+
+#[test]
+fn structural_error_points_at_node() {
+    let text = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /orders:\n    get:\n      summary: x\n";
+    match load(text) {
+        Err(e @ LoadError::Invalid { .. }) => {
+            let LoadError::Invalid {
+                pointer,
+                line,
+                message,
+            } = &e
+            else {
+                unreachable!()
+            };
+            assert_eq!(pointer, "/paths/~1orders/get/responses");
+            assert_eq!(*line, Some(5));
+            assert!(message.contains("responses"), "{message}");
+            assert!(e.to_string().contains("/paths/~1orders/get/responses"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let text = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      parameters:\n        - name: x\n          in: nowhere\n      responses: {}\n";
+    match load(text) {
+        Err(LoadError::Invalid { pointer, line, .. }) => {
+            assert_eq!(pointer, "/paths/~1a/get/parameters/0");
+            assert_eq!(line, Some(7));
+        }
+        other => panic!("{other:?}"),
+    }
+    match load("openapi: 3.0.3\ninfo: {title: t}\npaths: {}\n") {
+        Err(LoadError::Invalid { pointer, line, .. }) => {
+            assert_eq!(pointer, "/info/version");
+            assert_eq!(line, Some(2));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn reference_errors() {
+    let base = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      responses:\n        '200':\n          $ref: ";
+    match load(&format!("{base}'other.yaml#/R'\n")) {
+        Err(e @ LoadError::RemoteRef { .. }) => {
+            assert!(e.to_string().contains("bundle the document first"));
+            let LoadError::RemoteRef { pointer, line, .. } = e else {
+                unreachable!()
+            };
+            assert_eq!(pointer, "/paths/~1a/get/responses/200/$ref");
+            assert_eq!(line, Some(8));
+        }
+        other => panic!("{other:?}"),
+    }
+    match load(&format!("{base}'#/components/responses/Nope'\n")) {
+        Err(LoadError::UnresolvedRef {
+            reference, line, ..
+        }) => {
+            assert_eq!(reference, "#/components/responses/Nope");
+            assert_eq!(line, Some(8));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Escaped and percent-encoded pointers resolve; `$ref` inside examples is payload.
+    let ok = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a/b:\n    get:\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              example: {$ref: 'elsewhere.json'}\n  /c:\n    $ref: '#/paths/~1a~1b'\n  /d:\n    $ref: '#/paths/%7E1a%7E1b'\n";
+    let c = load(ok).unwrap();
+    assert!(crate::resolve::resolve_path_item(&c.doc, &c.doc.paths.paths["/d"]).is_some());
+}
+
+#[test]
+fn load_error_serializes_with_kind() {
+    let e = LoadError::RemoteRef {
+        pointer: "/a".into(),
+        reference: "x.yaml".into(),
+        line: Some(3),
+    };
+    let v = serde_json::to_value(&e).unwrap();
+    assert_eq!(v["kind"], "remote_ref");
+    assert_eq!(v["line"], 3);
+}
+
+#[test]
+fn never_panics_on_garbage() {
+    for text in [
+        "",
+        "   ",
+        "{",
+        "[",
+        "\"",
+        "- - - -",
+        ":",
+        ": : :",
+        "a: \"unterminated",
+        "a: 'x''",
+        "? complex\n: value",
+        "\u{feff}openapi: 3.0.0",
+        "{\"a\": \"\\ud800\"}",
+        "a:\n\t- b",
+        "\"\\u12",
+        "'a",
+        "key: |\n  text\n less",
+        "{1: 2}",
+        "[1: 2]: 3",
+        "openapi: '3.0.0'\npaths: 1\ninfo: 2",
+        "openapi: '3.0.0'\ninfo: {title: t, version: v}\npaths: {/x: {get: {responses: {'200': {description: d, content: {a/b: {schema: {type: [1]}}}}}}}}",
+    ] {
+        let _ = load(text);
+        let _ = LineIndex::new(text);
+    }
+}
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn arbitrary_text_never_panics(s in "\\PC{0,200}") {
+            let _ = load(&s);
+            let l = LineIndex::new(&s);
+            let _ = l.line_of("/a/b/0");
+        }
+
+        #[test]
+        fn yamlish_text_never_panics(s in "([ \\-:#'\"{}\\[\\]|>a-c0-9\n]){0,200}") {
+            let _ = load(&s);
+            let _ = LineIndex::new(&s);
+        }
+    }
+}
+
+/// Nesting is bounded by the parsers' recursion limits; everything after parsing
+/// (typed deserialization, the schema pre-check, lint walks) must fit a 2 MiB stack,
+/// the default for spawned threads and tokio workers, and stay polynomial. Debug
+/// builds of serde_yaml alone need more than 2 MiB near its limit, hence 16 MiB there.
+#[test]
+fn deep_nesting_fits_default_stack() {
+    fn nested(depth: usize, bad: bool) -> String {
+        let mut schema = if bad {
+            "{type: object, properties: {x: {type: object, properties: 7}}}".to_string()
+        } else {
+            "{type: string}".to_string()
+        };
+        for level in 0..depth {
+            schema = match level % 3 {
+                0 => format!("{{type: object, properties: {{p: {schema}}}}}"),
+                1 => format!("{{type: array, items: {schema}}}"),
+                _ => format!("{{allOf: [{schema}]}}"),
+            };
+        }
+        format!(
+            "openapi: 3.0.3\ninfo: {{title: t, version: '1'}}\npaths: {{}}\ncomponents: {{schemas: {{Deep: {schema}}}}}\n"
+        )
+    }
+    let handle = std::thread::Builder::new()
+        .stack_size(if cfg!(debug_assertions) { 16 } else { 2 } * 1024 * 1024)
+        .spawn(|| {
+            for depth in [10, 40, 61, 62, 63, 64, 70, 200] {
+                for bad in [false, true] {
+                    let text = nested(depth, bad);
+                    let started = std::time::Instant::now();
+                    match load(&text) {
+                        Ok(c) => {
+                            assert!(!bad, "depth {depth} loaded");
+                            let _ = crate::lint::lint(&c, &crate::lint::LintOptions::default());
+                        }
+                        Err(e) => assert!(bad || depth > 50, "depth {depth}: {e}"),
+                    }
+                    // Generous: this guards against exponential blow-up, not speed.
+                    assert!(started.elapsed().as_secs() < 20, "depth {depth} bad {bad}");
+                }
+            }
+        })
+        .unwrap();
+    handle.join().unwrap();
+}
+
+#[test]
+fn refs_under_author_named_keys_are_checked() {
+    let text = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      responses:\n        default: {$ref: '#/components/responses/Missing'}\n";
+    assert!(matches!(
+        load(text),
+        Err(LoadError::UnresolvedRef { line: Some(7), .. })
+    ));
+    let text = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    example: {$ref: 'remote.yaml'}\n";
+    assert!(matches!(load(text), Err(LoadError::RemoteRef { .. })));
+    let text = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    A:\n      type: object\n      default: {$ref: 'not-a-ref'}\n      x-meta: {$ref: 'nor-this'}\n";
+    assert!(load(text).is_ok());
+}
+
+/// The diff CLI's lean loader must refuse exactly what the full loader refuses.
+#[test]
+fn the_model_loader_agrees_with_the_full_loader() {
+    let cases = [
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /orders:\n    get:\n      summary: x\n",
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      parameters:\n        - name: x\n          in: nowhere\n      responses: {}\n",
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n",
+        "{\"openapi\": \"3.0.3\", \"info\": {\"title\": \"t\", \"version\": \"1\"}, \"paths\": {\"/a\": {\"$ref\": \"other.yaml#/x\"}}}",
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'\n",
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    A: {type: object, properties: {b: {type: nonsense}}}\n",
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n",
+    ];
+    for text in cases {
+        let full = load(text).map(|c| c.doc);
+        let lean = load_model(text.to_string());
+        assert_eq!(full.is_ok(), lean.is_ok(), "{text}");
+        assert_eq!(full.err(), lean.err(), "{text}");
+    }
+}

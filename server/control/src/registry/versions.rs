@@ -1,0 +1,797 @@
+//! Contract versions: upload (parse, lint), submission (breaking-change report),
+//! review, publication, deprecation and retirement. A version's contract never
+//! changes once stored; only its state moves, and every move is audited.
+
+use crate::audit::{self, Actor, Change as AuditChange};
+use crate::error::Result;
+use crate::registry::lifecycle::{self, Action};
+use crate::registry::semver::SemVer;
+use crate::registry::{access, apis, lint_settings};
+use sha2::{Digest, Sha256};
+use sqlx::types::Json;
+use sqlx::{PgConnection, PgPool};
+use steward_contracts::{self as contracts, Contract};
+use steward_model::{
+    AppError, ChangeReport, Checks, Deprecation, FieldError, Finding, Level, NewVersion, Principal,
+    Retirement, ReviewDecision, Role, Severity, VersionState, VersionSummary, VersionView,
+};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+/// Largest contract accepted, in bytes.
+pub const MAX_SPEC_BYTES: usize = 25 * 1024 * 1024;
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    api_id: Uuid,
+    team_id: Uuid,
+    api_slug: String,
+    api_name: String,
+    version: String,
+    major: i32,
+    base_path: String,
+    upstream_url: String,
+    spec_format: String,
+    spec_sha256: String,
+    operations: i32,
+    state: String,
+    lint: Json<Vec<Finding>>,
+    lint_errors: i32,
+    lint_warnings: i32,
+    report: Option<Json<ChangeReport>>,
+    breaking: Option<i32>,
+    waiver_reason: Option<String>,
+    uploaded_by: Option<Uuid>,
+    uploader: Option<String>,
+    reviewer: Option<String>,
+    review_comment: Option<String>,
+    sunset_date: Option<Date>,
+    successor: Option<String>,
+    retire_reason: Option<String>,
+    created_at: OffsetDateTime,
+    published_at: Option<OffsetDateTime>,
+}
+
+const SELECT: &str = "
+    SELECT v.id, v.api_id, a.team_id, a.slug AS api_slug, a.name AS api_name, v.version, v.major,
+           v.base_path, v.upstream_url, v.spec_format, v.spec_sha256, v.operations, v.state,
+           v.lint, v.lint_errors, v.lint_warnings, v.report, v.breaking, v.waiver_reason,
+           v.uploaded_by, up.email AS uploader, rv.email AS reviewer, v.review_comment,
+           v.sunset_date, sv.version AS successor, v.retire_reason, v.created_at, v.published_at
+    FROM api_versions v
+    JOIN apis a ON a.id = v.api_id
+    LEFT JOIN users up ON up.id = v.uploaded_by
+    LEFT JOIN users rv ON rv.id = v.reviewed_by
+    LEFT JOIN api_versions sv ON sv.id = v.successor_id";
+
+impl Row {
+    fn state(&self) -> VersionState {
+        VersionState::parse(&self.state).unwrap_or(VersionState::Draft)
+    }
+
+    fn summary(&self) -> VersionSummary {
+        VersionSummary {
+            id: self.id,
+            api_id: self.api_id,
+            version: self.version.clone(),
+            state: self.state(),
+            base_path: self.base_path.clone(),
+            upstream_url: self.upstream_url.clone(),
+            operations: self.operations,
+            lint_errors: self.lint_errors,
+            lint_warnings: self.lint_warnings,
+            breaking: self.breaking,
+            uploaded_by: self.uploader.clone(),
+            created_at: self.created_at,
+            published_at: self.published_at,
+            sunset_date: self.sunset_date,
+        }
+    }
+
+    fn semver(&self) -> SemVer {
+        SemVer::parse(&self.version).unwrap_or(SemVer {
+            major: 0,
+            minor: 0,
+            patch: 0,
+        })
+    }
+}
+
+async fn fetch(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Row> {
+    let sql = if lock {
+        format!("{SELECT} WHERE v.id = $1 FOR UPDATE OF v")
+    } else {
+        format!("{SELECT} WHERE v.id = $1")
+    };
+    Ok(sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("version"))?)
+}
+
+/// What `who` may do next with this version.
+async fn actions(conn: &mut PgConnection, who: &Principal, row: &Row) -> Result<Vec<String>> {
+    let can_edit = access::can_edit(conn, who, row.team_id).await?;
+    let reviewer =
+        matches!(who.role, Role::Admin | Role::Reviewer) && row.uploaded_by != Some(who.user_id);
+    Ok(Action::ALL
+        .into_iter()
+        .filter(|a| a.edge().0 == row.state())
+        .filter(|a| match a {
+            Action::Approve | Action::Reject => reviewer,
+            _ => can_edit,
+        })
+        .map(|a| a.as_str().to_string())
+        .collect())
+}
+
+async fn view(conn: &mut PgConnection, who: &Principal, row: Row) -> Result<VersionView> {
+    let actions = actions(conn, who, &row).await?;
+    Ok(VersionView {
+        summary: row.summary(),
+        api_slug: row.api_slug,
+        api_name: row.api_name,
+        spec_format: row.spec_format,
+        spec_sha256: row.spec_sha256,
+        lint: row.lint.0,
+        report: row.report.map(|r| r.0),
+        waiver_reason: row.waiver_reason,
+        reviewed_by: row.reviewer,
+        review_comment: row.review_comment,
+        successor: row.successor,
+        retire_reason: row.retire_reason,
+        actions,
+    })
+}
+
+/// Parses an uploaded document; failures become field errors on `spec` that say where.
+pub fn parse(text: &str) -> std::result::Result<Contract, AppError> {
+    contracts::loader::load(text).map_err(|e| {
+        let mut field = FieldError::new("spec", e.to_string());
+        match &e {
+            contracts::loader::LoadError::Syntax { line, column, .. } => {
+                field.line = Some(*line);
+                field.column = Some(*column);
+            }
+            contracts::loader::LoadError::Invalid { pointer, line, .. }
+            | contracts::loader::LoadError::RemoteRef { pointer, line, .. }
+            | contracts::loader::LoadError::UnresolvedRef { pointer, line, .. } => {
+                field.pointer = Some(pointer.clone());
+                field.line = *line;
+            }
+            contracts::loader::LoadError::UnsupportedVersion { .. } => {}
+        }
+        AppError::Validation {
+            fields: vec![field],
+        }
+    })
+}
+
+async fn lint(pool: &PgPool, contract: &Contract, base_path: &str) -> Result<Vec<Finding>> {
+    let options = contracts::lint::LintOptions {
+        base_path: Some(base_path.to_string()),
+        overrides: lint_settings::overrides(pool).await?,
+    };
+    Ok(contracts::lint::lint(contract, &options))
+}
+
+fn count(findings: &[Finding], severity: Severity) -> i32 {
+    findings.iter().filter(|f| f.severity == severity).count() as i32
+}
+
+fn valid_base_path(p: &str) -> bool {
+    p.starts_with('/')
+        && p.len() > 1
+        && !p.ends_with('/')
+        && p[1..].split('/').all(|seg| {
+            !seg.is_empty()
+                && seg
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        })
+}
+
+fn valid_upstream(u: &str) -> bool {
+    (u.starts_with("http://") || u.starts_with("https://"))
+        && u.len() > 8
+        && !u.contains(char::is_whitespace)
+}
+
+fn operations(contract: &Contract) -> i32 {
+    contract
+        .doc
+        .paths
+        .paths
+        .values()
+        .filter_map(|p| p.as_item())
+        .map(|item| item.iter().count() as i32)
+        .sum()
+}
+
+pub async fn upload(
+    pool: &PgPool,
+    who: &Principal,
+    api_key: &str,
+    new: NewVersion,
+) -> Result<VersionView> {
+    let version = new.version.trim().to_string();
+    let base_path = new.base_path.trim().to_string();
+    let upstream = new.upstream_url.trim().to_string();
+    let semver = SemVer::parse(&version);
+    Checks::new()
+        .check(
+            semver.is_some(),
+            "version",
+            "use a release number like 1.4.0",
+        )
+        .check(
+            valid_base_path(&base_path),
+            "base_path",
+            "use a path like /orders/v2: lowercase segments, no trailing slash",
+        )
+        .check(
+            valid_upstream(&upstream),
+            "upstream_url",
+            "use an http:// or https:// URL",
+        )
+        .check(
+            !new.spec.trim().is_empty(),
+            "spec",
+            "paste or upload an OpenAPI 3.0 document",
+        )
+        .check(
+            new.spec.len() <= MAX_SPEC_BYTES,
+            "spec",
+            "the document is larger than 25 MB",
+        )
+        .finish()?;
+    let semver =
+        semver.ok_or_else(|| AppError::invalid("version", "use a release number like 1.4.0"))?;
+    let mut conn = pool.acquire().await?;
+    let (api_id, team_id) = apis::find(&mut conn, api_key).await?;
+    if !access::can_edit(&mut conn, who, team_id).await? {
+        return Err(AppError::forbidden(
+            "uploading versions needs the admin role or an owner in the API's team",
+        )
+        .into());
+    }
+    drop(conn);
+    let spec = new.spec;
+    // Parsing and linting a large contract is CPU work; keep it off the async workers.
+    let contract = tokio::task::spawn_blocking({
+        let spec = spec.clone();
+        move || parse(&spec)
+    })
+    .await
+    .map_err(anyhow::Error::from)??;
+    let findings = lint(pool, &contract, &base_path).await?;
+    let format = if spec.trim_start().starts_with('{') {
+        "json"
+    } else {
+        "yaml"
+    };
+    let digest = hex::encode(Sha256::digest(spec.as_bytes()));
+    let id = Uuid::new_v4();
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO api_versions (id, api_id, version, major, minor, patch, base_path, upstream_url,
+            spec_text, spec_format, spec_sha256, operations, state, lint, lint_errors, lint_warnings, uploaded_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'draft', $13, $14, $15, $16)",
+    )
+    .bind(id)
+    .bind(api_id)
+    .bind(&version)
+    .bind(semver.major as i32)
+    .bind(semver.minor as i32)
+    .bind(semver.patch as i32)
+    .bind(&base_path)
+    .bind(&upstream)
+    .bind(&spec)
+    .bind(format)
+    .bind(&digest)
+    .bind(operations(&contract))
+    .bind(Json(&findings))
+    .bind(count(&findings, Severity::Error))
+    .bind(count(&findings, Severity::Warning))
+    .bind(who.user_id)
+    .execute(&mut *tx)
+    .await?;
+    let row = fetch(&mut tx, id, false).await?;
+    audit::record(
+        &mut tx,
+        &Actor::from(who),
+        AuditChange {
+            action: "version.upload",
+            target_type: "api_version",
+            target_id: format!("{}@{}", row.api_slug, row.version),
+            before: None,
+            after: Some(serde_json::json!({
+                "version": version, "base_path": base_path, "upstream_url": upstream,
+                "spec_sha256": digest, "lint_errors": row.lint_errors, "lint_warnings": row.lint_warnings,
+            })),
+        },
+    )
+    .await?;
+    let out = view(&mut tx, who, row).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+pub async fn list(pool: &PgPool, _who: &Principal, api_key: &str) -> Result<Vec<VersionSummary>> {
+    let mut conn = pool.acquire().await?;
+    let (api_id, _) = apis::find(&mut conn, api_key).await?;
+    let sql =
+        format!("{SELECT} WHERE v.api_id = $1 ORDER BY v.major DESC, v.minor DESC, v.patch DESC");
+    let rows: Vec<Row> = sqlx::query_as(&sql)
+        .bind(api_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows.iter().map(Row::summary).collect())
+}
+
+pub async fn get(pool: &PgPool, who: &Principal, id: Uuid) -> Result<VersionView> {
+    let mut conn = pool.acquire().await?;
+    let row = fetch(&mut conn, id, false).await?;
+    view(&mut conn, who, row).await
+}
+
+/// The contract exactly as uploaded, with its format (`yaml` or `json`).
+pub async fn spec(pool: &PgPool, _who: &Principal, id: Uuid) -> Result<(String, String)> {
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT spec_text, spec_format FROM api_versions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.ok_or_else(|| AppError::not_found("version"))?)
+}
+
+async fn spec_of(conn: &mut PgConnection, id: Uuid) -> Result<String> {
+    Ok(
+        sqlx::query_scalar("SELECT spec_text FROM api_versions WHERE id = $1")
+            .bind(id)
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+/// Diffs two stored contracts. Both parsed before, so a parse failure here is internal.
+async fn report_between(
+    conn: &mut PgConnection,
+    base: Option<&Row>,
+    revision: &Row,
+) -> Result<ChangeReport> {
+    let revision_text = spec_of(conn, revision.id).await?;
+    let base_text = match base {
+        Some(b) => Some(spec_of(conn, b.id).await?),
+        None => None,
+    };
+    let base_sunset = base.and_then(|b| b.sunset_date);
+    let changes = tokio::task::spawn_blocking(move || -> std::result::Result<_, AppError> {
+        let revision = parse(&revision_text)?;
+        let Some(base_text) = base_text else {
+            return Ok(Vec::new());
+        };
+        let base = parse(&base_text)?;
+        Ok(contracts::diff::diff(
+            &base.doc,
+            &revision.doc,
+            &contracts::diff::DiffOptions { base_sunset },
+        ))
+    })
+    .await
+    .map_err(anyhow::Error::from)??;
+    let n = |level: Level| changes.iter().filter(|c| c.level == level).count();
+    Ok(ChangeReport {
+        base_version: base.map(|b| b.version.clone()),
+        base_id: base.map(|b| b.id),
+        revision_version: revision.version.clone(),
+        errors: n(Level::Error),
+        warnings: n(Level::Warning),
+        infos: n(Level::Info),
+        changes,
+    })
+}
+
+/// What a version is judged against: the highest live (published or deprecated)
+/// version of its own major line, or else the highest live version overall.
+async fn latest_live(conn: &mut PgConnection, revision: &Row) -> Result<Option<Row>> {
+    let sql = format!(
+        "{SELECT} WHERE v.api_id = $1 AND v.id <> $2 AND v.state IN ('published', 'deprecated')
+         ORDER BY (v.major = $3) DESC, v.major DESC, v.minor DESC, v.patch DESC LIMIT 1"
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(revision.api_id)
+        .bind(revision.id)
+        .bind(revision.major)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Compares any two versions of one API, for the console's diff picker.
+pub async fn compare(
+    pool: &PgPool,
+    _who: &Principal,
+    api_key: &str,
+    base: Uuid,
+    revision: Uuid,
+) -> Result<ChangeReport> {
+    let mut conn = pool.acquire().await?;
+    let (api_id, _) = apis::find(&mut conn, api_key).await?;
+    let base = fetch(&mut conn, base, false).await?;
+    let revision = fetch(&mut conn, revision, false).await?;
+    if base.api_id != api_id || revision.api_id != api_id {
+        return Err(AppError::invalid("base", "both versions must belong to the same API").into());
+    }
+    report_between(&mut conn, Some(&base), &revision).await
+}
+
+fn refuse(message: impl Into<String>) -> AppError {
+    AppError::Conflict {
+        message: message.into(),
+        field: None,
+    }
+}
+
+/// Locks the version, checks the transition and the caller, and returns the row.
+async fn begin_transition(
+    tx: &mut PgConnection,
+    who: &Principal,
+    id: Uuid,
+    action: Action,
+) -> Result<Row> {
+    let row = fetch(tx, id, true).await?;
+    match action {
+        Action::Approve | Action::Reject => {
+            if !matches!(who.role, Role::Admin | Role::Reviewer) {
+                return Err(AppError::forbidden(format!(
+                    "reviewing needs the reviewer or admin role; you are signed in as {}",
+                    who.role
+                ))
+                .into());
+            }
+            if row.uploaded_by == Some(who.user_id) {
+                return Err(AppError::forbidden(
+                    "you cannot review a version you uploaded (separation of duties)",
+                )
+                .into());
+            }
+        }
+        _ => {
+            if !access::can_edit(tx, who, row.team_id).await? {
+                return Err(AppError::forbidden(format!(
+                    "{} needs the admin role or an owner in the API's team",
+                    action.as_str()
+                ))
+                .into());
+            }
+        }
+    }
+    lifecycle::next(row.state(), action).map_err(refuse)?;
+    Ok(row)
+}
+
+async fn finish_transition(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    who: &Principal,
+    before: &Row,
+    action: Action,
+    detail: serde_json::Value,
+) -> Result<VersionView> {
+    let after = fetch(&mut tx, before.id, false).await?;
+    audit::record(
+        &mut tx,
+        &Actor::from(who),
+        AuditChange {
+            action: match action {
+                Action::Submit => "version.submit",
+                Action::Approve => "version.approve",
+                Action::Reject => "version.reject",
+                Action::Publish => "version.publish",
+                Action::Deprecate => "version.deprecate",
+                Action::Retire => "version.retire",
+            },
+            target_type: "api_version",
+            target_id: format!("{}@{}", before.api_slug, before.version),
+            before: Some(serde_json::json!({ "state": before.state })),
+            after: Some(serde_json::json!({ "state": after.state, "detail": detail })),
+        },
+    )
+    .await?;
+    if matches!(action, Action::Publish | Action::Deprecate | Action::Retire) {
+        // Gateways serve published, deprecated and retired versions differently.
+        crate::partners::notify::changed(
+            &mut tx,
+            crate::partners::notify::Kind::Version,
+            before.id,
+        )
+        .await?;
+    }
+    let out = view(&mut tx, who, after).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Draft → in review. Re-lints with the current organisation settings (lint errors
+/// block submission) and computes the report against the latest live version.
+pub async fn submit(pool: &PgPool, who: &Principal, id: Uuid) -> Result<VersionView> {
+    let mut tx = pool.begin().await?;
+    let row = begin_transition(&mut tx, who, id, Action::Submit).await?;
+    let text = spec_of(&mut tx, id).await?;
+    let contract = tokio::task::spawn_blocking(move || parse(&text))
+        .await
+        .map_err(anyhow::Error::from)??;
+    let findings = lint(pool, &contract, &row.base_path).await?;
+    let errors = count(&findings, Severity::Error);
+    if errors > 0 {
+        // Keep the fresh findings visible even though the submission is refused.
+        sqlx::query(
+            "UPDATE api_versions SET lint = $2, lint_errors = $3, lint_warnings = $4 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(Json(&findings))
+        .bind(errors)
+        .bind(count(&findings, Severity::Warning))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        return Err(refuse(format!(
+            "{errors} lint error(s) block submission; fix them and upload a new version"
+        ))
+        .into());
+    }
+    let base = latest_live(&mut tx, &row).await?;
+    let report = report_between(&mut tx, base.as_ref(), &row).await?;
+    sqlx::query(
+        "UPDATE api_versions SET state = 'in_review', submitted_at = now(), lint = $2, lint_errors = 0,
+            lint_warnings = $3, compared_to = $4, report = $5, breaking = $6
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(Json(&findings))
+    .bind(count(&findings, Severity::Warning))
+    .bind(report.base_id)
+    .bind(Json(&report))
+    .bind(report.errors as i32)
+    .execute(&mut *tx)
+    .await?;
+    let detail =
+        serde_json::json!({ "compared_to": report.base_version, "breaking": report.errors });
+    finish_transition(tx, who, &row, Action::Submit, detail).await
+}
+
+/// In review → approved or rejected, by a reviewer who is not the uploader. A
+/// waiver accepts breaking changes under the same major version, with a reason.
+pub async fn review(
+    pool: &PgPool,
+    who: &Principal,
+    id: Uuid,
+    decision: ReviewDecision,
+) -> Result<VersionView> {
+    let action = if decision.approve {
+        Action::Approve
+    } else {
+        Action::Reject
+    };
+    let comment = decision.comment.trim().to_string();
+    let waiver = decision
+        .waiver
+        .as_deref()
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .map(str::to_string);
+    Checks::new()
+        .check(
+            decision.approve || !comment.is_empty(),
+            "comment",
+            "say why the version is rejected",
+        )
+        .check(
+            comment.chars().count() <= 4000,
+            "comment",
+            "keep the comment under 4000 characters",
+        )
+        .check(
+            waiver.is_none() || decision.approve,
+            "waiver",
+            "a waiver only goes with an approval",
+        )
+        .finish()?;
+    let mut tx = pool.begin().await?;
+    let row = begin_transition(&mut tx, who, id, action).await?;
+    if waiver.is_some() && row.breaking.unwrap_or(0) == 0 {
+        return Err(AppError::invalid("waiver", "there are no breaking changes to waive").into());
+    }
+    sqlx::query(
+        "UPDATE api_versions SET state = $2, reviewed_by = $3, reviewed_at = now(), review_comment = $4,
+            waiver_reason = $5
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(action.edge().1.as_str())
+    .bind(who.user_id)
+    .bind(&comment)
+    .bind(&waiver)
+    .execute(&mut *tx)
+    .await?;
+    let detail = serde_json::json!({ "comment": comment, "waiver": waiver });
+    finish_transition(tx, who, &row, action, detail).await
+}
+
+/// Approved → published. Breaking changes under the same major version need a
+/// waiver; a new major version needs a new base path; a base path belongs to one API.
+pub async fn publish(pool: &PgPool, who: &Principal, id: Uuid) -> Result<VersionView> {
+    let mut tx = pool.begin().await?;
+    let row = begin_transition(&mut tx, who, id, Action::Publish).await?;
+    let base = latest_live(&mut tx, &row).await?;
+    // The live set may have moved since review; judge against what is live now.
+    let report = report_between(&mut tx, base.as_ref(), &row).await?;
+    if let Some(base) = &base {
+        if row.major == base.major && row.semver() <= base.semver() {
+            return Err(refuse(format!(
+                "version {} is not newer than the live version {}",
+                row.version, base.version
+            ))
+            .into());
+        }
+        if report.errors > 0 && row.major == base.major && row.waiver_reason.is_none() {
+            return Err(refuse(format!(
+                "{} breaking change(s) against {} under the same major version {}: bump the major version (with a new base path) or have a reviewer record a waiver",
+                report.errors, base.version, row.major
+            ))
+            .into());
+        }
+    }
+    let clash: Option<(String, String, i32)> = sqlx::query_as(
+        "SELECT a.slug, v.version, v.major FROM api_versions v JOIN apis a ON a.id = v.api_id
+         WHERE v.base_path = $1 AND v.state IN ('published', 'deprecated') AND v.id <> $2
+           AND (v.api_id <> $3 OR v.major <> $4)
+         LIMIT 1",
+    )
+    .bind(&row.base_path)
+    .bind(id)
+    .bind(row.api_id)
+    .bind(row.major)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some((slug, version, _)) = clash {
+        return Err(refuse(format!(
+            "base path {} is already served by {slug}@{version}; a new major version needs a new base path",
+            row.base_path
+        ))
+        .into());
+    }
+    // A newer release of the same major line takes over its base path.
+    let superseded: Vec<(Uuid, String)> = sqlx::query_as(
+        "UPDATE api_versions SET state = 'retired', retired_at = now(), retire_reason = $4
+         WHERE api_id = $1 AND major = $2 AND base_path = $3 AND state = 'published' AND id <> $5
+         RETURNING id, version",
+    )
+    .bind(row.api_id)
+    .bind(row.major)
+    .bind(&row.base_path)
+    .bind(format!("superseded by {}", row.version))
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (_, version) in &superseded {
+        audit::record(
+            &mut tx,
+            &Actor::from(who),
+            AuditChange {
+                action: "version.supersede",
+                target_type: "api_version",
+                target_id: format!("{}@{version}", row.api_slug),
+                before: Some(serde_json::json!({ "state": "published" })),
+                after: Some(
+                    serde_json::json!({ "state": "retired", "superseded_by": row.version }),
+                ),
+            },
+        )
+        .await?;
+    }
+    sqlx::query(
+        "UPDATE api_versions SET state = 'published', published_at = now(), compared_to = $2,
+            report = $3, breaking = $4
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(report.base_id)
+    .bind(Json(&report))
+    .bind(report.errors as i32)
+    .execute(&mut *tx)
+    .await?;
+    let detail = serde_json::json!({
+        "base_path": row.base_path, "breaking": report.errors, "waiver": row.waiver_reason,
+        "superseded": superseded.iter().map(|(_, v)| v).collect::<Vec<_>>(),
+    });
+    finish_transition(tx, who, &row, Action::Publish, detail).await
+}
+
+/// Published → deprecated, with a future sunset date and a newer live successor.
+pub async fn deprecate(
+    pool: &PgPool,
+    who: &Principal,
+    id: Uuid,
+    d: Deprecation,
+) -> Result<VersionView> {
+    let today = OffsetDateTime::now_utc().date();
+    Checks::new()
+        .check(
+            d.sunset_date > today,
+            "sunset_date",
+            "choose a sunset date in the future",
+        )
+        .finish()?;
+    let mut tx = pool.begin().await?;
+    let row = begin_transition(&mut tx, who, id, Action::Deprecate).await?;
+    let successor = fetch(&mut tx, d.successor_id, false)
+        .await
+        .map_err(|_| AppError::invalid("successor_id", "choose a version of this API"))?;
+    if successor.api_id != row.api_id
+        || successor.state() != VersionState::Published
+        || successor.semver() <= row.semver()
+    {
+        return Err(AppError::invalid(
+            "successor_id",
+            "the successor must be a newer published version of this API",
+        )
+        .into());
+    }
+    sqlx::query(
+        "UPDATE api_versions SET state = 'deprecated', deprecated_at = now(), sunset_date = $2, successor_id = $3
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(d.sunset_date)
+    .bind(d.successor_id)
+    .execute(&mut *tx)
+    .await?;
+    let detail = serde_json::json!({ "sunset_date": d.sunset_date.to_string(), "successor": successor.version });
+    finish_transition(tx, who, &row, Action::Deprecate, detail).await
+}
+
+/// Deprecated → retired, once the sunset date has come, or earlier by an admin
+/// with a reason.
+pub async fn retire(
+    pool: &PgPool,
+    who: &Principal,
+    id: Uuid,
+    r: Retirement,
+) -> Result<VersionView> {
+    let reason = r
+        .override_reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    let mut tx = pool.begin().await?;
+    let row = begin_transition(&mut tx, who, id, Action::Retire).await?;
+    let today = OffsetDateTime::now_utc().date();
+    let due = row.sunset_date.is_some_and(|s| s <= today);
+    if !due {
+        match (&reason, who.role) {
+            (Some(_), Role::Admin) => {}
+            (Some(_), _) => {
+                return Err(
+                    AppError::forbidden("retiring before the sunset date needs an admin").into(),
+                );
+            }
+            (None, _) => {
+                return Err(refuse(format!(
+                    "the sunset date {} has not come yet; an admin may retire earlier with a reason",
+                    row.sunset_date.map(|d| d.to_string()).unwrap_or_default()
+                ))
+                .into());
+            }
+        }
+    }
+    sqlx::query("UPDATE api_versions SET state = 'retired', retired_at = now(), retire_reason = $2 WHERE id = $1")
+        .bind(id)
+        .bind(&reason)
+        .execute(&mut *tx)
+        .await?;
+    let detail = serde_json::json!({ "override_reason": reason });
+    finish_transition(tx, who, &row, Action::Retire, detail).await
+}

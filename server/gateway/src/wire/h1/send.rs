@@ -1,0 +1,126 @@
+//! Sending a message body with HTTP/1.1 framing: by length or chunked, with
+//! whatever of it has already arrived in the head's own write.
+
+use super::head::{push_decimal, push_hex};
+use crate::wire::client::Error;
+use axum::body::Body;
+use bytes::Bytes;
+use http_body::Body as _;
+use std::io;
+use std::pin::Pin;
+use std::task::Poll;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+
+/// The header that frames a body of `length` bytes, `chunked` when unknown.
+pub fn push_framing(out: &mut Vec<u8>, length: Option<u64>) {
+    match length {
+        Some(n) => {
+            out.extend_from_slice(b"content-length: ");
+            push_decimal(out, n);
+            out.extend_from_slice(b"\r\n");
+        }
+        None => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
+    }
+}
+
+/// Appends one piece of body to `out`, as a chunk when the body is chunked.
+pub fn push_piece(out: &mut Vec<u8>, data: &[u8], chunked: bool) {
+    if chunked {
+        push_hex(out, data.len() as u64);
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(data);
+        out.extend_from_slice(b"\r\n");
+    } else {
+        out.extend_from_slice(data);
+    }
+}
+
+/// The start of a streamed body that had already arrived when the request was
+/// sent: it leaves in the head's write, and the rest streams after it.
+#[derive(Default)]
+pub struct Early {
+    pub data: Option<Bytes>,
+    /// Nothing more follows.
+    pub ended: bool,
+}
+
+impl Early {
+    /// What of a declared `length` the rest of the body must still bring
+    /// (`None` for a chunked body); an error if what arrived contradicts it.
+    pub fn left(&self, length: Option<u64>) -> Result<Option<u64>, Error> {
+        let Some(n) = length else {
+            return Ok(None);
+        };
+        let here = self.data.as_ref().map_or(0, |d| d.len() as u64);
+        let left = n
+            .checked_sub(here)
+            .ok_or(Error::Protocol("body longer than declared"))?;
+        if self.ended && left > 0 {
+            return Err(Error::Protocol("body shorter than declared"));
+        }
+        Ok(Some(left))
+    }
+
+    /// Appends the piece after a head, framed, with the end of a chunked body
+    /// if nothing more follows.
+    pub fn push_to(&self, out: &mut Vec<u8>, chunked: bool) {
+        if let Some(data) = &self.data {
+            push_piece(out, data, chunked);
+        }
+        if self.ended && chunked {
+            out.extend_from_slice(b"0\r\n\r\n");
+        }
+    }
+}
+
+/// Takes the body's first piece if it is already here, without waiting for it.
+pub async fn early(body: &mut Body) -> Result<Early, Error> {
+    std::future::poll_fn(|cx| {
+        Poll::Ready(match Pin::new(&mut *body).poll_frame(cx) {
+            Poll::Pending => Ok(Early::default()),
+            Poll::Ready(None) => Ok(Early {
+                data: None,
+                ended: true,
+            }),
+            Poll::Ready(Some(Err(e))) => Err(Error::Io(io::Error::other(e))),
+            Poll::Ready(Some(Ok(frame))) => Ok(Early {
+                data: frame.into_data().ok().filter(|d| !d.is_empty()),
+                ended: body.is_end_stream(),
+            }),
+        })
+    })
+    .await
+}
+
+/// Sends the rest of a streamed body, framed as the head announced: `left` is
+/// what remains of a declared length, `None` for a chunked body.
+pub async fn pump(io: &mut TcpStream, mut body: Body, mut left: Option<u64>) -> Result<(), Error> {
+    let chunked = left.is_none();
+    let mut piece = Vec::new();
+    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+        let frame = frame.map_err(|e| Error::Io(io::Error::other(e)))?;
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers: not forwarded
+        };
+        if data.is_empty() {
+            continue;
+        }
+        if let Some(n) = left.as_mut() {
+            *n = n
+                .checked_sub(data.len() as u64)
+                .ok_or(Error::Protocol("body longer than declared"))?;
+            io.write_all(&data).await.map_err(Error::Io)?;
+        } else {
+            piece.clear();
+            push_piece(&mut piece, &data, true);
+            io.write_all(&piece).await.map_err(Error::Io)?;
+        }
+    }
+    if chunked {
+        io.write_all(b"0\r\n\r\n").await.map_err(Error::Io)?;
+    } else if left.is_some_and(|n| n > 0) {
+        return Err(Error::Protocol("body shorter than declared"));
+    }
+    Ok(())
+}

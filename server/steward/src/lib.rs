@@ -1,0 +1,406 @@
+//! The `steward` binary's library: one process that assembles the control plane,
+//! the console and the gateway (`steward serve`), or runs one of them, or a CLI
+//! tool. `main.rs` only parses the command line and calls [`run`].
+//!
+//! `app` assembles the control plane's HTTP service with the console, `cli`
+//! declares the command line, and `tools` are the file-only CI commands.
+
+pub mod app;
+pub mod cli;
+pub mod console;
+pub mod tools;
+
+use crate::cli::{AdminCommand, AuditCommand, Cli, Command, ServeArgs};
+use app::{HttpOptions, ServerState};
+use axum::Router;
+use leptos::prelude::LeptosOptions;
+use sqlx::PgPool;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use steward_control::audit::{self, Actor};
+use steward_control::{AppState, auth, db, demo, error, oauth, slo, traffic};
+use steward_gateway as gateway;
+use steward_model::{NewUser, Role};
+use steward_shared::usage::UsageRecorder;
+use tokio::net::TcpListener;
+use tower_sessions_sqlx_store::PostgresStore;
+
+/// Runs one CLI command to completion.
+pub fn run(cli: Cli) -> ExitCode {
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = runtime.block_on(async move {
+        match dispatch(cli).await {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    });
+    // Dropping a runtime waits for every one of its threads without limit. Once
+    // the command is done (servers drained), a thread that does not finish must
+    // not keep the process alive: one did, a console page render that Leptos
+    // deadlocked in its own owner cleanup while the runtime was shutting down.
+    runtime.shutdown_timeout(RUNTIME_GRACE);
+    code
+}
+
+/// How long the runtime's threads get to finish after the command has returned.
+const RUNTIME_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("STEWARD_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_sessions=warn")
+    });
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    // The CI tools work on files alone and must not need a database.
+    match &cli.command {
+        Command::Diff(args) => return tools::diff(args),
+        Command::Lint(args) => return tools::lint(args),
+        _ => {}
+    }
+    let pool = db::prepare(&cli.db.database_url).await?;
+    match cli.command {
+        Command::Migrate => {
+            println!(
+                "database {} is up to date",
+                db::redact(&cli.db.database_url)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::SeedDemo => {
+            seed_demo(&pool).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve(args) => {
+            serve(pool, args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Gateway(args) => {
+            let config = gateway_config(
+                &args.gateway,
+                args.public_url.trim_end_matches('/'),
+                &args.token_audience,
+            )?;
+            let gateway = gateway::Gateway::start(pool, config).await;
+            let listener = bind(args.gateway.gateway_addr, "STEWARD_GATEWAY_ADDR").await?;
+            let workers = gateway::serve::worker_count(args.gateway.gateway_workers);
+            println!(
+                "Steward gateway on http://{} ({workers} workers)",
+                args.gateway.gateway_addr
+            );
+            gateway::serve::serve_on_workers(listener, workers, gateway.app(), shutdown_signal())
+                .await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Admin(cmd) => admin_command(&pool, cmd).await,
+        Command::Diff(_) | Command::Lint(_) => Ok(ExitCode::SUCCESS),
+        Command::Audit(AuditCommand::Verify) => {
+            let report = audit::verify(&pool)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.into_app()))?;
+            if report.intact {
+                println!("audit chain intact: {} entries verified", report.checked);
+                Ok(ExitCode::SUCCESS)
+            } else {
+                println!(
+                    "audit chain BROKEN at entry {}: {} ({} entries verified before it)",
+                    report.first_broken_seq.unwrap_or_default(),
+                    report.reason.unwrap_or_default(),
+                    report.checked
+                );
+                Ok(ExitCode::from(1))
+            }
+        }
+    }
+}
+
+async fn seed_demo(pool: &PgPool) -> anyhow::Result<()> {
+    let seeded = demo::seed(pool)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.into_app()))?;
+    if seeded {
+        println!("seeded the demo organisation");
+    }
+    println!("demo sign-in: {} / {}", demo::USERS[0].0, demo::PASSWORD);
+    println!(
+        "other demo users (same password): {}",
+        demo::USERS[1..]
+            .iter()
+            .map(|u| u.0)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "demo API key (Tillpoint POS, for the gateway): {}",
+        demo::DEMO_API_KEY
+    );
+    Ok(())
+}
+
+async fn admin_command(pool: &PgPool, cmd: AdminCommand) -> anyhow::Result<ExitCode> {
+    let fail = |e: error::Error| anyhow::anyhow!("{}", describe(e.into_app()));
+    match cmd {
+        AdminCommand::CreateUser {
+            email,
+            name,
+            role,
+            password,
+        } => {
+            let role = Role::parse(&role).ok_or_else(|| {
+                anyhow::anyhow!("--role must be admin, reviewer, owner or viewer")
+            })?;
+            let (password, generated) = match password {
+                Some(p) => (p, false),
+                None => (auth::tokens::random_hex(12), true),
+            };
+            let user = auth::users::create_as(
+                pool,
+                &Actor::operator("admin create-user"),
+                NewUser {
+                    email,
+                    display_name: name,
+                    role,
+                    password: password.clone(),
+                },
+            )
+            .await
+            .map_err(fail)?;
+            println!("created {} ({}) with id {}", user.email, user.role, user.id);
+            if generated {
+                println!("generated password (shown once): {password}");
+            }
+        }
+        AdminCommand::ResetPassword { email, password } => {
+            let (password, generated) = match password {
+                Some(p) => (p, false),
+                None => (auth::tokens::random_hex(12), true),
+            };
+            auth::users::reset_password(
+                pool,
+                &Actor::operator("admin reset-password"),
+                &email,
+                password.clone(),
+            )
+            .await
+            .map_err(fail)?;
+            println!("password reset for {email}; all of their sessions have ended");
+            if generated {
+                println!("generated password (shown once): {password}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn describe(e: steward_model::AppError) -> String {
+    match &e {
+        steward_model::AppError::Validation { fields } => fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        _ => e.to_string(),
+    }
+}
+
+/// Leptos settings without cargo-leptos: the assets are built by `.ci/build`.
+pub fn leptos_options(site_root: &str, addr: SocketAddr) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name(steward_console::OUTPUT_NAME)
+        .site_root(site_root)
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build()
+}
+
+pub fn gateway_config(
+    args: &cli::GatewayArgs,
+    issuer: &str,
+    audience: &str,
+) -> anyhow::Result<gateway::GatewayConfig> {
+    let environments = args
+        .gateway_environments
+        .iter()
+        .map(|e| {
+            steward_model::Environment::parse(e.trim()).ok_or_else(|| {
+                anyhow::anyhow!("STEWARD_GATEWAY_ENVIRONMENTS: {e:?} is not sandbox or production")
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(gateway::GatewayConfig {
+        issuer: issuer.to_string(),
+        audience: audience.to_string(),
+        environments,
+        default_timeout: std::time::Duration::from_millis(args.upstream_timeout_ms.max(1)),
+        poll_interval: std::time::Duration::from_secs(args.gateway_poll_seconds.max(1)),
+        usage_flush: std::time::Duration::from_secs(10),
+        body_limit: args.body_limit_kib.max(1) * 1024,
+        address: args.gateway_addr.to_string(),
+        breaker_threshold: 5,
+        breaker_cooldown: std::time::Duration::from_secs(10),
+    })
+}
+
+async fn bind(addr: SocketAddr, variable: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr).await.map_err(|e| {
+        anyhow::anyhow!("cannot listen on {addr} ({e}); set {variable} to a free address")
+    })
+}
+
+/// Builds the control plane's router over a prepared pool. Tests call this too.
+pub async fn control_plane(
+    pool: PgPool,
+    site_root: &str,
+    addr: SocketAddr,
+    http: &HttpOptions,
+) -> anyhow::Result<Router> {
+    let store = PostgresStore::new(pool.clone());
+    store.migrate().await?;
+    let oauth = Arc::new(oauth::OAuthConfig {
+        issuer: http
+            .issuer
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"))
+            .trim_end_matches('/')
+            .to_string(),
+        audience: http.token_audience.clone(),
+        token_ttl: http.token_ttl,
+    });
+    // A signing key exists before the first token request, so the JWKS is never empty.
+    oauth::signing::active(&pool, http.token_ttl).await?;
+    let usage = UsageRecorder::new();
+    usage.spawn(pool.clone(), http.usage_flush);
+    slo::alerts::spawn(pool.clone());
+    if let Some(every) = http.rollup_every {
+        traffic::rollup::spawn(pool.clone(), every, http.retention);
+    }
+    let control = AppState { pool, oauth, usage };
+    let state = ServerState {
+        console: Arc::new(console::Console {
+            pool: control.pool.clone(),
+            oauth: control.oauth.clone(),
+        }),
+        leptos: leptos_options(site_root, addr),
+        control,
+    };
+    Ok(app::router(state, store, http))
+}
+
+/// Serves a router with client addresses available (sign-in throttling needs them).
+pub async fn serve_router(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+async fn serve(pool: PgPool, args: ServeArgs) -> anyhow::Result<()> {
+    if args.demo {
+        seed_demo(&pool).await?;
+        demo::upstream::start(args.demo_upstream_addr).await;
+    }
+    let site_root = args.site_root.to_string_lossy().to_string();
+    if !args.site_root.join("pkg").join("steward.js").exists() {
+        tracing::warn!(
+            site_root,
+            "console assets not found; pages will render without interactivity. Build them with `bash .ci/build`."
+        );
+    }
+    let store = PostgresStore::new(pool.clone());
+    // Expired sessions are deleted in the background; they are rejected on use anyway.
+    let cleanup = tokio::spawn(
+        tower_sessions::session_store::ExpiredDeletion::continuously_delete_expired(
+            store,
+            tokio::time::Duration::from_secs(600),
+        ),
+    );
+    let http = HttpOptions {
+        secure_cookies: args.secure_cookies,
+        session_idle: time::Duration::minutes(args.session_idle_minutes.max(1)),
+        issuer: args.public_url.clone(),
+        token_audience: args.token_audience.clone(),
+        token_ttl: time::Duration::seconds(args.token_ttl_seconds.clamp(60, 86_400)),
+        usage_flush: std::time::Duration::from_secs(10),
+        rollup_every: Some(std::time::Duration::from_secs(300)),
+        retention: traffic::rollup::Retention {
+            // Beyond a century a retention is "forever"; the clamp keeps the
+            // date arithmetic of the rollup job in range.
+            minute_days: args.minute_retention_days.clamp(1, 36_500),
+            hour_days: args.hour_retention_days.clamp(1, 36_500),
+        },
+    };
+    let issuer = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", args.console_addr));
+    let config = gateway_config(
+        &args.gateway,
+        issuer.trim_end_matches('/'),
+        &args.token_audience,
+    )?;
+    let router = control_plane(pool.clone(), &site_root, args.console_addr, &http).await?;
+    let listener = bind(args.console_addr, "STEWARD_CONSOLE_ADDR").await?;
+    let gateway_listener = bind(args.gateway.gateway_addr, "STEWARD_GATEWAY_ADDR").await?;
+    let gateway = gateway::Gateway::start(pool, config).await;
+    println!(
+        "Steward console and admin API on http://{}",
+        args.console_addr
+    );
+    let workers = gateway::serve::worker_count(args.gateway.gateway_workers);
+    println!(
+        "Steward gateway on http://{} ({workers} workers)",
+        args.gateway.gateway_addr
+    );
+    let data_plane = tokio::spawn(gateway::serve::serve_on_workers(
+        gateway_listener,
+        workers,
+        gateway.app(),
+        shutdown_signal(),
+    ));
+    serve_router(listener, router, shutdown_signal()).await?;
+    data_plane.abort();
+    cleanup.abort();
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
