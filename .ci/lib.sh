@@ -1,5 +1,6 @@
-# Shared by .ci/run, .ci/demo and .ci/bench: install what Steward needs, idempotently,
-# and build the server and the console assets. Sourced, not executed.
+# Shared by .ci/run, .ci/demo, .ci/build and the benchmarks in tests/bench: install what
+# Steward needs, idempotently, and build the server and the console assets. Sourced, not
+# executed; it cds to the repository root, so paths in its callers are repository-relative.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

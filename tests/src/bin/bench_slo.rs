@@ -1,4 +1,4 @@
-//! SLO and dashboard benchmark (run by `.ci/bench-slo`, release build). Generates
+//! SLO and dashboard benchmark (run by `tests/bench/slo`, release build). Generates
 //! 30 days of minute aggregates for 50 APIs and 1,000 SLOs in a fresh database,
 //! then prints:
 //! - the first retention pass (30 days of minutes rolled up to hours),
