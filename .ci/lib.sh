@@ -9,6 +9,12 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-$CARGO_TARGET_DIR/site}"
 # Must equal the wasm-bindgen version pinned in Cargo.toml.
 WASM_BINDGEN_VERSION=0.2.130
+# Leptos erases the console's view types, which halves the browser build's code:
+# its views otherwise monomorphise into megabytes of WASM. Server and browser
+# must agree on it, or hydration finds other markers than the server rendered,
+# so it is set for every build these scripts run.
+export RUSTFLAGS="${RUSTFLAGS:-} --cfg erase_components"
+BINARYEN_VERSION=132.0.0
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -24,17 +30,48 @@ ensure_rust_tools() {
   fi
 }
 
-# Builds the steward binary and the hydrating console (WASM + JS + CSS) in $LEPTOS_SITE_ROOT/pkg.
+# wasm-opt from binaryen's npm package, into the target dir (first run only).
+ensure_wasm_opt() {
+  WASM_OPT="$CARGO_TARGET_DIR/tools/node_modules/.bin/wasm-opt"
+  if ! [[ -x "$WASM_OPT" ]]; then
+    say "installing binaryen's wasm-opt from npm (first run only)"
+    mkdir -p "$CARGO_TARGET_DIR/tools"
+    (cd "$CARGO_TARGET_DIR/tools" && npm install --silent --no-audit --no-fund --loglevel=error binaryen@"$BINARYEN_VERSION" >/dev/null)
+  fi
+}
+
+# Builds the steward binary and the hydrating console in $LEPTOS_SITE_ROOT/pkg.
+# The console is always built optimised, the demo's included: a debug build's
+# WASM is about 28 MB, which on a shop's 10 Mbit/s link means half a minute
+# before the first click works. Its files are named by a hash of their content
+# and written with brotli and gzip copies (.ci/assets.mjs), so the server can
+# let browsers cache them forever and send them compressed.
 build_all() {
   ensure_rust_tools
+  ensure_wasm_opt
   say "building the server"
   cargo build --bin steward
-  say "building the console (wasm)"
-  cargo build -p steward-console --lib --target wasm32-unknown-unknown --features hydrate
-  mkdir -p "$LEPTOS_SITE_ROOT/pkg"
-  wasm-bindgen --target web --no-typescript --out-dir "$LEPTOS_SITE_ROOT/pkg" --out-name steward \
-    "$CARGO_TARGET_DIR/wasm32-unknown-unknown/debug/steward_console.wasm"
-  cat style/*.css > "$LEPTOS_SITE_ROOT/pkg/steward.css"
+  say "building the console (wasm, optimised)"
+  cargo build -p steward-console --lib --target wasm32-unknown-unknown --features hydrate --profile wasm-release
+  local wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/steward_console.wasm"
+  local staging="$CARGO_TARGET_DIR/console-staging"
+  # wasm-opt takes over a minute; skip it when nothing it would read changed.
+  local source_id
+  source_id="$(cat "$wasm" style/*.css .ci/assets.mjs | sha256sum | cut -c1-32)"
+  if [[ -f "$staging/.source" && "$(cat "$staging/.source")" == "$source_id" \
+        && -f "$LEPTOS_SITE_ROOT/output-name" ]]; then
+    say "console assets are current ($(cat "$LEPTOS_SITE_ROOT/output-name"))"
+    return
+  fi
+  rm -rf "$staging" && mkdir -p "$staging"
+  wasm-bindgen --target web --no-typescript --out-dir "$staging" --out-name steward "$wasm"
+  say "optimising the console's wasm (wasm-opt -Oz, about a minute)"
+  "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    "$staging/steward_bg.wasm" -o "$staging/steward_bg.wasm"
+  cat style/*.css > "$staging/steward.css"
+  node .ci/assets.mjs "$staging" "$LEPTOS_SITE_ROOT"
+  echo "$source_id" > "$staging/.source"
 }
 
 ensure_browser_tools() {

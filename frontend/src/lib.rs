@@ -1,6 +1,7 @@
 //! Steward's web console: a Leptos app rendered on the server and hydrated in the
-//! browser. `model` (the `steward-model` crate) holds the view types shared with the admin REST API; `ports`
-//! (server only) declares what the console needs from the server.
+//! browser. `model` (the `steward-model` crate) holds the view types shared with
+//! the admin REST API; `server_fns` are the console's calls to the server, which
+//! under `ssr` run the control plane's services directly.
 
 // Deeply nested views make deeply nested types; the hydrate build needs headroom.
 #![recursion_limit = "256"]
@@ -9,8 +10,6 @@ pub mod components;
 /// The shared types, under the name the pages use.
 pub use steward_model as model;
 pub mod pages;
-#[cfg(feature = "ssr")]
-pub mod ports;
 pub mod server_fns;
 
 use leptos::prelude::*;
@@ -20,7 +19,8 @@ use leptos_router::{
     path,
 };
 
-/// Name of the wasm-bindgen output in `/pkg` (`steward.js`, `steward_bg.wasm`, `steward.css`).
+/// Name of the wasm-bindgen output in `/pkg` (`steward.js`, `steward_bg.wasm`, `steward.css`)
+/// before the build names the files by a hash of their content.
 pub const OUTPUT_NAME: &str = "steward";
 
 /// The HTML document around the app, rendered on the server only.
@@ -31,7 +31,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <link rel="stylesheet" href="/pkg/steward.css" />
+                <link rel="stylesheet" href=format!("/pkg/{}.css", options.output_name) />
                 <link rel="icon" href="data:," />
                 <HydrationScripts options />
                 <MetaTags />

@@ -1,6 +1,6 @@
-//! Server functions: the console's only way to the server. Each one is a thin
-//! call through the [`ConsoleBackend`](crate::ports::ConsoleBackend) port; the
-//! services behind it check roles, validate input and write the audit trail.
+//! Server functions: the console's only way to the server. Under `ssr` each one
+//! calls the control plane's services directly, the same ones the REST API
+//! calls, so roles, validation and the audit trail are enforced in one place.
 //! CSRF is enforced for them by the server's origin check, like every other
 //! state-changing request.
 
@@ -11,12 +11,22 @@ use uuid::Uuid;
 #[cfg(feature = "ssr")]
 mod ssr {
     use crate::model::{AppError, Principal};
-    use crate::ports::Backend;
     use leptos::prelude::*;
+    pub use steward_control::AppState;
+    pub use steward_control::auth::throttle::client_key;
+    pub use steward_control::auth::{policy, session, teams, tokens, users};
+    /// A service's error, which becomes the client's [`AppError`].
+    pub use steward_control::error::Error as ServiceError;
+    pub use steward_control::partners::{
+        applications, clients, consumers, keys, plans, subscriptions,
+    };
+    pub use steward_control::registry::{apis, lint_settings, versions};
+    pub use steward_control::{audit, overview, slo, traffic};
 
-    pub fn backend() -> Result<Backend, AppError> {
-        use_context::<Backend>().ok_or_else(|| AppError::Internal {
-            reference: "console-backend-missing".into(),
+    /// The control plane's state, provided as context by the server.
+    pub fn state() -> Result<AppState, AppError> {
+        use_context::<AppState>().ok_or_else(|| AppError::Internal {
+            reference: "control-plane-state-missing".into(),
         })
     }
 
@@ -24,6 +34,17 @@ mod ssr {
         use_context::<http::request::Parts>().ok_or_else(|| AppError::Internal {
             reference: "request-parts-missing".into(),
         })
+    }
+
+    /// The session the server's session layer attached to this request.
+    pub fn session(parts: &http::request::Parts) -> Result<tower_sessions::Session, AppError> {
+        parts
+            .extensions
+            .get::<tower_sessions::Session>()
+            .cloned()
+            .ok_or_else(|| AppError::Internal {
+                reference: "session-layer-missing".into(),
+            })
     }
 
     /// The caller, as resolved by the server's authentication middleware.
@@ -59,17 +80,18 @@ mod ssr {
 #[cfg(feature = "ssr")]
 use ssr::*;
 
-/// Runs `$body` with the backend and the signed-in caller, mapping errors to statuses.
+/// Runs `$body` with the control plane's state and the signed-in caller; a
+/// service's error becomes the client's [`AppError`] with its HTTP status.
 #[cfg(feature = "ssr")]
 macro_rules! with_caller {
-    (|$backend:ident, $who:ident| $body:expr) => {{
+    (|$state:ident, $who:ident| $body:expr) => {{
         #[cfg(feature = "ssr")]
         {
             answer(
                 async {
-                    let $backend = backend()?;
+                    let $state = state()?;
                     let $who = caller()?;
-                    $body.await
+                    Ok($body.await?)
                 }
                 .await,
             )
@@ -86,11 +108,16 @@ pub async fn current_user() -> Result<Option<Principal>, AppError> {
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     answer(
         async {
-            let backend = backend()?;
+            let state = state()?;
             let parts = parts()?;
-            backend
-                .sign_in(&parts, crate::model::SignIn { email, password })
-                .await?;
+            let client = client_key(
+                parts
+                    .extensions
+                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                    .map(|c| c.0),
+            );
+            let form = crate::model::SignIn { email, password };
+            session::sign_in(&state.pool, &session(&parts)?, &client, form).await?;
             leptos_axum::redirect("/");
             Ok(())
         }
@@ -102,8 +129,9 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
 pub async fn sign_out() -> Result<(), AppError> {
     answer(
         async {
-            let parts = parts()?;
-            backend()?.sign_out(&parts).await?;
+            let (state, parts) = (state()?, parts()?);
+            let who = parts.extensions.get::<Principal>();
+            session::sign_out(&state.pool, &session(&parts)?, who).await?;
             leptos_axum::redirect("/sign-in");
             Ok(())
         }
@@ -113,12 +141,12 @@ pub async fn sign_out() -> Result<(), AppError> {
 
 #[server(prefix = "/console/fn")]
 pub async fn load_overview() -> Result<Overview, AppError> {
-    with_caller!(|b, who| b.overview(&who))
+    with_caller!(|s, who| overview::load(&s.pool, &who))
 }
 
 #[server(prefix = "/console/fn")]
 pub async fn list_users() -> Result<Vec<UserView>, AppError> {
-    with_caller!(|b, who| b.list_users(&who))
+    with_caller!(|s, who| users::list(&s.pool, &who))
 }
 
 #[server(prefix = "/console/fn")]
@@ -128,9 +156,10 @@ pub async fn create_user(
     role: String,
     password: String,
 ) -> Result<UserView, AppError> {
-    with_caller!(|b, who| async {
+    with_caller!(|s, who| async {
         let role = Role::parse(&role).ok_or_else(|| AppError::invalid("role", "pick a role"))?;
-        b.create_user(
+        users::create(
+            &s.pool,
             &who,
             NewUser {
                 email,
@@ -145,7 +174,8 @@ pub async fn create_user(
 
 #[server(prefix = "/console/fn")]
 pub async fn change_role(id: Uuid, role: Role) -> Result<UserView, AppError> {
-    with_caller!(|b, who| b.update_user(
+    with_caller!(|s, who| users::update(
+        &s.pool,
         &who,
         id,
         UserPatch {
@@ -157,7 +187,8 @@ pub async fn change_role(id: Uuid, role: Role) -> Result<UserView, AppError> {
 
 #[server(prefix = "/console/fn")]
 pub async fn set_user_disabled(id: Uuid, disabled: bool) -> Result<UserView, AppError> {
-    with_caller!(|b, who| b.update_user(
+    with_caller!(|s, who| users::update(
+        &s.pool,
         &who,
         id,
         UserPatch {
@@ -169,7 +200,7 @@ pub async fn set_user_disabled(id: Uuid, disabled: bool) -> Result<UserView, App
 
 #[server(prefix = "/console/fn")]
 pub async fn list_teams() -> Result<Vec<TeamView>, AppError> {
-    with_caller!(|b, who| b.list_teams(&who))
+    with_caller!(|s, who| teams::list(&s.pool, &who))
 }
 
 #[server(prefix = "/console/fn")]
@@ -178,7 +209,8 @@ pub async fn create_team(
     name: String,
     description: String,
 ) -> Result<TeamView, AppError> {
-    with_caller!(|b, who| b.create_team(
+    with_caller!(|s, who| teams::create(
+        &s.pool,
         &who,
         NewTeam {
             slug,
@@ -190,34 +222,35 @@ pub async fn create_team(
 
 #[server(prefix = "/console/fn")]
 pub async fn delete_team(id: Uuid) -> Result<(), AppError> {
-    with_caller!(|b, who| b.delete_team(&who, id))
+    with_caller!(|s, who| teams::delete(&s.pool, &who, id))
 }
 
 #[server(prefix = "/console/fn")]
 pub async fn add_team_member(team: Uuid, user: Uuid) -> Result<TeamView, AppError> {
-    with_caller!(|b, who| b.add_member(&who, team, user))
+    with_caller!(|s, who| teams::set_member(&s.pool, &who, team, user, true))
 }
 
 #[server(prefix = "/console/fn")]
 pub async fn remove_team_member(team: Uuid, user: Uuid) -> Result<TeamView, AppError> {
-    with_caller!(|b, who| b.remove_member(&who, team, user))
+    with_caller!(|s, who| teams::set_member(&s.pool, &who, team, user, false))
 }
 
 #[server(prefix = "/console/fn")]
 pub async fn list_tokens() -> Result<Vec<TokenView>, AppError> {
-    with_caller!(|b, who| b.list_tokens(&who))
+    with_caller!(|s, who| tokens::list(&s.pool, &who))
 }
 
 #[server(prefix = "/console/fn")]
 pub async fn create_token(name: String, expires_in_days: String) -> Result<CreatedToken, AppError> {
-    with_caller!(|b, who| async {
+    with_caller!(|s, who| async {
         let expires_in_days = match expires_in_days.trim() {
             "" | "never" => None,
             days => Some(days.parse::<u32>().map_err(|_| {
                 AppError::invalid("expires_in_days", "enter a whole number of days")
             })?),
         };
-        b.create_token(
+        tokens::create(
+            &s.pool,
             &who,
             NewToken {
                 name,
@@ -230,7 +263,7 @@ pub async fn create_token(name: String, expires_in_days: String) -> Result<Creat
 
 #[server(prefix = "/console/fn")]
 pub async fn revoke_token(id: Uuid) -> Result<TokenView, AppError> {
-    with_caller!(|b, who| b.revoke_token(&who, id))
+    with_caller!(|s, who| tokens::revoke(&s.pool, &who, id))
 }
 
 #[server(prefix = "/console/fn")]
@@ -241,29 +274,34 @@ pub async fn load_audit(
     before_seq: Option<i64>,
 ) -> Result<AuditPage, AppError> {
     let some = |s: String| (!s.trim().is_empty()).then(|| s.trim().to_string());
-    with_caller!(|b, who| b.audit(
-        &who,
-        AuditFilter {
+    with_caller!(|s, who| async {
+        policy::audit_reader(&who)?;
+        let filter = AuditFilter {
             actor: some(actor),
             action: some(action),
             target: some(target),
             before_seq,
             limit: Some(50),
-        }
-    ))
+        };
+        audit::list(&s.pool, &filter).await
+    })
 }
 
 #[server(prefix = "/console/fn")]
 pub async fn verify_audit_chain() -> Result<ChainReport, AppError> {
-    with_caller!(|b, who| b.verify_audit(&who))
+    with_caller!(|s, who| async {
+        policy::audit_reader(&who)?;
+        audit::verify(&s.pool).await
+    })
 }
 
 #[server(prefix = "/console/fn")]
 pub async fn list_apis(q: String, team: String, tier: String) -> Result<Vec<ApiView>, AppError> {
     let some = |s: String| (!s.trim().is_empty()).then(|| s.trim().to_string());
-    with_caller!(|b, who| b.list_apis(
+    with_caller!(|s, who| apis::list(
+        &s.pool,
         &who,
-        ApiFilter {
+        &ApiFilter {
             q: some(q),
             team: some(team),
             tier: Tier::parse(&tier),
@@ -274,7 +312,7 @@ pub async fn list_apis(q: String, team: String, tier: String) -> Result<Vec<ApiV
 
 #[server(prefix = "/console/fn")]
 pub async fn get_api(slug: String) -> Result<ApiView, AppError> {
-    with_caller!(|b, who| b.get_api(&who, slug))
+    with_caller!(|s, who| apis::get(&s.pool, &who, &slug))
 }
 
 #[server(prefix = "/console/fn")]
@@ -287,7 +325,7 @@ pub async fn register_api(
     tags: String,
     description: String,
 ) -> Result<ApiView, AppError> {
-    with_caller!(|b, who| async {
+    with_caller!(|s, who| async {
         let team_id = team_id
             .parse::<Uuid>()
             .map_err(|_| AppError::invalid("team_id", "choose a team"))?;
@@ -297,23 +335,23 @@ pub async fn register_api(
             .map(|t| t.trim().to_string())
             .filter(|t| !t.is_empty())
             .collect();
-        let api = b
-            .create_api(
-                &who,
-                NewApi {
-                    slug,
-                    name,
-                    team_id,
-                    description,
-                    capability,
-                    tier,
-                    tags,
-                    validation_mode: ValidationMode::default(),
-                },
-            )
-            .await?;
+        let api = apis::create(
+            &s.pool,
+            &who,
+            NewApi {
+                slug,
+                name,
+                team_id,
+                description,
+                capability,
+                tier,
+                tags,
+                validation_mode: ValidationMode::default(),
+            },
+        )
+        .await?;
         leptos_axum::redirect(&format!("/apis/{}", api.slug));
-        Ok(api)
+        Ok::<_, ServiceError>(api)
     })
 }
 
@@ -327,7 +365,7 @@ pub async fn edit_api(
     description: String,
     validation_mode: String,
 ) -> Result<ApiView, AppError> {
-    with_caller!(|b, who| async {
+    with_caller!(|s, who| async {
         let tier = Tier::parse(&tier).ok_or_else(|| AppError::invalid("tier", "choose a tier"))?;
         let validation_mode = ValidationMode::parse(&validation_mode)
             .ok_or_else(|| AppError::invalid("validation_mode", "choose enforce, report or off"))?;
@@ -336,9 +374,10 @@ pub async fn edit_api(
             .map(|t| t.trim().to_string())
             .filter(|t| !t.is_empty())
             .collect();
-        b.update_api(
+        apis::update(
+            &s.pool,
             &who,
-            slug,
+            &slug,
             ApiPatch {
                 name: Some(name),
                 team_id: None,
@@ -355,7 +394,7 @@ pub async fn edit_api(
 
 #[server(prefix = "/console/fn")]
 pub async fn list_versions(api: String) -> Result<Vec<VersionSummary>, AppError> {
-    with_caller!(|b, who| b.list_versions(&who, api))
+    with_caller!(|s, who| versions::list(&s.pool, &who, &api))
 }
 
 #[server(prefix = "/console/fn")]
@@ -366,43 +405,52 @@ pub async fn upload_version(
     upstream_url: String,
     spec: String,
 ) -> Result<VersionView, AppError> {
-    with_caller!(|b, who| async {
-        let v = b
-            .upload_version(
-                &who,
-                api,
-                NewVersion {
-                    version,
-                    base_path,
-                    upstream_url,
-                    spec,
-                },
-            )
-            .await?;
+    with_caller!(|s, who| async {
+        let v = versions::upload(
+            &s.pool,
+            &who,
+            &api,
+            NewVersion {
+                version,
+                base_path,
+                upstream_url,
+                spec,
+            },
+        )
+        .await?;
         leptos_axum::redirect(&format!("/versions/{}", v.summary.id));
-        Ok(v)
+        Ok::<_, ServiceError>(v)
     })
 }
 
 #[server(prefix = "/console/fn")]
 pub async fn get_version(id: Uuid) -> Result<VersionView, AppError> {
-    with_caller!(|b, who| b.get_version(&who, id))
+    with_caller!(|s, who| versions::get(&s.pool, &who, id))
 }
 
 /// A version with the other versions of its API, in one call: during server
 /// rendering, context is only guaranteed before a resource's first await.
 #[server(prefix = "/console/fn")]
 pub async fn load_version_page(id: Uuid) -> Result<(VersionView, Vec<VersionSummary>), AppError> {
-    with_caller!(|b, who| async {
-        let v = b.get_version(&who, id).await?;
-        let siblings = b.list_versions(&who, v.api_slug.clone()).await?;
-        Ok((v, siblings))
+    with_caller!(|s, who| async {
+        let v = versions::get(&s.pool, &who, id).await?;
+        let siblings = versions::list(&s.pool, &who, &v.api_slug).await?;
+        Ok::<_, ServiceError>((v, siblings))
     })
 }
 
 #[server(prefix = "/console/fn", input = leptos::server_fn::codec::Json)]
 pub async fn version_transition(id: Uuid, transition: Transition) -> Result<VersionView, AppError> {
-    with_caller!(|b, who| b.transition(&who, id, transition))
+    with_caller!(|s, who| async {
+        let (pool, who) = (&s.pool, &who);
+        match transition {
+            Transition::Submit => versions::submit(pool, who, id).await,
+            Transition::Review(decision) => versions::review(pool, who, id, decision).await,
+            Transition::Publish => versions::publish(pool, who, id).await,
+            Transition::Deprecate(d) => versions::deprecate(pool, who, id, d).await,
+            Transition::Retire(r) => versions::retire(pool, who, id, r).await,
+        }
+    })
 }
 
 #[server(prefix = "/console/fn")]
@@ -411,31 +459,29 @@ pub async fn compare_versions(
     base: Uuid,
     revision: Uuid,
 ) -> Result<ChangeReport, AppError> {
-    with_caller!(|b, who| b.compare_versions(&who, api, base, revision))
+    with_caller!(|s, who| versions::compare(&s.pool, &who, &api, base, revision))
 }
 
 #[server(prefix = "/console/fn")]
 pub async fn lint_rules() -> Result<Vec<LintRuleSetting>, AppError> {
-    with_caller!(|b, who| b.lint_rules(&who))
+    with_caller!(|s, who| lint_settings::list(&s.pool, &who))
 }
 
 #[server(prefix = "/console/fn")]
 pub async fn set_lint_rule(rule: String, severity: String) -> Result<LintRuleSetting, AppError> {
-    with_caller!(|b, who| async {
+    with_caller!(|s, who| async {
         let severity = match severity.as_str() {
             "off" => None,
             "error" => Some(Severity::Error),
             "warning" => Some(Severity::Warning),
             "info" => Some(Severity::Info),
             _ => {
-                return Err(AppError::invalid(
-                    "severity",
-                    "choose error, warning, info or off",
-                ));
+                return Err(
+                    AppError::invalid("severity", "choose error, warning, info or off").into(),
+                );
             }
         };
-        b.update_lint_rule(&who, rule, LintRulePatch { severity })
-            .await
+        lint_settings::update(&s.pool, &who, &rule, LintRulePatch { severity }).await
     })
 }
 
@@ -459,7 +505,7 @@ fn optional_number<T: std::str::FromStr>(
 
 #[server(prefix = "/console/fn")]
 pub async fn list_consumers() -> Result<Vec<ConsumerView>, AppError> {
-    with_caller!(|b, who| b.list_consumers(&who))
+    with_caller!(|s, who| consumers::list(&s.pool, &who))
 }
 
 #[server(prefix = "/console/fn")]
@@ -471,7 +517,7 @@ pub async fn register_consumer(
     contact_name: String,
     contact_email: String,
 ) -> Result<ConsumerView, AppError> {
-    with_caller!(|b, who| async {
+    with_caller!(|s, who| async {
         let kind = ConsumerKind::parse(&kind)
             .ok_or_else(|| AppError::invalid("kind", "choose partner or internal"))?;
         let contacts = if contact_name.trim().is_empty() && contact_email.trim().is_empty() {
@@ -483,30 +529,30 @@ pub async fn register_consumer(
                 role: "technical".into(),
             }]
         };
-        let created = b
-            .create_consumer(
-                &who,
-                NewConsumer {
-                    slug,
-                    name,
-                    kind,
-                    description,
-                    contacts,
-                },
-            )
-            .await?;
+        let created = consumers::create(
+            &s.pool,
+            &who,
+            NewConsumer {
+                slug,
+                name,
+                kind,
+                description,
+                contacts,
+            },
+        )
+        .await?;
         leptos_axum::redirect(&format!("/consumers/{}", created.slug));
-        Ok(created)
+        Ok::<_, ServiceError>(created)
     })
 }
 
 #[server(prefix = "/console/fn")]
 pub async fn load_consumer_page(slug: String) -> Result<ConsumerPage, AppError> {
-    with_caller!(|b, who| async {
-        let detail = b.get_consumer(&who, slug).await?;
-        let plans = b.list_plans(&who).await?;
-        let apis = b.list_apis(&who, ApiFilter::default()).await?;
-        Ok(ConsumerPage {
+    with_caller!(|s, who| async {
+        let detail = consumers::get(&s.pool, &who, &slug).await?;
+        let plans = plans::list(&s.pool, &who).await?;
+        let apis = apis::list(&s.pool, &who, &ApiFilter::default()).await?;
+        Ok::<_, ServiceError>(ConsumerPage {
             detail,
             plans,
             apis: apis
@@ -524,12 +570,13 @@ pub async fn add_application(
     environment: String,
     description: String,
 ) -> Result<ApplicationView, AppError> {
-    with_caller!(|b, who| async {
+    with_caller!(|s, who| async {
         let environment = Environment::parse(&environment)
             .ok_or_else(|| AppError::invalid("environment", "choose sandbox or production"))?;
-        b.create_application(
+        applications::create(
+            &s.pool,
             &who,
-            consumer,
+            &consumer,
             NewApplication {
                 name,
                 environment,
@@ -553,7 +600,8 @@ pub async fn subscribe_application(
         .filter(|s| !s.is_empty())
         .map(str::to_string)
         .collect();
-    with_caller!(|b, who| b.create_subscription(
+    with_caller!(|s, who| subscriptions::create(
+        &s.pool,
         &who,
         NewSubscription {
             application_id,
@@ -567,9 +615,10 @@ pub async fn subscribe_application(
 
 #[server(prefix = "/console/fn")]
 pub async fn list_subscriptions(state: String) -> Result<Vec<SubscriptionView>, AppError> {
-    with_caller!(|b, who| b.list_subscriptions(
+    with_caller!(|s, who| subscriptions::list(
+        &s.pool,
         &who,
-        SubscriptionFilter {
+        &SubscriptionFilter {
             state: SubscriptionState::parse(&state),
             ..Default::default()
         }
@@ -582,11 +631,11 @@ pub async fn decide_subscription(
     decision: String,
     reason: String,
 ) -> Result<SubscriptionView, AppError> {
-    with_caller!(|b, who| async {
+    with_caller!(|s, who| async {
         let decision = SubscriptionDecision::parse(&decision)
             .ok_or_else(|| AppError::invalid("decision", "choose an action"))?;
         let reason = (!reason.trim().is_empty()).then_some(reason);
-        b.decide_subscription(&who, id, decision, reason).await
+        subscriptions::decide(&s.pool, &who, id, decision, reason).await
     })
 }
 
@@ -596,13 +645,14 @@ pub async fn issue_key(
     name: String,
     expires_in_days: String,
 ) -> Result<CreatedApiKey, AppError> {
-    with_caller!(|b, who| async {
+    with_caller!(|s, who| async {
         let expires_in_days = optional_number(
             &expires_in_days,
             "expires_in_days",
             "a whole number of days",
         )?;
-        b.create_key(
+        keys::create(
+            &s.pool,
             &who,
             application_id,
             NewApiKey {
@@ -616,17 +666,17 @@ pub async fn issue_key(
 
 #[server(prefix = "/console/fn")]
 pub async fn rotate_key(id: Uuid, overlap_hours: String) -> Result<RotatedApiKey, AppError> {
-    with_caller!(|b, who| async {
+    with_caller!(|s, who| async {
         let overlap_hours =
             optional_number(&overlap_hours, "overlap_hours", "a whole number of hours")?
                 .unwrap_or(Rotation::default().overlap_hours);
-        b.rotate_key(&who, id, Rotation { overlap_hours }).await
+        keys::rotate(&s.pool, &who, id, Rotation { overlap_hours }).await
     })
 }
 
 #[server(prefix = "/console/fn")]
 pub async fn revoke_key(id: Uuid) -> Result<ApiKeyView, AppError> {
-    with_caller!(|b, who| b.revoke_key(&who, id))
+    with_caller!(|s, who| keys::revoke(&s.pool, &who, id))
 }
 
 #[server(prefix = "/console/fn")]
@@ -634,7 +684,7 @@ pub async fn create_oauth_client(
     application_id: Uuid,
     name: String,
 ) -> Result<CreatedOAuthClient, AppError> {
-    with_caller!(|b, who| b.create_client(&who, application_id, NewOAuthClient { name }))
+    with_caller!(|s, who| clients::create(&s.pool, &who, application_id, NewOAuthClient { name }))
 }
 
 #[server(prefix = "/console/fn")]
@@ -642,22 +692,22 @@ pub async fn rotate_oauth_client(
     id: Uuid,
     overlap_hours: String,
 ) -> Result<CreatedOAuthClient, AppError> {
-    with_caller!(|b, who| async {
+    with_caller!(|s, who| async {
         let overlap_hours =
             optional_number(&overlap_hours, "overlap_hours", "a whole number of hours")?
                 .unwrap_or(Rotation::default().overlap_hours);
-        b.rotate_client(&who, id, Rotation { overlap_hours }).await
+        clients::rotate(&s.pool, &who, id, Rotation { overlap_hours }).await
     })
 }
 
 #[server(prefix = "/console/fn")]
 pub async fn revoke_oauth_client(id: Uuid) -> Result<OAuthClientView, AppError> {
-    with_caller!(|b, who| b.revoke_client(&who, id))
+    with_caller!(|s, who| clients::revoke(&s.pool, &who, id))
 }
 
 #[server(prefix = "/console/fn")]
 pub async fn list_plans() -> Result<Vec<PlanView>, AppError> {
-    with_caller!(|b, who| b.list_plans(&who))
+    with_caller!(|s, who| plans::list(&s.pool, &who))
 }
 
 #[server(prefix = "/console/fn")]
@@ -668,7 +718,7 @@ pub async fn edit_plan(
     daily_quota: String,
     monthly_quota: String,
 ) -> Result<PlanView, AppError> {
-    with_caller!(|b, who| async {
+    with_caller!(|s, who| async {
         let rate_per_second =
             optional_number(&rate_per_second, "rate_per_second", "a whole number")?;
         let burst = optional_number(&burst, "burst", "a whole number")?;
@@ -677,9 +727,10 @@ pub async fn edit_plan(
             optional_number(&daily_quota, "daily_quota", "a whole number")?.or(Some(0));
         let monthly_quota =
             optional_number(&monthly_quota, "monthly_quota", "a whole number")?.or(Some(0));
-        b.update_plan(
+        plans::update(
+            &s.pool,
             &who,
-            slug,
+            &slug,
             PlanPatch {
                 rate_per_second,
                 burst,
@@ -696,27 +747,27 @@ pub async fn edit_plan(
 
 #[server(prefix = "/console/fn")]
 pub async fn list_gateways() -> Result<Vec<GatewayView>, AppError> {
-    with_caller!(|b, who| b.gateways(&who))
+    with_caller!(|s, who| traffic::gateways(&s.pool, &who))
 }
 
 #[server(prefix = "/console/fn")]
 pub async fn load_version_traffic(id: Uuid) -> Result<VersionTraffic, AppError> {
-    with_caller!(|b, who| b.version_traffic(&who, id, 60))
+    with_caller!(|s, who| traffic::version_traffic(&s.pool, &who, id, 60))
 }
 
 #[server(prefix = "/console/fn")]
 pub async fn load_version_drift(id: Uuid) -> Result<Vec<DriftReport>, AppError> {
-    with_caller!(|b, who| b.version_drift(&who, id))
+    with_caller!(|s, who| traffic::drift(&s.pool, &who, id))
 }
 
 #[server(prefix = "/console/fn")]
 pub async fn load_api_traffic(key: String, hours: i32) -> Result<ApiTraffic, AppError> {
-    with_caller!(|b, who| b.api_traffic(&who, key, hours))
+    with_caller!(|s, who| traffic::api::api_traffic(&s.pool, &who, &key, hours))
 }
 
 #[server(prefix = "/console/fn")]
 pub async fn load_deprecations() -> Result<Vec<DeprecationImpact>, AppError> {
-    with_caller!(|b, who| b.deprecations(&who))
+    with_caller!(|s, who| traffic::deprecations::impact(&s.pool, &who))
 }
 
 // ---- SLOs ------------------------------------------------------------------
@@ -729,13 +780,14 @@ pub async fn change_slo(
     window_days: String,
     description: String,
 ) -> Result<SloView, AppError> {
-    with_caller!(|b, who| async {
+    with_caller!(|s, who| async {
         let target = target
             .trim()
             .parse::<f64>()
             .map_err(|_| AppError::invalid("target", "enter a percentage such as 99.9"))?;
         let window_days = optional_number(&window_days, "window_days", "7, 28 or 30")?;
-        b.update_slo(
+        slo::definitions::update(
+            &s.pool,
             &who,
             id,
             SloPatch {
@@ -751,24 +803,30 @@ pub async fn change_slo(
 
 #[server(prefix = "/console/fn")]
 pub async fn delete_slo(id: Uuid) -> Result<(), AppError> {
-    with_caller!(|b, who| async {
-        b.delete_slo(&who, id).await?;
+    with_caller!(|s, who| async {
+        slo::definitions::delete(&s.pool, &who, id).await?;
         leptos_axum::redirect("/slos");
-        Ok(())
+        Ok::<_, ServiceError>(())
     })
 }
 
 #[server(prefix = "/console/fn")]
 pub async fn load_slo_detail(id: Uuid, resolution: Resolution) -> Result<SloDetail, AppError> {
-    with_caller!(|b, who| b.slo_detail(&who, id, resolution))
+    with_caller!(|s, who| async {
+        Ok::<_, ServiceError>(SloDetail {
+            slo: slo::definitions::get(&s.pool, &who, id).await?,
+            series: slo::series::series(&s.pool, &who, id, resolution).await?,
+            alerts: slo::alerts::list(&s.pool, &who, id).await?,
+        })
+    })
 }
 
 #[server(prefix = "/console/fn")]
 pub async fn load_slos() -> Result<(Vec<SloView>, Vec<ApiView>), AppError> {
-    with_caller!(|b, who| async {
-        let slos = b.list_slos(&who).await?;
-        let apis = b.list_apis(&who, ApiFilter::default()).await?;
-        Ok((slos, apis))
+    with_caller!(|s, who| async {
+        let slos = slo::definitions::list(&s.pool, &who).await?;
+        let apis = apis::list(&s.pool, &who, &ApiFilter::default()).await?;
+        Ok::<_, ServiceError>((slos, apis))
     })
 }
 
@@ -781,11 +839,13 @@ pub async fn define_slo(
     window_days: String,
     threshold_ms: String,
 ) -> Result<SloView, AppError> {
-    with_caller!(|b, who| async {
+    with_caller!(|s, who| async {
         let kind = match kind.as_str() {
             "latency" => SloKind::Latency,
             "availability" => SloKind::Availability,
-            _ => return Err(AppError::invalid("kind", "choose availability or latency")),
+            _ => {
+                return Err(AppError::invalid("kind", "choose availability or latency").into());
+            }
         };
         let target = target
             .trim()
@@ -801,7 +861,8 @@ pub async fn define_slo(
             )?,
             SloKind::Availability => None,
         };
-        b.create_slo(
+        slo::definitions::create(
+            &s.pool,
             &who,
             NewSlo {
                 api,

@@ -6,6 +6,7 @@
     reason = "a test should stop at the first surprise"
 )]
 
+mod architecture;
 mod audit;
 mod auth;
 mod demo;

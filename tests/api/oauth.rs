@@ -3,10 +3,10 @@
 //! secret rotation, and two independent clients (the `oauth2` crate, and Python's
 //! Authlib, which also verifies the JWT with its own JOSE code).
 
-use super::partners::{Fixture, fixture, subscribe};
 use reqwest::Client;
 use serde_json::{Value, json};
 use steward_shared::jwt;
+use steward_tests::partners::{Fixture, fixture, subscribe};
 use steward_tests::{TestApp, problem, spawn_app};
 
 struct Credentials {

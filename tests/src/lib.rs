@@ -2,6 +2,9 @@
 //! over its own freshly created PostgreSQL database, which is dropped afterwards.
 //! Set `TEST_LOG=1` to see the server's logs.
 
+pub mod gateway;
+pub mod partners;
+
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;

@@ -1,5 +1,5 @@
 //! Form fields with labels and inline errors. Inputs are uncontrolled, so what the
-//! user typed stays in place when the server rejects it.
+//! user typed stays in place when the server rejects it (console).
 
 use crate::model::AppError;
 use leptos::prelude::*;

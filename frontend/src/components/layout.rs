@@ -1,5 +1,5 @@
 //! The signed-in frame: header, navigation and the page outlet. Pages outside it
-//! (sign-in) never see the navigation.
+//! (sign-in) never see the navigation (console).
 
 use crate::components::status::{ErrorPanel, Loading};
 use crate::model::{Principal, Role};

@@ -1,6 +1,6 @@
 //! Breaking-change and lint reports. Changes are grouped by operation with counts
 //! per level; groups render their rows only when opened, so reports with thousands
-//! of changes stay responsive.
+//! of changes stay responsive (console).
 
 use crate::model::{Change, ChangeReport, Finding, Level, Severity};
 use leptos::prelude::*;

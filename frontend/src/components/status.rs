@@ -1,4 +1,4 @@
-//! How pages show loading states and failures.
+//! How pages show loading states and failures (console).
 
 use crate::model::AppError;
 use leptos::prelude::*;

@@ -1,4 +1,4 @@
-//! The signed-in user's personal access tokens for the admin API.
+//! The signed-in user's personal access tokens for the admin API (console).
 
 use crate::components::form::{Field, FormError, last_error};
 use crate::components::status::{ErrorPanel, Loading, short_time};

@@ -1,4 +1,4 @@
-//! One API: its metadata, its version timeline, and the upload form.
+//! One API: its metadata, its version timeline, and the upload form (console).
 
 use crate::components::form::{Field, FormError, last_error};
 use crate::components::status::{ErrorPanel, Loading, short_time};

@@ -1,5 +1,5 @@
 //! An API's traffic: requests by status class and latency percentiles over
-//! time, from the gateways' histograms, and the consumers that call it most.
+//! time, from the gateways' histograms, and the consumers that call it most (console).
 
 use crate::components::chart::{Line, LineChart, number, time_label};
 use crate::components::status::{ErrorPanel, Loading};

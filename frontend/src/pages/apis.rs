@@ -1,4 +1,4 @@
-//! The API registry: search and filter the APIs, and register a new one.
+//! The API registry: search and filter the APIs, and register a new one (console).
 
 use crate::components::form::{Field, FormError, SelectField, last_error};
 use crate::components::status::{ErrorPanel, Loading};

@@ -1,4 +1,4 @@
-//! The audit trail: filterable, paginated, with a chain verification action.
+//! The audit trail: filterable, paginated, with a chain verification action (console).
 
 use crate::components::status::{ErrorPanel, Loading, short_time};
 use crate::model::{AuditEntry, ChainReport};

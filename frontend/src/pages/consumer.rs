@@ -1,6 +1,6 @@
 //! One consumer: contacts, and per application its subscriptions, API keys and
 //! OAuth2 clients, with the commands to subscribe, issue, rotate and revoke.
-//! Secrets appear once, in the panel at the top, and never in the lists.
+//! Secrets appear once, in the panel at the top, and never in the lists (console).
 
 use crate::components::form::LastError;
 use crate::components::secret::{Reveal, SecretPanel};

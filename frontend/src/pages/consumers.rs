@@ -1,5 +1,5 @@
 //! Consumers: the partner organisations and internal teams that call APIs, and
-//! the admin form to register one.
+//! the admin form to register one (console).
 
 use crate::components::form::{Field, FormError, SelectField, last_error};
 use crate::components::status::{ErrorPanel, Loading};

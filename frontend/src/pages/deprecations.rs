@@ -1,5 +1,5 @@
 //! Deprecation impact: each deprecated version, the days left until its sunset,
-//! and who still called it in the last 7 days, with contacts to reach them.
+//! and who still called it in the last 7 days, with contacts to reach them (console).
 
 use crate::components::status::{ErrorPanel, Loading, short_time};
 use crate::model::*;

@@ -1,5 +1,5 @@
 //! The gateways that report in: where they listen, how fresh their policy
-//! snapshot is, and what they have not written yet.
+//! snapshot is, and what they have not written yet (console).
 
 use crate::components::status::{ErrorPanel, Loading, short_time};
 use crate::model::GatewayView;

@@ -1,4 +1,4 @@
-//! Overview: real counts from the database and the latest audited changes.
+//! Overview: real counts from the database and the latest audited changes (console).
 
 use crate::components::status::{ErrorPanel, Loading, short_time};
 use crate::model::{AuditEntry, Overview};

@@ -1,5 +1,5 @@
 //! Plans: rates and quotas the gateway enforces per application and API.
-//! Everyone reads them; admins edit them in place.
+//! Everyone reads them; admins edit them in place (console).
 
 use crate::components::status::{ErrorPanel, Loading};
 use crate::model::{PlanView, Principal, Role};

@@ -1,5 +1,5 @@
 //! Settings (admins only): users, roles, and teams. The server enforces the role;
-//! other roles see the 403 it answers.
+//! other roles see the 403 it answers (console).
 
 use crate::components::form::{Field, FormError, SelectField, last_error};
 use crate::components::status::{ErrorPanel, Loading};

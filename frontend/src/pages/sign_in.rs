@@ -1,4 +1,4 @@
-//! Sign-in. Failures are shown inline and the typed email stays in the form.
+//! Sign-in. Failures are shown inline and the typed email stays in the form (console).
 
 use crate::components::form::{Field, FormError, last_error};
 use crate::server_fns::SignIn;

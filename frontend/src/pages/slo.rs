@@ -1,5 +1,5 @@
 //! One SLO: where it stands, its SLI against the target over time, the burn-down
-//! of its error budget, the burn rate of each alerting window, and its alerts.
+//! of its error budget, the burn rate of each alerting window, and its alerts (console).
 
 use crate::components::chart::{BarChart, Line, LineChart, Rule, time_label};
 use crate::components::form::{Field, FormError, SelectField, last_error};

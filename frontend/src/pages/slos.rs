@@ -1,5 +1,5 @@
 //! SLOs: every objective with its SLI and error budget over its window, the one
-//! with the least budget left first, and the form to define one.
+//! with the least budget left first, and the form to define one (console).
 
 use crate::components::form::{Field, FormError, SelectField, last_error};
 use crate::components::status::{ErrorPanel, Loading, short_time};

@@ -1,5 +1,5 @@
 //! Subscriptions across all consumers, pending ones first: the approval queue
-//! for owners of critical APIs.
+//! for owners of critical APIs (console).
 
 use crate::components::status::{ErrorPanel, Loading, short_time};
 use crate::model::{SubscriptionState, SubscriptionView};

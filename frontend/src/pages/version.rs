@@ -1,5 +1,5 @@
 //! One contract version: its lint results, its breaking-change report, review and
-//! lifecycle actions, and a picker to diff any two versions of the API.
+//! lifecycle actions, and a picker to diff any two versions of the API (console).
 
 use crate::components::report::{LintTable, ReportView};
 use crate::components::status::{ErrorPanel, Loading, short_time};

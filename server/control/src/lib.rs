@@ -14,6 +14,7 @@ pub mod auth;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod notify;
 pub mod oauth;
 pub mod overview;
 pub mod partners;

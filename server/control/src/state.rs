@@ -1,10 +1,10 @@
 //! Shared state of the control plane's HTTP handlers and of the console's
 //! server functions.
 
-use crate::oauth::OAuthConfig;
 use sqlx::PgPool;
 use std::sync::Arc;
 use steward_shared::usage::UsageRecorder;
+use time::Duration;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -12,4 +12,22 @@ pub struct AppState {
     pub oauth: Arc<OAuthConfig>,
     /// Batches credential "last used" stamps.
     pub usage: UsageRecorder,
+}
+
+/// How tokens are minted. `issuer` is the public base URL of the control plane.
+#[derive(Debug, Clone)]
+pub struct OAuthConfig {
+    pub issuer: String,
+    pub audience: String,
+    pub token_ttl: Duration,
+}
+
+impl OAuthConfig {
+    pub fn token_endpoint(&self) -> String {
+        format!("{}/oauth2/token", self.issuer)
+    }
+
+    pub fn jwks_uri(&self) -> String {
+        format!("{}/.well-known/jwks.json", self.issuer)
+    }
 }

@@ -1,6 +1,6 @@
 //! `/metrics` in the Prometheus text format (version 0.0.4): request counts and
 //! latency histograms by API and status class since the process started, the
-//! snapshot's age, the flush backlog, dropped samples and database pool usage.
+//! snapshot's age, the flush backlog, dropped samples and database pool usage (data plane).
 
 use crate::Gateway;
 use crate::telemetry::BOUNDS_MS;

@@ -1,7 +1,7 @@
 //! View types of partner access: consumers, applications, plans, subscriptions,
 //! API keys, OAuth2 clients and the token server's signing keys. No type here
 //! carries secret material except the `Created*`/`Rotated*` answers, which exist
-//! only in the response that shows a secret once.
+//! only in the response that shows a secret once (shared types).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

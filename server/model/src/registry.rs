@@ -1,4 +1,4 @@
-//! View types of the contract registry: APIs, versions, reviews and lifecycle.
+//! View types of the contract registry: APIs, versions, reviews and lifecycle (shared types).
 
 use super::{Change, Finding, Severity};
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! View types of service level objectives and their error budgets.
+//! View types of service level objectives and their error budgets (shared types).
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;

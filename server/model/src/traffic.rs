@@ -1,5 +1,5 @@
 //! View types of live traffic: gateway instances, and what a version's traffic
-//! looked like recently (from the gateways' minute aggregates).
+//! looked like recently (from the gateways' minute aggregates) (shared types).
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;

@@ -1,6 +1,6 @@
 //! Compact JWS with EdDSA (Ed25519), just what RFC 9068 access tokens need.
 //! Signing is a few microseconds and verification needs only the public keys, so
-//! gateways check tokens locally without calling the authorization server.
+//! gateways check tokens locally without calling the authorization server (shared by both planes).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;

@@ -1,5 +1,5 @@
 //! Per-thread shards for the write-mostly tallies of the request path (telemetry,
-//! credential usage).
+//! credential usage) (shared by both planes).
 //!
 //! Sharding by key still sends every request for one hot key, from every core,
 //! to one lock: its cache line moves between cores on each request. Sharding by

@@ -1,7 +1,7 @@
 //! "Last used" for credentials, recorded in batches. Recording is a map insert
 //! under a short lock; a background task writes everything seen since the last
 //! flush in one statement per credential kind, so a busy key costs one row update
-//! per interval, not one per request.
+//! per interval, not one per request (shared by both planes).
 
 use crate::FastMap;
 use crate::shard::{self, Shard};

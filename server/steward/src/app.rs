@@ -12,27 +12,26 @@ use leptos::prelude::{LeptosOptions, provide_context};
 use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
 use std::path::Path;
 use std::time::Duration;
-use steward_console::ports::Backend;
 use steward_console::{App, shell};
 use steward_control::AppState;
 use steward_control::admin;
-use steward_control::auth::{csrf, principal};
+use steward_control::admin::{csrf, principal};
 use steward_model::Principal;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
 
-/// The control plane's state plus what only the console needs.
+/// The control plane's state plus what only the console needs. The console's
+/// server functions get the control plane's state as Leptos context.
 #[derive(Clone)]
 pub struct ServerState {
     pub control: AppState,
     pub leptos: LeptosOptions,
-    /// The console's port to the services, handed to Leptos as context.
-    pub console: Backend,
 }
 
 impl FromRef<ServerState> for LeptosOptions {
@@ -87,8 +86,9 @@ impl Default for HttpOptions {
 pub fn router(state: ServerState, store: PostgresStore, options: &HttpOptions) -> Router {
     let site_pkg = Path::new(&*state.leptos.site_root).join(&*state.leptos.site_pkg_dir);
     let routes = generate_route_list(App);
-    let console = state.console.clone();
+    let console = state.control.clone();
     let leptos_options = state.leptos.clone();
+    let leptos_assets_name = state.leptos.output_name.to_string();
 
     let sessions = SessionManagerLayer::new(store)
         .with_name(SESSION_COOKIE)
@@ -113,7 +113,7 @@ pub fn router(state: ServerState, store: PostgresStore, options: &HttpOptions) -
             move || provide_context(console.clone()),
             move || shell(leptos_options.clone()),
         )
-        .nest_service("/pkg", ServeDir::new(site_pkg))
+        .nest_service("/pkg", assets(site_pkg, &leptos_assets_name))
         .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(shell))
         .with_state(state.clone());
 
@@ -142,6 +142,26 @@ pub fn router(state: ServerState, store: PostgresStore, options: &HttpOptions) -
     )
 }
 
+/// The console's assets, sent precompressed (brotli or gzip, as the browser
+/// accepts) from the copies the build wrote. Names that carry a content hash
+/// never change meaning, so browsers may keep them for a year without asking
+/// again; anything else must be revalidated.
+fn assets(dir: std::path::PathBuf, hashed: &str) -> Router {
+    let cache = if hashed == steward_console::OUTPUT_NAME {
+        "no-cache"
+    } else {
+        "public, max-age=31536000, immutable"
+    };
+    Router::new().fallback_service(
+        ServiceBuilder::new()
+            .layer(SetResponseHeaderLayer::overriding(
+                http::header::CACHE_CONTROL,
+                http::HeaderValue::from_static(cache),
+            ))
+            .service(ServeDir::new(dir).precompressed_br().precompressed_gzip()),
+    )
+}
+
 /// Full page loads of console pages need a signed-in user; anonymous browsers are
 /// sent to the sign-in page. APIs, assets and server functions answer for themselves.
 async fn console_gate(req: Request, next: Next) -> Response {
@@ -163,7 +183,7 @@ async fn console_gate(req: Request, next: Next) -> Response {
 }
 
 async fn server_fn_handler(State(state): State<ServerState>, req: Request) -> impl IntoResponse {
-    let console = state.console.clone();
+    let console = state.control.clone();
     handle_server_fns_with_context(move || provide_context(console.clone()), req).await
 }
 

@@ -1,5 +1,5 @@
 //! Command line and configuration. Every setting is a flag with an environment
-//! variable twin, so `steward --help` documents the whole configuration.
+//! variable twin, so `steward --help` documents the whole configuration (the binary).
 
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
@@ -54,6 +54,14 @@ pub enum Command {
     Diff(DiffArgs),
     /// Lint an OpenAPI document with Steward's governance rules. No database needed.
     Lint(LintArgs),
+    /// List every breaking-change check and lint rule, with its level and meaning.
+    Checks(ChecksArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ChecksArgs {
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -7,7 +7,6 @@
 
 pub mod app;
 pub mod cli;
-pub mod console;
 pub mod tools;
 
 use crate::cli::{AdminCommand, AuditCommand, Cli, Command, ServeArgs};
@@ -71,6 +70,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Diff(args) => return tools::diff(args),
         Command::Lint(args) => return tools::lint(args),
+        Command::Checks(args) => return Ok(tools::checks(args)),
         _ => {}
     }
     let pool = db::prepare(&cli.db.database_url).await?;
@@ -108,7 +108,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Admin(cmd) => admin_command(&pool, cmd).await,
-        Command::Diff(_) | Command::Lint(_) => Ok(ExitCode::SUCCESS),
+        Command::Diff(_) | Command::Lint(_) | Command::Checks(_) => Ok(ExitCode::SUCCESS),
         Command::Audit(AuditCommand::Verify) => {
             let report = audit::verify(&pool)
                 .await
@@ -218,14 +218,26 @@ fn describe(e: steward_model::AppError) -> String {
     }
 }
 
-/// Leptos settings without cargo-leptos: the assets are built by `.ci/build`.
+/// Leptos settings without cargo-leptos: the assets are built by `.ci/build`,
+/// which names them by a hash of their content and writes that name to
+/// `<site root>/output-name`. Without that file (assets built by hand) the plain
+/// name is used.
 pub fn leptos_options(site_root: &str, addr: SocketAddr) -> LeptosOptions {
     LeptosOptions::builder()
-        .output_name(steward_console::OUTPUT_NAME)
+        .output_name(output_name(site_root))
         .site_root(site_root)
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build()
+}
+
+/// The console assets' file name stem: `steward-<content hash>` once built.
+pub fn output_name(site_root: &str) -> String {
+    std::fs::read_to_string(std::path::Path::new(site_root).join("output-name"))
+        .ok()
+        .map(|name| name.trim().to_string())
+        .filter(|name| !name.is_empty() && !name.contains(['/', '\\', '.']))
+        .unwrap_or_else(|| steward_console::OUTPUT_NAME.to_string())
 }
 
 pub fn gateway_config(
@@ -291,10 +303,6 @@ pub async fn control_plane(
     }
     let control = AppState { pool, oauth, usage };
     let state = ServerState {
-        console: Arc::new(console::Console {
-            pool: control.pool.clone(),
-            oauth: control.oauth.clone(),
-        }),
         leptos: leptos_options(site_root, addr),
         control,
     };
@@ -321,7 +329,8 @@ async fn serve(pool: PgPool, args: ServeArgs) -> anyhow::Result<()> {
         demo::upstream::start(args.demo_upstream_addr).await;
     }
     let site_root = args.site_root.to_string_lossy().to_string();
-    if !args.site_root.join("pkg").join("steward.js").exists() {
+    let assets = format!("{}.js", output_name(&site_root));
+    if !args.site_root.join("pkg").join(assets).exists() {
         tracing::warn!(
             site_root,
             "console assets not found; pages will render without interactivity. Build them with `bash .ci/build`."

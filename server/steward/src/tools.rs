@@ -1,8 +1,9 @@
-//! `steward diff` and `steward lint`: the contract engines for CI pipelines, on
-//! files, without a database. Exit codes: 0 clean, 1 threshold reached, 2 the
-//! input could not be read or parsed.
+//! `steward diff`, `steward lint` and `steward checks`: the contract engines for
+//! CI pipelines, on files, without a database. Exit codes: 0 clean, 1 threshold
+//! reached, 2 the input could not be read or parsed (the binary).
 
-use crate::cli::{DiffArgs, Format, LintArgs, Threshold};
+use crate::cli::{ChecksArgs, DiffArgs, Format, LintArgs, Threshold};
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 use steward_contracts::{self as contracts, Contract};
@@ -145,4 +146,99 @@ pub fn lint(args: &LintArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The check catalogue and the lint rules, for people (text, Markdown) and
+/// tools (JSON).
+pub fn checks(args: &ChecksArgs) -> ExitCode {
+    let checks = contracts::catalogue::CHECKS;
+    let rules = contracts::lint::rules();
+    // Written at once, and a closed pipe (`steward checks | head`) is not an error.
+    let mut out = String::new();
+    match args.format {
+        Format::Json => {
+            let checks: Vec<serde_json::Value> = checks
+                .iter()
+                .map(|c| {
+                    serde_json::json!({
+                        "id": c.id,
+                        "level": c.level,
+                        "family": c.family.as_str(),
+                        "description": c.description,
+                    })
+                })
+                .collect();
+            let doc = serde_json::json!({ "checks": checks, "lint_rules": rules });
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into())
+            );
+        }
+        Format::Markdown => {
+            let _ = writeln!(out, "## Breaking-change checks ({})\n", checks.len());
+            let _ = writeln!(
+                out,
+                "| id | level | family | description |\n| --- | --- | --- | --- |"
+            );
+            for c in checks {
+                let _ = writeln!(
+                    out,
+                    "| `{}` | {} | {} | {} |",
+                    c.id,
+                    level_name(c.level),
+                    c.family.as_str(),
+                    c.description.replace('|', "\\|")
+                );
+            }
+            let _ = writeln!(out, "\n## Lint rules ({})\n", rules.len());
+            let _ = writeln!(
+                out,
+                "| id | default severity | description |\n| --- | --- | --- |"
+            );
+            for r in &rules {
+                let _ = writeln!(
+                    out,
+                    "| `{}` | {:?} | {} |",
+                    r.id,
+                    r.default_severity,
+                    r.description.replace('|', "\\|")
+                );
+            }
+        }
+        Format::Text => {
+            let width = checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
+            for c in checks {
+                let _ = writeln!(
+                    out,
+                    "{:<width$}  {:<7}  {:<14}  {}",
+                    c.id,
+                    level_name(c.level),
+                    c.family.as_str(),
+                    c.description
+                );
+            }
+            let _ = writeln!(out);
+            for r in &rules {
+                let _ = writeln!(
+                    out,
+                    "{:<width$}  {:<7}  {:<14}  {}",
+                    r.id,
+                    format!("{:?}", r.default_severity).to_lowercase(),
+                    "lint",
+                    r.description
+                );
+            }
+        }
+    }
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), out.as_bytes());
+    ExitCode::SUCCESS
+}
+
+fn level_name(level: Level) -> &'static str {
+    match level {
+        Level::Error => "error",
+        Level::Warning => "warning",
+        Level::Info => "info",
+    }
 }

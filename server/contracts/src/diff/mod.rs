@@ -79,6 +79,18 @@ pub(crate) fn diff_at(
     let mut changes = Vec::new();
     ops::compare(base, revision, options, today, &mut changes);
     ops::compare_components(base, revision, &mut changes);
+    // Tests run in debug: a check id or level that the catalogue does not
+    // declare fails them, so the catalogue cannot fall behind the checks.
+    debug_assert!(
+        changes
+            .iter()
+            .all(|c| crate::catalogue::find(&c.id).is_some_and(|check| c.level <= check.level)),
+        "a change outside the check catalogue: {:?}",
+        changes
+            .iter()
+            .find(|c| crate::catalogue::find(&c.id).is_none_or(|check| c.level > check.level))
+            .map(|c| (&c.id, c.level))
+    );
     changes.sort_by(|a, b| {
         (
             &a.operation,

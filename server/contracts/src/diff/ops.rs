@@ -1,7 +1,7 @@
 //! Path and operation matching, and the operation-level checks: removal (with
 //! deprecation and sunset), addition, deprecation, operationId and tags. Each
 //! operation present on both sides is then handed to the parameter, request
-//! body, response and security comparisons.
+//! body, response and security comparisons (pure: no I/O).
 //!
 //! Path items given as `$ref` are skipped on both sides: they point outside the
 //! document in practice, and guessing would report false removals.

@@ -1,4 +1,4 @@
-//! Comparison of request parameters (path, query, header, cookie).
+//! Comparison of request parameters (path, query, header, cookie) (pure: no I/O).
 //!
 //! Parameters are matched by location and name, except path parameters, which
 //! are matched by their position in the path template so that renaming

@@ -1,20 +1,19 @@
-//! Resolution of local `#/components/<kind>/<name>` references.
-//!
-//! The diff follows references itself rather than through the crate-wide
-//! resolver so that it works on documents exactly as parsed, and so that every
-//! resolved node comes with the JSON pointer of where it is defined: changes
-//! found inside a shared component point at the component, and the pointer pair
-//! doubles as the identity used to stop recursion. External references
-//! (`other.yaml#/...`) and deep pointers (`#/components/schemas/A/properties/b`)
-//! are not followed; callers treat them as unknown and skip the comparison.
+//! The diff's view of references: every node it resolves comes with the JSON
+//! pointer of where it is defined, so a change found inside a shared component
+//! points at the component, and the pointer pair doubles as the identity that
+//! stops recursion. The following itself is [`crate::resolve`]'s, the one
+//! resolver of the crate (hop limit, percent-decoding, escaping); external
+//! references (`other.yaml#/...`) and deep pointers
+//! (`#/components/schemas/A/properties/b`) are not followed, and callers treat
+//! them as unknown and skip the comparison.
 
+use indexmap::IndexMap;
 use openapiv3::{Header, OpenAPI, Parameter, ReferenceOr, RequestBody, Response, Schema};
 
-use super::util;
 use super::view::SRef;
-
-/// A chain of references longer than this is treated as a cycle.
-const MAX_HOPS: usize = 16;
+use crate::resolve::{
+    component_name, component_pointer, percent_decode, resolve_in, unescape_segment,
+};
 
 /// A schema found in a document, with the pointer of its definition.
 pub(crate) struct Resolved<'a> {
@@ -22,49 +21,28 @@ pub(crate) struct Resolved<'a> {
     pub ptr: String,
 }
 
-/// The component name a local reference of `kind` names, if it is one.
-fn component_name(reference: &str, kind: &str) -> Option<String> {
-    let rest = reference
-        .strip_prefix("#/components/")?
-        .strip_prefix(kind)?
-        .strip_prefix('/')?;
-    if rest.is_empty() || rest.contains('/') {
-        return None;
-    }
-    Some(util::unescape(rest))
-}
-
 /// The last segment of a reference, for use in sentences (`Pet` for
 /// `#/components/schemas/Pet`).
 pub(crate) fn short_name(reference: &str) -> String {
-    util::unescape(reference.rsplit('/').next().unwrap_or(reference))
+    let last = reference.rsplit('/').next().unwrap_or(reference);
+    unescape_segment(&percent_decode(last))
 }
 
-fn component_ptr(kind: &str, name: &str) -> String {
-    format!("/components/{kind}/{}", util::escape(name))
-}
-
-/// Follows `first` through component references until an item is found.
+/// Follows `first`, written at `ptr`, through the components of `section`; the
+/// pointer returned is that of the component the chain ended in, or `ptr` if
+/// `first` was not a reference.
 fn follow<'a, T>(
+    map: Option<&'a IndexMap<String, ReferenceOr<T>>>,
+    section: &str,
     first: &'a ReferenceOr<T>,
     ptr: &str,
-    kind: &str,
-    lookup: impl Fn(&'a OpenAPI, &str) -> Option<&'a ReferenceOr<T>>,
-    doc: &'a OpenAPI,
 ) -> Option<(&'a T, String)> {
-    let mut current = first;
-    let mut current_ptr = ptr.to_string();
-    for _ in 0..MAX_HOPS {
-        match current {
-            ReferenceOr::Item(item) => return Some((item, current_ptr)),
-            ReferenceOr::Reference { reference } => {
-                let name = component_name(reference, kind)?;
-                current = lookup(doc, &name)?;
-                current_ptr = component_ptr(kind, &name);
-            }
-        }
-    }
-    None
+    let (item, name) = resolve_in(map, section, first)?;
+    let ptr = match name {
+        Some(name) => component_pointer(section, name),
+        None => ptr.to_string(),
+    };
+    Some((item, ptr))
 }
 
 /// Resolves a schema written at `ptr`.
@@ -75,14 +53,14 @@ pub(crate) fn schema<'a>(doc: &'a OpenAPI, schema: SRef<'a>, ptr: &str) -> Optio
             ptr: ptr.to_string(),
         }),
         SRef::Ref(reference) => {
-            let name = component_name(reference, "schemas")?;
-            let found = doc.components.as_ref()?.schemas.get(&name)?;
+            let schemas = &doc.components.as_ref()?.schemas;
+            let (name, first) =
+                schemas.get_key_value(component_name(reference, "schemas")?.as_str())?;
             let (schema, ptr) = follow(
-                found,
-                &component_ptr("schemas", &name),
+                Some(schemas),
                 "schemas",
-                |d, n| d.components.as_ref()?.schemas.get(n),
-                doc,
+                first,
+                &component_pointer("schemas", name),
             )?;
             Some(Resolved { schema, ptr })
         }
@@ -94,13 +72,8 @@ pub(crate) fn parameter<'a>(
     item: &'a ReferenceOr<Parameter>,
     ptr: &str,
 ) -> Option<(&'a Parameter, String)> {
-    follow(
-        item,
-        ptr,
-        "parameters",
-        |d, n| d.components.as_ref()?.parameters.get(n),
-        doc,
-    )
+    let map = doc.components.as_ref().map(|c| &c.parameters);
+    follow(map, "parameters", item, ptr)
 }
 
 pub(crate) fn request_body<'a>(
@@ -108,13 +81,8 @@ pub(crate) fn request_body<'a>(
     item: &'a ReferenceOr<RequestBody>,
     ptr: &str,
 ) -> Option<(&'a RequestBody, String)> {
-    follow(
-        item,
-        ptr,
-        "requestBodies",
-        |d, n| d.components.as_ref()?.request_bodies.get(n),
-        doc,
-    )
+    let map = doc.components.as_ref().map(|c| &c.request_bodies);
+    follow(map, "requestBodies", item, ptr)
 }
 
 pub(crate) fn response<'a>(
@@ -122,13 +90,8 @@ pub(crate) fn response<'a>(
     item: &'a ReferenceOr<Response>,
     ptr: &str,
 ) -> Option<(&'a Response, String)> {
-    follow(
-        item,
-        ptr,
-        "responses",
-        |d, n| d.components.as_ref()?.responses.get(n),
-        doc,
-    )
+    let map = doc.components.as_ref().map(|c| &c.responses);
+    follow(map, "responses", item, ptr)
 }
 
 pub(crate) fn header<'a>(
@@ -136,46 +99,67 @@ pub(crate) fn header<'a>(
     item: &'a ReferenceOr<Header>,
     ptr: &str,
 ) -> Option<(&'a Header, String)> {
-    follow(
-        item,
-        ptr,
-        "headers",
-        |d, n| d.components.as_ref()?.headers.get(n),
-        doc,
-    )
+    let map = doc.components.as_ref().map(|c| &c.headers);
+    follow(map, "headers", item, ptr)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn doc(components: &str) -> OpenAPI {
+        serde_yaml::from_str(&format!(
+            "openapi: 3.0.3\ninfo: {{title: t, version: '1'}}\npaths: {{}}\ncomponents:\n  schemas:\n{components}"
+        ))
+        .expect("valid document")
+    }
+
     #[test]
     fn names_components() {
-        assert_eq!(
-            component_name("#/components/schemas/Pet", "schemas").as_deref(),
-            Some("Pet")
-        );
-        assert_eq!(
-            component_name("#/components/schemas/a~1b", "schemas").as_deref(),
-            Some("a/b")
-        );
-        assert_eq!(component_name("#/components/schemas/", "schemas"), None);
-        assert_eq!(component_name("#/components/schemas/A/x", "schemas"), None);
-        assert_eq!(
-            component_name("other.yaml#/components/schemas/A", "schemas"),
-            None
-        );
-        assert_eq!(component_name("#/components/schemasX/A", "schemas"), None);
         assert_eq!(short_name("#/components/schemas/Pet"), "Pet");
+        assert_eq!(short_name("#/components/schemas/a~1b"), "a/b");
+        assert_eq!(
+            short_name("#/components/schemas/Order%20Line"),
+            "Order Line"
+        );
+    }
+
+    #[test]
+    fn a_percent_encoded_reference_resolves_to_its_component_pointer() {
+        let doc = doc("    Order Line: {type: string}\n    a/b: {type: integer}\n");
+        let found = schema(&doc, SRef::Ref("#/components/schemas/Order%20Line"), "/x")
+            .expect("the encoded name is decoded");
+        assert_eq!(found.ptr, "/components/schemas/Order Line");
+        let found = schema(&doc, SRef::Ref("#/components/schemas/a~1b"), "/x")
+            .expect("the escaped name is unescaped");
+        assert_eq!(found.ptr, "/components/schemas/a~1b");
     }
 
     #[test]
     fn reference_cycles_terminate() {
-        let doc: OpenAPI = serde_yaml::from_str(
-            "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    A: {$ref: '#/components/schemas/B'}\n    B: {$ref: '#/components/schemas/A'}\n",
-        )
-        .expect("valid document");
+        let doc = doc(
+            "    A: {$ref: '#/components/schemas/B'}\n    B: {$ref: '#/components/schemas/A'}\n",
+        );
         assert!(schema(&doc, SRef::Ref("#/components/schemas/A"), "/x").is_none());
         assert!(schema(&doc, SRef::Ref("#/components/schemas/Missing"), "/x").is_none());
+    }
+
+    #[test]
+    fn chains_longer_than_the_hop_limit_are_refused() {
+        let mut chain = String::new();
+        for i in 0..crate::resolve::MAX_HOPS + 2 {
+            chain.push_str(&format!(
+                "    S{i}: {{$ref: '#/components/schemas/S{}'}}\n",
+                i + 1
+            ));
+        }
+        chain.push_str(&format!(
+            "    S{}: {{type: string}}\n",
+            crate::resolve::MAX_HOPS + 2
+        ));
+        let doc = doc(&chain);
+        assert!(schema(&doc, SRef::Ref("#/components/schemas/S0"), "/x").is_none());
+        let near = format!("#/components/schemas/S{}", 4);
+        assert!(schema(&doc, SRef::Ref(&near), "/x").is_some());
     }
 }

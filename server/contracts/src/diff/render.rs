@@ -1,5 +1,5 @@
 //! Summaries and human-readable renderings of a change list: Markdown for
-//! pull-request comments and plain text for terminals and CI logs.
+//! pull-request comments and plain text for terminals and CI logs (pure: no I/O).
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};

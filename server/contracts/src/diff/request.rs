@@ -1,5 +1,5 @@
 //! Comparison of request bodies: presence, requiredness, media types and the
-//! schema of each media type present on both sides.
+//! schema of each media type present on both sides (pure: no I/O).
 
 use indexmap::IndexMap;
 use openapiv3::{MediaType, ReferenceOr, RequestBody};

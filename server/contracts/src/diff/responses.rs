@@ -1,4 +1,4 @@
-//! Comparison of responses: statuses, media types, headers and body schemas.
+//! Comparison of responses: statuses, media types, headers and body schemas (pure: no I/O).
 //!
 //! Statuses are matched exactly (`200`, `2XX`, `default`). Removing a success
 //! status breaks clients that expect it; removing an error status is only

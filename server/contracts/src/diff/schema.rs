@@ -1,4 +1,4 @@
-//! Comparison of two schemas in a given direction.
+//! Comparison of two schemas in a given direction (pure: no I/O).
 //!
 //! Both sides are resolved and flattened into [`View`]s, then compared keyword by
 //! keyword. Each check asks whether the revision accepts (request) or may

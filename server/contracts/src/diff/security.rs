@@ -1,4 +1,4 @@
-//! Comparison of the security requirements in effect for an operation.
+//! Comparison of the security requirements in effect for an operation (pure: no I/O).
 //!
 //! `security` is a list of alternatives (any one suffices), each naming schemes
 //! that must all be satisfied, with OAuth2 scopes per scheme. An operation

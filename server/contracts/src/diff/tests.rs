@@ -1681,3 +1681,21 @@ fn shared_graph_change_reported_on_every_operation() {
             .any(|c| c.operation.as_deref() == Some("GET /r0"))
     );
 }
+
+#[test]
+fn a_change_behind_a_percent_encoded_reference_is_found() {
+    let spec = |ty: &str| {
+        doc(
+            "{'/lines': {get: {responses: {'200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Order%20Line'}}}}}}}}",
+            &format!(
+                "{{schemas: {{'Order Line': {{type: object, properties: {{qty: {{type: {ty}}}}}}}}}}}"
+            ),
+        )
+    };
+    let changes = run(&spec("integer"), &spec("string"));
+    let c = expect(&changes, "response-property-type-changed", E, "GET /lines");
+    assert_eq!(
+        c.base_pointer.as_deref(),
+        Some("/components/schemas/Order Line/properties/qty")
+    );
+}

@@ -1,16 +1,9 @@
 //! Small string helpers shared by the diff modules: RFC 6901 pointer escaping,
 //! path-template normalisation and sentence formatting.
 
-/// Escapes one RFC 6901 reference token (`~` → `~0`, `/` → `~1`).
-pub(crate) fn escape(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
-}
-
-/// Reverses [`escape`]. The order matters: `~1` first, so that `~01` decodes to
-/// `~1` and not to `/`.
-pub(crate) fn unescape(token: &str) -> String {
-    token.replace("~1", "/").replace("~0", "~")
-}
+pub(crate) use crate::resolve::escape_segment as escape;
+#[cfg(test)]
+use crate::resolve::unescape_segment as unescape;
 
 /// `/orders/{orderId}/items/{id}` → `/orders/{}/items/{}`.
 ///

@@ -1,4 +1,4 @@
-//! A flattened, kind-independent view of one schema node.
+//! A flattened, kind-independent view of one schema node (pure: no I/O).
 //!
 //! `openapiv3` splits schemas into typed variants (`Type::String`, …) and a
 //! catch-all `AnySchema` for anything that mixes keywords, so the same

@@ -1,6 +1,6 @@
 //! What every rule needs, computed once per lint run: the operations with their
 //! effective (path-level plus operation-level, resolved) parameters, every place a
-//! parameter is defined, and every schema in the raw document with its pointer.
+//! parameter is defined, and every schema in the raw document with its pointer (pure: no I/O).
 
 use indexmap::IndexMap;
 use openapiv3::{OpenAPI, Operation, Parameter, ReferenceOr};

@@ -1,4 +1,4 @@
-//! Document-level rules: info, servers, security schemes and component hygiene.
+//! Document-level rules: info, servers, security schemes and component hygiene (pure: no I/O).
 
 use std::collections::{HashSet, VecDeque};
 
@@ -6,7 +6,8 @@ use openapiv3::{ReferenceOr, SecurityScheme, Server};
 use serde_json::Value;
 
 use super::context::{Ctx, Hit, blank};
-use crate::loader::{is_payload, percent_decode};
+use crate::loader::is_payload;
+use crate::resolve::percent_decode;
 use crate::resolve::{component_pointer, unescape_segment};
 
 pub(super) fn info_contact(ctx: &Ctx<'_>, out: &mut Vec<Hit>) {

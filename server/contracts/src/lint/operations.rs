@@ -1,5 +1,5 @@
 //! Rules about operations: identity, documentation, security, responses, request
-//! bodies, parameters and pagination.
+//! bodies, parameters and pagination (pure: no I/O).
 
 use std::collections::{HashMap, HashSet};
 

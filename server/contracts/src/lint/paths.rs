@@ -1,4 +1,4 @@
-//! Rules about path templates and the published base path.
+//! Rules about path templates and the published base path (pure: no I/O).
 
 use std::collections::HashSet;
 

@@ -1,5 +1,5 @@
 //! Rules about schemas, evaluated on the raw tree so nested schemas keep exact
-//! pointers (the typed model cannot say where an inline schema was).
+//! pointers (the typed model cannot say where an inline schema was) (pure: no I/O).
 
 use serde_json::Value;
 

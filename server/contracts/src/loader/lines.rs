@@ -1,4 +1,4 @@
-//! Maps JSON pointers to source lines by scanning the text itself.
+//! Maps JSON pointers to source lines by scanning the text itself (pure: no I/O).
 //!
 //! Neither serde_json nor serde_yaml keep positions in their value trees, and a second
 //! full parser just for positions would be heavy, so this is a deliberately small,

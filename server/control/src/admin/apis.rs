@@ -1,4 +1,4 @@
-//! `/apis` and `/versions`: the contract registry over HTTP.
+//! `/apis` and `/versions`: the contract registry over HTTP (control plane).
 
 use super::json::ApiJson;
 use super::problem::ApiError;

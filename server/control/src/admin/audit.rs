@@ -1,4 +1,4 @@
-//! `/audit`: read and verify the audit trail.
+//! `/audit`: read and verify the audit trail (control plane).
 
 use super::json::ApiJson;
 use super::problem::ApiError;

@@ -1,10 +1,11 @@
 //! `/applications/{id}/keys`, `/keys`, `/applications/{id}/oauth-clients`,
 //! `/oauth-clients` and `/signing-keys`: issuing, rotating and revoking
-//! credentials. Only the creation and rotation answers ever carry a secret.
+//! credentials. Only the creation and rotation answers ever carry a secret (control plane).
 
 use super::json::{ApiJson, OptionalJson};
 use super::{ApiResult, Caller, Id};
-use crate::oauth::{clients, signing};
+use crate::oauth::signing;
+use crate::partners::clients;
 use crate::partners::keys;
 use crate::state::AppState;
 use axum::extract::State;

@@ -1,6 +1,6 @@
 //! `ApiJson`: axum's `Json`, but every rejection is problem+json. Malformed JSON is
 //! a 400 with line and column; a well-formed body of the wrong shape is a 422 that
-//! names the field; a body over the limit is a 413; a wrong media type is a 415.
+//! names the field; a body over the limit is a 413; a wrong media type is a 415 (control plane).
 
 use crate::admin::problem::{ApiError, plain};
 use axum::body::Bytes;

@@ -1,4 +1,4 @@
-//! `/lint/rules`: the organisation's lint ruleset.
+//! `/lint/rules`: the organisation's lint ruleset (control plane).
 
 use super::json::ApiJson;
 use super::{ApiResult, Caller};

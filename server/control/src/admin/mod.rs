@@ -7,11 +7,14 @@
 pub mod apis;
 pub mod audit;
 pub mod credentials;
+pub mod csrf;
 pub mod json;
 pub mod lint;
 pub mod partners;
+pub mod principal;
 pub mod problem;
 pub mod session;
+pub mod slo;
 pub mod teams;
 pub mod tokens;
 pub mod traffic;
@@ -192,26 +195,26 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     ("GET", "/versions/{id}/drift", || {
         axum::routing::get(traffic::version_drift)
     }),
-    ("GET", "/slos", || axum::routing::get(traffic::list_slos)),
-    ("POST", "/slos", || axum::routing::post(traffic::create_slo)),
-    ("GET", "/slos/{id}", || axum::routing::get(traffic::get_slo)),
+    ("GET", "/slos", || axum::routing::get(slo::list_slos)),
+    ("POST", "/slos", || axum::routing::post(slo::create_slo)),
+    ("GET", "/slos/{id}", || axum::routing::get(slo::get_slo)),
     ("PATCH", "/slos/{id}", || {
-        axum::routing::patch(traffic::update_slo)
+        axum::routing::patch(slo::update_slo)
     }),
     ("DELETE", "/slos/{id}", || {
-        axum::routing::delete(traffic::delete_slo)
+        axum::routing::delete(slo::delete_slo)
     }),
     ("GET", "/slos/{id}/openslo", || {
-        axum::routing::get(traffic::export_slo)
+        axum::routing::get(slo::export_slo)
     }),
     ("POST", "/slos/openslo", || {
-        axum::routing::post(traffic::import_slo)
+        axum::routing::post(slo::import_slo)
     }),
     ("GET", "/slos/{id}/alerts", || {
-        axum::routing::get(traffic::slo_alerts)
+        axum::routing::get(slo::slo_alerts)
     }),
     ("GET", "/slos/{id}/series", || {
-        axum::routing::get(traffic::slo_series)
+        axum::routing::get(slo::slo_series)
     }),
     ("GET", "/apis/{id}/traffic", || {
         axum::routing::get(traffic::api_traffic)

@@ -1,5 +1,5 @@
 //! `/plans`, `/consumers`, `/applications` and `/subscriptions`: partner access
-//! over HTTP.
+//! over HTTP (control plane).
 
 use super::apis::bad_query;
 use super::json::{ApiJson, OptionalJson};

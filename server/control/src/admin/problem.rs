@@ -1,4 +1,4 @@
-//! RFC 9457 problem details for every admin API error.
+//! RFC 9457 problem details for every admin API error (control plane).
 
 use axum::Json;
 use axum::response::{IntoResponse, Response};

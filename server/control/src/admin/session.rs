@@ -1,4 +1,5 @@
 //! `/session`, `/me`, `/overview`: sign-in over JSON for scripts and tests, and who am I.
+//! Part of the control plane.
 
 use super::json::ApiJson;
 use super::{ApiResult, Caller};
@@ -55,12 +56,6 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientKey {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0);
-        Ok(ClientKey(client_key(addr)))
+        Ok(ClientKey(crate::auth::throttle::client_key(addr)))
     }
-}
-
-/// The throttling key for a client: its IP address.
-pub fn client_key(addr: Option<SocketAddr>) -> String {
-    addr.map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_string())
 }

@@ -1,4 +1,4 @@
-//! `/teams`: teams and their members.
+//! `/teams`: teams and their members (control plane).
 
 use super::json::ApiJson;
 use super::problem::ApiError;

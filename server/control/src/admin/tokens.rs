@@ -1,4 +1,4 @@
-//! `/tokens`: the caller's personal access tokens.
+//! `/tokens`: the caller's personal access tokens (control plane).
 
 use super::json::ApiJson;
 use super::{ApiResult, Caller, Id};

@@ -1,4 +1,5 @@
-//! `/gateways` and `/versions/{id}/traffic`: what the data plane is doing.
+//! `/gateways`, `/versions/{id}/traffic`, `/apis/{key}/traffic` and
+//! `/deprecations`: what the data plane is doing (control plane, read only).
 
 use super::apis::bad_query;
 use super::json::ApiJson;
@@ -8,9 +9,7 @@ use crate::traffic;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
-use steward_model::{
-    ApiTraffic, DeprecationImpact, DriftReport, GatewayView, Resolution, SloSeries, VersionTraffic,
-};
+use steward_model::{ApiTraffic, DeprecationImpact, DriftReport, GatewayView, VersionTraffic};
 
 pub async fn list_gateways(
     State(s): State<AppState>,
@@ -50,92 +49,6 @@ pub async fn version_drift(
     Ok(ApiJson(traffic::drift(&s.pool, &who, id).await?))
 }
 
-pub async fn list_slos(
-    State(s): State<AppState>,
-    Caller(who): Caller,
-) -> ApiResult<ApiJson<Vec<steward_model::SloView>>> {
-    Ok(ApiJson(crate::slo::definitions::list(&s.pool, &who).await?))
-}
-
-pub async fn create_slo(
-    State(s): State<AppState>,
-    Caller(who): Caller,
-    ApiJson(new): ApiJson<steward_model::NewSlo>,
-) -> ApiResult<(http::StatusCode, ApiJson<steward_model::SloView>)> {
-    Ok((
-        http::StatusCode::CREATED,
-        ApiJson(crate::slo::definitions::create(&s.pool, &who, new).await?),
-    ))
-}
-
-pub async fn get_slo(
-    State(s): State<AppState>,
-    Caller(who): Caller,
-    Id(id): Id,
-) -> ApiResult<ApiJson<steward_model::SloView>> {
-    Ok(ApiJson(
-        crate::slo::definitions::get(&s.pool, &who, id).await?,
-    ))
-}
-
-pub async fn slo_alerts(
-    State(s): State<AppState>,
-    Caller(who): Caller,
-    Id(id): Id,
-) -> ApiResult<ApiJson<Vec<steward_model::SloAlert>>> {
-    Ok(ApiJson(crate::slo::alerts::list(&s.pool, &who, id).await?))
-}
-
-/// The SLO as an OpenSLO document (YAML).
-pub async fn export_slo(
-    State(s): State<AppState>,
-    Caller(who): Caller,
-    Id(id): Id,
-) -> ApiResult<axum::response::Response> {
-    use axum::response::IntoResponse;
-    let slo = crate::slo::definitions::get(&s.pool, &who, id).await?;
-    let yaml = serde_yaml::to_string(&crate::slo::openslo::export(&slo))
-        .map_err(|e| crate::error::Error::Other(e.into()))?;
-    let mut res = yaml.into_response();
-    res.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/yaml"),
-    );
-    Ok(res)
-}
-
-/// Defines an SLO from an OpenSLO document sent as YAML (or JSON) text.
-pub async fn import_slo(
-    State(s): State<AppState>,
-    Caller(who): Caller,
-    body: String,
-) -> ApiResult<(http::StatusCode, ApiJson<steward_model::SloView>)> {
-    let new = crate::slo::openslo::import(&body)?;
-    Ok((
-        http::StatusCode::CREATED,
-        ApiJson(crate::slo::definitions::create(&s.pool, &who, new).await?),
-    ))
-}
-
-#[derive(Debug, Deserialize)]
-pub struct SeriesQuery {
-    #[serde(default)]
-    pub resolution: Resolution,
-}
-
-/// An SLO's SLI per hour or day, its budget burn-down and its burn rates.
-pub async fn slo_series(
-    State(s): State<AppState>,
-    Caller(who): Caller,
-    Id(id): Id,
-    query: Result<Query<SeriesQuery>, QueryRejection>,
-) -> ApiResult<ApiJson<SloSeries>> {
-    let Query(q) = query.map_err(bad_query)?;
-    Ok(ApiJson(
-        crate::slo::series::series(&s.pool, &who, id, q.resolution).await?,
-    ))
-}
-
 #[derive(Debug, Deserialize)]
 pub struct Hours {
     /// Hours back from now; 24 unless given.
@@ -165,24 +78,4 @@ pub async fn deprecations(
     Caller(who): Caller,
 ) -> ApiResult<ApiJson<Vec<DeprecationImpact>>> {
     Ok(ApiJson(traffic::deprecations::impact(&s.pool, &who).await?))
-}
-
-pub async fn update_slo(
-    State(s): State<AppState>,
-    Caller(who): Caller,
-    Id(id): Id,
-    ApiJson(patch): ApiJson<steward_model::SloPatch>,
-) -> ApiResult<ApiJson<steward_model::SloView>> {
-    Ok(ApiJson(
-        crate::slo::definitions::update(&s.pool, &who, id, patch).await?,
-    ))
-}
-
-pub async fn delete_slo(
-    State(s): State<AppState>,
-    Caller(who): Caller,
-    Id(id): Id,
-) -> ApiResult<http::StatusCode> {
-    crate::slo::definitions::delete(&s.pool, &who, id).await?;
-    Ok(http::StatusCode::NO_CONTENT)
 }

@@ -1,11 +1,9 @@
 //! Console identity (control plane): users, teams, personal access tokens, sign-in
-//! with throttling, the request authentication middleware, CSRF defence and the
-//! role policy that every command consults.
+//! with throttling, and the role policy that every command consults. The HTTP
+//! middleware that applies them (authentication, CSRF) is in `admin`.
 
-pub mod csrf;
 pub mod password;
 pub mod policy;
-pub mod principal;
 pub mod session;
 pub mod teams;
 pub mod throttle;

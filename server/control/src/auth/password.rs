@@ -1,6 +1,6 @@
 //! Password hashing with Argon2id at the OWASP-recommended cost (m=19456 KiB, t=2,
 //! p=1). Hashing is deliberately slow, so it always runs on the blocking pool,
-//! never on an async worker.
+//! never on an async worker (control plane).
 
 use crate::error::Result;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};

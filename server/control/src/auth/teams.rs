@@ -1,5 +1,5 @@
-//! Teams and their members. Later, APIs belong to teams and owners act on behalf of
-//! the teams they are members of.
+//! Teams and their members (control plane). APIs belong to teams, and owners act
+//! on behalf of the teams they are members of.
 
 use crate::audit::{self, Actor, Change};
 use crate::auth::policy;

@@ -6,6 +6,12 @@ use sqlx::PgPool;
 use steward_model::AppError;
 use time::{Duration, OffsetDateTime};
 
+/// The throttling key for a client: its IP address.
+pub fn client_key(addr: Option<std::net::SocketAddr>) -> String {
+    addr.map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
 pub const WINDOW: Duration = Duration::minutes(15);
 /// Failures per account within the window before further attempts get 429.
 pub const ACCOUNT_LIMIT: i64 = 5;

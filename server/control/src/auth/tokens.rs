@@ -1,6 +1,6 @@
 //! Personal access tokens for the admin API. A token is `stwp_` plus 256 random
 //! bits in hex; only its SHA-256 digest is stored, so a database leak does not
-//! leak usable tokens. The token acts with its owner's current role.
+//! leak usable tokens. The token acts with its owner's current role (control plane).
 
 use crate::audit::{self, Actor, Change};
 use crate::error::Result;

@@ -4,7 +4,7 @@
 //! days ago (an ERP failover: two hours of 10 % errors and slow answers on the
 //! orders API) that spent most of the order-acceptance error budget and paged.
 //! The last two days are written minute by minute, older days as hourly rollups,
-//! exactly as retention would have left them.
+//! exactly as retention would have left them (control plane).
 
 use crate::error::Result;
 use crate::slo::definitions;

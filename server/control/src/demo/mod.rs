@@ -2,7 +2,7 @@
 //! retail reference contracts from `specs/retail` taken through review and
 //! publication, with a breaking orders v2 waiting in review, and three partners
 //! with applications, subscriptions and credentials. Seeded only into an
-//! empty database, so it never overwrites real data.
+//! empty database, so it never overwrites real data (control plane).
 
 mod history;
 mod partners;

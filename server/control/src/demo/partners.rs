@@ -6,8 +6,7 @@
 
 use super::{USERS, principal};
 use crate::error::Result;
-use crate::oauth::clients;
-use crate::partners::{applications, consumers, keys, subscriptions};
+use crate::partners::{applications, clients, consumers, keys, subscriptions};
 use sqlx::PgPool;
 use steward_model::{
     ConsumerKind, Contact, Environment, NewApiKey, NewApplication, NewConsumer, NewOAuthClient,

@@ -1,6 +1,6 @@
 //! A small retail backend standing in for the ERP behind the demo gateway: orders,
 //! stock levels, shipments and returns with plausible JSON. It answers any other
-//! path with an echo, so every published operation reaches *something*.
+//! path with an echo, so every published operation reaches *something* (control plane).
 
 use axum::Router;
 use axum::extract::{Path, Request};

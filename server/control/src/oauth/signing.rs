@@ -2,12 +2,12 @@
 //! retires it and keeps its public key in the JWKS until every token it signed
 //! has expired (`publish_until` = retirement + token lifetime + skew), so a
 //! rotation never invalidates a live token. Keys rotate by age on their own, and
-//! admins may rotate at once (say, after a suspected leak).
+//! admins may rotate at once (say, after a suspected leak) (control plane).
 
 use crate::audit::{self, Actor, Change};
+use crate::auth::policy::admin as require_admin;
 use crate::error::Result;
-use crate::partners::notify::{self, Kind};
-use crate::partners::require_admin;
+use crate::notify::{self, Kind};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use sqlx::{PgConnection, PgPool};
 use steward_model::{Principal, SigningKeyView};

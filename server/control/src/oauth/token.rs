@@ -1,12 +1,12 @@
 //! The public endpoints of the authorization server: `POST /oauth2/token`,
 //! `GET /.well-known/jwks.json` and `GET /.well-known/oauth-authorization-server`.
 //! Errors follow RFC 6749 §5.2 (`{"error", "error_description"}`), not
-//! problem+json, because OAuth client libraries parse exactly that shape.
+//! problem+json, because OAuth client libraries parse exactly that shape (control plane).
 
-use super::clients::{self, Grant};
 use super::signing;
-use crate::admin::session::client_key;
 use crate::auth::throttle;
+use crate::auth::throttle::client_key;
+use crate::partners::clients::{self, Grant};
 use crate::state::AppState;
 use axum::Router;
 use axum::body::Bytes;

@@ -1,11 +1,10 @@
 //! Applications: one integration of a consumer in one environment. Subscriptions
 //! and credentials belong to an application, so a leaked sandbox key can never
-//! reach production traffic.
+//! reach production traffic (control plane).
 
-use super::{keys, require_admin, snapshot, subscriptions};
+use super::{clients, keys, require_admin, snapshot, subscriptions};
 use crate::audit::{self, Actor, Change};
 use crate::error::Result;
-use crate::oauth::clients;
 use sqlx::{PgConnection, PgPool};
 use steward_model::{
     AppError, ApplicationDetail, ApplicationView, Checks, Environment, NewApplication, Principal,

@@ -1,6 +1,6 @@
 //! Consumers: partner organisations (a marketplace, a 3PL warehouse, a POS vendor)
 //! and internal teams that call APIs. Their contacts are whom API owners reach
-//! before a sunset.
+//! before a sunset (control plane).
 
 use super::{applications, require_admin, snapshot};
 use crate::audit::{self, Actor, Change};

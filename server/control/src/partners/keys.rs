@@ -1,10 +1,10 @@
 //! Issuing, rotating and revoking partner API keys (control plane). The key
 //! format itself is [`steward_shared::api_key`], which the gateway shares.
 
-use super::notify::{self, Kind};
 use super::{applications, require_admin, snapshot};
 use crate::audit::{self, Actor, Change};
 use crate::error::Result;
+use crate::notify::{self, Kind};
 use sqlx::{PgConnection, PgPool};
 use steward_model::{
     ApiKeyView, AppError, Checks, CreatedApiKey, CredentialStatus, Environment, NewApiKey,

@@ -5,28 +5,17 @@
 //! changes the gateway must see at once are announced with `NOTIFY`.
 
 pub mod applications;
+pub mod clients;
 pub mod consumers;
 pub mod keys;
-pub mod notify;
 pub mod plans;
 pub mod subscriptions;
 
 use crate::error::Result;
-use steward_model::{AppError, Principal, Role};
 
 /// Consumers, applications, plans and credentials are managed by admins only:
 /// they grant access to other teams' APIs, so no single team may hand them out.
-pub fn require_admin(who: &Principal, what: &str) -> Result<()> {
-    if who.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(AppError::forbidden(format!(
-            "{what} needs the admin role; you are signed in as {}",
-            who.role
-        ))
-        .into())
-    }
-}
+pub use crate::auth::policy::admin as require_admin;
 
 /// Serialises a view for the audit trail. Views never hold secrets.
 pub(crate) fn snapshot<T: serde::Serialize>(value: &T) -> Result<serde_json::Value> {

@@ -1,12 +1,12 @@
 //! Plans: a rate (requests per second plus a burst), daily and monthly quotas, and
 //! the environments they may be used in. Bronze, Silver and Gold are seeded by the
-//! migration; admins edit them and add more.
+//! migration; admins edit them and add more (control plane).
 
-use super::notify::{self, Kind};
 use super::{require_admin, snapshot};
 use crate::audit::{self, Actor, Change};
 use crate::auth::teams::valid_slug;
 use crate::error::Result;
+use crate::notify::{self, Kind};
 use sqlx::{PgConnection, PgPool};
 use steward_model::{AppError, Checks, Environment, NewPlan, PlanPatch, PlanView, Principal};
 use uuid::Uuid;

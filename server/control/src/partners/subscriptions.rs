@@ -1,14 +1,14 @@
 //! Subscriptions: an application's right to call one major line of an API, under a
 //! plan, with granted scopes. Subscriptions to critical-tier APIs wait for an
-//! owner of the API's team or an admin to approve them.
+//! owner of the API's team or an admin to approve them (control plane).
 //!
 //! `pending → active ⇄ suspended`; any state but `cancelled` may be cancelled.
 //! Every decision is announced to gateways, so a suspension bites at once.
 
-use super::notify::{self, Kind};
 use super::{applications, plans, snapshot};
 use crate::audit::{self, Actor, Change};
 use crate::error::Result;
+use crate::notify::{self, Kind};
 use crate::registry::{access, apis};
 use sqlx::{PgConnection, PgPool};
 use std::collections::BTreeSet;

@@ -1,4 +1,4 @@
-//! Who may change an API: admins, and owners who are members of its team.
+//! Who may change an API: admins, and owners who are members of its team (control plane).
 
 use crate::error::Result;
 use sqlx::PgConnection;

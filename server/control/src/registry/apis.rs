@@ -1,4 +1,5 @@
 //! APIs: the governed unit, owned by a team, with a capability and criticality tier.
+//! Part of the control plane.
 
 use crate::audit::{self, Actor, Change};
 use crate::auth::teams::valid_slug;
@@ -291,7 +292,7 @@ pub async fn update(pool: &PgPool, who: &Principal, key: &str, patch: ApiPatch) 
     )
     .await?;
     // The validation mode is gateway policy.
-    crate::partners::notify::changed(&mut tx, crate::partners::notify::Kind::Version, id).await?;
+    crate::notify::changed(&mut tx, crate::notify::Kind::Version, id).await?;
     tx.commit().await?;
     Ok(after)
 }

@@ -1,4 +1,4 @@
-//! The organisation's lint settings: rules switched off or re-graded by admins.
+//! The organisation's lint settings: rules switched off or re-graded by admins (control plane).
 
 use crate::audit::{self, Actor, Change};
 use crate::auth::policy;

@@ -6,5 +6,6 @@ pub mod access;
 pub mod apis;
 pub mod lifecycle;
 pub mod lint_settings;
+pub mod rules;
 pub mod semver;
 pub mod versions;

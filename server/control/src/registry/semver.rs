@@ -1,4 +1,4 @@
-//! `MAJOR.MINOR.PATCH` version numbers, parsed at the edge.
+//! `MAJOR.MINOR.PATCH` version numbers, parsed at the edge (control plane).
 
 use std::cmp::Ordering;
 use std::fmt;

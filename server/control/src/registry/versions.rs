@@ -1,12 +1,12 @@
 //! Contract versions: upload (parse, lint), submission (breaking-change report),
 //! review, publication, deprecation and retirement. A version's contract never
-//! changes once stored; only its state moves, and every move is audited.
+//! changes once stored; only its state moves, and every move is audited (control plane).
 
 use crate::audit::{self, Actor, Change as AuditChange};
 use crate::error::Result;
 use crate::registry::lifecycle::{self, Action};
 use crate::registry::semver::SemVer;
-use crate::registry::{access, apis, lint_settings};
+use crate::registry::{access, apis, lint_settings, rules};
 use sha2::{Digest, Sha256};
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
@@ -501,12 +501,7 @@ async fn finish_transition(
     .await?;
     if matches!(action, Action::Publish | Action::Deprecate | Action::Retire) {
         // Gateways serve published, deprecated and retired versions differently.
-        crate::partners::notify::changed(
-            &mut tx,
-            crate::partners::notify::Kind::Version,
-            before.id,
-        )
-        .await?;
+        crate::notify::changed(&mut tx, crate::notify::Kind::Version, before.id).await?;
     }
     let out = view(&mut tx, who, after).await?;
     tx.commit().await?;
@@ -600,8 +595,9 @@ pub async fn review(
         .finish()?;
     let mut tx = pool.begin().await?;
     let row = begin_transition(&mut tx, who, id, action).await?;
-    if waiver.is_some() && row.breaking.unwrap_or(0) == 0 {
-        return Err(AppError::invalid("waiver", "there are no breaking changes to waive").into());
+    if waiver.is_some() {
+        rules::waiver(decision.approve, row.breaking)
+            .map_err(|(field, message)| AppError::invalid(field, message))?;
     }
     sqlx::query(
         "UPDATE api_versions SET state = $2, reviewed_by = $3, reviewed_at = now(), review_comment = $4,
@@ -627,22 +623,15 @@ pub async fn publish(pool: &PgPool, who: &Principal, id: Uuid) -> Result<Version
     let base = latest_live(&mut tx, &row).await?;
     // The live set may have moved since review; judge against what is live now.
     let report = report_between(&mut tx, base.as_ref(), &row).await?;
-    if let Some(base) = &base {
-        if row.major == base.major && row.semver() <= base.semver() {
-            return Err(refuse(format!(
-                "version {} is not newer than the live version {}",
-                row.version, base.version
-            ))
-            .into());
-        }
-        if report.errors > 0 && row.major == base.major && row.waiver_reason.is_none() {
-            return Err(refuse(format!(
-                "{} breaking change(s) against {} under the same major version {}: bump the major version (with a new base path) or have a reviewer record a waiver",
-                report.errors, base.version, row.major
-            ))
-            .into());
-        }
-    }
+    let live = base.as_ref().map(|b| rules::Release {
+        version: &b.version,
+        semver: b.semver(),
+    });
+    let candidate = rules::Release {
+        version: &row.version,
+        semver: row.semver(),
+    };
+    rules::publish(candidate, live, report.errors, row.waiver_reason.is_some()).map_err(refuse)?;
     let clash: Option<(String, String, i32)> = sqlx::query_as(
         "SELECT a.slug, v.version, v.major FROM api_versions v JOIN apis a ON a.id = v.api_id
          WHERE v.base_path = $1 AND v.state IN ('published', 'deprecated') AND v.id <> $2

@@ -2,7 +2,7 @@
 //! window is its error ratio divided by the error budget ratio (1 − target): a
 //! burn rate of 1 spends the budget exactly over the SLO's window. An alert fires
 //! only when both its long and its short window burn faster than its threshold,
-//! so it is both significant and still happening; it resolves when that stops.
+//! so it is both significant and still happening; it resolves when that stops (control plane).
 
 use super::compute::Bands;
 use super::definitions;

@@ -1,5 +1,5 @@
 //! Creating and reading SLOs. Owners of the API's team and admins define them;
-//! everyone signed in reads them, each with its current status.
+//! everyone signed in reads them, each with its current status (control plane).
 
 use super::compute::{self, Scope};
 use crate::audit::{self, Actor, Change};

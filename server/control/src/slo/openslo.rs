@@ -1,6 +1,6 @@
 //! OpenSLO (`openslo/v1`, kind `SLO` with an inline ratio SLI) for portability:
 //! export any SLO, import one defined elsewhere. The metric source is Steward's
-//! own (`type: steward`): the gateway's counts for an API.
+//! own (`type: steward`): the gateway's counts for an API (control plane).
 
 use serde_json::{Value, json};
 use steward_model::{AppError, Checks, FieldError, NewSlo, SloKind, SloView};

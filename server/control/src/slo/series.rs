@@ -1,5 +1,5 @@
 //! An SLO over time: the SLI per hour or day across its window, the error-budget
-//! burn-down, and the current burn rate of every alerting window.
+//! burn-down, and the current burn rate of every alerting window (control plane).
 
 use super::alerts::{RULES, burn_rate};
 use super::compute::{Bands, Scope};

@@ -1,5 +1,5 @@
 //! An API's traffic page: requests by status class and latency percentiles over
-//! time, from the histograms, and the consumers that call it most.
+//! time, from the histograms, and the consumers that call it most (control plane).
 
 use super::rollup::BUCKET_SUMS;
 use super::{Width, percentile};

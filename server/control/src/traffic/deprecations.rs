@@ -1,6 +1,6 @@
 //! Deprecation impact: for each deprecated version, who still calls it (the last
 //! 7 days, with counts and contacts) and how many days are left until its
-//! sunset, so owners know whom to contact before they retire it.
+//! sunset, so owners know whom to contact before they retire it (control plane).
 
 use crate::error::Result;
 use sqlx::PgPool;

@@ -2,7 +2,7 @@
 //! into `traffic_hours`; minute rows older than the minute retention, and hour
 //! rows older than the hour retention, are pruned. Readers go through the
 //! `traffic` view, which stitches hours and minutes at a cut that never falls
-//! inside the last six hours, so nothing is counted twice or missed.
+//! inside the last six hours, so nothing is counted twice or missed (control plane).
 
 use super::Width;
 use crate::error::Result;

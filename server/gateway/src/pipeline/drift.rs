@@ -1,7 +1,7 @@
 //! Contract drift: in report mode, one upstream response in [`SAMPLE_EVERY`] is
 //! checked against the contract's response schema. Mismatches wait in a bounded
 //! queue and are written with the telemetry flush, so owners can see "responses
-//! that do not match the contract" with examples before they enforce anything.
+//! that do not match the contract" with examples before they enforce anything (data plane).
 
 use crate::snapshot::validate::Violation;
 use anyhow::Result;

@@ -1,6 +1,6 @@
 //! The upstream leg: a pooled keep-alive HTTP/1.1 client, hop-by-hop headers
 //! stripped both ways, the forwarding headers added, the consumer's identity
-//! passed on (and forged copies removed), bodies streamed in both directions.
+//! passed on (and forged copies removed), bodies streamed in both directions (data plane).
 
 use crate::pipeline::problem::Refusal;
 use crate::pipeline::resilience::{Breakers, RetryBudget, State};

@@ -1,4 +1,4 @@
-//! Gateway refusals as RFC 9457 problem details, each with a stable `type`.
+//! Gateway refusals as RFC 9457 problem details, each with a stable `type` (data plane).
 
 use axum::body::Body;
 use axum::response::Response;

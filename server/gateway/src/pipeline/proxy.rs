@@ -1,6 +1,6 @@
 //! The pipeline glue: resolve → lifecycle → authenticate → authorize → rate limit
 //! → forward → respond. Each phase is a call into `policy`, `ratelimit` or
-//! `forward`; this function only threads their answers together.
+//! `forward`; this function only threads their answers together (data plane).
 
 use crate::Gateway;
 use crate::pipeline::forward::{self, Identity, Outbound};

@@ -1,6 +1,6 @@
 //! Rate limits per (application, API): GCRA for the steady rate and burst, plus
 //! daily and monthly quotas. State lives in this process only (see the README):
-//! several gateways each allow the full plan.
+//! several gateways each allow the full plan (data plane).
 //!
 //! GCRA keeps one timestamp per key, the theoretical arrival time (TAT): a request
 //! conforms if TAT − burst tolerance ≤ now, and moves TAT one emission interval on.

@@ -1,4 +1,4 @@
-//! Protecting upstreams: a circuit breaker per upstream and a retry budget.
+//! Protecting upstreams: a circuit breaker per upstream and a retry budget (data plane).
 //!
 //! The breaker counts consecutive failures (5xx answers and transport errors).
 //! At the threshold it opens: requests get 503 at once, without touching the

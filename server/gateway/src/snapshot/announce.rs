@@ -1,6 +1,6 @@
 //! A version's lifecycle as headers (RFC 9745 `Deprecation`, RFC 8594 `Sunset`,
 //! the successor `Link`): worked out once per snapshot, since they depend on the
-//! version alone, and read by the lifecycle phase.
+//! version alone, and read by the lifecycle phase (data plane).
 
 use crate::snapshot::Lifecycle;
 use http::{HeaderName, HeaderValue, header};

@@ -2,7 +2,7 @@
 //! lookup structures. The request path only ever reads one snapshot; a reload
 //! builds a new one and swaps it in whole, so a request never sees half a change.
 //! [`build`] and the queries below load it; [`routes`] and [`validate`] compile
-//! the contracts' routers and JSON Schema validators into it.
+//! the contracts' routers and JSON Schema validators into it (data plane).
 
 pub mod announce;
 pub mod routes;

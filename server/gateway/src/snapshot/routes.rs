@@ -1,5 +1,5 @@
 //! A version's routes: (method, path template) → the operation and what its
-//! security requirement asks for, compiled once per snapshot into matchit routers.
+//! security requirement asks for, compiled once per snapshot into matchit routers (data plane).
 
 use crate::snapshot::validate::{RequestRules, ResponseRules};
 use http::Method;

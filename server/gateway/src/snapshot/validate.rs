@@ -1,7 +1,7 @@
 //! Request validation against the operation's contract: path, query and header
 //! parameters, and JSON bodies. Validators are compiled once per snapshot (per
 //! immutable version, in fact) with OpenAPI 3.0 semantics (see [`crate::snapshot::schema`]);
-//! the request path only runs them.
+//! the request path only runs them (data plane).
 
 use crate::snapshot::schema::{self, Direction};
 use jsonschema::Validator;
@@ -255,7 +255,7 @@ impl RequestRules {
                 Location::Path => path
                     .clone()
                     .filter(|(k, _)| *k == rule.name)
-                    .map(|(_, v)| steward_contracts::loader::percent_decode(v))
+                    .map(|(_, v)| steward_contracts::resolve::percent_decode(v))
                     .collect(),
                 Location::Query => pairs
                     .iter()

@@ -1,5 +1,5 @@
 //! One client connection: Steward's own HTTP/1.1 server loop for the requests a
-//! gateway sees all day, hyper for everything else.
+//! gateway sees all day, hyper for everything else (data plane).
 //!
 //! A general-purpose server dispatches each request through layers built to
 //! handle every corner of the protocol (upgrades, `Expect: 100-continue`,

@@ -1,4 +1,4 @@
-//! A request's header fields, read where they are.
+//! A request's header fields, read where they are (data plane).
 //!
 //! The connection loop parses a head in place, and most of its fields are only
 //! ever looked at twice: once by a policy that wants one of them (the key, the

@@ -1,7 +1,7 @@
 //! The gateway's listener. HTTP/1.1 only, so no protocol sniffing per connection,
 //! `TCP_NODELAY` on every accepted socket (a proxy must not let Nagle hold back
 //! the end of a response), and a graceful shutdown that lets in-flight requests
-//! finish. Each connection is served by `connection`.
+//! finish. Each connection is served by `connection` (data plane).
 //!
 //! [`serve_on_workers`] runs it thread-per-core, the way nginx runs its workers:
 //! each thread has its own single-threaded runtime, its own copy of the listening

@@ -1,5 +1,5 @@
 //! The headers the gateway sets on every answer, whoever gives it: the request
-//! id, a deprecated version's announcement, and the caller's rate-limit state.
+//! id, a deprecated version's announcement, and the caller's rate-limit state (data plane).
 //!
 //! The pipeline fills a [`Stamp`] in as it learns these. An upstream's own
 //! copies of them never pass (the client asks [`Stamp::owns`] of each line it

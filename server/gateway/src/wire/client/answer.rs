@@ -1,6 +1,6 @@
 //! The upstream's answer head: parsed, its connection-level fields read and
 //! dropped, the rest kept as the lines that came, and the framing of the body
-//! that follows decided by RFC 9112 §6.3.
+//! that follows decided by RFC 9112 §6.3 (data plane).
 
 use super::Error;
 use crate::wire::h1::{Known, Runs, header_name, plain_digits, tokens};

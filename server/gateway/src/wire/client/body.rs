@@ -1,5 +1,5 @@
 //! An answer's body still on the wire, decoded as it is read, its connection
-//! given back to the pool the moment the message ends.
+//! given back to the pool the moment the message ends (data plane).
 
 use super::READ_CHUNK;
 use super::answer::{Chunk, Framing};

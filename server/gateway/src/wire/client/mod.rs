@@ -1,4 +1,4 @@
-//! The upstream leg's HTTP/1.1 client, run inside the request's own task.
+//! The upstream leg's HTTP/1.1 client, run inside the request's own task (data plane).
 //!
 //! A general-purpose client drives each pooled connection from a task of its own
 //! and passes the request, the answer's head and every body chunk to it over

@@ -1,4 +1,4 @@
-//! Idle upstream connections, one pool per worker thread.
+//! Idle upstream connections, one pool per worker thread (data plane).
 
 use super::{Error, READ_CHUNK};
 use crate::FastMap;

@@ -1,4 +1,4 @@
-//! The request head as it leaves for the upstream.
+//! The request head as it leaves for the upstream (data plane).
 
 use super::Request;
 use crate::wire::h1::{Known, Runs, push_framing};

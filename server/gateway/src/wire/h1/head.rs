@@ -1,5 +1,5 @@
 //! Header fields: the tokens and names both legs read, where fields lie in a
-//! parsed head, and numbers written as ASCII.
+//! parsed head, and numbers written as ASCII (data plane).
 
 use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue};

@@ -1,5 +1,5 @@
 //! Sending a message body with HTTP/1.1 framing: by length or chunked, with
-//! whatever of it has already arrived in the head's own write.
+//! whatever of it has already arrived in the head's own write (data plane).
 
 use super::head::{push_decimal, push_hex};
 use crate::wire::client::Error;

@@ -1,15 +1,15 @@
 //! OAuth2 clients of partner applications (RFC 6749 §2). A client has a public
 //! `client_id` (`stwc_…`) and one or two secrets (`stwcs_…`): two only during a
 //! rotation overlap. Secrets are Argon2id hashes, shown once. The granted scopes
-//! are those of the application's active subscriptions.
+//! are those of the application's active subscriptions (control plane).
 
+use super::keys::MAX_OVERLAP_HOURS;
+use super::{applications, require_admin, snapshot};
 use crate::audit::{self, Actor, Change};
 use crate::auth::password;
 use crate::auth::tokens::random_hex;
 use crate::error::Result;
-use crate::partners::keys::MAX_OVERLAP_HOURS;
-use crate::partners::notify::{self, Kind};
-use crate::partners::{applications, require_admin, snapshot};
+use crate::notify::{self, Kind};
 use rand::Rng;
 use sqlx::{PgConnection, PgPool};
 use std::collections::BTreeSet;

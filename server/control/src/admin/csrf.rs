@@ -1,4 +1,4 @@
-//! CSRF defence for every state-changing request, server functions included.
+//! CSRF defence for every state-changing request, server functions included (control plane).
 //!
 //! Browsers label each request with `Sec-Fetch-Site`, and send `Origin` on every
 //! cross-origin POST. A state-changing request that a browser marks as coming
@@ -15,7 +15,7 @@ use http::{HeaderMap, Method, header};
 use steward_model::AppError;
 
 pub async fn protect(req: Request, next: Next) -> Response {
-    if is_safe(req.method()) || crate::auth::principal::bearer(&req).is_some() {
+    if is_safe(req.method()) || crate::admin::principal::bearer(&req).is_some() {
         return next.run(req).await;
     }
     match verdict(req.headers()) {

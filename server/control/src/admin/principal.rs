@@ -1,7 +1,7 @@
 //! Request authentication middleware: resolves a bearer access token or the session
 //! cookie to a [`Principal`] in the request extensions. It never rejects a request
 //! for lack of credentials (pages and handlers decide that), only for a bearer
-//! token that is present but not valid.
+//! token that is present but not valid (control plane).
 
 use crate::admin::problem::ApiError;
 use crate::auth::{session, tokens};

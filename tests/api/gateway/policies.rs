@@ -1,0 +1,643 @@
+//! The request pipeline's policies over real TCP: credentials, scopes, plans,
+//! lifecycle headers, contract validation and drift sampling.
+
+use serde_json::{Value, json};
+use std::time::Duration;
+use steward_tests::gateway::{harness, problem_type};
+
+#[tokio::test]
+async fn a_key_reaches_the_upstream_with_identity_and_forwarding_headers() {
+    let h = harness().await;
+    let res = h
+        .get("/inventory/v1/stock-levels?sku=A-1")
+        .header("x-api-key", &h.key)
+        .header("x-consumer-id", "forged")
+        .header("x-consumer-app", "forged")
+        .header("x-request-id", "req-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    for name in ["ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"] {
+        assert!(res.headers().contains_key(name), "{name}");
+    }
+    assert_eq!(res.headers()["ratelimit-limit"], "200", "Gold's burst");
+    assert_eq!(res.headers()["x-request-id"], "req-123");
+    // The answer's own headers pass once each; the gateway's replace the
+    // upstream's copies, hop-by-hop ones stay behind, and there is one Date.
+    let count = |name: &str| res.headers().get_all(name).iter().count();
+    assert_eq!(res.headers()["x-upstream"], "echo");
+    assert_eq!(res.headers()["content-type"], "application/json");
+    for (name, n) in [
+        ("ratelimit-limit", 1),
+        ("x-request-id", 1),
+        ("date", 1),
+        ("content-length", 1),
+        ("keep-alive", 0),
+    ] {
+        assert_eq!(count(name), n, "{name}");
+    }
+    let seen: Value = res.json().await.unwrap();
+    assert_eq!(seen["path"], "/inventory/stock-levels");
+    assert_eq!(seen["query"], "sku=A-1");
+    let headers = &seen["headers"];
+    assert_eq!(headers["x-consumer-id"], "northwind-market");
+    assert_eq!(headers["x-consumer-app"], h.f.production_app.as_str());
+    assert_eq!(headers["x-request-id"], "req-123");
+    assert!(
+        headers["x-forwarded-for"]
+            .as_str()
+            .unwrap()
+            .contains("127.0.0.1")
+    );
+    assert!(
+        headers["forwarded"]
+            .as_str()
+            .unwrap()
+            .starts_with("for=127.0.0.1")
+    );
+    assert!(
+        headers.get("x-api-key").is_none(),
+        "the key stays at the gateway"
+    );
+    // The upstream is addressed by its own authority; the caller's is passed on.
+    let gateway_host = h.gateway.trim_start_matches("http://");
+    assert_eq!(headers["x-forwarded-host"], gateway_host);
+    assert_eq!(headers["x-forwarded-proto"], "http");
+    let upstream_host = headers["host"].as_str().unwrap();
+    assert!(
+        upstream_host.starts_with("127.0.0.1:") && upstream_host != gateway_host,
+        "{upstream_host}"
+    );
+
+    // "Last used" arrives in a batch, not per request.
+    let detail_path = h.app.api(&format!("/applications/{}", h.f.production_app));
+    h.within(Duration::from_secs(5), async || {
+        let detail: Value =
+            h.f.viewer
+                .get(&detail_path)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+        detail["keys"][0]["last_used_at"].is_string()
+    })
+    .await;
+    let ready: Value = h.get("/readyz").send().await.unwrap().json().await.unwrap();
+    assert_eq!(ready["status"], "ready");
+    assert!(ready["snapshot_age_seconds"].as_f64().unwrap() < 30.0);
+}
+
+#[tokio::test]
+async fn each_refusal_has_its_status_and_problem_type() {
+    let h = harness().await;
+    let (body, _) = problem_type(h.get("/payments/v1/charges").send().await.unwrap(), 404).await;
+    assert_eq!(
+        body["type"],
+        "https://steward.dev/problems/gateway/no-route"
+    );
+    let (body, _) = problem_type(
+        h.get("/inventory/v1/warehouses")
+            .header("x-api-key", &h.key)
+            .send()
+            .await
+            .unwrap(),
+        404,
+    )
+    .await;
+    assert_eq!(
+        body["type"],
+        "https://steward.dev/problems/gateway/no-operation"
+    );
+    let (_, headers) = problem_type(
+        h.get("/inventory/v1/stock-levels").send().await.unwrap(),
+        401,
+    )
+    .await;
+    assert!(
+        headers["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("Bearer")
+    );
+    problem_type(
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", "stw_live_nope")
+            .send()
+            .await
+            .unwrap(),
+        401,
+    )
+    .await;
+    let forged = format!("{}{}", &h.key[..h.key.len() - 4], "0000");
+    problem_type(
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", forged)
+            .send()
+            .await
+            .unwrap(),
+        401,
+    )
+    .await;
+    problem_type(
+        h.get("/inventory/v1/stock-levels")
+            .header("authorization", "Bearer not.a.jwt")
+            .send()
+            .await
+            .unwrap(),
+        401,
+    )
+    .await;
+
+    // A sandbox key of the same consumer has no subscription to inventory.
+    let sandbox: Value =
+        h.f.admin
+            .post(
+                h.app
+                    .api(&format!("/applications/{}/keys", h.f.sandbox_app)),
+            )
+            .json(&json!({"name": "sandbox"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let sandbox_key = sandbox["secret"].as_str().unwrap().to_string();
+    // The new key reaches the gateway by NOTIFY.
+    h.within(Duration::from_secs(1), async || {
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", &sandbox_key)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == 403
+    })
+    .await;
+    let (body, _) = problem_type(
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", &sandbox_key)
+            .send()
+            .await
+            .unwrap(),
+        403,
+    )
+    .await;
+    assert_eq!(
+        body["type"],
+        "https://steward.dev/problems/gateway/no-subscription"
+    );
+
+    // A token with inventory:read cannot adjust stock, which needs inventory:write.
+    let client: Value =
+        h.f.admin
+            .post(h.app.api(&format!(
+                "/applications/{}/oauth-clients",
+                h.f.production_app
+            )))
+            .json(&json!({"name": "sync"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let token: Value = h
+        .http
+        .post(h.app.url("/oauth2/token"))
+        .basic_auth(
+            client["client"]["client_id"].as_str().unwrap(),
+            client["client_secret"].as_str(),
+        )
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bearer = format!("Bearer {}", token["access_token"].as_str().unwrap());
+    let ok = h
+        .get("/inventory/v1/stock-levels")
+        .header("authorization", &bearer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200, "a token with inventory:read reads stock");
+    let res = h
+        .http
+        .post(format!("{}/inventory/v1/stock-adjustments", h.gateway))
+        .header("authorization", &bearer)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    let (body, headers) = problem_type(res, 403).await;
+    assert_eq!(
+        body["type"],
+        "https://steward.dev/problems/gateway/insufficient-scope"
+    );
+    assert!(
+        headers["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("insufficient_scope")
+    );
+}
+
+#[tokio::test]
+async fn revocation_and_suspension_take_effect_within_a_second() {
+    let h = harness().await;
+    assert_eq!(
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let detail: Value =
+        h.f.admin
+            .get(h.app.api(&format!("/applications/{}", h.f.production_app)))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let sub = detail["subscriptions"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let key = detail["keys"][0]["id"].as_str().unwrap().to_string();
+
+    h.f.admin
+        .post(h.app.api(&format!("/subscriptions/{sub}/suspend")))
+        .json(&json!({"reason": "test"}))
+        .send()
+        .await
+        .unwrap();
+    let took = h
+        .within(Duration::from_secs(1), async || {
+            h.get("/inventory/v1/stock-levels")
+                .header("x-api-key", &h.key)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                == 403
+        })
+        .await;
+    println!("suspension reached the gateway in {took:?}");
+    h.f.admin
+        .post(h.app.api(&format!("/subscriptions/{sub}/resume")))
+        .send()
+        .await
+        .unwrap();
+    h.within(Duration::from_secs(1), async || {
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == 200
+    })
+    .await;
+
+    h.f.admin
+        .delete(h.app.api(&format!("/keys/{key}")))
+        .send()
+        .await
+        .unwrap();
+    let took = h
+        .within(Duration::from_secs(1), async || {
+            h.get("/inventory/v1/stock-levels")
+                .header("x-api-key", &h.key)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                == 401
+        })
+        .await;
+    println!("revocation reached the gateway in {took:?}");
+}
+
+#[tokio::test]
+async fn plans_limit_the_rate_with_retry_after() {
+    let h = harness().await;
+    let res =
+        h.f.admin
+            .patch(h.app.api("/plans/gold"))
+            .json(&json!({"rate_per_second": 1, "burst": 2}))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(res.status(), 200);
+    // Plans reach the gateway with the next snapshot: wait until a request reports
+    // the new burst, then for the bucket to refill.
+    h.within(Duration::from_secs(1), async || {
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key)
+            .send()
+            .await
+            .unwrap()
+            .headers()["ratelimit-limit"]
+            == "2"
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let mut statuses = Vec::new();
+    let mut last = None;
+    for _ in 0..3 {
+        let res = h
+            .get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key)
+            .send()
+            .await
+            .unwrap();
+        statuses.push(res.status().as_u16());
+        last = Some(res);
+    }
+    assert_eq!(statuses, [200, 200, 429]);
+    let res = last.unwrap();
+    assert_eq!(res.headers()["retry-after"], "1");
+    assert_eq!(res.headers()["ratelimit-remaining"], "0");
+    let (body, _) = problem_type(res, 429).await;
+    assert_eq!(
+        body["type"],
+        "https://steward.dev/problems/gateway/rate-limited"
+    );
+}
+
+#[tokio::test]
+async fn deprecated_versions_announce_it_and_retired_ones_answer_410() {
+    let h = harness().await;
+    let successor = uuid::Uuid::new_v4();
+    let spec = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs/retail/inventory-v2.yaml"),
+    )
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO api_versions (id, api_id, version, major, minor, patch, base_path, upstream_url,
+                                   spec_text, spec_format, spec_sha256, state, published_at)
+         SELECT $1, api_id, '2.0.0', 2, 0, 0, '/inventory/v2', upstream_url, $2, 'yaml', '', 'published', now()
+         FROM api_versions WHERE base_path = '/inventory/v1'",
+    )
+    .bind(successor)
+    .bind(spec)
+    .execute(&h.app.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "UPDATE api_versions SET state = 'deprecated', deprecated_at = '2026-11-01T00:00:00Z',
+                sunset_date = '2027-03-01', successor_id = $1
+         WHERE base_path = '/inventory/v1'",
+    )
+    .bind(successor)
+    .execute(&h.app.pool)
+    .await
+    .unwrap();
+    h.announce("version").await;
+    h.within(Duration::from_secs(1), async || {
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key)
+            .send()
+            .await
+            .unwrap()
+            .headers()
+            .contains_key("deprecation")
+    })
+    .await;
+    let res = h
+        .get("/inventory/v1/stock-levels")
+        .header("x-api-key", &h.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["deprecation"], format!("@{}", 1_793_491_200));
+    assert_eq!(res.headers()["sunset"], "Mon, 01 Mar 2027 00:00:00 GMT");
+    assert_eq!(
+        res.headers()["link"],
+        "</inventory/v2>; rel=\"successor-version\""
+    );
+
+    sqlx::query("UPDATE api_versions SET state = 'retired', retired_at = now() WHERE base_path = '/inventory/v1'")
+        .execute(&h.app.pool)
+        .await
+        .unwrap();
+    h.announce("version").await;
+    h.within(Duration::from_secs(1), async || {
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == 410
+    })
+    .await;
+    let (body, headers) = problem_type(
+        h.get("/inventory/v1/stock-levels").send().await.unwrap(),
+        410,
+    )
+    .await;
+    assert_eq!(
+        body["type"],
+        "https://steward.dev/problems/gateway/version-retired"
+    );
+    assert_eq!(headers["sunset"], "Mon, 01 Mar 2027 00:00:00 GMT");
+    assert_eq!(
+        headers["link"],
+        "</inventory/v2>; rel=\"successor-version\""
+    );
+}
+
+#[tokio::test]
+async fn requests_are_validated_against_the_contract() {
+    let h = harness().await;
+    let post = |body: Value| {
+        h.http
+            .post(format!("{}/inventory/v1/stock-adjustments", h.gateway))
+            .header("x-api-key", &h.key)
+            .header("idempotency-key", "adjust-0001")
+            .json(&body)
+    };
+    let good =
+        json!({"warehouse_id": "W1", "sku": "SKU-1", "quantity_delta": -2, "reason": "damage"});
+    let res = post(good.clone()).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let seen: Value = res.json().await.unwrap();
+    assert_eq!(seen["method"], "POST", "a validated body is forwarded");
+
+    let res = h
+        .http
+        .post(format!("{}/inventory/v1/stock-adjustments", h.gateway))
+        .header("x-api-key", &h.key)
+        .json(&json!({"warehouse_id": "W1", "sku": "SKU-1", "quantity_delta": "three", "reason": "stolen", "extra": 1}))
+        .send()
+        .await
+        .unwrap();
+    let (body, _) = problem_type(res, 400).await;
+    assert_eq!(
+        body["type"],
+        "https://steward.dev/problems/gateway/request-invalid"
+    );
+    let errors = body["errors"].as_array().unwrap();
+    let at: Vec<(String, String)> = errors
+        .iter()
+        .map(|e| {
+            (
+                e["in"].as_str().unwrap().to_string(),
+                e["pointer"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        at.contains(&("header".into(), String::new())),
+        "missing Idempotency-Key: {at:?}"
+    );
+    assert!(
+        at.contains(&("body".into(), "/quantity_delta".into())),
+        "{at:?}"
+    );
+    assert!(at.contains(&("body".into(), "/reason".into())), "{at:?}");
+
+    // A body sent as it is, under a content type of the test's choosing.
+    let post_as =
+        |idempotency_key: &'static str, content_type: &'static str, body: &'static str| {
+            h.http
+                .post(format!("{}/inventory/v1/stock-adjustments", h.gateway))
+                .header("x-api-key", &h.key)
+                .header("idempotency-key", idempotency_key)
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+        };
+    let res = post_as("adjust-0002", "text/plain", "warehouse W1, sku SKU-1, -2")
+        .await
+        .unwrap();
+    problem_type(res, 415).await;
+    // Media types compare without regard to case: this body is still validated.
+    let res = post_as(
+        "adjust-0003",
+        "Application/JSON; charset=UTF-8",
+        r#"{"warehouse_id": "W1", "sku": "SKU-1"}"#,
+    )
+    .await
+    .unwrap();
+    let (body, _) = problem_type(res, 400).await;
+    assert!(
+        body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["message"].as_str().unwrap().contains("quantity_delta")),
+        "{body}"
+    );
+    let huge = json!({"warehouse_id": "W1", "sku": "SKU-1", "quantity_delta": 1, "reason": "damage",
+                      "reference": "x".repeat(100 * 1024)});
+    problem_type(post(huge).send().await.unwrap(), 413).await;
+    let res = h
+        .get("/inventory/v1/stock-levels?limit=lots")
+        .header("x-api-key", &h.key)
+        .send()
+        .await
+        .unwrap();
+    let (body, _) = problem_type(res, 400).await;
+    assert_eq!(body["errors"][0]["name"], "limit");
+
+    // Report mode lets the same request through.
+    let res =
+        h.f.stranger
+            .patch(h.app.api("/apis/inventory"))
+            .json(&json!({"validation_mode": "report"}))
+            .send()
+            .await;
+    assert_eq!(res.unwrap().status(), 403, "an owner of another team");
+    let res =
+        h.f.admin
+            .patch(h.app.api("/apis/inventory"))
+            .json(&json!({"validation_mode": "report"}))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["validation_mode"],
+        "report"
+    );
+    h.within(Duration::from_secs(1), async || {
+        h.get("/inventory/v1/stock-levels?limit=lots")
+            .header("x-api-key", &h.key)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == 200
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn report_mode_samples_responses_that_drift_from_the_contract() {
+    let h = harness().await;
+    h.f.admin
+        .patch(h.app.api("/apis/inventory"))
+        .json(&json!({"validation_mode": "report"}))
+        .send()
+        .await
+        .unwrap();
+    // The echo upstream answers with its own shape, not a StockLevelPage.
+    h.within(Duration::from_secs(2), async || {
+        h.get("/inventory/v1/stock-levels?limit=lots")
+            .header("x-api-key", &h.key)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == 200
+    })
+    .await;
+    let version: String =
+        sqlx::query_scalar("SELECT id::text FROM api_versions WHERE base_path = '/inventory/v1'")
+            .fetch_one(&h.app.pool)
+            .await
+            .unwrap();
+    let path = h.app.api(&format!("/versions/{version}/drift"));
+    h.within(Duration::from_secs(5), async || {
+        let list: Vec<Value> =
+            h.f.viewer
+                .get(&path)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+        !list.is_empty()
+    })
+    .await;
+    let list: Vec<Value> =
+        h.f.viewer
+            .get(&path)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(list[0]["operation"], "listStockLevels");
+    assert_eq!(list[0]["status"], 200);
+    assert!(
+        list[0]["message"].as_str().unwrap().contains("required"),
+        "{}",
+        list[0]
+    );
+    assert!(list[0]["example"].as_str().unwrap().contains("\"method\""));
+}

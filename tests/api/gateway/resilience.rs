@@ -1,0 +1,203 @@
+//! What the gateway does when upstreams or the database fail: 502 and 504,
+//! retries of idempotent requests, the circuit breaker, serving through an outage.
+
+use serde_json::{Value, json};
+use std::time::Duration;
+use steward_tests::gateway::{harness, harness_with, problem_type, traffic};
+
+#[tokio::test]
+async fn upstream_failures_are_502_and_504() {
+    let h = harness().await;
+    let stock = |sleep_ms: &str| {
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key)
+            .header("x-test-sleep-ms", sleep_ms)
+    };
+    // A quick answer first, so that the slow request goes on a pooled
+    // connection whose deadline is moved rather than set afresh; and a quick
+    // one after, which must not be held by the abandoned exchange.
+    for round in 0..2 {
+        assert_eq!(
+            stock("0").send().await.unwrap().status(),
+            200,
+            "round {round}"
+        );
+        let (body, _) = problem_type(stock("2000").send().await.unwrap(), 504).await;
+        assert_eq!(
+            body["type"],
+            "https://steward.dev/problems/gateway/upstream-timeout"
+        );
+    }
+    assert_eq!(stock("0").send().await.unwrap().status(), 200);
+
+    // Nothing listens on port 9.
+    sqlx::query("UPDATE api_versions SET upstream_url = 'http://127.0.0.1:9/inventory' WHERE base_path = '/inventory/v1'")
+        .execute(&h.app.pool)
+        .await
+        .unwrap();
+    h.announce("version").await;
+    h.within(Duration::from_secs(1), async || {
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == 502
+    })
+    .await;
+    let (body, _) = problem_type(
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key)
+            .send()
+            .await
+            .unwrap(),
+        502,
+    )
+    .await;
+    assert_eq!(
+        body["type"],
+        "https://steward.dev/problems/gateway/upstream-unreachable"
+    );
+}
+
+#[tokio::test]
+async fn idempotent_requests_are_retried_once_and_others_never() {
+    let h = harness().await;
+    let res = h
+        .get("/inventory/v1/stock-levels")
+        .header("x-api-key", &h.key)
+        .header("x-test-fail-first", "get-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "a GET that met a 503 was retried");
+    assert_eq!(res.json::<Value>().await.unwrap()["attempt"], 2);
+    let res = h
+        .http
+        .post(format!("{}/inventory/v1/stock-adjustments", h.gateway))
+        .header("x-api-key", &h.key)
+        .header("idempotency-key", "adjust-0003")
+        .header("x-test-fail-first", "post-1")
+        .json(
+            &json!({"warehouse_id": "W1", "sku": "SKU-1", "quantity_delta": 1, "reason": "damage"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 503, "a POST is never sent twice");
+}
+
+#[tokio::test]
+async fn the_circuit_opens_after_repeated_failures_and_recovers() {
+    let h = harness().await;
+    let failing = || {
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key)
+            .header("x-test-status", "502")
+    };
+    // Each failing GET is tried twice, so three requests reach the threshold of five.
+    for _ in 0..3 {
+        assert_eq!(failing().send().await.unwrap().status(), 502);
+    }
+    let (body, headers) = problem_type(
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key)
+            .send()
+            .await
+            .unwrap(),
+        503,
+    )
+    .await;
+    assert_eq!(
+        body["type"],
+        "https://steward.dev/problems/gateway/circuit-open"
+    );
+    assert_eq!(headers["retry-after"], "1");
+    // After the cooldown one trial goes through; its success closes the circuit.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let res = h
+        .get("/inventory/v1/stock-levels")
+        .header("x-api-key", &h.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn traffic_keeps_flowing_through_a_database_outage_and_telemetry_catches_up() {
+    let relay = steward_tests::Relay::start("127.0.0.1:5432".parse().unwrap()).await;
+    let h = harness_with(Some(&relay)).await;
+    for _ in 0..10 {
+        assert_eq!(
+            h.get("/inventory/v1/stock-levels")
+                .header("x-api-key", &h.key)
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+    }
+    h.within(Duration::from_secs(5), async || traffic(&h).await == 10)
+        .await;
+    let row: (String, i16, i64, Vec<i64>) = sqlx::query_as(
+        "SELECT operation, status_class, requests, latency_buckets FROM traffic_minutes LIMIT 1",
+    )
+    .fetch_one(&h.app.pool)
+    .await
+    .unwrap();
+    assert_eq!((row.0.as_str(), row.1, row.2), ("listStockLevels", 2, 10));
+    assert_eq!(
+        row.3.iter().sum::<i64>(),
+        10,
+        "every sample in a latency bucket"
+    );
+
+    relay.cut();
+    for _ in 0..20 {
+        let res = h
+            .get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "served from the last good snapshot");
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        traffic(&h).await,
+        10,
+        "nothing can be written during the outage"
+    );
+    let health = h.get("/healthz").send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let ready: Value = h.get("/readyz").send().await.unwrap().json().await.unwrap();
+    assert!(
+        ready["snapshot_age_seconds"].as_f64().unwrap() > 1.0,
+        "{ready}"
+    );
+    assert!(ready["telemetry_backlog"].as_u64().unwrap() > 0, "{ready}");
+
+    relay.restore();
+    // Wait for the backlog to land, then check it landed exactly once (a wait for
+    // `== 30` alone would hide an overshoot behind a timeout).
+    h.within(Duration::from_secs(10), async || traffic(&h).await >= 30)
+        .await;
+    assert_eq!(traffic(&h).await, 30, "the outage's samples, written once");
+    h.within(Duration::from_secs(5), async || {
+        let ready: Value = h.get("/readyz").send().await.unwrap().json().await.unwrap();
+        ready["snapshot_age_seconds"].as_f64().unwrap() < 2.0
+    })
+    .await;
+}
