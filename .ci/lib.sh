@@ -49,13 +49,33 @@ ensure_wasm_opt() {
 build_all() {
   ensure_rust_tools
   ensure_wasm_opt
+  # STEWARD_CONSOLE_BUILD=debug trades the optimised console for a rebuild in
+  # seconds rather than two minutes, while working on console pages.
+  local profile=wasm-release
+  if [[ "${STEWARD_CONSOLE_BUILD:-}" == debug ]]; then profile=dev; fi
+  say "building the console (wasm, $profile)"
+  cargo build -p steward-console --lib --target wasm32-unknown-unknown --features hydrate --profile "$profile"
+  # wasm-opt runs on one core for over a minute: it works beside the server's
+  # build instead of after it.
+  publish_console "$profile" > "$CARGO_TARGET_DIR/console-publish.log" 2>&1 &
+  local publishing=$!
   say "building the server"
   cargo build --bin steward
-  say "building the console (wasm, optimised)"
-  cargo build -p steward-console --lib --target wasm32-unknown-unknown --features hydrate --profile wasm-release
-  local wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/steward_console.wasm"
-  local staging="$CARGO_TARGET_DIR/console-staging"
-  # wasm-opt takes over a minute; skip it when nothing it would read changed.
+  if ! wait "$publishing"; then
+    cat "$CARGO_TARGET_DIR/console-publish.log" >&2
+    say "publishing the console's assets failed"
+    return 1
+  fi
+  cat "$CARGO_TARGET_DIR/console-publish.log"
+}
+
+# Turns the console's WASM into the files the server serves (see build_all).
+publish_console() {
+  local profile=$1 out=$1
+  if [[ "$profile" == dev ]]; then out=debug; fi
+  local wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/$out/steward_console.wasm"
+  local staging="$CARGO_TARGET_DIR/console-staging-$profile"
+  # Nothing to do when nothing it would read changed.
   local source_id
   source_id="$(cat "$wasm" style/*.css .ci/assets.mjs | sha256sum | cut -c1-32)"
   if [[ -f "$staging/.source" && "$(cat "$staging/.source")" == "$source_id" \
@@ -65,10 +85,12 @@ build_all() {
   fi
   rm -rf "$staging" && mkdir -p "$staging"
   wasm-bindgen --target web --no-typescript --out-dir "$staging" --out-name steward "$wasm"
-  say "optimising the console's wasm (wasm-opt -Oz, about a minute)"
-  "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    "$staging/steward_bg.wasm" -o "$staging/steward_bg.wasm"
+  if [[ "$profile" != dev ]]; then
+    say "optimised the console's wasm with wasm-opt -Oz"
+    "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+      --enable-mutable-globals --enable-reference-types --enable-multivalue \
+      "$staging/steward_bg.wasm" -o "$staging/steward_bg.wasm"
+  fi
   cat style/*.css > "$staging/steward.css"
   node .ci/assets.mjs "$staging" "$LEPTOS_SITE_ROOT"
   echo "$source_id" > "$staging/.source"
