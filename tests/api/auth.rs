@@ -270,9 +270,10 @@ async fn secure_cookies_are_marked_secure_when_configured() {
         session_idle: time::Duration::hours(1),
         ..Default::default()
     };
-    let router = steward_server::control_plane(app.pool.clone(), "target/site", addr, &http)
-        .await
-        .unwrap();
+    let router =
+        steward_server::control_plane(app.pool.clone(), &steward_tests::site_root(), addr, &http)
+            .await
+            .unwrap();
     let server = tokio::spawn(steward_server::serve_router(
         listener,
         router,

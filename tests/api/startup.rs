@@ -183,3 +183,47 @@ fn diff_and_lint_work_on_files_without_a_database() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("line"));
     let _ = std::fs::remove_file(broken);
 }
+
+#[test]
+fn steward_checks_prints_the_whole_catalogue_and_the_lint_rules() {
+    let out = Command::new(steward_binary())
+        .args(["checks", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    let catalogue: Vec<&str> = steward_contracts::catalogue::CHECKS
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(ids, catalogue);
+    let removed = &doc["checks"][ids
+        .iter()
+        .position(|id| *id == "request-parameter-removed")
+        .unwrap()];
+    assert_eq!(removed["level"], "warning");
+    assert_eq!(removed["family"], "parameters");
+    assert_eq!(
+        doc["lint_rules"].as_array().unwrap().len(),
+        steward_contracts::lint::rules().len()
+    );
+    let markdown = Command::new(steward_binary())
+        .args(["checks", "--format", "markdown"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&markdown.stdout);
+    assert!(
+        text.contains("| `response-property-type-changed` | error | responses |"),
+        "{text}"
+    );
+}

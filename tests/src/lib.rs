@@ -18,6 +18,13 @@ use tokio::sync::oneshot;
 pub const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 pub const PASSWORD: &str = "correct horse battery";
 
+/// Where the built console assets are: `LEPTOS_SITE_ROOT` as `.ci/lib.sh` sets
+/// it, else the workspace's `target/site`.
+pub fn site_root() -> String {
+    std::env::var("LEPTOS_SITE_ROOT")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site").to_string())
+}
+
 fn init_logs() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
@@ -75,7 +82,7 @@ impl TestApp {
             ..Default::default()
         };
         let router =
-            steward_server::control_plane(self.pool.clone(), "target/site", self.addr, &http)
+            steward_server::control_plane(self.pool.clone(), &site_root(), self.addr, &http)
                 .await
                 .expect("control plane");
         let (tx, rx) = oneshot::channel::<()>();

@@ -236,6 +236,14 @@ components:
     }
 
     #[test]
+    fn escapes_pointer_tokens() {
+        assert_eq!(escape_segment("/orders/{id}"), "~1orders~1{id}");
+        assert_eq!(escape_segment("a~b"), "a~0b");
+        assert_eq!(unescape_segment("~01"), "~1");
+        assert_eq!(unescape_segment(&escape_segment("~/x")), "~/x");
+    }
+
+    #[test]
     fn component_names() {
         assert_eq!(
             component_name("#/components/schemas/a~1b", "schemas").as_deref(),

@@ -37,7 +37,7 @@ fn path_map(doc: &OpenAPI) -> IndexMap<String, PathEntry<'_>> {
             .or_insert(PathEntry {
                 written,
                 item,
-                ptr: format!("/paths/{}", util::escape(written)),
+                ptr: format!("/paths/{}", crate::resolve::escape_segment(written)),
             });
     }
     map
@@ -436,7 +436,10 @@ pub(crate) fn compare_components(base: &OpenAPI, rev: &OpenAPI, out: &mut Vec<Ch
         if new.is_some_and(|c| c.schemas.contains_key(name)) {
             continue;
         }
-        let ptr = format!("/components/schemas/{}", util::escape(name));
+        let ptr = format!(
+            "/components/schemas/{}",
+            crate::resolve::escape_segment(name)
+        );
         let text = format!("The component schema {} was removed.", code(name));
         out.push(document_change(
             "api-schema-removed",

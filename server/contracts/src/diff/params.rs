@@ -113,7 +113,11 @@ fn schema_of<'a>(param: &Param<'a>) -> Option<Child<'a>> {
             m.schema.as_ref().map(|schema| {
                 Child::new(
                     schema,
-                    format!("{}/content/{}/schema", param.ptr, util::escape(media)),
+                    format!(
+                        "{}/content/{}/schema",
+                        param.ptr,
+                        crate::resolve::escape_segment(media)
+                    ),
                 )
             })
         }),

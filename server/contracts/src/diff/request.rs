@@ -5,7 +5,7 @@ use indexmap::IndexMap;
 use openapiv3::{MediaType, ReferenceOr, RequestBody};
 
 use super::schema::{self, Loc};
-use super::util::{self, code};
+use super::util::code;
 use super::view::Child;
 use super::{OpCtx, Scope, refs};
 use steward_model::Level;
@@ -98,7 +98,7 @@ fn compare_bodies<'a>(
     let several = old.len() > 1 || new.len() > 1;
     for (key, (name, _)) in &old {
         if !new.contains_key(key) {
-            let ptr = format!("{bp}/content/{}", util::escape(name));
+            let ptr = format!("{bp}/content/{}", crate::resolve::escape_segment(name));
             let text = format!(
                 "The media type {} was removed from the request body.",
                 code(name)
@@ -114,7 +114,7 @@ fn compare_bodies<'a>(
     }
     for (key, (name, media)) in &new {
         let Some((old_name, old_media)) = old.get(key) else {
-            let ptr = format!("{rp}/content/{}", util::escape(name));
+            let ptr = format!("{rp}/content/{}", crate::resolve::escape_segment(name));
             let text = format!(
                 "The media type {} was added to the request body.",
                 code(name)
@@ -131,9 +131,18 @@ fn compare_bodies<'a>(
         if let (Some(bs), Some(rs)) = (&old_media.schema, &media.schema) {
             let bchild = Child::new(
                 bs,
-                format!("{bp}/content/{}/schema", util::escape(old_name)),
+                format!(
+                    "{bp}/content/{}/schema",
+                    crate::resolve::escape_segment(old_name)
+                ),
             );
-            let rchild = Child::new(rs, format!("{rp}/content/{}/schema", util::escape(name)));
+            let rchild = Child::new(
+                rs,
+                format!(
+                    "{rp}/content/{}/schema",
+                    crate::resolve::escape_segment(name)
+                ),
+            );
             let subject = if several {
                 format!("the request body ({})", code(name))
             } else {

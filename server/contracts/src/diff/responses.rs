@@ -11,7 +11,7 @@ use openapiv3::{
 
 use super::request::media_types;
 use super::schema::{self, Loc};
-use super::util::{self, code};
+use super::util::code;
 use super::view::Child;
 use super::{OpCtx, Scope, refs};
 use steward_model::Level;
@@ -47,7 +47,7 @@ pub(crate) fn compare<'a>(
         if new.iter().any(|(s, _, _)| s == status) {
             continue;
         }
-        let ptr = format!("{base_ptr}/{}", util::escape(status));
+        let ptr = format!("{base_ptr}/{}", crate::resolve::escape_segment(status));
         let (id, level, kind) = if *success {
             ("response-success-status-removed", Level::Error, "success")
         } else {
@@ -61,7 +61,7 @@ pub(crate) fn compare<'a>(
         oc.emit(id, level, Some(&ptr), None, text);
     }
     for (status, success, response) in &new {
-        let rptr = format!("{rev_ptr}/{}", util::escape(status));
+        let rptr = format!("{rev_ptr}/{}", crate::resolve::escape_segment(status));
         let Some((_, _, old_response)) = old.iter().find(|(s, _, _)| s == status) else {
             let (id, kind) = if *success {
                 ("response-success-status-added", "success")
@@ -72,7 +72,7 @@ pub(crate) fn compare<'a>(
             oc.emit(id, Level::Info, None, Some(&rptr), text);
             continue;
         };
-        let bptr = format!("{base_ptr}/{}", util::escape(status));
+        let bptr = format!("{base_ptr}/{}", crate::resolve::escape_segment(status));
         let (Some((b, bp)), Some((r, rp))) = (
             refs::response(oc.base, old_response, &bptr),
             refs::response(oc.rev, response, &rptr),
@@ -96,7 +96,7 @@ fn compare_response<'a>(
     let several = old.len() > 1 || new.len() > 1;
     for (key, (name, _)) in &old {
         if !new.contains_key(key) {
-            let ptr = format!("{bp}/content/{}", util::escape(name));
+            let ptr = format!("{bp}/content/{}", crate::resolve::escape_segment(name));
             let text = format!(
                 "The media type {} was removed from the response with status {status}.",
                 code(name)
@@ -112,7 +112,7 @@ fn compare_response<'a>(
     }
     for (key, (name, media)) in &new {
         let Some((old_name, old_media)) = old.get(key) else {
-            let ptr = format!("{rp}/content/{}", util::escape(name));
+            let ptr = format!("{rp}/content/{}", crate::resolve::escape_segment(name));
             let text = format!(
                 "The media type {} was added to the response with status {status}.",
                 code(name)
@@ -129,9 +129,18 @@ fn compare_response<'a>(
         if let (Some(bs), Some(rs)) = (&old_media.schema, &media.schema) {
             let bchild = Child::new(
                 bs,
-                format!("{bp}/content/{}/schema", util::escape(old_name)),
+                format!(
+                    "{bp}/content/{}/schema",
+                    crate::resolve::escape_segment(old_name)
+                ),
             );
-            let rchild = Child::new(rs, format!("{rp}/content/{}/schema", util::escape(name)));
+            let rchild = Child::new(
+                rs,
+                format!(
+                    "{rp}/content/{}/schema",
+                    crate::resolve::escape_segment(name)
+                ),
+            );
             let subject = if several {
                 format!("the response body ({})", code(name))
             } else {
@@ -154,7 +163,7 @@ fn resolve_headers<'a>(
 ) -> Headers<'a> {
     let mut map = IndexMap::new();
     for (name, header) in headers {
-        let header_ptr = format!("{ptr}/headers/{}", util::escape(name));
+        let header_ptr = format!("{ptr}/headers/{}", crate::resolve::escape_segment(name));
         if let Some((header, resolved_ptr)) = refs::header(doc, header, &header_ptr) {
             map.entry(name.to_ascii_lowercase())
                 .or_insert((name.as_str(), header, resolved_ptr));
@@ -172,7 +181,10 @@ fn header_schema<'a>(header: &'a Header, ptr: &str) -> Option<Child<'a>> {
             m.schema.as_ref().map(|schema| {
                 Child::new(
                     schema,
-                    format!("{ptr}/content/{}/schema", util::escape(media)),
+                    format!(
+                        "{ptr}/content/{}/schema",
+                        crate::resolve::escape_segment(media)
+                    ),
                 )
             })
         }),

@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 use openapiv3::{OpenAPI, Operation, SecurityRequirement};
 
 use super::OpCtx;
-use super::util::{self, code};
+use super::util::code;
 use steward_model::Level;
 
 struct Effective<'a> {
@@ -208,11 +208,11 @@ fn scopes(
         let bp = b
             .ptr
             .as_ref()
-            .map(|p| format!("{p}/{bi}/{}", util::escape(scheme)));
+            .map(|p| format!("{p}/{bi}/{}", crate::resolve::escape_segment(scheme)));
         let rp = r
             .ptr
             .as_ref()
-            .map(|p| format!("{p}/{ri}/{}", util::escape(scheme)));
+            .map(|p| format!("{p}/{ri}/{}", crate::resolve::escape_segment(scheme)));
         for scope in new_scopes.iter().filter(|s| !old_scopes.contains(s)) {
             let text = format!(
                 "The scope {} is now required for the security scheme {}.",

@@ -1,9 +1,5 @@
-//! Small string helpers shared by the diff modules: RFC 6901 pointer escaping,
-//! path-template normalisation and sentence formatting.
-
-pub(crate) use crate::resolve::escape_segment as escape;
-#[cfg(test)]
-use crate::resolve::unescape_segment as unescape;
+//! Small string helpers shared by the diff modules: path-template normalisation
+//! and sentence formatting.
 
 /// `/orders/{orderId}/items/{id}` → `/orders/{}/items/{}`.
 ///
@@ -86,14 +82,6 @@ mod tests {
         assert_eq!(normalize_path("/plain"), "/plain");
         assert_eq!(path_vars("/a/{x}/b/{y}"), vec!["x", "y"]);
         assert_eq!(path_vars("/a/{x"), Vec::<String>::new());
-    }
-
-    #[test]
-    fn escapes_pointer_tokens() {
-        assert_eq!(escape("/orders/{id}"), "~1orders~1{id}");
-        assert_eq!(escape("a~b"), "a~0b");
-        assert_eq!(unescape("~01"), "~1");
-        assert_eq!(unescape(&escape("~/x")), "~/x");
     }
 
     #[test]

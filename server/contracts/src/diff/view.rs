@@ -398,7 +398,10 @@ fn set_properties<'a>(
 ) {
     for (name, schema) in properties {
         view.properties.entry(name.clone()).or_insert_with(|| {
-            Child::new(schema, format!("{ptr}/properties/{}", util::escape(name)))
+            Child::new(
+                schema,
+                format!("{ptr}/properties/{}", crate::resolve::escape_segment(name)),
+            )
         });
     }
     view.required.extend(required.iter().cloned());
