@@ -500,30 +500,51 @@ async fn bad_contracts_get_422_with_line_column_or_pointer() {
     .await;
     assert_eq!(p["errors"][0]["line"], 2);
     let p = problem(
-        send("openapi: 3.1.0\ninfo: {title: x, version: 1.0.0}\npaths: {}\n")
+        send("swagger: '2.0'\ninfo: {title: x, version: 1.0.0}\npaths: {}\n")
             .await
             .unwrap(),
         422,
     )
     .await;
-    assert!(p["detail"].as_str().unwrap().contains("3.1"), "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("Swagger 2.0"), "{p}");
     let remote = "openapi: 3.0.3\ninfo: {title: x, version: 1.0.0}\npaths:\n  /a:\n    get:\n      responses:\n        '200':\n          $ref: 'https://evil.example/r.yaml'\n";
     let p = problem(send(remote).await.unwrap(), 422).await;
     assert!(p["detail"].as_str().unwrap().contains("remote"), "{p}");
-    let invalid = "openapi: 3.0.3\ninfo: {title: x, version: 1.0.0}\npaths:\n  /a:\n    get:\n      responses: 12\n";
-    let p = problem(send(invalid).await.unwrap(), 422).await;
-    assert!(
-        p["errors"][0]["pointer"]
-            .as_str()
-            .unwrap()
-            .starts_with("/paths"),
-        "{p}"
-    );
+    let p = problem(send("openapi: 3.0.3\n- a\n").await.unwrap(), 422).await;
+    assert!(p["errors"][0]["line"].as_u64().is_some(), "{p}");
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM api_versions")
         .fetch_one(&app.pool)
         .await
         .unwrap();
     assert_eq!(count, 0, "nothing stored");
+}
+
+/// A document that breaks a rule of the spec is still stored and reviewed, the way
+/// oasdiff still compares it; lint reports the violation at error severity
+/// (`oas3-schema`) with its pointer and line, and the publish gate sees it.
+#[tokio::test]
+async fn spec_violations_are_lint_errors_not_refusals() {
+    let app = spawn_app().await;
+    let org = org(&app).await;
+    register(&app, &org).await;
+    let text = "openapi: 3.0.3\ninfo: {title: x, version: 1.0.0}\npaths:\n  /a:\n    get:\n      operationId: getA\n      responses: 12\n";
+    let res = org
+        .owner
+        .post(app.api("/apis/orders/versions"))
+        .json(&json!({"version": "1.0.0", "base_path": "/orders/v1", "upstream_url": "http://127.0.0.1:9", "spec": text}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let v: Value = res.json().await.unwrap();
+    let lint = v["lint"].as_array().unwrap();
+    let hit = lint
+        .iter()
+        .find(|f| f["rule"] == "oas3-schema")
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(hit["severity"], "error");
+    assert_eq!(hit["pointer"], "/paths/~1a/get/responses");
+    assert_eq!(hit["line"], 7);
 }
 
 #[tokio::test]

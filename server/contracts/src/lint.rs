@@ -59,6 +59,12 @@ use Severity::{Error, Info, Warning};
 
 const RULES: &[Rule] = &[
     rule(
+        "oas3-schema",
+        Error,
+        "The document follows the OpenAPI specification (3.0 or 3.1): required members are present and every object has the shape the spec gives it. What breaks it is read past, so the rest is still checked.",
+        document::spec_violations,
+    ),
+    rule(
         "operation-operation-id",
         Error,
         "Every operation has an operationId, so SDKs and docs get stable names.",
@@ -225,7 +231,7 @@ pub fn rules() -> Vec<RuleInfo> {
 /// Lints a loaded contract. Findings are sorted by (line, pointer, rule) and carry the
 /// severity after `options.overrides`; switched-off rules do not run.
 pub fn lint(contract: &Contract, options: &LintOptions) -> Vec<Finding> {
-    let ctx = Ctx::new(&contract.doc, &contract.raw, options);
+    let ctx = Ctx::new(contract, options);
     let mut out = Vec::new();
     for rule in RULES {
         let severity = match options.overrides.get(rule.id) {

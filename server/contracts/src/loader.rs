@@ -1,15 +1,24 @@
-//! Turns contract text (OpenAPI 3.0.x, JSON or YAML) into a [`Contract`]: the typed
-//! document, the untyped tree it came from, and a [`LineIndex`] so that every report
-//! can point at a line of what the user actually wrote (pure: no I/O).
+//! Turns contract text (OpenAPI 3.0.x or 3.1.x, JSON or YAML) into a [`Contract`]:
+//! the typed document, the untyped tree it came from, and a [`LineIndex`] so that
+//! every report can point at a line of what the user actually wrote (pure: no I/O).
 //!
 //! Loading is staged so that each failure gets the most useful error: syntax first
-//! (with line and column from the parser), then the version (3.1 and Swagger 2.0 fail
-//! with a hint rather than a confusing structural error), then references (remote ones
-//! are refused because this code does no I/O), and only then the typed model.
+//! (with line and column from the parser), then the version (Swagger 2.0 fails with a
+//! hint rather than a confusing structural error), then references (remote ones are
+//! refused because this code does no I/O), and only then the typed model.
+//!
+//! Loading is lenient the way users need it to be: a document that parses and
+//! declares `openapi` is loaded even when it breaks rules of the spec. Each broken
+//! rule becomes a [`Violation`] (which lint reports at error severity) and the
+//! offending member is read as empty or, failing that, left out; see [`normalise`].
+//! 3.1 documents are lowered into the typed 3.0 model the same way, with what 3.0
+//! cannot express kept in `x-oas31-*` extensions.
 
 mod lines;
+pub mod normalise;
 
 pub use lines::LineIndex;
+pub use normalise::{STASH, stashed};
 
 use openapiv3::OpenAPI;
 use serde::Deserialize;
@@ -18,18 +27,62 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use std::fmt;
 
-use crate::resolve::{escape_segment, percent_decode};
+use crate::resolve::{escape_segment, percent_decode, unescape_segment};
 
-/// A loaded, structurally valid OpenAPI 3.0.x document.
+/// Which OpenAPI a document declares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum SpecVersion {
+    /// 3.0.x: schemas are OpenAPI's dialect of JSON Schema draft 4/5.
+    #[serde(rename = "3.0")]
+    V30,
+    /// 3.1.x: schemas are JSON Schema 2020-12.
+    #[serde(rename = "3.1")]
+    V31,
+}
+
+impl SpecVersion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpecVersion::V30 => "3.0",
+            SpecVersion::V31 => "3.1",
+        }
+    }
+}
+
+/// A rule of the OpenAPI specification the document breaks. The loader reads past
+/// it (the member is taken as empty, or left out) so the document can still be
+/// compared and linted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    /// RFC 6901 pointer into the document as written; a missing member is named in it.
+    pub pointer: String,
+    pub message: String,
+    /// 1-based line of the pointer, or of its nearest existing parent.
+    pub line: Option<u32>,
+}
+
+/// A loaded OpenAPI 3.0.x or 3.1.x document.
 #[derive(Debug, Clone)]
 pub struct Contract {
-    /// The typed model, for rules and diffs that think in OpenAPI terms.
+    /// The typed model, for rules and diffs that think in OpenAPI terms. For 3.1
+    /// documents and documents with violations, it is the normalised form.
     pub doc: OpenAPI,
     /// The document as parsed, for anything the typed model drops (unknown keys,
     /// `$ref` sites, exact pointers). Keys keep source order.
     pub raw: Value,
     /// Maps JSON pointers to 1-based source lines.
     pub lines: LineIndex,
+    pub version: SpecVersion,
+    /// Rules of the spec the document breaks, in document order.
+    pub violations: Vec<Violation>,
+}
+
+/// The typed model alone, for callers that never report pointers into the source.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub doc: OpenAPI,
+    pub version: SpecVersion,
+    pub violations: Vec<Violation>,
 }
 
 /// Why a contract could not be loaded.
@@ -43,10 +96,11 @@ pub enum LoadError {
         line: u32,
         column: u32,
     },
-    /// Not OpenAPI 3.0.x: 3.1, Swagger 2.0, or no `openapi` field at all.
+    /// Not OpenAPI 3.0.x or 3.1.x: Swagger 2.0, another version, or no `openapi` field.
     UnsupportedVersion { found: String, message: String },
-    /// Parses, but is not a valid OpenAPI 3.0 document. `pointer` is RFC 6901 and may
-    /// name a missing member, in which case `line` is that of its parent.
+    /// Parses, but cannot be read as OpenAPI even leniently (the top level is not a
+    /// mapping, or a key is not a string). `pointer` is RFC 6901 and may name a
+    /// missing member, in which case `line` is that of its parent.
     Invalid {
         pointer: String,
         line: Option<u32>,
@@ -135,7 +189,7 @@ fn describe_line(line: Option<u32>) -> String {
     line.map(|l| format!(" (line {l})")).unwrap_or_default()
 }
 
-/// Loads an OpenAPI 3.0.x document from JSON (text starting with `{`) or YAML.
+/// Loads an OpenAPI 3.0.x or 3.1.x document from JSON (text starting with `{`) or YAML.
 ///
 /// Never panics; every malformed input yields a [`LoadError`].
 pub fn load(text: &str) -> Result<Contract, LoadError> {
@@ -144,61 +198,191 @@ pub fn load(text: &str) -> Result<Contract, LoadError> {
     // Whoever loads a whole contract lints it, and every finding asks for a line:
     // index the text on a second core while this one parses and checks.
     let index = &lines;
-    let (doc, raw) = std::thread::scope(|scope| {
+    let (doc, raw, version, violations) = std::thread::scope(|scope| {
         let warm = std::thread::Builder::new()
             .stack_size(LOADER_STACK)
             .spawn_scoped(scope, move || index.warm());
         let loaded = (|| {
             let raw = parse_value(text, index)?;
-            check_version(&raw, index)?;
+            let version = check_version(&raw, index)?;
             check_refs(&raw, index)?;
-            let doc = deserialize_doc(&raw, index)?;
-            Ok((doc, raw))
+            // A valid 3.0 document needs no copy: the model is read from the tree as written.
+            if version == SpecVersion::V30
+                && find_invalid_schema(Kind::OpenApi, &raw, "").is_none()
+                && let Ok(doc) = OpenAPI::deserialize(&raw)
+            {
+                return Ok((doc, raw, version, Vec::new()));
+            }
+            let mut violations = Vec::new();
+            let mut tree = raw.clone();
+            normalise::normalise(&mut tree, version, &mut violations);
+            let doc = repaired(tree, &mut violations, index)?;
+            Ok((doc, raw, version, violations))
         })();
         if let Ok(handle) = warm {
             let _ = handle.join();
         }
         loaded
     })?;
-    Ok(Contract { doc, raw, lines })
+    Ok(Contract {
+        doc,
+        raw,
+        lines,
+        version,
+        violations,
+    })
 }
 
 /// Deep documents recurse deeply in the parsers and the checks.
 pub const LOADER_STACK: usize = 8 * 1024 * 1024;
 
-/// Loads only the typed model, for callers that never report lines (the diff CLI).
-/// Same checks and errors as [`load`], but the untyped tree is consumed into the
-/// model instead of kept beside it, and the text is dropped once parsed, so a
-/// large contract needs about half the memory.
-pub fn load_model(text: String) -> Result<OpenAPI, LoadError> {
+/// Loads only the typed model, for callers that never report pointers into the
+/// source (the diff CLI, the gateway). Same leniency and errors as [`load`], but the
+/// untyped tree is consumed into the model instead of kept beside it, and the text
+/// is dropped once parsed, so a large contract needs about half the memory.
+pub fn load_model(text: String) -> Result<Model, LoadError> {
     let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
     // Lines are only needed to report a failure; the index is built lazily.
     let lines = LineIndex::new(body);
-    let raw = parse_value(body, &lines)?;
+    let mut raw = parse_value(body, &lines)?;
     drop(text);
-    check_version(&raw, &lines)?;
+    let version = check_version(&raw, &lines)?;
     check_refs(&raw, &lines)?;
-    if let Some((pointer, message)) = find_invalid_schema(Kind::OpenApi, &raw, "") {
-        return Err(LoadError::Invalid {
-            line: lines.line_of(&pointer),
-            pointer,
-            message,
-        });
+    let mut violations = Vec::new();
+    if version == SpecVersion::V31 {
+        normalise::normalise(&mut raw, version, &mut violations);
     }
-    // Consuming the tree moves its strings into the model instead of copying them.
-    match serde_json::from_value::<OpenAPI>(raw) {
-        Ok(doc) => Ok(doc),
-        Err(e) => {
-            // Rare: parse again to find the failing node for the report.
-            let raw = parse_value(lines.text(), &lines)?;
-            let (pointer, message) = find_invalid(Kind::OpenApi, &raw, "")
-                .unwrap_or_else(|| (String::new(), e.to_string()));
-            Err(LoadError::Invalid {
+    if find_invalid_schema(Kind::OpenApi, &raw, "").is_none() {
+        // Consuming the tree moves its strings into the model instead of copying them.
+        if let Ok(doc) = serde_json::from_value::<OpenAPI>(raw) {
+            located(&mut violations, &lines);
+            return Ok(Model {
+                doc,
+                version,
+                violations,
+            });
+        }
+        // Rare: parse again, to find and read past what the model refused.
+        raw = parse_value(lines.text(), &lines)?;
+        violations.clear();
+        if version == SpecVersion::V31 {
+            normalise::normalise(&mut raw, version, &mut violations);
+        }
+    }
+    if version == SpecVersion::V30 {
+        normalise::normalise(&mut raw, version, &mut violations);
+    }
+    let doc = repaired(raw, &mut violations, &lines)?;
+    Ok(Model {
+        doc,
+        version,
+        violations,
+    })
+}
+
+/// Past this many violations a document is not OpenAPI with mistakes but something
+/// else, and reading past each one would cost a full pass of the document.
+const MAX_VIOLATIONS: usize = 200;
+
+/// Reads a normalised tree into the model, leaving out each node the model still
+/// refuses (recorded as a violation), until it is accepted.
+fn repaired(
+    mut tree: Value,
+    violations: &mut Vec<Violation>,
+    lines: &LineIndex,
+) -> Result<OpenAPI, LoadError> {
+    // Items of lists are first replaced by a reference to nothing rather than
+    // removed, so the pointers of their siblings stay those of the source.
+    let mut replaced: Vec<String> = Vec::new();
+    loop {
+        let failure = match find_invalid_schema(Kind::OpenApi, &tree, "") {
+            Some(found) => found,
+            None => match OpenAPI::deserialize(&tree) {
+                Ok(doc) => {
+                    located(violations, lines);
+                    return Ok(doc);
+                }
+                Err(e) => find_invalid(Kind::OpenApi, &tree, "")
+                    .unwrap_or_else(|| (String::new(), e.to_string())),
+            },
+        };
+        let (pointer, message) = failure;
+        // A missing member names itself in the pointer; what is left out is its owner.
+        let node: &str = if message.starts_with("missing field") {
+            parent_pointer(&pointer)
+        } else {
+            &pointer
+        };
+        let left_out = if replaced.iter().any(|r| r == node) {
+            remove_at(&mut tree, node)
+        } else if let Some(item) = list_item(&mut tree, node) {
+            *item = LEFT_OUT.clone();
+            replaced.push(node.to_string());
+            true
+        } else {
+            remove_at(&mut tree, node)
+        };
+        if violations.len() >= MAX_VIOLATIONS || node.is_empty() || !left_out {
+            return Err(LoadError::Invalid {
                 line: lines.line_of(&pointer),
                 pointer,
                 message,
-            })
+            });
         }
+        let message = format!("{message}; left out");
+        if violations
+            .iter()
+            .any(|v| v.pointer == node && v.message == message)
+        {
+            continue;
+        }
+        violations.push(Violation {
+            message,
+            line: None,
+            pointer: node.to_string(),
+        });
+    }
+}
+
+/// A reference nothing resolves to: the typed model accepts it wherever a list
+/// holds references or items, and every consumer skips what it cannot resolve.
+static LEFT_OUT: std::sync::LazyLock<Value> =
+    std::sync::LazyLock::new(|| serde_json::json!({"$ref": "#/x-steward-left-out"}));
+
+/// The list item `pointer` names, if it names one.
+fn list_item<'a>(tree: &'a mut Value, pointer: &str) -> Option<&'a mut Value> {
+    let parent = parent_pointer(pointer);
+    let index: usize = pointer[parent.len()..].strip_prefix('/')?.parse().ok()?;
+    match tree.pointer_mut(parent)? {
+        Value::Array(items) => items.get_mut(index),
+        _ => None,
+    }
+}
+
+fn parent_pointer(pointer: &str) -> &str {
+    pointer.rfind('/').map_or("", |at| &pointer[..at])
+}
+
+/// Removes the member or item `pointer` names; false if there is none.
+fn remove_at(tree: &mut Value, pointer: &str) -> bool {
+    let parent = parent_pointer(pointer);
+    let last = unescape_segment(pointer[parent.len()..].strip_prefix('/').unwrap_or(""));
+    match tree.pointer_mut(parent) {
+        Some(Value::Object(map)) => map.shift_remove(&last).is_some(),
+        Some(Value::Array(items)) => match last.parse::<usize>() {
+            Ok(i) if i < items.len() => {
+                items.remove(i);
+                true
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+fn located(violations: &mut [Violation], lines: &LineIndex) {
+    for v in violations {
+        v.line = lines.line_of(&v.pointer);
     }
 }
 
@@ -326,7 +510,7 @@ fn complex_key(segments: &[String], lines: &LineIndex) -> LoadError {
     }
 }
 
-fn check_version(raw: &Value, lines: &LineIndex) -> Result<(), LoadError> {
+fn check_version(raw: &Value, lines: &LineIndex) -> Result<SpecVersion, LoadError> {
     let Some(root) = raw.as_object() else {
         return Err(LoadError::Invalid {
             pointer: String::new(),
@@ -337,16 +521,13 @@ fn check_version(raw: &Value, lines: &LineIndex) -> Result<(), LoadError> {
     match root.get("openapi") {
         Some(Value::String(v)) => {
             if v == "3.0" || v.starts_with("3.0.") {
-                Ok(())
+                Ok(SpecVersion::V30)
             } else if v == "3.1" || v.starts_with("3.1.") {
-                Err(LoadError::UnsupportedVersion {
-                    found: v.clone(),
-                    message: "OpenAPI 3.1 is not supported yet; convert to 3.0.x".to_string(),
-                })
+                Ok(SpecVersion::V31)
             } else {
                 Err(LoadError::UnsupportedVersion {
                     found: v.clone(),
-                    message: "only OpenAPI 3.0.x documents are supported".to_string(),
+                    message: "only OpenAPI 3.0.x and 3.1.x documents are supported".to_string(),
                 })
             }
         }
@@ -354,7 +535,7 @@ fn check_version(raw: &Value, lines: &LineIndex) -> Result<(), LoadError> {
             pointer: "/openapi".to_string(),
             line: lines.line_of("/openapi"),
             message: format!(
-                "`openapi` must be a string such as \"3.0.3\" (quote it in YAML), found {other}"
+                "`openapi` must be a string such as \"3.1.0\" (quote it in YAML), found {other}"
             ),
         }),
         None => match root.get("swagger") {
@@ -363,12 +544,12 @@ fn check_version(raw: &Value, lines: &LineIndex) -> Result<(), LoadError> {
                     Value::String(s) => s.clone(),
                     other => other.to_string(),
                 },
-                message: "Swagger 2.0 documents are not supported; convert to OpenAPI 3.0.x"
+                message: "Swagger 2.0 documents are not supported; convert to OpenAPI 3.x"
                     .to_string(),
             }),
             None => Err(LoadError::UnsupportedVersion {
                 found: String::new(),
-                message: "the document has no `openapi` field; expected an OpenAPI 3.0.x document"
+                message: "the document has no `openapi` field; expected an OpenAPI 3.0.x or 3.1.x document"
                     .to_string(),
             }),
         },
@@ -517,7 +698,7 @@ enum Kind {
     Components,
 }
 
-const METHODS: [&str; 8] = [
+pub(crate) const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
@@ -835,30 +1016,6 @@ fn failure_at(pointer: &str, segments: &[String], message: String) -> (String, S
         at.push_str(&escape_segment(field));
     }
     (at, message)
-}
-
-fn deserialize_doc(raw: &Value, lines: &LineIndex) -> Result<OpenAPI, LoadError> {
-    if let Some((pointer, message)) = find_invalid_schema(Kind::OpenApi, raw, "") {
-        return Err(LoadError::Invalid {
-            line: lines.line_of(&pointer),
-            pointer,
-            message,
-        });
-    }
-    // The path-tracking deserializer is slower; only the failure needs a path, and
-    // `find_invalid` finds the node by itself.
-    match OpenAPI::deserialize(raw) {
-        Ok(doc) => Ok(doc),
-        Err(e) => {
-            let (pointer, message) = find_invalid(Kind::OpenApi, raw, "")
-                .unwrap_or_else(|| (String::new(), e.to_string()));
-            Err(LoadError::Invalid {
-                line: lines.line_of(&pointer),
-                pointer,
-                message,
-            })
-        }
-    }
 }
 
 #[cfg(test)]

@@ -25,11 +25,26 @@ fn read(path: &Path) -> Result<Contract, ExitCode> {
     })
 }
 
-fn read_model(path: &Path) -> Result<openapiv3::OpenAPI, ExitCode> {
-    contracts::loader::load_model(read_text(path)?).map_err(|e| {
+fn read_model(path: &Path) -> Result<contracts::loader::Model, ExitCode> {
+    let model = contracts::loader::load_model(read_text(path)?).map_err(|e| {
         eprintln!("error: {}: {e}", path.display());
         ExitCode::from(2)
-    })
+    })?;
+    // The comparison goes ahead, but the author should hear what the spec forbids.
+    for v in &model.violations {
+        let line = v.line.map(|l| format!(":{l}")).unwrap_or_default();
+        eprintln!(
+            "note: {}{line}: {} ({}; `steward lint` reports it as oas3-schema)",
+            path.display(),
+            v.message,
+            if v.pointer.is_empty() {
+                "/"
+            } else {
+                &v.pointer
+            },
+        );
+    }
+    Ok(model)
 }
 
 fn threshold_level(t: Threshold) -> Level {
@@ -77,8 +92,8 @@ pub fn diff(args: &DiffArgs) -> anyhow::Result<ExitCode> {
         (Err(code), _) | (_, Err(code)) => return Ok(code),
     };
     let changes = contracts::diff::diff(
-        &base,
-        &revision,
+        &base.doc,
+        &revision.doc,
         &contracts::diff::DiffOptions { base_sunset },
     );
     match args.format {

@@ -27,6 +27,7 @@ impl Hit {
 
 pub(crate) struct Ctx<'a> {
     pub doc: &'a OpenAPI,
+    pub violations: &'a [crate::loader::Violation],
     pub raw: &'a Value,
     pub options: &'a LintOptions,
     pub ops: Vec<Op<'a>>,
@@ -82,7 +83,8 @@ pub(crate) fn location(p: &Parameter) -> &'static str {
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(doc: &'a OpenAPI, raw: &'a Value, options: &'a LintOptions) -> Self {
+    pub fn new(contract: &'a crate::loader::Contract, options: &'a LintOptions) -> Self {
+        let (doc, raw) = (&contract.doc, &contract.raw);
         let mut ops = Vec::new();
         let params_map = doc.components.as_ref().map(|c| &c.parameters);
         for (path, item) in &doc.paths.paths {
@@ -124,6 +126,7 @@ impl<'a> Ctx<'a> {
         }
         Ctx {
             doc,
+            violations: &contract.violations,
             raw,
             options,
             ops,

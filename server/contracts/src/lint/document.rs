@@ -240,3 +240,12 @@ pub(super) fn no_unused_components(ctx: &Ctx<'_>, out: &mut Vec<Hit>) {
         }
     }
 }
+
+/// What the loader had to read past to load the document at all.
+pub(crate) fn spec_violations(ctx: &Ctx<'_>, out: &mut Vec<Hit>) {
+    out.extend(
+        ctx.violations
+            .iter()
+            .map(|v| Hit::new(v.pointer.clone(), v.message.clone())),
+    );
+}

@@ -152,14 +152,27 @@ fn json_line_index() {
         l.line_of("/paths/~1orders/get/responses/200/description"),
         Some(14)
     );
-    match load(JSON) {
-        Err(LoadError::Invalid { pointer, line, .. }) => {
-            // Parameters need a schema or content.
-            assert_eq!(pointer, "/paths/~1orders/get/parameters/0");
-            assert_eq!(line, Some(8));
-        }
-        other => panic!("{other:?}"),
-    }
+    // Parameters need a schema or content: the parameter is read past, and said so.
+    let c = load(JSON).unwrap();
+    let at: Vec<_> = c
+        .violations
+        .iter()
+        .map(|v| (v.pointer.as_str(), v.line))
+        .collect();
+    assert_eq!(
+        at,
+        [
+            ("/paths/~1orders/get/parameters/0", Some(8)),
+            ("/paths/~1orders/get/parameters/1", Some(9)),
+            // ... and the second has no `in` either, so it is left out.
+            ("/paths/~1orders/get/parameters/1", Some(9)),
+        ]
+    );
+    assert!(
+        c.violations[2].message.contains("`in`"),
+        "{:?}",
+        c.violations
+    );
 }
 
 #[test]
@@ -183,15 +196,14 @@ fn syntax_errors_have_positions() {
 
 #[test]
 fn version_errors() {
-    let e = load("openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n").unwrap_err();
-    assert_eq!(
-        e,
-        LoadError::UnsupportedVersion {
-            found: "3.1.0".into(),
-            message: "OpenAPI 3.1 is not supported yet; convert to 3.0.x".into()
-        }
+    let c = load("openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n").unwrap();
+    assert_eq!(c.version, SpecVersion::V31);
+    let e = load("openapi: 4.0.0\ninfo: {title: t, version: '1'}\npaths: {}\n").unwrap_err();
+    assert!(
+        matches!(&e, LoadError::UnsupportedVersion { found, .. } if found == "4.0.0"),
+        "{e:?}"
     );
-    assert!(e.to_string().contains("3.1"));
+    assert!(e.to_string().contains("3.0.x and 3.1.x"), "{e}");
     assert!(matches!(
         load("swagger: '2.0'\ninfo: {title: t, version: '1'}\n"),
         Err(LoadError::UnsupportedVersion { found, .. }) if found == "2.0"
@@ -208,41 +220,139 @@ fn version_errors() {
     assert!(matches!(load(""), Err(LoadError::Invalid { .. })));
 }
 
+/// What the spec forbids is read past and reported where it is, the way oasdiff
+/// reads such documents: the comparison still happens.
 #[test]
-fn structural_error_points_at_node() {
+fn spec_violations_are_read_past_and_point_at_the_node() {
     let text = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /orders:\n    get:\n      summary: x\n";
-    match load(text) {
-        Err(e @ LoadError::Invalid { .. }) => {
-            let LoadError::Invalid {
-                pointer,
-                line,
-                message,
-            } = &e
-            else {
-                unreachable!()
-            };
-            assert_eq!(pointer, "/paths/~1orders/get/responses");
-            assert_eq!(*line, Some(5));
-            assert!(message.contains("responses"), "{message}");
-            assert!(e.to_string().contains("/paths/~1orders/get/responses"));
-        }
-        other => panic!("{other:?}"),
-    }
-    let text = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      parameters:\n        - name: x\n          in: nowhere\n      responses: {}\n";
-    match load(text) {
-        Err(LoadError::Invalid { pointer, line, .. }) => {
-            assert_eq!(pointer, "/paths/~1a/get/parameters/0");
-            assert_eq!(line, Some(7));
-        }
-        other => panic!("{other:?}"),
-    }
-    match load("openapi: 3.0.3\ninfo: {title: t}\npaths: {}\n") {
-        Err(LoadError::Invalid { pointer, line, .. }) => {
-            assert_eq!(pointer, "/info/version");
-            assert_eq!(line, Some(2));
-        }
-        other => panic!("{other:?}"),
-    }
+    let c = load(text).unwrap();
+    assert_eq!(c.version, SpecVersion::V30);
+    assert_eq!(c.violations.len(), 1, "{:?}", c.violations);
+    let v = &c.violations[0];
+    assert_eq!(v.pointer, "/paths/~1orders/get/responses");
+    assert_eq!(v.line, Some(5));
+    assert!(v.message.contains("responses"), "{}", v.message);
+    assert!(c.doc.paths.paths.contains_key("/orders"));
+
+    let text = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      parameters:\n        - name: x\n          in: nowhere\n          schema: {type: string}\n      responses: {}\n";
+    let c = load(text).unwrap();
+    assert_eq!(c.violations[0].pointer, "/paths/~1a/get/parameters/0");
+    assert_eq!(c.violations[0].line, Some(7));
+    assert!(
+        c.violations[0].message.ends_with("left out"),
+        "{:?}",
+        c.violations
+    );
+
+    let c = load("openapi: 3.0.3\ninfo: {title: t}\npaths: {}\n").unwrap();
+    assert_eq!(c.violations[0].pointer, "/info/version");
+    assert_eq!(c.violations[0].line, Some(2));
+
+    // The small violations real documents carry, each reported once.
+    let text = r#"openapi: 3.0.3
+info: {title: t}
+paths:
+  /a:
+    get:
+      responses:
+        '200': {}
+components:
+  securitySchemes:
+    o:
+      type: oauth2
+      flows:
+        clientCredentials: {tokenUrl: 'https://t.example/token'}
+"#;
+    let c = load(text).unwrap();
+    let pointers: Vec<&str> = c.violations.iter().map(|v| v.pointer.as_str()).collect();
+    assert_eq!(
+        pointers,
+        [
+            "/info/version",
+            "/paths/~1a/get/responses/200/description",
+            "/components/securitySchemes/o/flows/clientCredentials/scopes",
+        ]
+    );
+    // Not a mapping at all is still refused: there is nothing to read.
+    assert!(matches!(
+        load("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: 12\n"),
+        Ok(c) if c.violations.len() == 1
+    ));
+}
+
+/// 3.1 documents load into the same model: 2020-12 keywords with a 3.0 form take
+/// it, the others are kept in `x-oas31-*` extensions.
+#[test]
+fn openapi_31_is_lowered_into_the_model() {
+    let text = r##"openapi: 3.1.0
+info: {title: t, version: '1', summary: s, license: {name: MIT, identifier: MIT}}
+jsonSchemaDialect: https://json-schema.org/draft/2020-12/schema
+paths:
+  /orders:
+    $ref: '#/components/pathItems/Orders'
+webhooks:
+  orderPlaced:
+    post:
+      requestBody: {content: {application/json: {schema: {$ref: '#/components/schemas/Order'}}}}
+components:
+  pathItems:
+    Orders:
+      get:
+        responses:
+          '200':
+            description: ok
+            content:
+              application/json:
+                schema:
+                  type: array
+                  items: {$ref: '#/components/schemas/Order'}
+  schemas:
+    Order:
+      type: object
+      properties:
+        id: {type: [string, 'null']}
+        qty: {type: integer, exclusiveMinimum: 0}
+        kind: {const: retail}
+        tags: {type: array, prefixItems: [{type: string}], examples: [[a]]}
+        either: {type: [string, integer]}
+        parent:
+          anyOf: [{$ref: '#/components/schemas/Order'}, {type: 'null'}]
+        flag: true
+"##;
+    let c = load(text).unwrap();
+    assert_eq!(c.version, SpecVersion::V31);
+    assert!(c.violations.is_empty(), "{:?}", c.violations);
+    let item = match &c.doc.paths.paths["/orders"] {
+        openapiv3::ReferenceOr::Item(item) => item,
+        other => panic!("path item not inlined: {other:?}"),
+    };
+    assert!(item.get.is_some());
+    assert!(c.doc.extensions.contains_key("x-oas31-webhooks"));
+    let schemas = serde_json::to_value(&c.doc.components.as_ref().unwrap().schemas).unwrap();
+    let props = &schemas["Order"]["properties"];
+    assert_eq!(props["id"]["type"], "string");
+    assert_eq!(props["id"]["nullable"], true);
+    assert_eq!(props["qty"]["minimum"], 0);
+    assert_eq!(props["qty"]["exclusiveMinimum"], true);
+    assert_eq!(props["kind"]["x-oas31-const"], "retail");
+    assert_eq!(props["tags"]["x-oas31-prefixItems"][0]["type"], "string");
+    assert_eq!(
+        props["either"]["x-oas31-type"],
+        serde_json::json!(["string", "integer"])
+    );
+    assert_eq!(props["parent"]["nullable"], true);
+    assert_eq!(
+        props["parent"]["allOf"][0]["$ref"],
+        "#/components/schemas/Order"
+    );
+    // The tree as written is kept for pointers and lines.
+    assert_eq!(
+        c.raw["components"]["schemas"]["Order"]["properties"]["id"]["type"][1],
+        "null"
+    );
+    // In 3.1 an operation may leave out `responses`, and `paths` itself is optional.
+    let c = load("openapi: 3.1.0\ninfo: {title: t, version: '1'}\nwebhooks: {}\n").unwrap();
+    assert!(c.violations.is_empty(), "{:?}", c.violations);
 }
 
 #[test]
@@ -367,7 +477,7 @@ fn the_model_loader_agrees_with_the_full_loader() {
     ];
     for text in cases {
         let full = load(text).map(|c| c.doc);
-        let lean = load_model(text.to_string());
+        let lean = load_model(text.to_string()).map(|m| m.doc);
         assert_eq!(full.is_ok(), lean.is_ok(), "{text}");
         assert_eq!(full.err(), lean.err(), "{text}");
     }

@@ -1,6 +1,7 @@
 //! A version's routes: (method, path template) → the operation and what its
 //! security requirement asks for, compiled once per snapshot into matchit routers (data plane).
 
+use crate::snapshot::schema::Components;
 use crate::snapshot::validate::{RequestRules, ResponseRules};
 use http::Method;
 use openapiv3::{OpenAPI, ReferenceOr, SecurityScheme};
@@ -74,7 +75,8 @@ impl VersionRoutes {
 
     /// Compiles a contract; also returns its `x-steward-timeout-ms`, if any.
     pub fn compile(text: &str) -> Result<(Self, Option<std::time::Duration>), LoadError> {
-        let doc = loader::load_model(text.to_string())?;
+        let model = loader::load_model(text.to_string())?;
+        let doc = model.doc;
         let timeout = doc
             .extensions
             .get("x-steward-timeout-ms")
@@ -82,10 +84,11 @@ impl VersionRoutes {
             .and_then(serde_json::Value::as_u64)
             .filter(|ms| (1..=600_000).contains(ms))
             .map(std::time::Duration::from_millis);
-        Ok((Self::from_doc(&doc), timeout))
+        let components = Components::of(&doc, model.version);
+        Ok((Self::from_doc(&doc, &components), timeout))
     }
 
-    fn from_doc(doc: &OpenAPI) -> Self {
+    fn from_doc(doc: &OpenAPI, components: &Components) -> Self {
         let schemes: HashMap<&str, &SecurityScheme> = doc
             .components
             .iter()
@@ -95,13 +98,6 @@ impl VersionRoutes {
                 ReferenceOr::Reference { .. } => None,
             })
             .collect();
-        // Component schemas as JSON, once per version: validators embed what they use.
-        let components = doc
-            .components
-            .as_ref()
-            .and_then(|c| serde_json::to_value(&c.schemas).ok())
-            .and_then(|v| v.as_object().cloned())
-            .unwrap_or_default();
         let mut routes = VersionRoutes::default();
         for (template, item) in doc.paths.paths.iter() {
             let ReferenceOr::Item(item) = item else {
@@ -148,8 +144,8 @@ impl VersionRoutes {
                         operation_id: op.operation_id.clone(),
                         template: template.clone(),
                         security,
-                        rules: RequestRules::compile(doc, &components, &item.parameters, op),
-                        responses: ResponseRules::compile(doc, &components, op),
+                        rules: RequestRules::compile(doc, components, &item.parameters, op),
+                        responses: ResponseRules::compile(doc, components, op),
                         label: std::sync::Arc::from(
                             op.operation_id
                                 .clone()

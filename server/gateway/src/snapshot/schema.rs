@@ -1,5 +1,8 @@
-//! OpenAPI 3.0 Schema Objects as JSON Schema Draft 4 documents, which is what
-//! OpenAPI 3.0 schemas are, give or take:
+//! OpenAPI Schema Objects as self-contained JSON Schema documents: Draft 4 for
+//! OpenAPI 3.0, whose schemas are Draft 4 give or take, and 2020-12 for OpenAPI 3.1,
+//! whose schemas are 2020-12. Schemas arrive in the typed model's normalised form
+//! (see `steward_contracts::loader::normalise`); for 3.1 the 2020-12 keywords kept
+//! in `x-oas31-*` extensions are put back. Along the way:
 //!
 //! - `nullable: true` becomes a type union with `"null"` (and `null` joins an enum);
 //! - `readOnly` properties are refused in requests and `writeOnly` ones in responses;
@@ -13,11 +16,72 @@
 
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
+use steward_contracts::loader::{STASH, SpecVersion};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
     Request,
     Response,
+}
+
+/// The JSON Schema dialect a contract's schemas are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dialect {
+    #[default]
+    Draft4,
+    Draft202012,
+}
+
+impl From<SpecVersion> for Dialect {
+    fn from(v: SpecVersion) -> Self {
+        match v {
+            SpecVersion::V30 => Dialect::Draft4,
+            SpecVersion::V31 => Dialect::Draft202012,
+        }
+    }
+}
+
+impl Dialect {
+    pub fn draft(self) -> jsonschema::Draft {
+        match self {
+            Dialect::Draft4 => jsonschema::Draft::Draft4,
+            Dialect::Draft202012 => jsonschema::Draft::Draft202012,
+        }
+    }
+
+    /// Where a document keeps the component schemas it embeds.
+    fn definitions(self) -> &'static str {
+        match self {
+            Dialect::Draft4 => "definitions",
+            Dialect::Draft202012 => "$defs",
+        }
+    }
+}
+
+/// A contract's component schemas as JSON, and the dialect they are written in:
+/// what every validator of one contract version embeds from.
+#[derive(Debug, Clone, Default)]
+pub struct Components {
+    pub schemas: Map<String, Value>,
+    pub dialect: Dialect,
+}
+
+impl Components {
+    /// The component schemas of a loaded contract.
+    pub fn of(doc: &openapiv3::OpenAPI, version: SpecVersion) -> Components {
+        Components {
+            schemas: doc
+                .components
+                .as_ref()
+                .and_then(|c| serde_json::to_value(&c.schemas).ok())
+                .and_then(|v| match v {
+                    Value::Object(m) => Some(m),
+                    _ => None,
+                })
+                .unwrap_or_default(),
+            dialect: version.into(),
+        }
+    }
 }
 
 const COMPONENT_PREFIX: &str = "#/components/schemas/";
@@ -32,11 +96,17 @@ const DROPPED: [&str; 8] = [
     "deprecated",
 ];
 
-/// A self-contained Draft 4 document for `schema`, with the component schemas it
-/// needs under `definitions`.
-pub fn to_draft4(schema: &Value, components: &Map<String, Value>, direction: Direction) -> Value {
+/// A self-contained document for `schema` in `dialect`, with the component schemas
+/// it needs under `definitions` (Draft 4) or `$defs` (2020-12).
+pub fn to_json_schema(
+    schema: &Value,
+    components: &Map<String, Value>,
+    direction: Direction,
+    dialect: Dialect,
+) -> Value {
     let mut needed = BTreeSet::new();
-    let mut root = convert(schema, direction, &mut needed);
+    let cx = Cx { direction, dialect };
+    let mut root = convert(schema, cx, &mut needed);
     let mut definitions = Map::new();
     let mut pending: Vec<String> = needed.iter().cloned().collect();
     while let Some(name) = pending.pop() {
@@ -46,7 +116,7 @@ pub fn to_draft4(schema: &Value, components: &Map<String, Value>, direction: Dir
         let mut more = BTreeSet::new();
         let converted = components
             .get(&name)
-            .map(|s| convert(s, direction, &mut more))
+            .map(|s| convert(s, cx, &mut more))
             .unwrap_or_else(|| json!({}));
         definitions.insert(name, converted);
         pending.extend(more.into_iter().filter(|n| !definitions.contains_key(n)));
@@ -59,7 +129,7 @@ pub fn to_draft4(schema: &Value, components: &Map<String, Value>, direction: Dir
         root = json!({ "allOf": [root] });
     }
     if let Value::Object(map) = &mut root {
-        map.insert("definitions".into(), Value::Object(definitions));
+        map.insert(dialect.definitions().into(), Value::Object(definitions));
     }
     root
 }
@@ -78,7 +148,14 @@ pub fn declared_type<'a>(schema: &'a Value, components: &'a Map<String, Value>) 
     target.get("type").and_then(Value::as_str)
 }
 
-fn convert(v: &Value, direction: Direction, needed: &mut BTreeSet<String>) -> Value {
+#[derive(Clone, Copy)]
+struct Cx {
+    direction: Direction,
+    dialect: Dialect,
+}
+
+fn convert(v: &Value, cx: Cx, needed: &mut BTreeSet<String>) -> Value {
+    let direction = cx.direction;
     let Some(obj) = v.as_object() else {
         return v.clone();
     };
@@ -86,7 +163,8 @@ fn convert(v: &Value, direction: Direction, needed: &mut BTreeSet<String>) -> Va
         return match reference.strip_prefix(COMPONENT_PREFIX) {
             Some(name) => {
                 let name = steward_contracts::resolve::unescape_segment(name);
-                let out = json!({ "$ref": format!("#/definitions/{}", escape(&name)) });
+                let out =
+                    json!({ "$ref": format!("#/{}/{}", cx.dialect.definitions(), escape(&name)) });
                 needed.insert(name);
                 out
             }
@@ -98,6 +176,12 @@ fn convert(v: &Value, direction: Direction, needed: &mut BTreeSet<String>) -> Va
     let mut out = Map::new();
     let mut hidden: Vec<String> = Vec::new();
     for (key, value) in obj {
+        if cx.dialect == Dialect::Draft202012
+            && let Some(keyword) = key.strip_prefix(STASH)
+        {
+            unstash(&mut out, keyword, value, cx, needed);
+            continue;
+        }
         if DROPPED.contains(&key.as_str()) || key.starts_with("x-") {
             continue;
         }
@@ -117,27 +201,25 @@ fn convert(v: &Value, direction: Direction, needed: &mut BTreeSet<String>) -> Va
                         converted.insert(name.clone(), json!({ "not": {} }));
                         hidden.push(name.clone());
                     } else {
-                        converted.insert(name.clone(), convert(prop, direction, needed));
+                        converted.insert(name.clone(), convert(prop, cx, needed));
                     }
                 }
                 Value::Object(converted)
             }
-            "items" | "not" => convert(value, direction, needed),
-            "additionalProperties" if value.is_object() => convert(value, direction, needed),
+            "items" | "not" => convert(value, cx, needed),
+            "additionalProperties" if value.is_object() => convert(value, cx, needed),
             "allOf" | "oneOf" | "anyOf" => Value::Array(
                 value
                     .as_array()
-                    .map(|parts| {
-                        parts
-                            .iter()
-                            .map(|p| convert(p, direction, needed))
-                            .collect()
-                    })
+                    .map(|parts| parts.iter().map(|p| convert(p, cx, needed)).collect())
                     .unwrap_or_default(),
             ),
             _ => value.clone(),
         };
-        out.insert(key.clone(), converted);
+        // A 2020-12 keyword put back from its stash wins over the lowered 3.0 form.
+        if !out.contains_key(key) {
+            out.insert(key.clone(), converted);
+        }
     }
     if !hidden.is_empty()
         && let Some(Value::Array(required)) = out.get_mut("required")
@@ -145,6 +227,22 @@ fn convert(v: &Value, direction: Direction, needed: &mut BTreeSet<String>) -> Va
         required.retain(|r| !r.as_str().is_some_and(|r| hidden.iter().any(|h| h == r)));
         if required.is_empty() {
             out.remove("required");
+        }
+    }
+    if cx.dialect == Dialect::Draft202012 {
+        // 2020-12's exclusive bounds are numbers, not flags on `minimum`/`maximum`.
+        for (bound, exclusive) in [
+            ("minimum", "exclusiveMinimum"),
+            ("maximum", "exclusiveMaximum"),
+        ] {
+            if out.get(exclusive) == Some(&Value::Bool(true)) {
+                match out.remove(bound) {
+                    Some(n) => out.insert(exclusive.into(), n),
+                    None => out.remove(exclusive),
+                };
+            } else if out.get(exclusive) == Some(&Value::Bool(false)) {
+                out.remove(exclusive);
+            }
         }
     }
     if obj.get("nullable").and_then(Value::as_bool) == Some(true) {
@@ -167,7 +265,56 @@ fn convert(v: &Value, direction: Direction, needed: &mut BTreeSet<String>) -> Va
         }
         _ => {}
     }
+    // A nullable composition (`allOf: [X], nullable: true`, or 3.1's `anyOf: [X,
+    // {type: null}]` in its lowered form) has no `type` to add "null" to: null
+    // becomes an alternative of its own.
+    let composed = ["allOf", "oneOf", "anyOf"].iter().any(|k| out.contains_key(*k));
+    if obj.get("nullable").and_then(Value::as_bool) == Some(true)
+        && composed
+        && !out.contains_key("type")
+    {
+        return json!({ "anyOf": [Value::Object(out), { "type": "null" }] });
+    }
     Value::Object(out)
+}
+
+/// Puts a 2020-12 keyword kept as `x-oas31-<keyword>` back, converting the
+/// schemas inside it.
+fn unstash(
+    out: &mut Map<String, Value>,
+    keyword: &str,
+    value: &Value,
+    cx: Cx,
+    needed: &mut BTreeSet<String>,
+) {
+    let converted = match keyword {
+        // The lowered `minimum`/`maximum` with its flag already says this.
+        "exclusiveMinimum" | "exclusiveMaximum" => return,
+        // Webhooks are not schemas; nothing else is stashed at schema level.
+        "webhooks" => return,
+        "contains"
+        | "if"
+        | "then"
+        | "else"
+        | "propertyNames"
+        | "unevaluatedItems"
+        | "unevaluatedProperties"
+        | "contentSchema" => convert(value, cx, needed),
+        "dependentSchemas" | "patternProperties" | "$defs" => match value.as_object() {
+            Some(m) => Value::Object(
+                m.iter()
+                    .map(|(k, s)| (k.clone(), convert(s, cx, needed)))
+                    .collect(),
+            ),
+            None => return,
+        },
+        "prefixItems" => match value.as_array() {
+            Some(items) => Value::Array(items.iter().map(|s| convert(s, cx, needed)).collect()),
+            None => return,
+        },
+        _ => value.clone(),
+    };
+    out.insert(keyword.to_string(), converted);
 }
 
 /// Narrows `minimum`/`maximum` to a format's range, keeping tighter author bounds.
@@ -197,6 +344,10 @@ fn escape(segment: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn to_draft4(schema: &Value, components: &Map<String, Value>, direction: Direction) -> Value {
+        to_json_schema(schema, components, direction, Dialect::Draft4)
+    }
 
     fn components() -> Map<String, Value> {
         json!({

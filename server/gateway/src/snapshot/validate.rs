@@ -3,11 +3,11 @@
 //! immutable version, in fact) with OpenAPI 3.0 semantics (see [`crate::snapshot::schema`]);
 //! the request path only runs them (data plane).
 
-use crate::snapshot::schema::{self, Direction};
+use crate::snapshot::schema::{self, Components, Direction};
 use jsonschema::Validator;
 use openapiv3::{OpenAPI, Parameter, ParameterSchemaOrContent, ReferenceOr, RequestBody};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// Per-API setting: refuse invalid requests, let them through and record the
 /// violations, or skip validation.
@@ -81,10 +81,15 @@ impl std::fmt::Debug for RequestRules {
     }
 }
 
-fn compile_schema(schema: &Value, components: &Map<String, Value>) -> Option<Validator> {
-    let document = schema::to_draft4(schema, components, Direction::Request);
+fn compile_schema(schema: &Value, components: &Components) -> Option<Validator> {
+    let document = schema::to_json_schema(
+        schema,
+        &components.schemas,
+        Direction::Request,
+        components.dialect,
+    );
     match jsonschema::options()
-        .with_draft(jsonschema::Draft::Draft4)
+        .with_draft(components.dialect.draft())
         .should_validate_formats(true)
         .build(&document)
     {
@@ -140,7 +145,7 @@ impl RequestRules {
     /// component schemas as JSON, shared by every operation of the version.
     pub fn compile(
         doc: &OpenAPI,
-        components: &Map<String, Value>,
+        components: &Components,
         path_params: &[ReferenceOr<Parameter>],
         op: &openapiv3::Operation,
     ) -> RequestRules {
@@ -182,10 +187,10 @@ impl RequestRules {
             let Ok(schema) = serde_json::to_value(schema) else {
                 continue;
             };
-            let kind = schema::declared_type(&schema, components).map(str::to_string);
+            let kind = schema::declared_type(&schema, &components.schemas).map(str::to_string);
             let item_kind = schema
                 .get("items")
-                .and_then(|i| schema::declared_type(i, components))
+                .and_then(|i| schema::declared_type(i, &components.schemas))
                 .map(str::to_string);
             rules.params.push(ParamRule {
                 name: if location == Location::Header {
@@ -453,11 +458,9 @@ components:
 "#;
 
     fn rules() -> RequestRules {
-        let doc = steward_contracts::loader::load_model(SPEC.to_string()).expect("valid");
-        let components = serde_json::to_value(&doc.components.as_ref().expect("has").schemas)
-            .ok()
-            .and_then(|v| v.as_object().cloned())
-            .unwrap_or_default();
+        let model = steward_contracts::loader::load_model(SPEC.to_string()).expect("valid");
+        let doc = model.doc;
+        let components = Components::of(&doc, model.version);
         let openapiv3::ReferenceOr::Item(item) = &doc.paths.paths["/orders/{orderId}"] else {
             panic!("item")
         };
@@ -546,6 +549,66 @@ components:
         assert!(!out.is_empty(), "the body was validated");
     }
 
+    /// A 3.1 contract's schemas are JSON Schema 2020-12, and are enforced as such.
+    #[test]
+    fn openapi_31_bodies_follow_json_schema_2020_12() {
+        const SPEC31: &str = r##"openapi: 3.1.0
+info: {title: t, version: '1'}
+paths:
+  /orders:
+    post:
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/Order'}
+      responses: {'201': {description: ok}}
+components:
+  schemas:
+    Order:
+      type: object
+      required: [kind, qty]
+      properties:
+        kind: {const: retail}
+        qty: {type: integer, exclusiveMinimum: 0}
+        note: {type: [string, 'null']}
+        code: {type: [string, integer]}
+        pair: {type: array, prefixItems: [{type: string}, {type: integer}]}
+        parent:
+          anyOf: [{$ref: '#/components/schemas/Order'}, {type: 'null'}]
+      dependentRequired: {code: [note]}
+"##;
+        let model = steward_contracts::loader::load_model(SPEC31.to_string()).expect("loads");
+        assert_eq!(model.version, steward_contracts::loader::SpecVersion::V31);
+        let components = Components::of(&model.doc, model.version);
+        assert_eq!(components.dialect, schema::Dialect::Draft202012);
+        let openapiv3::ReferenceOr::Item(item) = &model.doc.paths.paths["/orders"] else {
+            panic!("item")
+        };
+        let r = RequestRules::compile(
+            &model.doc,
+            &components,
+            &item.parameters,
+            item.post.as_ref().expect("post"),
+        );
+        let check = |body: &str| {
+            let mut out = Vec::new();
+            r.check_body(Some("application/json"), body.as_bytes(), &mut out)
+                .expect("json");
+            out.iter().map(|v| v.pointer.clone()).collect::<Vec<_>>()
+        };
+        let good = r#"{"kind": "retail", "qty": 1, "note": null, "code": 7, "pair": ["a", 1],
+                       "parent": {"kind": "retail", "qty": 2, "parent": null}}"#;
+        assert_eq!(check(good), Vec::<String>::new());
+        assert_eq!(check(r#"{"kind": "wholesale", "qty": 1}"#), ["/kind"]);
+        assert_eq!(check(r#"{"kind": "retail", "qty": 0}"#), ["/qty"]);
+        assert_eq!(check(r#"{"kind": "retail", "qty": 1, "code": true, "note": "n"}"#), ["/code"]);
+        assert_eq!(check(r#"{"kind": "retail", "qty": 1, "pair": [1, "a"]}"#), ["/pair/0", "/pair/1"]);
+        // `dependentRequired`: a code needs a note.
+        assert_eq!(check(r#"{"kind": "retail", "qty": 1, "code": "c"}"#), [""]);
+        assert_eq!(check(r#"{"kind": "retail", "qty": 1, "parent": {"qty": 1}}"#), ["/parent"]);
+    }
+
     #[test]
     fn media_types_and_ranges_match_in_any_case() {
         assert!(media_accepted("application/json", "APPLICATION/Json"));
@@ -584,7 +647,7 @@ impl std::fmt::Debug for ResponseRules {
 impl ResponseRules {
     pub fn compile(
         doc: &OpenAPI,
-        components: &Map<String, Value>,
+        components: &Components,
         op: &openapiv3::Operation,
     ) -> ResponseRules {
         let mut by_status = Vec::new();
@@ -604,9 +667,14 @@ impl ResponseRules {
                 .and_then(|(_, media)| media.schema.as_ref())
                 .and_then(|s| serde_json::to_value(s).ok());
             if let Some(schema) = schema {
-                let document = schema::to_draft4(&schema, components, Direction::Response);
+                let document = schema::to_json_schema(
+                    &schema,
+                    &components.schemas,
+                    Direction::Response,
+                    components.dialect,
+                );
                 if let Ok(v) = jsonschema::options()
-                    .with_draft(jsonschema::Draft::Draft4)
+                    .with_draft(components.dialect.draft())
                     .should_validate_formats(true)
                     .build(&document)
                 {
