@@ -41,7 +41,7 @@ mod proptests;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use openapiv3::OpenAPI;
 use time::Date;
@@ -144,6 +144,8 @@ pub(crate) struct Memo<'a> {
     /// What the pair itself contributes, so that later walks through it need
     /// not rebuild and re-compare the schemas.
     pub nodes: HashMap<MemoKey, Node<'a>>,
+    /// Schema pairs walked so far, against the diff's budget.
+    pub steps: usize,
 }
 
 /// A compared schema pair: whether it differs itself, and its child pairs.
@@ -171,8 +173,6 @@ pub(crate) struct OpCtx<'a> {
     pub operation: String,
     /// The path as written in the revision.
     pub path: String,
-    /// Schema pairs already compared for this operation.
-    pub visited: HashSet<MemoKey>,
     pub changes: Vec<Change>,
     pub memo: Memo<'a>,
 }
@@ -189,7 +189,6 @@ impl<'a> OpCtx<'a> {
             rev,
             operation,
             path,
-            visited: HashSet::new(),
             changes: Vec::new(),
             memo: Memo::default(),
         }

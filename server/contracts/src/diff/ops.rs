@@ -281,10 +281,13 @@ fn removal(
             Level::Error,
             format!("{what} before its sunset date {date}."),
         ),
+        // Deprecation without a date announces removal at any time; the check
+        // that asks for a date is the one on deprecating (the registry's
+        // lifecycle gives every deprecated version a sunset).
         None => (
-            stem_before,
-            Level::Error,
-            format!("{what}; it was deprecated but no sunset date was announced."),
+            stem_with,
+            Level::Info,
+            format!("{what} after it was deprecated (no sunset date was announced)."),
         ),
     }
 }

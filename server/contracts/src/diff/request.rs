@@ -148,7 +148,10 @@ fn compare_bodies<'a>(
             } else {
                 "the request body".to_string()
             };
-            let loc = Loc::new(Scope::RequestBody, subject, None);
+            let mut loc = Loc::new(Scope::RequestBody, subject, None);
+            if several {
+                loc = loc.in_media(name);
+            }
             schema::compare(oc, &loc, &bchild, &rchild);
         }
     }

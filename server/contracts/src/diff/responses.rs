@@ -146,7 +146,10 @@ fn compare_response<'a>(
             } else {
                 "the response body".to_string()
             };
-            let loc = Loc::new(Scope::ResponseBody, subject, Some(status.to_string()));
+            let mut loc = Loc::new(Scope::ResponseBody, subject, Some(status.to_string()));
+            if several {
+                loc = loc.in_media(name);
+            }
             schema::compare(oc, &loc, &bchild, &rchild);
         }
     }

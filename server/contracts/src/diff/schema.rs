@@ -8,7 +8,7 @@
 //! `request-property-*` / `response-property-*` below it, and
 //! `request-parameter-*` / `response-header-*` for parameters and headers.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::rc::Rc;
 
 use super::refs::{self, Resolved};
@@ -22,6 +22,16 @@ use steward_model::Level;
 /// bounds the time an adversarial document can take.
 const MAX_STEPS: usize = 200_000;
 
+/// Schema pairs compared for the whole diff: every property path is walked, so
+/// a document built to have exponentially many paths stops here.
+const MAX_TOTAL_STEPS: usize = 5_000_000;
+
+/// Property paths one schema pair is walked along, per root. Real documents
+/// reach a shared component along a few dozen paths at most (GitHub's `simple-user`
+/// in one response); a graph built so that paths multiply is cut off here, which
+/// keeps the walk linear in the document.
+const MAX_PATHS_PER_PAIR: u32 = 64;
+
 /// A pair of schemas waiting to be compared.
 struct Task<'a> {
     loc: Loc,
@@ -29,11 +39,34 @@ struct Task<'a> {
     rev: Child<'a>,
     /// The pair's memo key when already known, which saves resolving it.
     key: Option<MemoKey>,
+    /// The pairs above this one on its property path; set when it is queued.
+    trail: Trail,
+}
+
+/// The schema pairs from the root down to a task, newest first: a pair that is
+/// its own ancestor is a recursive schema, and is not walked again.
+type Trail = Option<Rc<TrailNode>>;
+
+struct TrailNode {
+    key: MemoKey,
+    up: Trail,
+}
+
+fn on_trail(trail: &Trail, key: &MemoKey) -> bool {
+    let mut at = trail.as_deref();
+    while let Some(node) = at {
+        if &node.key == key {
+            return true;
+        }
+        at = node.up.as_deref();
+    }
+    false
 }
 
 /// Pending comparisons. The walk is breadth-first with an explicit queue rather
-/// than recursive: no input can exhaust the stack, and a schema reached along
-/// several routes is reported under its shortest property path.
+/// than recursive, so no input can exhaust the stack. A schema reached along
+/// several property paths is reported under each of them, as oasdiff counts:
+/// a client reads the value at every one.
 type Queue<'a> = VecDeque<Task<'a>>;
 
 /// Where in the operation a schema sits, for ids and sentences.
@@ -46,6 +79,8 @@ pub(crate) struct Loc {
     pub props: Vec<String>,
     /// The response status, for response bodies and headers.
     pub status: Option<String>,
+    /// The media type, when the body has several: each is its own place.
+    pub media: Option<String>,
 }
 
 impl Loc {
@@ -55,7 +90,14 @@ impl Loc {
             subject,
             props: Vec::new(),
             status,
+            media: None,
         }
+    }
+
+    /// The same place under one of several media types.
+    pub(crate) fn in_media(mut self, media: &str) -> Self {
+        self.media = Some(media.to_string());
+        self
     }
 
     fn child(&self, segment: &str) -> Loc {
@@ -76,7 +118,9 @@ impl Loc {
     }
 
     fn prefix(&self) -> &'static str {
-        let nested = !self.props.is_empty();
+        // An alternative of the root is still the root: its own keywords are the
+        // body's or the parameter's.
+        let nested = self.props.iter().any(|p| !is_alternative(p));
         match (self.scope, nested) {
             (Scope::Parameter, false) => "request-parameter",
             (Scope::Parameter, true) => "request-parameter-property",
@@ -102,9 +146,13 @@ impl Loc {
             return format!("{}{status}", self.subject);
         }
         let path = code(&self.props.join("/"));
+        let media = match &self.media {
+            Some(m) => format!(" ({})", code(m)),
+            None => String::new(),
+        };
         match self.scope {
-            Scope::RequestBody => format!("the request property {path}"),
-            Scope::ResponseBody => format!("the response property {path}{status}"),
+            Scope::RequestBody => format!("the request property {path}{media}"),
+            Scope::ResponseBody => format!("the response property {path}{media}{status}"),
             Scope::Parameter | Scope::ResponseHeader => {
                 format!("the property {path} of {}{status}", self.subject)
             }
@@ -138,11 +186,15 @@ pub(crate) fn compare<'a>(oc: &mut OpCtx<'a>, loc: &Loc, base: &Child<'a>, rev: 
         base: base.clone(),
         rev: rev.clone(),
         key: None,
+        trail: None,
     });
     let mut steps = 0;
+    let mut children = Queue::new();
+    let mut paths: HashMap<MemoKey, u32> = HashMap::new();
     while let Some(task) = queue.pop_front() {
         steps += 1;
-        if steps > MAX_STEPS {
+        oc.memo.steps += 1;
+        if steps > MAX_STEPS || oc.memo.steps > MAX_TOTAL_STEPS {
             break;
         }
         let key = match &task.key {
@@ -154,7 +206,12 @@ pub(crate) fn compare<'a>(oc: &mut OpCtx<'a>, loc: &Loc, base: &Child<'a>, rev: 
                 (task.loc.scope, b.ptr, r.ptr)
             }
         };
-        if !oc.visited.insert(key.clone()) {
+        if on_trail(&task.trail, &key) {
+            continue;
+        }
+        let walked = paths.entry(key.clone()).or_default();
+        *walked += 1;
+        if *walked > MAX_PATHS_PER_PAIR {
             continue;
         }
         // Most of a large document is unchanged between versions; skipping
@@ -162,24 +219,34 @@ pub(crate) fn compare<'a>(oc: &mut OpCtx<'a>, loc: &Loc, base: &Child<'a>, rev: 
         // proportional to what changed rather than to the schema graph.
         let known = oc.memo.dirty.get(&key).copied();
         let node = oc.memo.nodes.get(&key).cloned();
-        let (Some(true), Some(node)) = (known, node) else {
-            if known == Some(false) {
-                continue;
+        match (known, node) {
+            (Some(false), _) => continue,
+            (Some(true), Some(node)) => walk_node(oc, &task, &node, &mut children),
+            _ => {
+                let Some((b, r)) = resolve(oc, &task) else {
+                    continue;
+                };
+                if !dirty(oc, &key, &b, &r) {
+                    continue;
+                }
+                match oc.memo.nodes.get(&key).cloned() {
+                    Some(node) => walk_node(oc, &task, &node, &mut children),
+                    // Not settled (the probe was truncated): walk it directly.
+                    None => step(oc, &task.loc, &b, &r, &mut children),
+                }
             }
-            let Some((b, r)) = resolve(oc, &task) else {
-                continue;
-            };
-            if !dirty(oc, &key, &b, &r) {
-                continue;
-            }
-            match oc.memo.nodes.get(&key).cloned() {
-                Some(node) => walk_node(oc, &task, &node, &mut queue),
-                // Not settled (the probe was truncated): walk it directly.
-                None => step(oc, &task.loc, &b, &r, &mut queue),
-            }
+        }
+        if children.is_empty() {
             continue;
-        };
-        walk_node(oc, &task, &node, &mut queue);
+        }
+        let trail = Some(Rc::new(TrailNode {
+            key,
+            up: task.trail.clone(),
+        }));
+        for mut child in children.drain(..) {
+            child.trail = trail.clone();
+            queue.push_back(child);
+        }
     }
 }
 
@@ -205,6 +272,7 @@ fn walk_node<'a>(oc: &mut OpCtx<'a>, task: &Task<'a>, node: &Node<'a>, queue: &m
             base: edge.base.clone(),
             rev: edge.rev.clone(),
             key: Some(edge.key.clone()),
+            trail: None,
         });
     }
 }
@@ -255,7 +323,6 @@ fn dirty<'a>(oc: &mut OpCtx<'a>, key: &MemoKey, b: &Resolved<'a>, r: &Resolved<'
             break;
         }
         scratch.changes.clear();
-        scratch.visited.clear();
         let mut children = Queue::new();
         step(&mut scratch, &probe_loc, &bres, &rres, &mut children);
         let own = !scratch.changes.is_empty();
@@ -325,7 +392,7 @@ fn step<'a>(
 ) {
     let bv = view::build(oc.base, b.schema, &b.ptr);
     let rv = view::build(oc.rev, r.schema, &r.ptr);
-    let comparable = types(oc, loc, &bv, &rv);
+    let (comparable, retyped) = types(oc, loc, &bv, &rv);
     nullable(oc, loc, &bv, &rv);
     enums(oc, loc, &bv, &rv);
     bounds(oc, loc, &bv, &rv);
@@ -342,10 +409,13 @@ fn step<'a>(
             base: bi.clone(),
             rev: ri.clone(),
             key: None,
+            trail: None,
         });
     }
-    alternatives(oc, loc, Alt::OneOf, &bv.one_of, &rv.one_of, queue);
-    alternatives(oc, loc, Alt::AnyOf, &bv.any_of, &rv.any_of, queue);
+    // Alternatives that change the set of types were reported as such.
+    let report = !retyped;
+    alternatives(oc, loc, Alt::OneOf, &bv.one_of, &rv.one_of, report, queue);
+    alternatives(oc, loc, Alt::AnyOf, &bv.any_of, &rv.any_of, report, queue);
 }
 
 fn type_name(typ: Option<&str>) -> String {
@@ -353,76 +423,151 @@ fn type_name(typ: Option<&str>) -> String {
 }
 
 /// Reports type and format changes; returns whether deeper comparison makes
-/// sense (the types are the same or one is a numeric widening of the other).
-fn types(oc: &mut OpCtx<'_>, loc: &Loc, bv: &View<'_>, rv: &View<'_>) -> bool {
+/// sense (the types are the same or one is a numeric widening of the other),
+/// and whether the set of types changed, which then stands for the changes of
+/// the alternatives that make it up.
+///
+/// A type or format change alters what generated clients declare (`int` becomes
+/// `int64`, a string becomes a date), so it breaks them in either direction,
+/// the way oasdiff counts it. The exceptions are the widenings every client
+/// already handles: a request may accept a larger number encoding (`int32` to
+/// `int64`, `float` to `double`, `integer` to `number`) and a response may
+/// return a smaller one.
+fn types(oc: &mut OpCtx<'_>, loc: &Loc, bv: &View<'_>, rv: &View<'_>) -> (bool, bool) {
     let (bt, rt) = (bv.typ.as_deref(), rv.typ.as_deref());
-    let ptrs = (Some(bv.ptr.as_str()), Some(rv.ptr.as_str()));
-    if bt == rt {
-        formats(oc, loc, bv, rv);
-        return true;
+    let (bf, rf) = (bv.format.as_deref(), rv.format.as_deref());
+    if (bt.is_none() || rt.is_none())
+        && let Some(retyped) = type_lists(oc, loc, bv, rv)
+    {
+        return (true, retyped);
+    }
+    if bt == rt && bf == rf {
+        return (true, false);
     }
     let desc = loc.describe();
-    let from_to = format!("from {} to {}", type_name(bt), type_name(rt));
+    let ptrs = (Some(bv.ptr.as_str()), Some(rv.ptr.as_str()));
     let widens = matches!(
-        (bt, rt),
-        (Some("integer"), Some("number")) | (Some(_), None)
+        ((bt, bf), (rt, rf)),
+        (
+            (Some("integer"), Some("int32")),
+            (Some("integer"), Some("int64"))
+        ) | (
+            (Some("number"), Some("float")),
+            (Some("number"), Some("double"))
+        ) | ((Some("integer"), None), (Some("number"), None))
     );
     let narrows = matches!(
-        (bt, rt),
-        (Some("number"), Some("integer")) | (None, Some(_))
+        ((bt, bf), (rt, rf)),
+        (
+            (Some("integer"), Some("int64")),
+            (Some("integer"), Some("int32"))
+        ) | (
+            (Some("number"), Some("double")),
+            (Some("number"), Some("float"))
+        ) | ((Some("number"), None), (Some("integer"), None))
     );
-    if widens {
-        let (id, level) = if loc.request() {
-            (loc.id("type-generalized"), Level::Info)
-        } else {
-            (loc.id("type-changed"), Level::Error)
-        };
-        let text = format!("The type of {desc} was widened {from_to}.");
-        oc.emit(&id, level, ptrs.0, ptrs.1, text);
-        true
-    } else if narrows {
-        let (id, level) = if loc.request() {
-            (loc.id("type-changed"), Level::Error)
-        } else {
-            (loc.id("type-specialized"), Level::Info)
-        };
-        let text = format!("The type of {desc} was narrowed {from_to}.");
-        oc.emit(&id, level, ptrs.0, ptrs.1, text);
-        true
-    } else {
-        let text = format!("The type of {desc} changed {from_to}.");
-        oc.emit(&loc.id("type-changed"), Level::Error, ptrs.0, ptrs.1, text);
-        false
-    }
+    let what = if bt == rt { "format" } else { "type" };
+    let from_to = format!("from {} to {}", shape(bt, bf), shape(rt, rf));
+    let (id, level, how) = match (widens, narrows, loc.request()) {
+        (true, _, true) => (loc.id("type-generalized"), Level::Info, "was widened"),
+        (_, true, false) => (loc.id("type-specialized"), Level::Info, "was narrowed"),
+        _ => (loc.id("type-changed"), Level::Error, "changed"),
+    };
+    oc.emit(
+        &id,
+        level,
+        ptrs.0,
+        ptrs.1,
+        format!("The {what} of {desc} {how} {from_to}."),
+    );
+    (
+        bt == rt || bt.is_none() || rt.is_none() || widens || narrows,
+        false,
+    )
 }
 
-fn formats(oc: &mut OpCtx<'_>, loc: &Loc, bv: &View<'_>, rv: &View<'_>) {
-    let (bf, rf) = (bv.format.as_deref(), rv.format.as_deref());
-    if bf == rf {
-        return;
+/// The types a schema's values may have when it lists several: a 3.1 type list,
+/// or the types of its `oneOf`/`anyOf` alternatives when each has one.
+fn type_list(doc: &openapiv3::OpenAPI, view: &View<'_>) -> Option<BTreeSet<String>> {
+    if let Some(t) = &view.typ {
+        return Some(BTreeSet::from([t.clone()]));
     }
-    // A format is a restriction: dropping it, or moving to a larger encoding,
-    // widens the accepted values.
-    let widens = matches!(
-        (bf, rf),
-        (Some(_), None) | (Some("int32"), Some("int64")) | (Some("float"), Some("double"))
-    );
-    let narrows = matches!(
-        (bf, rf),
-        (None, Some(_)) | (Some("int64"), Some("int32")) | (Some("double"), Some("float"))
-    );
-    let (id, level) = match (widens, narrows, loc.request()) {
-        (true, _, true) => (loc.id("type-generalized"), Level::Info),
-        (_, true, false) => (loc.id("type-specialized"), Level::Info),
-        _ => (loc.id("type-changed"), Level::Error),
+    if !view.type_list.is_empty() {
+        return Some(view.type_list.iter().cloned().collect());
+    }
+    let alternatives = if view.one_of.is_empty() {
+        &view.any_of
+    } else {
+        &view.one_of
     };
-    let text = format!(
-        "The format of {} changed from {} to {}.",
-        loc.describe(),
-        code(bf.unwrap_or("none")),
-        code(rf.unwrap_or("none"))
-    );
-    oc.emit(&id, level, Some(&bv.ptr), Some(&rv.ptr), text);
+    if alternatives.is_empty() {
+        return None;
+    }
+    alternatives
+        .iter()
+        .map(|alt| {
+            let r = refs::schema(doc, alt.schema, &alt.ptr)?;
+            view::build(doc, r.schema, &r.ptr).typ
+        })
+        .collect()
+}
+
+/// Compares schemas whose values may have several types (at least one side
+/// lists several): adding a type widens, dropping one narrows, as oasdiff's
+/// `list-of-types` checks say. `None` when this is not such a pair, else
+/// whether the set changed.
+fn type_lists(oc: &mut OpCtx<'_>, loc: &Loc, bv: &View<'_>, rv: &View<'_>) -> Option<bool> {
+    let (bl, rl) = (type_list(oc.base, bv)?, type_list(oc.rev, rv)?);
+    if bl.len() < 2 && rl.len() < 2 {
+        return None;
+    }
+    if bl == rl {
+        return Some(false);
+    }
+    let show = |l: &BTreeSet<String>| l.iter().map(|t| code(t)).collect::<Vec<_>>().join(", ");
+    let desc = loc.describe();
+    let ptrs = (Some(bv.ptr.as_str()), Some(rv.ptr.as_str()));
+    let text = |how: &str| {
+        format!(
+            "The types of {desc} {how}: from {} to {}.",
+            show(&bl),
+            show(&rl)
+        )
+    };
+    if bl.is_subset(&rl) {
+        oc.emit(
+            &loc.id("list-of-types-widened"),
+            loc.widening(),
+            ptrs.0,
+            ptrs.1,
+            text("were widened"),
+        );
+    } else if rl.is_subset(&bl) {
+        oc.emit(
+            &loc.id("list-of-types-narrowed"),
+            loc.narrowing(),
+            ptrs.0,
+            ptrs.1,
+            text("were narrowed"),
+        );
+    } else {
+        oc.emit(
+            &loc.id("type-changed"),
+            Level::Error,
+            ptrs.0,
+            ptrs.1,
+            text("changed"),
+        );
+    }
+    Some(true)
+}
+
+/// `integer`, or `integer`/`int64` with a format.
+fn shape(typ: Option<&str>, format: Option<&str>) -> String {
+    match format {
+        Some(f) => format!("{}/{}", type_name(typ), code(f)),
+        None => type_name(typ),
+    }
 }
 
 fn nullable(oc: &mut OpCtx<'_>, loc: &Loc, bv: &View<'_>, rv: &View<'_>) {
@@ -526,6 +671,18 @@ fn bounds(oc: &mut OpCtx<'_>, loc: &Loc, bv: &View<'_>, rv: &View<'_>) {
     }
     let desc = loc.describe();
     for ((stem, keyword, side, old), (_, _, _, new)) in old_rows.into_iter().zip(new_rows) {
+        // A lower bound on a count (`minLength`, `minItems`, `minProperties`)
+        // is 0 when unset: setting one is an increase from 0.
+        let (old, new) = if side == Side::Lower && stem != "min" && (old.is_some() || new.is_some())
+        {
+            let zero = Some(Bound {
+                value: 0.0,
+                exclusive: false,
+            });
+            (old.or(zero), new.or(zero))
+        } else {
+            (old, new)
+        };
         let (suffix, narrows, text) = match (old, new) {
             (None, None) => continue,
             (None, Some(n)) => (
@@ -559,13 +716,18 @@ fn bounds(oc: &mut OpCtx<'_>, loc: &Loc, bv: &View<'_>, rv: &View<'_>) {
                 (suffix, narrows, text)
             }
         };
-        // A looser bound in a response is usually harmless but can overflow a
-        // client's buffer or validation, hence a warning rather than an error.
-        let level = match (loc.request(), narrows) {
-            (true, true) => Level::Error,
-            (true, false) => Level::Info,
-            (false, true) => Level::Info,
-            (false, false) => Level::Warning,
+        // A new bound in a request may refuse what clients send, but most send
+        // far less, hence a warning; a looser bound in a response is usually
+        // harmless but can overflow a client's buffer or validation, hence a
+        // warning too, except for a string's maximum length, which clients
+        // commonly size storage by.
+        let level = match (loc.request(), narrows, suffix) {
+            (true, true, "set") => Level::Warning,
+            (true, true, _) => Level::Error,
+            (true, false, _) => Level::Info,
+            (false, true, _) => Level::Info,
+            (false, false, "unset") if stem == "max-length" => Level::Error,
+            (false, false, _) => Level::Warning,
         };
         oc.emit(
             &loc.id(&format!("{stem}-{suffix}")),
@@ -773,6 +935,7 @@ fn properties<'a>(
                             base: bc.clone(),
                             rev: rc.clone(),
                             key: None,
+                            trail: None,
                         });
                     }
                 }
@@ -867,6 +1030,7 @@ fn additional<'a>(
                     base: b.clone(),
                     rev: r.clone(),
                     key: None,
+                    trail: None,
                 });
             }
         }
@@ -904,30 +1068,36 @@ fn alt_name(child: &Child<'_>, index: usize) -> String {
 }
 
 /// Pairs alternatives: same `$ref` first, then inline schemas with the same
-/// title, then the remaining inline schemas in order. Returns the pairs and the
+/// title, then inline schemas that are unchanged or carry the same tag (a
+/// property with one allowed value, the way `oneOf` variants are usually told
+/// apart). Inline alternatives that match none of these are reported as removed
+/// and added rather than compared by position, which would pair unrelated
+/// variants; oasdiff reads them the same way. Returns the pairs and the
 /// unmatched indexes on each side.
-fn pair_alternatives(
-    base: &[Child<'_>],
-    rev: &[Child<'_>],
+fn pair_alternatives<'a>(
+    oc: &OpCtx<'a>,
+    base: &[Child<'a>],
+    rev: &[Child<'a>],
 ) -> (Vec<(usize, usize)>, Vec<usize>, Vec<usize>) {
     let mut pairs = Vec::new();
     let mut used = vec![false; rev.len()];
     let mut unmatched = Vec::new();
-    let take = |used: &mut Vec<bool>, pred: &dyn Fn(&Child<'_>) -> bool| -> Option<usize> {
-        let found = rev
-            .iter()
-            .enumerate()
-            .find(|(j, r)| !used.get(*j).copied().unwrap_or(true) && pred(r))
-            .map(|(j, _)| j)?;
-        if let Some(slot) = used.get_mut(found) {
-            *slot = true;
-        }
-        Some(found)
-    };
+    let take =
+        |used: &mut Vec<bool>, pred: &mut dyn FnMut(usize, &Child<'a>) -> bool| -> Option<usize> {
+            let found = rev
+                .iter()
+                .enumerate()
+                .find(|(j, r)| !used.get(*j).copied().unwrap_or(true) && pred(*j, r))
+                .map(|(j, _)| j)?;
+            if let Some(slot) = used.get_mut(found) {
+                *slot = true;
+            }
+            Some(found)
+        };
     let mut inline = Vec::new();
     for (i, b) in base.iter().enumerate() {
         if let Some(reference) = b.reference() {
-            match take(&mut used, &|r| r.reference() == Some(reference)) {
+            match take(&mut used, &mut |_, r| r.reference() == Some(reference)) {
                 Some(j) => pairs.push((i, j)),
                 None => unmatched.push(i),
             }
@@ -939,7 +1109,7 @@ fn pair_alternatives(
     for i in inline {
         let title = base.get(i).and_then(Child::title);
         let found = match title {
-            Some(t) => take(&mut used, &|r| {
+            Some(t) => take(&mut used, &mut |_, r| {
                 r.reference().is_none() && r.title() == Some(t)
             }),
             None => None,
@@ -949,8 +1119,25 @@ fn pair_alternatives(
             None => untitled.push(i),
         }
     }
+    let rev_tags: Vec<Vec<(String, String)>> = rev.iter().map(|r| tags(oc.rev, r)).collect();
     for i in untitled {
-        match take(&mut used, &|r| r.reference().is_none()) {
+        let Some(b) = base.get(i) else { continue };
+        let unchanged = take(&mut used, &mut |_, r| {
+            r.reference().is_none() && !differs(oc, b, r)
+        });
+        let found = unchanged.or_else(|| {
+            let mine = tags(oc.base, b);
+            if mine.is_empty() {
+                return None;
+            }
+            take(&mut used, &mut |j, r| {
+                r.reference().is_none()
+                    && rev_tags
+                        .get(j)
+                        .is_some_and(|theirs| theirs.iter().any(|t| mine.contains(t)))
+            })
+        });
+        match found {
             Some(j) => pairs.push((i, j)),
             None => unmatched.push(i),
         }
@@ -964,67 +1151,143 @@ fn pair_alternatives(
     (pairs, unmatched, added)
 }
 
+/// Whether two alternatives are written differently. Their references are
+/// compared as written, not followed: a changed component below an unchanged
+/// alternative is found by comparing the pair.
+fn differs<'a>(oc: &OpCtx<'a>, b: &Child<'a>, r: &Child<'a>) -> bool {
+    let (Some(bres), Some(rres)) = (
+        refs::schema(oc.base, b.schema, &b.ptr),
+        refs::schema(oc.rev, r.schema, &r.ptr),
+    ) else {
+        return true;
+    };
+    bres.schema != rres.schema
+}
+
+/// The properties of an alternative that allow exactly one value, as (name,
+/// value): what tells `oneOf` variants apart when they are written inline.
+fn tags<'a>(doc: &'a openapiv3::OpenAPI, child: &Child<'a>) -> Vec<(String, String)> {
+    let Some(resolved) = refs::schema(doc, child.schema, &child.ptr) else {
+        return Vec::new();
+    };
+    let view = view::build(doc, resolved.schema, &resolved.ptr);
+    view.properties
+        .iter()
+        .filter_map(|(name, prop)| {
+            let p = refs::schema(doc, prop.schema, &prop.ptr)?;
+            let values = view::build(doc, p.schema, &p.ptr).enumeration?;
+            match values.as_slice() {
+                [one] => Some((name.clone(), one.clone())),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
 fn alternatives<'a>(
     oc: &mut OpCtx<'a>,
     loc: &Loc,
     alt: Alt,
     base: &[Child<'a>],
     rev: &[Child<'a>],
+    report: bool,
     queue: &mut Queue<'a>,
 ) {
     if base.is_empty() && rev.is_empty() {
         return;
     }
-    let (pairs, removed, added) = pair_alternatives(base, rev);
-    let desc = if removed.is_empty() && added.is_empty() {
-        String::new()
-    } else {
-        loc.describe()
-    };
-    for i in removed {
-        let Some(b) = base.get(i) else { continue };
+    let (pairs, removed, added) = pair_alternatives(oc, base, rev);
+    // One finding per list and direction, naming every alternative, as oasdiff
+    // counts them: a client reads it as one change to the list.
+    if report && !removed.is_empty() {
+        let names = removed
+            .iter()
+            .filter_map(|&i| Some(alt_name(base.get(i)?, i)))
+            .collect::<Vec<_>>()
+            .join(", ");
         let text = format!(
-            "{} was removed from the {} list of {desc}.",
-            alt_name(b, i),
-            alt.keyword()
+            "{names} {} removed from the {} list of {}.",
+            if removed.len() == 1 { "was" } else { "were" },
+            alt.keyword(),
+            loc.describe()
         );
+        let ptr = removed
+            .first()
+            .and_then(|&i| base.get(i))
+            .map(|b| list_pointer(&b.ptr));
         oc.emit(
             &loc.id(&format!("{}-removed", alt.stem())),
             loc.narrowing(),
-            Some(&b.ptr),
+            ptr.as_deref(),
             None,
             text,
         );
     }
-    for j in added {
-        let Some(r) = rev.get(j) else { continue };
+    if report && !added.is_empty() {
         // A new alternative in a response is a shape old clients do not know.
         let level = if loc.request() {
             Level::Info
         } else {
             Level::Warning
         };
+        let names = added
+            .iter()
+            .filter_map(|&j| Some(alt_name(rev.get(j)?, j)))
+            .collect::<Vec<_>>()
+            .join(", ");
         let text = format!(
-            "{} was added to the {} list of {desc}.",
-            alt_name(r, j),
-            alt.keyword()
+            "{names} {} added to the {} list of {}.",
+            if added.len() == 1 { "was" } else { "were" },
+            alt.keyword(),
+            loc.describe()
         );
+        let ptr = added
+            .first()
+            .and_then(|&j| rev.get(j))
+            .map(|r| list_pointer(&r.ptr));
         oc.emit(
             &loc.id(&format!("{}-added", alt.stem())),
             level,
             None,
-            Some(&r.ptr),
+            ptr.as_deref(),
             text,
         );
     }
     for (i, j) in pairs {
         if let (Some(b), Some(r)) = (base.get(i), rev.get(j)) {
+            // Each alternative is its own place in the payload, as oasdiff
+            // counts it: changes inside two alternatives are two findings.
+            let segment = format!("{}[{}]", alt.keyword(), alt_label(r, j));
             queue.push_back(Task {
-                loc: loc.clone(),
+                loc: loc.child(&segment),
                 base: b.clone(),
                 rev: r.clone(),
                 key: None,
+                trail: None,
             });
         }
     }
+}
+
+/// The pointer of the list an alternative's pointer is an item of.
+fn list_pointer(item: &str) -> String {
+    match item.rfind('/') {
+        Some(at) if item[at + 1..].parse::<usize>().is_ok() => item[..at].to_string(),
+        _ => item.to_string(),
+    }
+}
+
+/// How an alternative is named in a property path: its component, its title,
+/// or its position.
+fn alt_label(child: &Child<'_>, index: usize) -> String {
+    match (child.reference(), child.title()) {
+        (Some(reference), _) => refs::short_name(reference),
+        (None, Some(title)) => title.to_string(),
+        (None, None) => format!("#{}", index + 1),
+    }
+}
+
+/// Whether a property-path segment names an alternative rather than a property.
+fn is_alternative(segment: &str) -> bool {
+    segment.ends_with(']') && (segment.starts_with("oneOf[") || segment.starts_with("anyOf["))
 }

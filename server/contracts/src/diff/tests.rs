@@ -2,6 +2,8 @@
 //! behaviours the design promises (path-variable renames, recursion, shared
 //! components, direction handling, rendering).
 
+use std::collections::HashMap;
+
 use openapiv3::OpenAPI;
 
 use super::{DiffOptions, diff, summary, to_markdown, to_text, worst};
@@ -205,14 +207,14 @@ const SCHEMA_CASES: &[SchemaCase] = &[
     (
         "{type: string}",
         "{type: string, maxLength: 5}",
-        ("max-length-set", E),
+        ("max-length-set", W),
         ("max-length-set", I),
     ),
     (
         "{type: string, maxLength: 5}",
         "{type: string}",
         ("max-length-unset", I),
-        ("max-length-unset", W),
+        ("max-length-unset", E),
     ),
     (
         "{type: string, minLength: 1}",
@@ -229,14 +231,14 @@ const SCHEMA_CASES: &[SchemaCase] = &[
     (
         "{type: string}",
         "{type: string, minLength: 1}",
-        ("min-length-set", E),
-        ("min-length-set", I),
+        ("min-length-increased", E),
+        ("min-length-increased", I),
     ),
     (
         "{type: string, minLength: 1}",
         "{type: string}",
-        ("min-length-unset", I),
-        ("min-length-unset", W),
+        ("min-length-decreased", I),
+        ("min-length-decreased", W),
     ),
     (
         "{type: integer, maximum: 10}",
@@ -259,7 +261,7 @@ const SCHEMA_CASES: &[SchemaCase] = &[
     (
         "{type: integer}",
         "{type: integer, maximum: 5}",
-        ("max-set", E),
+        ("max-set", W),
         ("max-set", I),
     ),
     (
@@ -283,7 +285,7 @@ const SCHEMA_CASES: &[SchemaCase] = &[
     (
         "{type: number}",
         "{type: number, minimum: 0}",
-        ("min-set", E),
+        ("min-set", W),
         ("min-set", I),
     ),
     (
@@ -307,7 +309,7 @@ const SCHEMA_CASES: &[SchemaCase] = &[
     (
         "{type: array, items: {type: string}}",
         "{type: array, items: {type: string}, maxItems: 3}",
-        ("max-items-set", E),
+        ("max-items-set", W),
         ("max-items-set", I),
     ),
     (
@@ -331,14 +333,14 @@ const SCHEMA_CASES: &[SchemaCase] = &[
     (
         "{type: array, items: {type: string}}",
         "{type: array, items: {type: string}, minItems: 1}",
-        ("min-items-set", E),
-        ("min-items-set", I),
+        ("min-items-increased", E),
+        ("min-items-increased", I),
     ),
     (
         "{type: array, items: {type: string}, minItems: 1}",
         "{type: array, items: {type: string}}",
-        ("min-items-unset", I),
-        ("min-items-unset", W),
+        ("min-items-decreased", I),
+        ("min-items-decreased", W),
     ),
     (
         "{type: object, maxProperties: 5}",
@@ -355,7 +357,7 @@ const SCHEMA_CASES: &[SchemaCase] = &[
     (
         "{type: object}",
         "{type: object, maxProperties: 3}",
-        ("max-properties-set", E),
+        ("max-properties-set", W),
         ("max-properties-set", I),
     ),
     (
@@ -379,14 +381,14 @@ const SCHEMA_CASES: &[SchemaCase] = &[
     (
         "{type: object}",
         "{type: object, minProperties: 1}",
-        ("min-properties-set", E),
-        ("min-properties-set", I),
+        ("min-properties-increased", E),
+        ("min-properties-increased", I),
     ),
     (
         "{type: object, minProperties: 1}",
         "{type: object}",
-        ("min-properties-unset", I),
-        ("min-properties-unset", W),
+        ("min-properties-decreased", I),
+        ("min-properties-decreased", W),
     ),
     (
         "{type: string}",
@@ -419,28 +421,41 @@ const SCHEMA_CASES: &[SchemaCase] = &[
         ("additional-properties-became-true", W),
     ),
     (
-        "{oneOf: [{title: A, type: string}, {title: B, type: integer}]}",
+        "{oneOf: [{title: A, type: string}, {title: B, type: string, format: date}]}",
         "{oneOf: [{title: A, type: string}]}",
         ("one-of-removed", E),
         ("one-of-removed", I),
     ),
     (
         "{oneOf: [{title: A, type: string}]}",
-        "{oneOf: [{title: A, type: string}, {title: B, type: integer}]}",
+        "{oneOf: [{title: A, type: string}, {title: B, type: string, format: date}]}",
         ("one-of-added", I),
         ("one-of-added", W),
     ),
     (
-        "{anyOf: [{title: A, type: string}, {title: B, type: integer}]}",
-        "{anyOf: [{title: B, type: integer}]}",
+        "{anyOf: [{title: A, type: string}, {title: B, type: string, format: date}]}",
+        "{anyOf: [{title: B, type: string, format: date}]}",
         ("any-of-removed", E),
         ("any-of-removed", I),
     ),
     (
         "{anyOf: [{type: string}]}",
-        "{anyOf: [{type: string}, {type: integer}]}",
+        "{anyOf: [{type: string}, {type: string, format: date}]}",
         ("any-of-added", I),
         ("any-of-added", W),
+    ),
+    // Alternatives of other types change the list of types, which stands for them.
+    (
+        "{type: string}",
+        "{oneOf: [{type: string}, {type: integer}]}",
+        ("list-of-types-widened", I),
+        ("list-of-types-widened", E),
+    ),
+    (
+        "{anyOf: [{type: string}, {type: integer}]}",
+        "{anyOf: [{type: integer}]}",
+        ("list-of-types-narrowed", E),
+        ("list-of-types-narrowed", I),
     ),
 ];
 
@@ -570,11 +585,12 @@ fn operation_removal_and_sunset() {
     assert_eq!(c.base_pointer.as_deref(), Some("/paths/~1orders/delete"));
 
     let deprecated = "{deprecated: true, responses: {'200': {description: ok}}}";
-    // Deprecated but no sunset date anywhere: clients were never told when.
+    // Deprecated but no sunset date anywhere: removal may come at any time,
+    // which the deprecation announced (oasdiff reads it the same way).
     expect(
         &run(&base(deprecated), &rev),
-        "api-removed-before-sunset",
-        E,
+        "api-removed-with-deprecation",
+        I,
         "DELETE /orders",
     );
 
@@ -1450,8 +1466,10 @@ fn deep_change_in_recursive_schema() {
     );
 }
 
+/// A change inside a shared component is reported at every place a client
+/// reads it: per operation, media type and property path, as oasdiff counts.
 #[test]
-fn shared_component_reported_once_per_operation() {
+fn shared_component_reported_at_every_place_it_is_read() {
     let schemas = |max: u32| {
         format!(
             "{{schemas: {{Address: {{type: object, properties: {{zip: {{type: string, maxLength: {max}}}}}}}, Order: {{type: object, properties: {{billing: {{$ref: '#/components/schemas/Address'}}, shipping: {{$ref: '#/components/schemas/Address'}}}}}}}}}}"
@@ -1460,7 +1478,17 @@ fn shared_component_reported_once_per_operation() {
     let op = "{requestBody: {content: {application/json: {schema: {$ref: '#/components/schemas/Order'}}, application/xml: {schema: {$ref: '#/components/schemas/Order'}}}}, responses: {'200': {description: ok}}}";
     let paths = format!("{{'/orders': {{post: {op}, put: {op}}}}}");
     let changes = run(&doc(&paths, &schemas(10)), &doc(&paths, &schemas(5)));
-    assert_eq!(changes.len(), 2, "{}", dump(&changes));
+    assert_eq!(changes.len(), 8, "{}", dump(&changes));
+    for text in [
+        "The maxLength of the request property `billing/zip` (`application/xml`) was decreased from 10 to 5.",
+        "The maxLength of the request property `shipping/zip` (`application/json`) was decreased from 10 to 5.",
+    ] {
+        assert!(
+            changes.iter().any(|c| c.text == text),
+            "{text} in {}",
+            dump(&changes)
+        );
+    }
     expect(
         &changes,
         "request-property-max-length-decreased",
@@ -1668,17 +1696,25 @@ fn shared_graph_change_reported_on_every_operation() {
     let base = doc(&paths, &comps(None));
     assert!(run(&base, &base).is_empty());
     let changes = run(&base, &doc(&paths, &comps(Some(5))));
-    assert_eq!(changes.len(), 29, "{}", dump(&changes));
     assert!(
         changes
             .iter()
             .all(|c| c.id == "response-property-max-length-increased"
                 && c.base_pointer.as_deref() == Some("/components/schemas/S5/properties/p1"))
     );
+    let mut per_operation: HashMap<&str, usize> = HashMap::new();
+    for c in &changes {
+        *per_operation
+            .entry(c.operation.as_deref().unwrap_or(""))
+            .or_default() += 1;
+    }
+    // Every operation that reaches S5 reports it, the island's does not, and the
+    // paths through the dense graph are cut off at the bound per schema pair.
+    assert_eq!(per_operation.len(), 29, "{per_operation:?}");
+    assert!(!per_operation.contains_key("GET /r0"));
     assert!(
-        !changes
-            .iter()
-            .any(|c| c.operation.as_deref() == Some("GET /r0"))
+        per_operation.values().all(|n| (1..=64).contains(n)),
+        "{per_operation:?}"
     );
 }
 

@@ -199,6 +199,9 @@ pub(crate) struct View<'a> {
     pub items: Option<Child<'a>>,
     pub one_of: Vec<Child<'a>>,
     pub any_of: Vec<Child<'a>>,
+    /// An OpenAPI 3.1 list of several types (`type: [string, integer]`),
+    /// without `null`; empty when the schema has one type or none.
+    pub type_list: Vec<String>,
 }
 
 /// Builds the view of a resolved schema defined at `ptr`.
@@ -222,6 +225,20 @@ pub(crate) fn build<'a>(doc: &'a OpenAPI, schema: &'a Schema, ptr: &str) -> View
         items: None,
         one_of: Vec::new(),
         any_of: Vec::new(),
+        type_list: schema
+            .schema_data
+            .extensions
+            .get(&crate::loader::stashed("type"))
+            .and_then(Value::as_array)
+            .map(|types| {
+                types
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .filter(|t| *t != "null")
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default(),
     };
     let mut seen = HashSet::new();
     seen.insert(ptr.to_string());

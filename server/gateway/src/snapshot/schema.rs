@@ -268,7 +268,9 @@ fn convert(v: &Value, cx: Cx, needed: &mut BTreeSet<String>) -> Value {
     // A nullable composition (`allOf: [X], nullable: true`, or 3.1's `anyOf: [X,
     // {type: null}]` in its lowered form) has no `type` to add "null" to: null
     // becomes an alternative of its own.
-    let composed = ["allOf", "oneOf", "anyOf"].iter().any(|k| out.contains_key(*k));
+    let composed = ["allOf", "oneOf", "anyOf"]
+        .iter()
+        .any(|k| out.contains_key(*k));
     if obj.get("nullable").and_then(Value::as_bool) == Some(true)
         && composed
         && !out.contains_key("type")

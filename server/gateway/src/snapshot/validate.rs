@@ -602,11 +602,20 @@ components:
         assert_eq!(check(good), Vec::<String>::new());
         assert_eq!(check(r#"{"kind": "wholesale", "qty": 1}"#), ["/kind"]);
         assert_eq!(check(r#"{"kind": "retail", "qty": 0}"#), ["/qty"]);
-        assert_eq!(check(r#"{"kind": "retail", "qty": 1, "code": true, "note": "n"}"#), ["/code"]);
-        assert_eq!(check(r#"{"kind": "retail", "qty": 1, "pair": [1, "a"]}"#), ["/pair/0", "/pair/1"]);
+        assert_eq!(
+            check(r#"{"kind": "retail", "qty": 1, "code": true, "note": "n"}"#),
+            ["/code"]
+        );
+        assert_eq!(
+            check(r#"{"kind": "retail", "qty": 1, "pair": [1, "a"]}"#),
+            ["/pair/0", "/pair/1"]
+        );
         // `dependentRequired`: a code needs a note.
         assert_eq!(check(r#"{"kind": "retail", "qty": 1, "code": "c"}"#), [""]);
-        assert_eq!(check(r#"{"kind": "retail", "qty": 1, "parent": {"qty": 1}}"#), ["/parent"]);
+        assert_eq!(
+            check(r#"{"kind": "retail", "qty": 1, "parent": {"qty": 1}}"#),
+            ["/parent"]
+        );
     }
 
     #[test]
