@@ -237,14 +237,21 @@ pub fn load(text: &str) -> Result<Contract, LoadError> {
 pub const LOADER_STACK: usize = 8 * 1024 * 1024;
 
 /// Loads only the typed model, for callers that never report pointers into the
-/// source (the diff CLI, the gateway). Same leniency and errors as [`load`], but the
-/// untyped tree is consumed into the model instead of kept beside it, and the text
-/// is dropped once parsed, so a large contract needs about half the memory.
+/// source and never show its prose (the diff CLI, the gateway). Same leniency and
+/// errors as [`load`], but the untyped tree is consumed into the model instead of
+/// kept beside it, the text is dropped once parsed, and descriptions and examples
+/// are left out, so a large contract needs a fraction of the memory.
 pub fn load_model(text: String) -> Result<Model, LoadError> {
     let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
     // Lines are only needed to report a failure; the index is built lazily.
     let lines = LineIndex::new(body);
-    let mut raw = parse_value(body, &lines)?;
+    let mut raw = if body.trim_start().starts_with('{') {
+        parse_json_without_prose(body)?
+    } else {
+        let mut raw = parse_value(body, &lines)?;
+        strip_prose(&mut raw, &mut Vec::new());
+        raw
+    };
     drop(text);
     let version = check_version(&raw, &lines)?;
     check_refs(&raw, &lines)?;
@@ -278,6 +285,153 @@ pub fn load_model(text: String) -> Result<Model, LoadError> {
         version,
         violations,
     })
+}
+
+/// Parses JSON the way [`strip_prose`] leaves it, without ever holding the
+/// descriptions and examples: for a large document, the parsed tree is the
+/// peak of the memory a load needs.
+fn parse_json_without_prose(text: &str) -> Result<Value, LoadError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let syntax = |e: serde_json::Error| LoadError::Syntax {
+        message: strip_position(e.to_string(), e.line(), e.column()),
+        line: to_u32(e.line()),
+        column: to_u32(e.column()),
+    };
+    let value =
+        serde::de::DeserializeSeed::deserialize(Lean { named: false }, &mut de).map_err(syntax)?;
+    de.end().map_err(syntax)?;
+    Ok(value)
+}
+
+/// Builds a JSON value while leaving out prose; `named` says the mapping being
+/// read has names chosen by the author as keys (`properties`, `paths`, …).
+#[derive(Clone, Copy)]
+struct Lean {
+    named: bool,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Lean {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Lean {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(v) = seq.next_element_seed(Lean { named: false })? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if self.named {
+                let v = map.next_value_seed(Lean { named: false })?;
+                out.insert(key, v);
+                continue;
+            }
+            match key.as_str() {
+                "example" | "examples" => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+                "description" => {
+                    let v = match map.next_value::<serde::de::IgnoredAny>() {
+                        Ok(_) => Value::String(String::new()),
+                        Err(e) => return Err(e),
+                    };
+                    out.insert(key, v);
+                }
+                k if is_payload(k, &[]) => {
+                    let v = map.next_value::<Value>()?;
+                    out.insert(key, v);
+                }
+                k => {
+                    let named = NAMED_MAPS.contains(&k);
+                    let v = map.next_value_seed(Lean { named })?;
+                    out.insert(key, v);
+                }
+            }
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// Empties descriptions and removes examples, which nothing that uses the bare
+/// model reads; in descriptions such as GitHub's they are most of the text.
+/// Names chosen by the author (a property called `example`) are kept, and
+/// payload values (`default`, `enum`, extensions) are not entered.
+pub(crate) fn strip_prose(v: &mut Value, segments: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            let named = segments
+                .last()
+                .is_some_and(|p| NAMED_MAPS.contains(&p.as_str()));
+            if !named {
+                map.shift_remove("example");
+                map.shift_remove("examples");
+                if let Some(Value::String(d)) = map.get_mut("description") {
+                    *d = String::new();
+                }
+            }
+            for (key, child) in map.iter_mut() {
+                if !named && is_payload(key, segments) {
+                    continue;
+                }
+                segments.push(key.clone());
+                strip_prose(child, segments);
+                segments.pop();
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                strip_prose(item, segments);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Past this many violations a document is not OpenAPI with mistakes but something

@@ -1161,7 +1161,14 @@ fn differs<'a>(oc: &OpCtx<'a>, b: &Child<'a>, r: &Child<'a>) -> bool {
     ) else {
         return true;
     };
-    bres.schema != rres.schema
+    // Prose is not part of the contract: alternatives that differ only in
+    // descriptions or examples are the same alternative.
+    let plain = |schema: &openapiv3::Schema| {
+        let mut v = serde_json::to_value(schema).unwrap_or_default();
+        crate::loader::strip_prose(&mut v, &mut Vec::new());
+        v
+    };
+    bres.schema != rres.schema && plain(bres.schema) != plain(rres.schema)
 }
 
 /// The properties of an alternative that allow exactly one value, as (name,

@@ -482,3 +482,35 @@ fn the_model_loader_agrees_with_the_full_loader() {
         assert_eq!(full.err(), lean.err(), "{text}");
     }
 }
+
+/// The bare model leaves prose out, in JSON and YAML alike, but keeps names an
+/// author chose (a property called `example`) and payload values.
+#[test]
+fn the_model_leaves_out_descriptions_and_examples() {
+    let json = r##"{"openapi": "3.0.3", "info": {"title": "t", "version": "1", "description": "long"},
+      "paths": {"/a": {"get": {"description": "d", "responses": {"200": {"description": "ok",
+        "content": {"application/json": {"example": {"big": 1}, "schema": {"$ref": "#/components/schemas/S"}}}}}}}},
+      "components": {"examples": {"E": {"value": 1}}, "schemas": {"S": {"type": "object", "description": "s",
+        "properties": {"example": {"type": "string", "example": "x", "default": {"description": "kept"}},
+                       "description": {"type": "string"}}}}}}"##;
+    let yaml = "openapi: 3.0.3\ninfo: {title: t, version: '1', description: long}\npaths: {}\ncomponents:\n  schemas:\n    S: {type: object, description: s, properties: {example: {type: string, example: x}}}\n";
+    for text in [json, yaml] {
+        let m = load_model(text.to_string()).unwrap();
+        assert!(m.violations.is_empty(), "{:?}", m.violations);
+        let v = serde_json::to_value(&m.doc).unwrap();
+        assert_eq!(v["info"]["description"], "");
+        let s = &v["components"]["schemas"]["S"];
+        assert_eq!(s["description"], "");
+        assert_eq!(s["properties"]["example"]["type"], "string");
+        assert!(s["properties"]["example"].get("example").is_none(), "{s}");
+        if text == json {
+            assert_eq!(s["properties"]["example"]["default"]["description"], "kept");
+            assert!(s["properties"]["description"].is_object());
+            assert!(
+                v["components"]
+                    .get("examples")
+                    .is_none_or(|e| e.as_object().is_some_and(|m| m.is_empty()))
+            );
+        }
+    }
+}
