@@ -34,6 +34,13 @@ DIVERGENCES = {
     "changes below the wrapper go unseen. Steward merges `allOf` parts before "
     "comparing, so it reports what a client can observe: nothing removed, and the "
     "changes below.",
+    "oas31-nullability": "Between a 3.0 document and its 3.1 form, oasdiff compares 3.0's "
+    "`nullable` with 3.1's `null` type word by word, and reports the migration as enum "
+    "values, `oneOf` alternatives and types added or removed. Steward reads both as the "
+    "same set of values, so migrating an unchanged API reports nothing.",
+    "no-oasdiff-check": "oasdiff has no check for the change: `maxItems`, `minProperties` "
+    "and `maxProperties` of bodies and properties, and a looser `minimum` or `maximum` in a "
+    "response. Each narrows what a request may carry or widens what a response may hold.",
     "operation-id-changed": "A changed `operationId` renames the method of every "
     "generated SDK, so Steward warns (`api-operation-id-changed`); oasdiff reports "
     "it as `api-operation-id-removed` at info level.",
@@ -112,26 +119,61 @@ def exists_when_merged(doc, schema, prop_path):
 
 
 PROP = re.compile(r"property `([^`]*)`")
-STATUS = re.compile(r"status `?(\d{3}|default)`?")
+STATUS = re.compile(r"`(\d{3}|default)` status|status `(\d{3}|default)`")
 
 
-def classify_missed(c, rev_doc):
+def request_schema(doc, method, path):
+    op = ((doc.get("paths") or {}).get(path) or {}).get(method.lower()) or {}
+    body = resolve(doc, op.get("requestBody"))
+    if not isinstance(body, dict):
+        return None
+    for media, content in (body.get("content") or {}).items():
+        if "json" in media and isinstance(content, dict) and "schema" in content:
+            return content["schema"]
+    return None
+
+
+NULLABILITY = ("nullable", "enum-value-added", "one-of-", "any-of-", "all-of-", "list-of-types-")
+
+
+def classify_missed(c, rev_doc, migration=False):
     """The divergence an oasdiff finding Steward lacks comes from, if any."""
+    cid, text = c["id"], c.get("text", "")
+    if migration and any(part in cid for part in NULLABILITY):
+        return "oas31-nullability"
+    # Steward notes changed `allOf` lists at info level; their effect on values
+    # is what it reports at error or warning.
+    if cid.endswith(("-all-of-added", "-all-of-removed")):
+        return "allof-structure"
+    if cid.endswith("type-changed") and ("`object`/`` to ``/``" in text or "``/`` to `object`/``" in text):
+        return "allof-structure"
     if rev_doc is None:
         return None
-    if c["id"] in ("response-required-property-removed", "response-optional-property-removed"):
-        prop, status = PROP.search(c.get("text", "")), STATUS.search(c.get("text", ""))
-        if prop and status:
-            schema = response_schema(rev_doc, c.get("operation", ""), c.get("path", ""), status.group(1))
-            if schema is not None and exists_when_merged(rev_doc, schema, prop.group(1)):
-                return "allof-structure"
+    prop = PROP.search(text)
+    if not prop:
+        return None
+    method, path = c.get("operation", ""), c.get("path", "")
+    schema = None
+    if cid in ("response-required-property-removed", "response-optional-property-removed"):
+        status = STATUS.search(text)
+        if status:
+            schema = response_schema(rev_doc, method, path, status.group(1) or status.group(2))
+    elif cid == "request-property-removed":
+        schema = request_schema(rev_doc, method, path)
+    if schema is not None and exists_when_merged(rev_doc, schema, prop.group(1)):
+        return "allof-structure"
     return None
+
+
+OASDIFF_IDS = set()
 
 
 def classify_extra(c, wrapped_ops):
     """The divergence a Steward finding oasdiff lacks comes from, if any."""
     if c["id"] == "api-operation-id-changed":
         return "operation-id-changed"
+    if OASDIFF_IDS and c["id"] not in OASDIFF_IDS:
+        return "no-oasdiff-check"
     op = c.get("operation") or ""
     # Below a schema oasdiff saw wrapped in `allOf` (its type read as gone), it
     # compares nothing; Steward's findings there are the changes it could not see.
@@ -184,6 +226,11 @@ def compare(steward, oasdiff, base, rev):
         rev_doc = load_doc(rev)
     except Exception:
         rev_doc = None
+    try:
+        base_version = str(load_doc(base).get("openapi", ""))[:3]
+    except Exception:
+        base_version = ""
+    migration = rev_doc is not None and base_version != str(rev_doc.get("openapi", ""))[:3]
     # Operations where oasdiff read an object as having lost its type: the mark
     # of a schema newly wrapped in `allOf`.
     wrapped_ops = {
@@ -204,7 +251,7 @@ def compare(steward, oasdiff, base, rev):
             missed_left[k] -= 1
             net_o += 1
             continue
-        why = classify_missed(c, rev_doc)
+        why = classify_missed(c, rev_doc, migration)
         if why:
             diverged[("oasdiff", why)] += 1
         else:
@@ -253,6 +300,8 @@ def main():
         markdown = args[at + 1]
         del args[at : at + 2]
     steward, oasdiff, pairs_file = args[:3]
+    checks = subprocess.run([oasdiff, "checks", "-f", "json"], capture_output=True, text=True)
+    OASDIFF_IDS.update(c["id"] for c in json.loads(checks.stdout or "[]"))
     pairs = [
         line.rstrip("\n").split("\t")
         for line in open(pairs_file)

@@ -397,6 +397,7 @@ fn step<'a>(
     enums(oc, loc, &bv, &rv);
     bounds(oc, loc, &bv, &rv);
     pattern(oc, loc, &bv, &rv);
+    all_of(oc, loc, b, r);
     if !comparable {
         // After e.g. object → string, listing every vanished property adds noise.
         return;
@@ -1213,7 +1214,8 @@ fn alternatives<'a>(
             .collect::<Vec<_>>()
             .join(", ");
         let text = format!(
-            "{names} {} removed from the {} list of {}.",
+            "{} {} removed from the {} list of {}.",
+            cap(&names),
             if removed.len() == 1 { "was" } else { "were" },
             alt.keyword(),
             loc.describe()
@@ -1243,7 +1245,8 @@ fn alternatives<'a>(
             .collect::<Vec<_>>()
             .join(", ");
         let text = format!(
-            "{names} {} added to the {} list of {}.",
+            "{} {} added to the {} list of {}.",
+            cap(&names),
             if added.len() == 1 { "was" } else { "were" },
             alt.keyword(),
             loc.describe()
@@ -1273,6 +1276,88 @@ fn alternatives<'a>(
                 trail: None,
             });
         }
+    }
+}
+
+/// The `allOf` parts of a schema as written, with their pointers.
+fn all_of_children<'a>(schema: &'a openapiv3::Schema, ptr: &str) -> Vec<Child<'a>> {
+    match &schema.schema_kind {
+        openapiv3::SchemaKind::AllOf { all_of } => all_of
+            .iter()
+            .enumerate()
+            .map(|(i, part)| Child::new(part, format!("{ptr}/allOf/{i}")))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Reports `allOf` parts added or removed, one finding per list, as notes:
+/// the parts are merged before comparing, so what they change in the values a
+/// client sends or reads is reported by the other checks, and only the shape
+/// of the composition is said here (oasdiff, which compares `allOf` by
+/// structure, calls adding a part to a request breaking).
+fn all_of<'a>(oc: &mut OpCtx<'a>, loc: &Loc, b: &Resolved<'a>, r: &Resolved<'a>) {
+    let (base, rev) = (all_of_children(b.schema, &b.ptr), all_of_children(r.schema, &r.ptr));
+    if base.is_empty() && rev.is_empty() {
+        return;
+    }
+    // A part is the same part when it names the same component or, inline, is
+    // written the same.
+    let mut used = vec![false; rev.len()];
+    let mut removed = Vec::new();
+    for (i, bp) in base.iter().enumerate() {
+        let found = rev.iter().enumerate().position(|(j, rp)| {
+            !used[j]
+                && match (bp.reference(), rp.reference()) {
+                    (Some(x), Some(y)) => x == y,
+                    (None, None) => !differs(oc, bp, rp),
+                    _ => false,
+                }
+        });
+        match found {
+            Some(j) => used[j] = true,
+            None => removed.push(i),
+        }
+    }
+    // An inline part edited in place is still that part: the rest of the
+    // inline parts pair up in order, and their changes are the merged ones.
+    removed.retain(|&i| {
+        if base[i].reference().is_some() {
+            return true;
+        }
+        match (0..rev.len()).find(|&j| !used[j] && rev[j].reference().is_none()) {
+            Some(j) => {
+                used[j] = true;
+                false
+            }
+            None => true,
+        }
+    });
+    let added: Vec<usize> = (0..rev.len()).filter(|j| !used[*j]).collect();
+    for (list, parts, suffix, verb) in [
+        (&removed, &base, "all-of-removed", "removed from"),
+        (&added, &rev, "all-of-added", "added to"),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        let names = list
+            .iter()
+            .filter_map(|&i| Some(alt_name(parts.get(i)?, i)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let text = format!(
+            "{} {} {verb} the allOf list of {}.",
+            cap(&names),
+            if list.len() == 1 { "was" } else { "were" },
+            loc.describe()
+        );
+        let (bp, rp) = if suffix == "all-of-removed" {
+            (Some(b.ptr.as_str()), None)
+        } else {
+            (None, Some(r.ptr.as_str()))
+        };
+        oc.emit(&loc.id(suffix), Level::Info, bp, rp, text);
     }
 }
 

@@ -444,6 +444,18 @@ const SCHEMA_CASES: &[SchemaCase] = &[
         ("any-of-added", I),
         ("any-of-added", W),
     ),
+    (
+        "{allOf: [{type: string}]}",
+        "{allOf: [{type: string}, {title: note}]}",
+        ("all-of-added", I),
+        ("all-of-added", I),
+    ),
+    (
+        "{allOf: [{type: string}, {title: note}]}",
+        "{allOf: [{type: string}]}",
+        ("all-of-removed", I),
+        ("all-of-removed", I),
+    ),
     // Alternatives of other types change the list of types, which stands for them.
     (
         "{type: string}",
