@@ -227,3 +227,48 @@ fn steward_checks_prints_the_whole_catalogue_and_the_lint_rules() {
         "{text}"
     );
 }
+
+/// `steward diff` reads a document that breaks a rule of the spec, as oasdiff
+/// does: it prints its findings, and a note on stderr says what is wrong and where.
+#[test]
+fn diff_reads_past_spec_violations_and_says_so() {
+    let dir = std::env::temp_dir().join(format!("steward-lenient-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = dir.join("base.yaml");
+    let rev = dir.join("rev.yaml");
+    std::fs::write(
+        &base,
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /orders:\n    get:\n      parameters:\n        - {name: limit, in: query, schema: {type: integer}}\n      responses: {'200': {description: ok}}\n",
+    )
+    .unwrap();
+    // No `responses` at all, which 3.0 requires, and the query parameter is gone.
+    std::fs::write(
+        &rev,
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /orders:\n    get:\n      summary: list\n",
+    )
+    .unwrap();
+    let out = Command::new(steward_binary())
+        .args(["diff", "--format", "json"])
+        .arg(&base)
+        .arg(&rev)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "a breaking change was found");
+    let changes: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = changes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"request-parameter-removed"), "{ids:?}");
+    assert!(ids.contains(&"response-success-status-removed"), "{ids:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("rev.yaml:5: an operation must have `responses`")
+            && stderr.contains("/paths/~1orders/get/responses")
+            && stderr.contains("oas3-schema"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -665,6 +665,21 @@ fn show(bound: Bound) -> String {
     }
 }
 
+/// An integer bound as the inclusive bound it amounts to.
+fn inclusive_integer(b: Bound, side: Side) -> Bound {
+    if !b.exclusive || b.value.fract() != 0.0 {
+        return b;
+    }
+    let value = match side {
+        Side::Lower => b.value + 1.0,
+        Side::Upper => b.value - 1.0,
+    };
+    Bound {
+        value,
+        exclusive: false,
+    }
+}
+
 fn bounds(oc: &mut OpCtx<'_>, loc: &Loc, bv: &View<'_>, rv: &View<'_>) {
     let (old_rows, new_rows) = (bv.bounds.rows(), rv.bounds.rows());
     if old_rows.iter().zip(&new_rows).all(|(o, n)| o.3 == n.3) {
@@ -684,6 +699,20 @@ fn bounds(oc: &mut OpCtx<'_>, loc: &Loc, bv: &View<'_>, rv: &View<'_>) {
         } else {
             (old, new)
         };
+        // Between integers, `exclusiveMinimum: 0` is `minimum: 1`: compare the
+        // integers each bound lets through, not how it is written.
+        let integers = bv.typ.as_deref() == Some("integer") && rv.typ.as_deref() == Some("integer");
+        let (old, new) = if integers && matches!(stem, "min" | "max") {
+            (
+                old.map(|b| inclusive_integer(b, side)),
+                new.map(|b| inclusive_integer(b, side)),
+            )
+        } else {
+            (old, new)
+        };
+        if old == new {
+            continue;
+        }
         let (suffix, narrows, text) = match (old, new) {
             (None, None) => continue,
             (None, Some(n)) => (
@@ -1297,7 +1326,10 @@ fn all_of_children<'a>(schema: &'a openapiv3::Schema, ptr: &str) -> Vec<Child<'a
 /// of the composition is said here (oasdiff, which compares `allOf` by
 /// structure, calls adding a part to a request breaking).
 fn all_of<'a>(oc: &mut OpCtx<'a>, loc: &Loc, b: &Resolved<'a>, r: &Resolved<'a>) {
-    let (base, rev) = (all_of_children(b.schema, &b.ptr), all_of_children(r.schema, &r.ptr));
+    let (base, rev) = (
+        all_of_children(b.schema, &b.ptr),
+        all_of_children(r.schema, &r.ptr),
+    );
     if base.is_empty() && rev.is_empty() {
         return;
     }
