@@ -345,6 +345,19 @@ try {
     await ownerPage.locator('h1 .badge.state-published').waitFor();
   });
 
+  await step('the same API migrated to OpenAPI 3.1 reports no change and publishes', async () => {
+    const url = await uploadVersion(ownerPage, '2.1.0', '/order-capture/v2', 'orders-v2-1.yaml');
+    await submit(url);
+    const counts = ownerPage.getByLabel('Changes by level');
+    await counts.waitFor();
+    assert.match(await counts.textContent(), /0 breaking 0 potentially breaking 0 non-breaking/);
+    await review(url);
+    await visit(ownerPage, url);
+    await hydrated(ownerPage);
+    await ownerPage.getByRole('button', { name: 'Publish' }).click();
+    await ownerPage.locator('h1 .badge.state-published').waitFor();
+  });
+
   // Partner access: a separate admin session whose page may use the clipboard.
   const partnerContext = await browser.newContext();
   await partnerContext.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
