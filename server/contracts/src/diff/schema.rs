@@ -398,6 +398,7 @@ fn step<'a>(
     bounds(oc, loc, &bv, &rv);
     pattern(oc, loc, &bv, &rv);
     all_of(oc, loc, b, r);
+    keywords_31(oc, loc, b, r);
     if !comparable {
         // After e.g. object → string, listing every vanished property adds noise.
         return;
@@ -1304,6 +1305,188 @@ fn alternatives<'a>(
                 key: None,
                 trail: None,
             });
+        }
+    }
+}
+
+/// 2020-12 keywords whose presence is what changes: adding one constrains the
+/// values, removing it frees them. (keyword, id stem)
+const PRESENCE_31: [(&str, &str); 10] = [
+    ("contains", "contains"),
+    ("if", "if"),
+    ("then", "then"),
+    ("else", "else"),
+    ("dependentSchemas", "dependent-schema"),
+    ("propertyNames", "property-names"),
+    ("unevaluatedItems", "unevaluated-items"),
+    ("unevaluatedProperties", "unevaluated-properties"),
+    ("contentSchema", "content-schema"),
+    ("prefixItems", "prefix-items"),
+];
+
+/// Compares the JSON Schema 2020-12 keywords of OpenAPI 3.1 that the 3.0 model
+/// has no field for (the loader keeps them as `x-oas31-*` extensions), with
+/// oasdiff's ids: `const`, `contains` and its bounds, `if`/`then`/`else`,
+/// `dependentRequired`, `dependentSchemas`, `patternProperties`,
+/// `propertyNames`, `prefixItems`, `unevaluated*` and the `content*` keywords.
+fn keywords_31<'a>(oc: &mut OpCtx<'a>, loc: &Loc, b: &Resolved<'a>, r: &Resolved<'a>) {
+    let (be, re) = (
+        &b.schema.schema_data.extensions,
+        &r.schema.schema_data.extensions,
+    );
+    if !be
+        .keys()
+        .chain(re.keys())
+        .any(|k| k.starts_with(crate::loader::STASH))
+    {
+        return;
+    }
+    let get = |m: &'a indexmap::IndexMap<String, serde_json::Value>, k: &str| {
+        m.get(&crate::loader::stashed(k))
+    };
+    let desc = loc.describe();
+    let ptrs = (Some(b.ptr.as_str()), Some(r.ptr.as_str()));
+    let emit = |oc: &mut OpCtx<'a>, stem: &str, level: Level, text: String| {
+        oc.emit(&loc.id(stem), level, ptrs.0, ptrs.1, text);
+    };
+    for (keyword, stem) in PRESENCE_31 {
+        match (get(be, keyword), get(re, keyword)) {
+            (None, Some(_)) => emit(
+                oc,
+                &format!("{stem}-added"),
+                loc.narrowing(),
+                format!("`{keyword}` was added to {desc}."),
+            ),
+            (Some(_), None) => emit(
+                oc,
+                &format!("{stem}-removed"),
+                loc.widening(),
+                format!("The `{keyword}` of {desc} was removed."),
+            ),
+            _ => {}
+        }
+    }
+    for (keyword, stem) in [
+        ("const", "const"),
+        ("dependentRequired", "dependent-required"),
+    ] {
+        match (get(be, keyword), get(re, keyword)) {
+            (None, Some(v)) => emit(
+                oc,
+                &format!("{stem}-added"),
+                loc.narrowing(),
+                format!("`{keyword}: {v}` was added to {desc}."),
+            ),
+            (Some(v), None) => emit(
+                oc,
+                &format!("{stem}-removed"),
+                loc.widening(),
+                format!("`{keyword}: {v}` was removed from {desc}."),
+            ),
+            (Some(x), Some(y)) if x != y => emit(
+                oc,
+                &format!("{stem}-changed"),
+                Level::Error,
+                format!("The `{keyword}` of {desc} changed from {x} to {y}."),
+            ),
+            _ => {}
+        }
+    }
+    for (keyword, stem) in [
+        ("contentMediaType", "content-media-type"),
+        ("contentEncoding", "content-encoding"),
+    ] {
+        let (x, y) = (get(be, keyword), get(re, keyword));
+        if x != y {
+            let show =
+                |v: Option<&serde_json::Value>| v.map_or("none".to_string(), |v| v.to_string());
+            emit(
+                oc,
+                &format!("{stem}-changed"),
+                Level::Error,
+                format!(
+                    "The `{keyword}` of {desc} changed from {} to {}.",
+                    show(x),
+                    show(y)
+                ),
+            );
+        }
+    }
+    let patterns = |m: &'a indexmap::IndexMap<String, serde_json::Value>| -> Vec<&'a String> {
+        get(m, "patternProperties")
+            .and_then(serde_json::Value::as_object)
+            .map(|o| o.keys().collect())
+            .unwrap_or_default()
+    };
+    let (bp, rp) = (patterns(be), patterns(re));
+    for p in rp.iter().filter(|p| !bp.contains(p)) {
+        emit(
+            oc,
+            "pattern-property-added",
+            loc.narrowing(),
+            format!("The pattern property {} was added to {desc}.", code(p)),
+        );
+    }
+    for p in bp.iter().filter(|p| !rp.contains(p)) {
+        emit(
+            oc,
+            "pattern-property-removed",
+            loc.widening(),
+            format!("The pattern property {} was removed from {desc}.", code(p)),
+        );
+    }
+    // `minContains` is 1 and `maxContains` unbounded when not written.
+    let count = |m, k, default: f64| {
+        get(m, k)
+            .and_then(serde_json::Value::as_f64)
+            .unwrap_or(default)
+    };
+    if get(be, "contains").is_some() && get(re, "contains").is_some() {
+        let (x, y) = (count(be, "minContains", 1.0), count(re, "minContains", 1.0));
+        if x != y {
+            let (stem, level) = if y > x {
+                ("min-contains-increased", loc.narrowing())
+            } else {
+                ("min-contains-decreased", loc.widening())
+            };
+            emit(
+                oc,
+                stem,
+                level,
+                format!(
+                    "The `minContains` of {desc} changed from {} to {}.",
+                    number(x),
+                    number(y)
+                ),
+            );
+        }
+        let (x, y) = (
+            count(be, "maxContains", f64::INFINITY),
+            count(re, "maxContains", f64::INFINITY),
+        );
+        if x != y {
+            let (stem, level) = if y < x {
+                ("max-contains-decreased", loc.narrowing())
+            } else {
+                ("max-contains-increased", loc.widening())
+            };
+            let show = |v: f64| {
+                if v.is_finite() {
+                    number(v)
+                } else {
+                    "none".to_string()
+                }
+            };
+            emit(
+                oc,
+                stem,
+                level,
+                format!(
+                    "The `maxContains` of {desc} changed from {} to {}.",
+                    show(x),
+                    show(y)
+                ),
+            );
         }
     }
 }

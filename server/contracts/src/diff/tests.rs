@@ -1747,3 +1747,157 @@ fn a_change_behind_a_percent_encoded_reference_is_found() {
         Some("/components/schemas/Order Line/properties/qty")
     );
 }
+
+/// OpenAPI 3.1's JSON Schema 2020-12 keywords are compared with oasdiff's ids,
+/// in the direction that makes them breaking.
+#[test]
+fn openapi_31_keywords_are_compared() {
+    let doc31 = |schema: &str| {
+        let text = "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /things:\n    post:\n      requestBody: {content: {application/json: {schema: {type: object, properties: {p: SCHEMA}}}}}\n      responses: {'200': {description: ok, content: {application/json: {schema: {type: object, properties: {p: SCHEMA}}}}}}\n".replace("SCHEMA", schema);
+        crate::loader::load_model(text).expect("loads").doc
+    };
+    let cases: &[(&str, &str, &str, Level, Level)] = &[
+        (
+            "{type: string}",
+            "{type: string, const: a}",
+            "const-added",
+            E,
+            I,
+        ),
+        (
+            "{type: string, const: a}",
+            "{type: string, const: b}",
+            "const-changed",
+            E,
+            E,
+        ),
+        (
+            "{type: string, const: a}",
+            "{type: string}",
+            "const-removed",
+            I,
+            E,
+        ),
+        (
+            "{type: array}",
+            "{type: array, contains: {type: string}}",
+            "contains-added",
+            E,
+            I,
+        ),
+        (
+            "{type: array, contains: {type: string}}",
+            "{type: array, contains: {type: string}, minContains: 2}",
+            "min-contains-increased",
+            E,
+            I,
+        ),
+        (
+            "{type: array, contains: {type: string}, maxContains: 3}",
+            "{type: array, contains: {type: string}}",
+            "max-contains-increased",
+            I,
+            E,
+        ),
+        (
+            "{type: object}",
+            "{type: object, if: {required: [a]}}",
+            "if-added",
+            E,
+            I,
+        ),
+        (
+            "{type: object}",
+            "{type: object, dependentRequired: {a: [b]}}",
+            "dependent-required-added",
+            E,
+            I,
+        ),
+        (
+            "{type: object, dependentRequired: {a: [b]}}",
+            "{type: object, dependentRequired: {a: [c]}}",
+            "dependent-required-changed",
+            E,
+            E,
+        ),
+        (
+            "{type: object, patternProperties: {'^x-': {type: string}}}",
+            "{type: object}",
+            "pattern-property-removed",
+            I,
+            E,
+        ),
+        (
+            "{type: object}",
+            "{type: object, propertyNames: {maxLength: 8}}",
+            "property-names-added",
+            E,
+            I,
+        ),
+        (
+            "{type: object}",
+            "{type: object, unevaluatedProperties: false}",
+            "unevaluated-properties-added",
+            E,
+            I,
+        ),
+        (
+            "{type: array}",
+            "{type: array, prefixItems: [{type: string}]}",
+            "prefix-items-added",
+            E,
+            I,
+        ),
+        (
+            "{type: string, contentMediaType: text/csv}",
+            "{type: string, contentMediaType: text/plain}",
+            "content-media-type-changed",
+            E,
+            E,
+        ),
+        (
+            "{type: string, contentEncoding: base64}",
+            "{type: string}",
+            "content-encoding-changed",
+            E,
+            E,
+        ),
+        (
+            "{type: [string, integer]}",
+            "{type: [string]}",
+            "list-of-types-narrowed",
+            E,
+            I,
+        ),
+        (
+            "{type: string}",
+            "{type: [string, integer]}",
+            "list-of-types-widened",
+            I,
+            E,
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (base, rev, suffix, request, response) in cases {
+        let changes = diff(&doc31(base), &doc31(rev), &DiffOptions::default());
+        let want = [
+            (format!("request-property-{suffix}"), *request),
+            (format!("response-property-{suffix}"), *response),
+        ];
+        let got: Vec<(String, Level)> = changes.iter().map(|c| (c.id.clone(), c.level)).collect();
+        if got != want {
+            failures.push(format!(
+                "{base} -> {rev}: want {want:?}\n{}",
+                dump(&changes)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Migrating from 3.0 to 3.1 is not a change.
+    let v30 = parse(
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /things:\n    get:\n      responses: {'200': {description: ok, content: {application/json: {schema: {type: object, properties: {n: {type: string, nullable: true}, q: {type: integer, minimum: 0, exclusiveMinimum: true}, r: {allOf: [{$ref: '#/components/schemas/R'}], nullable: true}}}}}}}\ncomponents: {schemas: {R: {type: object}}}\n",
+    );
+    let v31 = crate::loader::load_model("openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /things:\n    get:\n      responses: {'200': {description: ok, content: {application/json: {schema: {type: object, properties: {n: {type: [string, 'null']}, q: {type: integer, exclusiveMinimum: 0}, r: {anyOf: [{$ref: '#/components/schemas/R'}, {type: 'null'}]}}}}}}}\ncomponents: {schemas: {R: {type: object}}}\n".to_string()).expect("loads").doc;
+    let changes = diff(&v30, &v31, &DiffOptions::default());
+    assert!(changes.is_empty(), "{}", dump(&changes));
+}
