@@ -332,20 +332,81 @@ fn compare_operation<'a>(
     );
 }
 
+/// The stability levels of `x-stability-level`, least stable first.
+const STABILITY: [&str; 4] = ["draft", "alpha", "beta", "stable"];
+
+/// `x-stability-level` on an operation: a promise about how much it may still
+/// change, which may grow but not shrink.
+fn stability(oc: &mut OpCtx<'_>, bop: &Operation, bptr: &str, rop: &Operation, rptr: &str) {
+    let level = |op: &Operation| -> Option<Result<usize, String>> {
+        let v = op.extensions.get("x-stability-level")?;
+        Some(
+            v.as_str()
+                .and_then(|s| STABILITY.iter().position(|l| *l == s))
+                .ok_or_else(|| v.to_string()),
+        )
+    };
+    match (level(bop), level(rop)) {
+        (_, Some(Err(text))) => oc.emit(
+            "api-invalid-stability-level",
+            Level::Error,
+            None,
+            Some(&format!("{rptr}/x-stability-level")),
+            format!(
+                "The operation's x-stability-level {} is not one of draft, alpha, beta, stable.",
+                code(&text)
+            ),
+        ),
+        (Some(Ok(old)), Some(Ok(new))) if new < old => oc.emit(
+            "api-stability-decreased",
+            Level::Error,
+            Some(&format!("{bptr}/x-stability-level")),
+            Some(&format!("{rptr}/x-stability-level")),
+            format!(
+                "The operation's stability decreased from {} to {}.",
+                STABILITY[old], STABILITY[new]
+            ),
+        ),
+        _ => {}
+    }
+}
+
 /// Deprecation, operationId and tags.
 fn lifecycle(oc: &mut OpCtx<'_>, bop: &Operation, bptr: &str, rop: &Operation, rptr: &str) {
+    stability(oc, bop, bptr, rop, rptr);
+    if bop.deprecated && rop.deprecated {
+        // A sunset date announced to clients may move later, never earlier or away.
+        match (sunset(bop), sunset(rop)) {
+            (Sunset::Date(_), Sunset::Missing) => oc.emit(
+                "sunset-deleted",
+                Level::Error,
+                Some(bptr),
+                Some(rptr),
+                "The operation's announced sunset date was deleted while it stays deprecated."
+                    .to_string(),
+            ),
+            (Sunset::Date(old), Sunset::Date(new)) if new < old => oc.emit(
+                "api-sunset-date-changed-too-small",
+                Level::Error,
+                Some(&format!("{bptr}/x-sunset")),
+                Some(&format!("{rptr}/x-sunset")),
+                format!("The operation's sunset date moved earlier, from {old} to {new}."),
+            ),
+            _ => {}
+        }
+    }
     if !bop.deprecated && rop.deprecated {
-        let text = match sunset(rop) {
-            Sunset::Date(date) => format!("The operation was deprecated with sunset date {date}."),
-            _ => "The operation was deprecated.".to_string(),
+        let (id, text) = match sunset(rop) {
+            Sunset::Date(date) => (
+                "endpoint-deprecated-with-sunset",
+                format!("The operation was deprecated with sunset date {date}."),
+            ),
+            _ => (
+                "endpoint-deprecated",
+                "The operation was deprecated.".to_string(),
+            ),
         };
-        oc.emit(
-            "endpoint-deprecated",
-            Level::Info,
-            Some(bptr),
-            Some(rptr),
-            text,
-        );
+        oc.emit(id, Level::Info, Some(bptr), Some(rptr), text);
         if let Sunset::Invalid(text) = sunset(rop) {
             let ptr = format!("{rptr}/x-sunset");
             let text = format!(
@@ -431,6 +492,8 @@ fn lifecycle(oc: &mut OpCtx<'_>, bop: &Operation, bptr: &str, rop: &Operation, r
 /// operations is reported per operation; this tells generators and `$ref`
 /// consumers outside the document that a name went away.
 pub(crate) fn compare_components(base: &OpenAPI, rev: &OpenAPI, out: &mut Vec<Change>) {
+    webhooks(base, rev, out);
+    security_schemes(base, rev, out);
     let Some(old) = base.components.as_ref() else {
         return;
     };
@@ -450,6 +513,116 @@ pub(crate) fn compare_components(base: &OpenAPI, rev: &OpenAPI, out: &mut Vec<Ch
             Some(ptr),
             None,
             text,
+        ));
+    }
+}
+
+/// OpenAPI 3.1 webhooks (kept by the loader in `x-oas31-webhooks`): a partner
+/// who registered for a webhook stops receiving it when it is removed.
+fn webhooks(base: &OpenAPI, rev: &OpenAPI, out: &mut Vec<Change>) {
+    let names = |doc: &OpenAPI| -> Vec<String> {
+        doc.extensions
+            .get(&crate::loader::stashed("webhooks"))
+            .and_then(serde_json::Value::as_object)
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    let (old, new) = (names(base), names(rev));
+    for name in old.iter().filter(|n| !new.contains(n)) {
+        let ptr = format!("/webhooks/{}", crate::resolve::escape_segment(name));
+        let text = format!("The webhook {} was removed.", code(name));
+        out.push(document_change(
+            "webhook-removed",
+            Level::Error,
+            Some(ptr),
+            None,
+            text,
+        ));
+    }
+    for name in new.iter().filter(|n| !old.contains(n)) {
+        let ptr = format!("/webhooks/{}", crate::resolve::escape_segment(name));
+        let text = format!("The webhook {} was added.", code(name));
+        out.push(document_change(
+            "webhook-added",
+            Level::Info,
+            None,
+            Some(ptr),
+            text,
+        ));
+    }
+}
+
+/// Security schemes of `components`: added, removed, or of another type. What
+/// operations require is compared per operation; this is the catalogue of schemes.
+fn security_schemes(base: &OpenAPI, rev: &OpenAPI, out: &mut Vec<Change>) {
+    let schemes = |doc: &OpenAPI| -> Vec<(String, Option<&'static str>)> {
+        doc.components
+            .iter()
+            .flat_map(|c| c.security_schemes.iter())
+            .map(|(name, s)| {
+                let kind = match s {
+                    openapiv3::ReferenceOr::Item(openapiv3::SecurityScheme::APIKey { .. }) => {
+                        Some("apiKey")
+                    }
+                    openapiv3::ReferenceOr::Item(openapiv3::SecurityScheme::HTTP { .. }) => {
+                        Some("http")
+                    }
+                    openapiv3::ReferenceOr::Item(openapiv3::SecurityScheme::OAuth2 { .. }) => {
+                        Some("oauth2")
+                    }
+                    openapiv3::ReferenceOr::Item(openapiv3::SecurityScheme::OpenIDConnect {
+                        ..
+                    }) => Some("openIdConnect"),
+                    openapiv3::ReferenceOr::Reference { .. } => None,
+                };
+                (name.clone(), kind)
+            })
+            .collect()
+    };
+    let (old, new) = (schemes(base), schemes(rev));
+    let ptr = |name: &str| {
+        format!(
+            "/components/securitySchemes/{}",
+            crate::resolve::escape_segment(name)
+        )
+    };
+    for (name, kind) in &old {
+        match new.iter().find(|(n, _)| n == name) {
+            None => out.push(document_change(
+                "api-security-component-removed",
+                Level::Info,
+                Some(ptr(name)),
+                None,
+                format!(
+                    "The security scheme {} was removed from the components.",
+                    code(name)
+                ),
+            )),
+            Some((_, other)) if other != kind => out.push(document_change(
+                "api-security-component-type-changed",
+                Level::Info,
+                Some(ptr(name)),
+                Some(ptr(name)),
+                format!(
+                    "The security scheme {} changed type from {} to {}.",
+                    code(name),
+                    code(kind.unwrap_or("a reference")),
+                    code(other.unwrap_or("a reference"))
+                ),
+            )),
+            Some(_) => {}
+        }
+    }
+    for (name, _) in new.iter().filter(|(n, _)| !old.iter().any(|(o, _)| o == n)) {
+        out.push(document_change(
+            "api-security-component-added",
+            Level::Info,
+            None,
+            Some(ptr(name)),
+            format!(
+                "The security scheme {} was added to the components.",
+                code(name)
+            ),
         ));
     }
 }

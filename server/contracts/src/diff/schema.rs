@@ -399,6 +399,8 @@ fn step<'a>(
     pattern(oc, loc, &bv, &rv);
     all_of(oc, loc, b, r);
     keywords_31(oc, loc, b, r);
+    defaults(oc, loc, b, r);
+    extensible_enum(oc, loc, b, r);
     if !comparable {
         // After e.g. object → string, listing every vanished property adds noise.
         return;
@@ -1306,6 +1308,73 @@ fn alternatives<'a>(
                 trail: None,
             });
         }
+    }
+}
+
+/// Reports a changed `default`. A client that leaves a parameter out gets the
+/// default, so changing a parameter's default changes what its requests mean;
+/// elsewhere it is documentation of what the server assumes.
+fn defaults<'a>(oc: &mut OpCtx<'a>, loc: &Loc, b: &Resolved<'a>, r: &Resolved<'a>) {
+    let (x, y) = (&b.schema.schema_data.default, &r.schema.schema_data.default);
+    if x == y {
+        return;
+    }
+    let level = if loc.scope == Scope::Parameter && loc.props.is_empty() {
+        Level::Error
+    } else {
+        Level::Info
+    };
+    let desc = loc.describe();
+    let (stem, text) = match (x, y) {
+        (None, Some(v)) => (
+            "default-value-added",
+            format!("The default value {v} was added to {desc}."),
+        ),
+        (Some(v), None) => (
+            "default-value-removed",
+            format!("The default value {v} of {desc} was removed."),
+        ),
+        (Some(v), Some(w)) => (
+            "default-value-changed",
+            format!("The default value of {desc} changed from {v} to {w}."),
+        ),
+        (None, None) => return,
+    };
+    oc.emit(&loc.id(stem), level, Some(&b.ptr), Some(&r.ptr), text);
+}
+
+/// `x-extensible-enum` (Zalando's guideline) lists the values known today and
+/// promises clients that more may come: adding one is expected, but a request
+/// value that is no longer listed may now be refused.
+fn extensible_enum<'a>(oc: &mut OpCtx<'a>, loc: &Loc, b: &Resolved<'a>, r: &Resolved<'a>) {
+    if !loc.request() {
+        return;
+    }
+    let values = |res: &Resolved<'a>| -> Vec<serde_json::Value> {
+        res.schema
+            .schema_data
+            .extensions
+            .get("x-extensible-enum")
+            .and_then(serde_json::Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let (x, y) = (values(b), values(r));
+    if y.is_empty() {
+        return;
+    }
+    for v in x.iter().filter(|v| !y.contains(v)) {
+        let text = format!(
+            "The value {v} was removed from the x-extensible-enum of {}.",
+            loc.describe()
+        );
+        oc.emit(
+            &loc.id("x-extensible-enum-value-removed"),
+            Level::Error,
+            Some(&b.ptr),
+            Some(&r.ptr),
+            text,
+        );
     }
 }
 

@@ -717,7 +717,12 @@ fn deprecation_operation_id_and_tags() {
         "{operationId: makeThing, tags: [stuff], deprecated: true, x-sunset: '2999-01-01', responses: {'200': {description: ok}}}",
     );
     let changes = run(&base, &rev);
-    let c = expect(&changes, "endpoint-deprecated", I, "POST /things");
+    let c = expect(
+        &changes,
+        "endpoint-deprecated-with-sunset",
+        I,
+        "POST /things",
+    );
     assert!(c.text.contains("2999-01-01"));
     expect(&changes, "api-operation-id-changed", W, "POST /things");
     expect(&changes, "api-tag-removed", I, "POST /things");
@@ -1900,4 +1905,123 @@ fn openapi_31_keywords_are_compared() {
     let v31 = crate::loader::load_model("openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /things:\n    get:\n      responses: {'200': {description: ok, content: {application/json: {schema: {type: object, properties: {n: {type: [string, 'null']}, q: {type: integer, exclusiveMinimum: 0}, r: {anyOf: [{$ref: '#/components/schemas/R'}, {type: 'null'}]}}}}}}}\ncomponents: {schemas: {R: {type: object}}}\n".to_string()).expect("loads").doc;
     let changes = diff(&v30, &v31, &DiffOptions::default());
     assert!(changes.is_empty(), "{}", dump(&changes));
+}
+
+#[test]
+fn defaults_extensible_enums_webhooks_and_security_schemes() {
+    let param = |schema: &str| {
+        post(&format!(
+            "{{parameters: [{{name: q, in: query, schema: {schema}}}], responses: {{'200': {{description: ok}}}}}}"
+        ))
+    };
+    let changes = run(
+        &param("{type: integer, default: 30}"),
+        &param("{type: integer, default: 15}"),
+    );
+    expect(
+        &changes,
+        "request-parameter-default-value-changed",
+        E,
+        "POST /things",
+    );
+    let changes = run(
+        &param("{type: string, x-extensible-enum: [a, b]}"),
+        &param("{type: string, x-extensible-enum: [a, c]}"),
+    );
+    expect(
+        &changes,
+        "request-parameter-x-extensible-enum-value-removed",
+        E,
+        "POST /things",
+    );
+    assert_eq!(
+        changes.len(),
+        1,
+        "adding `c` is expected: {}",
+        dump(&changes)
+    );
+
+    let v31 = |webhooks: &str, schemes: &str| {
+        crate::loader::load_model(format!(
+            "openapi: 3.1.0\ninfo: {{title: t, version: '1'}}\nwebhooks: {webhooks}\ncomponents: {{securitySchemes: {schemes}}}\n"
+        ))
+        .expect("loads")
+        .doc
+    };
+    let hook = "{post: {requestBody: {content: {application/json: {schema: {type: object}}}}}}";
+    let changes = diff(
+        &v31(
+            &format!("{{orderPlaced: {hook}}}"),
+            "{k: {type: apiKey, in: header, name: X-Key}, o: {type: http, scheme: bearer}}",
+        ),
+        &v31(
+            &format!("{{orderShipped: {hook}}}"),
+            "{k: {type: http, scheme: bearer}, n: {type: http, scheme: basic}}",
+        ),
+        &DiffOptions::default(),
+    );
+    let got: Vec<(&str, Level)> = changes.iter().map(|c| (c.id.as_str(), c.level)).collect();
+    for want in [
+        ("webhook-removed", E),
+        ("webhook-added", I),
+        ("api-security-component-type-changed", I),
+        ("api-security-component-removed", I),
+        ("api-security-component-added", I),
+    ] {
+        assert!(got.contains(&want), "{want:?} in {}", dump(&changes));
+    }
+}
+
+#[test]
+fn sunset_dates_and_stability_levels_only_move_forward() {
+    let op = |ext: &str| {
+        post(&format!(
+            "{{deprecated: true, {ext} responses: {{'200': {{description: ok}}}}}}"
+        ))
+    };
+    let changes = run(&op("x-sunset: '2027-06-30',"), &op(""));
+    expect(&changes, "sunset-deleted", E, "POST /things");
+    let changes = run(
+        &op("x-sunset: '2027-06-30',"),
+        &op("x-sunset: '2027-03-31',"),
+    );
+    expect(
+        &changes,
+        "api-sunset-date-changed-too-small",
+        E,
+        "POST /things",
+    );
+    assert!(
+        run(
+            &op("x-sunset: '2027-03-31',"),
+            &op("x-sunset: '2027-06-30',")
+        )
+        .is_empty()
+    );
+    let fresh = post("{responses: {'200': {description: ok}}}");
+    expect(
+        &run(&fresh, &op("x-sunset: '2027-06-30',")),
+        "endpoint-deprecated-with-sunset",
+        I,
+        "POST /things",
+    );
+
+    let level = |l: &str| {
+        post(&format!(
+            "{{x-stability-level: {l}, responses: {{'200': {{description: ok}}}}}}"
+        ))
+    };
+    expect(
+        &run(&level("stable"), &level("beta")),
+        "api-stability-decreased",
+        E,
+        "POST /things",
+    );
+    assert!(run(&level("beta"), &level("stable")).is_empty());
+    expect(
+        &run(&level("beta"), &level("gamma")),
+        "api-invalid-stability-level",
+        E,
+        "POST /things",
+    );
 }
