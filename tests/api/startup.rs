@@ -272,3 +272,21 @@ fn diff_reads_past_spec_violations_and_says_so() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The table of checks in the docs is the catalogue's own output, kept current.
+#[test]
+fn the_checks_table_in_the_docs_is_current() {
+    let out = Command::new(steward_binary())
+        .args(["checks", "--format", "markdown"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let committed = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../server/contracts/CHECKS.md"),
+    )
+    .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout) == committed,
+        "regenerate it: steward checks --format markdown > server/contracts/CHECKS.md"
+    );
+}

@@ -9,6 +9,7 @@
 
 mod context;
 mod document;
+mod examples;
 mod operations;
 mod paths;
 mod schemas;
@@ -63,6 +64,18 @@ const RULES: &[Rule] = &[
         Error,
         "The document follows the OpenAPI specification (3.0 or 3.1): required members are present and every object has the shape the spec gives it. What breaks it is read past, so the rest is still checked.",
         document::spec_violations,
+    ),
+    rule(
+        "oas3-valid-media-example",
+        Warning,
+        "Examples of request and response bodies and of parameters match their schema, as the gateway would enforce it.",
+        examples::media_examples,
+    ),
+    rule(
+        "oas3-valid-schema-example",
+        Warning,
+        "A schema's own `example`, `examples` and `default` match the schema.",
+        examples::schema_examples,
     ),
     rule(
         "operation-operation-id",

@@ -27,6 +27,7 @@ impl Hit {
 
 pub(crate) struct Ctx<'a> {
     pub doc: &'a OpenAPI,
+    pub version: crate::loader::SpecVersion,
     pub violations: &'a [crate::loader::Violation],
     pub raw: &'a Value,
     pub options: &'a LintOptions,
@@ -126,6 +127,7 @@ impl<'a> Ctx<'a> {
         }
         Ctx {
             doc,
+            version: contract.version,
             violations: &contract.violations,
             raw,
             options,
@@ -197,9 +199,27 @@ fn child(pointer: &str, key: &str) -> String {
     format!("{pointer}/{}", escape_segment(key))
 }
 
+/// One media type object (`content: {application/json: ...}`) with its pointer.
+pub(crate) struct MediaSite<'a> {
+    pub pointer: String,
+    pub media: &'a Map<String, Value>,
+}
+
+/// Schemas and media types of the document, each in source order.
+#[derive(Default)]
+pub(crate) struct Sites<'a> {
+    pub schemas: Vec<SchemaSite<'a>>,
+    pub media: Vec<MediaSite<'a>>,
+}
+
 /// All schemas in the document, in source order.
 pub(crate) fn schema_sites(raw: &Value) -> Vec<SchemaSite<'_>> {
-    let mut out = Vec::new();
+    sites(raw).schemas
+}
+
+/// All schemas and media types in the document.
+pub(crate) fn sites(raw: &Value) -> Sites<'_> {
+    let mut out = Sites::default();
     let Some(root) = raw.as_object() else {
         return out;
     };
@@ -233,7 +253,7 @@ pub(crate) fn schema_sites(raw: &Value) -> Vec<SchemaSite<'_>> {
     out
 }
 
-fn path_item<'a>(v: &'a Value, at: String, depth: usize, out: &mut Vec<SchemaSite<'a>>) {
+fn path_item<'a>(v: &'a Value, at: String, depth: usize, out: &mut Sites<'a>) {
     let Some(obj) = v.as_object() else { return };
     if depth > 8 {
         return;
@@ -267,7 +287,7 @@ fn path_item<'a>(v: &'a Value, at: String, depth: usize, out: &mut Vec<SchemaSit
     }
 }
 
-fn params_list<'a>(obj: &'a Map<String, Value>, at: &str, out: &mut Vec<SchemaSite<'a>>) {
+fn params_list<'a>(obj: &'a Map<String, Value>, at: &str, out: &mut Sites<'a>) {
     if let Some(Value::Array(list)) = obj.get("parameters") {
         for (i, p) in list.iter().enumerate() {
             param_like(p, format!("{at}/parameters/{i}"), out);
@@ -275,7 +295,7 @@ fn params_list<'a>(obj: &'a Map<String, Value>, at: &str, out: &mut Vec<SchemaSi
     }
 }
 
-fn param_like<'a>(v: &'a Value, at: String, out: &mut Vec<SchemaSite<'a>>) {
+fn param_like<'a>(v: &'a Value, at: String, out: &mut Sites<'a>) {
     let Some(obj) = v.as_object() else { return };
     if obj.contains_key("$ref") {
         return;
@@ -287,7 +307,7 @@ fn param_like<'a>(v: &'a Value, at: String, out: &mut Vec<SchemaSite<'a>>) {
     media_types(obj, &at, described, out);
 }
 
-fn content<'a>(v: &'a Value, at: String, out: &mut Vec<SchemaSite<'a>>) {
+fn content<'a>(v: &'a Value, at: String, out: &mut Sites<'a>) {
     let Some(obj) = v.as_object() else { return };
     if obj.contains_key("$ref") {
         return;
@@ -295,7 +315,7 @@ fn content<'a>(v: &'a Value, at: String, out: &mut Vec<SchemaSite<'a>>) {
     media_types(obj, &at, false, out);
 }
 
-fn response<'a>(v: &'a Value, at: String, out: &mut Vec<SchemaSite<'a>>) {
+fn response<'a>(v: &'a Value, at: String, out: &mut Sites<'a>) {
     let Some(obj) = v.as_object() else { return };
     if obj.contains_key("$ref") {
         return;
@@ -308,29 +328,30 @@ fn response<'a>(v: &'a Value, at: String, out: &mut Vec<SchemaSite<'a>>) {
     }
 }
 
-fn media_types<'a>(
-    obj: &'a Map<String, Value>,
-    at: &str,
-    described: bool,
-    out: &mut Vec<SchemaSite<'a>>,
-) {
+fn media_types<'a>(obj: &'a Map<String, Value>, at: &str, described: bool, out: &mut Sites<'a>) {
     if let Some(Value::Object(types)) = obj.get("content") {
         for (media, m) in types {
+            let m_at = child(&child(at, "content"), media);
             if let Some(s) = m.get("schema") {
-                let m_at = child(&child(at, "content"), media);
                 schema(s, child(&m_at, "schema"), described, out);
+            }
+            if let Some(m) = m.as_object() {
+                out.media.push(MediaSite {
+                    pointer: m_at,
+                    media: m,
+                });
             }
         }
     }
 }
 
-fn schema<'a>(v: &'a Value, at: String, described: bool, out: &mut Vec<SchemaSite<'a>>) {
+fn schema<'a>(v: &'a Value, at: String, described: bool, out: &mut Sites<'a>) {
     let Some(obj) = v.as_object() else { return };
     if obj.contains_key("$ref") {
         return;
     }
     let self_described = described || has_text(obj, "description");
-    out.push(SchemaSite {
+    out.schemas.push(SchemaSite {
         pointer: at.clone(),
         schema: obj,
         described_by_owner: described,

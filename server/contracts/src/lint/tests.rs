@@ -775,3 +775,81 @@ fn deeply_nested_documents_load_and_lint_on_the_default_stack() {
         .unwrap();
     handle.join().unwrap();
 }
+
+/// Examples are checked against their schemas the way the gateway enforces them:
+/// media examples (inline and from `components/examples`) in their direction,
+/// and a schema's own `example`, 3.1 `examples` and `default`.
+#[test]
+fn examples_must_match_their_schemas() {
+    let text = r##"openapi: 3.0.3
+info: {title: t, version: '1'}
+paths:
+  /orders:
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/Order'}
+            examples:
+              good: {value: {sku: A-1, qty: 2}}
+              bad: {$ref: '#/components/examples/BadOrder'}
+      responses:
+        '201':
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Order'}
+              example: {id: o-1, sku: A-1, qty: 2}
+components:
+  examples:
+    BadOrder: {value: {sku: A-1, qty: zero}}
+  schemas:
+    Order:
+      type: object
+      required: [sku, qty]
+      properties:
+        id: {type: string, readOnly: true}
+        sku: {type: string, example: 42}
+        qty: {type: integer, minimum: 1, default: 0}
+"##;
+    let c = load(text).unwrap();
+    let findings = lint(&c, &LintOptions::default());
+    let hits: Vec<(&str, &str)> = findings
+        .iter()
+        .filter(|f| f.rule.starts_with("oas3-valid"))
+        .map(|f| (f.rule.as_str(), f.pointer.as_str()))
+        .collect();
+    assert_eq!(
+        hits,
+        [
+            (
+                "oas3-valid-media-example",
+                "/paths/~1orders/post/requestBody/content/application~1json/examples/bad"
+            ),
+            (
+                "oas3-valid-schema-example",
+                "/components/schemas/Order/properties/sku/example"
+            ),
+            (
+                "oas3-valid-schema-example",
+                "/components/schemas/Order/properties/qty/default"
+            ),
+        ],
+        "{findings:#?}"
+    );
+    let bad = findings
+        .iter()
+        .find(|f| f.rule == "oas3-valid-media-example")
+        .unwrap();
+    assert!(bad.message.contains("`/qty`"), "{}", bad.message);
+
+    // 3.1: `examples` is a list, and type lists are JSON Schema's.
+    let text = "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    N: {type: [integer, 'null'], examples: [1, null, x]}\n";
+    let c = load(text).unwrap();
+    let hits: Vec<String> = lint(&c, &LintOptions::default())
+        .into_iter()
+        .filter(|f| f.rule == "oas3-valid-schema-example")
+        .map(|f| f.pointer)
+        .collect();
+    assert_eq!(hits, ["/components/schemas/N/examples/2"]);
+}

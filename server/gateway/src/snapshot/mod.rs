@@ -6,7 +6,6 @@
 
 pub mod announce;
 pub mod routes;
-pub mod schema;
 pub mod validate;
 
 use crate::FastMap;

@@ -1,11 +1,11 @@
 //! A version's routes: (method, path template) → the operation and what its
 //! security requirement asks for, compiled once per snapshot into matchit routers (data plane).
 
-use crate::snapshot::schema::Components;
 use crate::snapshot::validate::{RequestRules, ResponseRules};
 use http::Method;
 use openapiv3::{OpenAPI, ReferenceOr, SecurityScheme};
 use std::collections::HashMap;
+use steward_contracts::json_schema::Components;
 use steward_contracts::loader::{self, LoadError};
 
 /// What one alternative of a security requirement needs.

@@ -1,13 +1,13 @@
 //! Request validation against the operation's contract: path, query and header
 //! parameters, and JSON bodies. Validators are compiled once per snapshot (per
-//! immutable version, in fact) with OpenAPI 3.0 semantics (see [`crate::snapshot::schema`]);
+//! immutable version, in fact) with OpenAPI 3.0 or 3.1 semantics (see [`steward_contracts::json_schema`]);
 //! the request path only runs them (data plane).
 
-use crate::snapshot::schema::{self, Components, Direction};
 use jsonschema::Validator;
 use openapiv3::{OpenAPI, Parameter, ParameterSchemaOrContent, ReferenceOr, RequestBody};
 use serde::Serialize;
 use serde_json::Value;
+use steward_contracts::json_schema::{self as schema, Components, Direction};
 
 /// Per-API setting: refuse invalid requests, let them through and record the
 /// violations, or skip validation.

@@ -12,16 +12,19 @@
 //!   referenced schemas (transitively), so recursive schemas stay recursive;
 //! - OpenAPI-only keywords (`discriminator`, `example`, `xml`, …) are dropped.
 //!
-//! Pure: no I/O, so every rule is unit-tested.
+//! Pure: no I/O, so every rule is unit-tested. The gateway validates traffic
+//! with these documents, and lint validates a contract's examples with them.
 
+use crate::loader::{STASH, SpecVersion};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
-use steward_contracts::loader::{STASH, SpecVersion};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
     Request,
     Response,
+    /// Neither: a schema's own example may show every property.
+    Any,
 }
 
 /// The JSON Schema dialect a contract's schemas are written in.
@@ -162,7 +165,7 @@ fn convert(v: &Value, cx: Cx, needed: &mut BTreeSet<String>) -> Value {
     if let Some(reference) = obj.get("$ref").and_then(Value::as_str) {
         return match reference.strip_prefix(COMPONENT_PREFIX) {
             Some(name) => {
-                let name = steward_contracts::resolve::unescape_segment(name);
+                let name = crate::resolve::unescape_segment(name);
                 let out =
                     json!({ "$ref": format!("#/{}/{}", cx.dialect.definitions(), escape(&name)) });
                 needed.insert(name);
@@ -193,10 +196,11 @@ fn convert(v: &Value, cx: Cx, needed: &mut BTreeSet<String>) -> Value {
                 let mut converted = Map::new();
                 for (name, prop) in props {
                     let flag = match direction {
-                        Direction::Request => "readOnly",
-                        Direction::Response => "writeOnly",
+                        Direction::Request => Some("readOnly"),
+                        Direction::Response => Some("writeOnly"),
+                        Direction::Any => None,
                     };
-                    if prop.get(flag).and_then(Value::as_bool) == Some(true) {
+                    if flag.is_some_and(|f| prop.get(f).and_then(Value::as_bool) == Some(true)) {
                         // Present at all is wrong in this direction.
                         converted.insert(name.clone(), json!({ "not": {} }));
                         hidden.push(name.clone());
@@ -340,7 +344,7 @@ fn bound(out: &mut Map<String, Value>, min: i64, max: i64) {
 }
 
 fn escape(segment: &str) -> String {
-    steward_contracts::resolve::escape_segment(segment)
+    crate::resolve::escape_segment(segment)
 }
 
 #[cfg(test)]
