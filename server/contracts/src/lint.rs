@@ -13,6 +13,7 @@ mod examples;
 mod operations;
 mod paths;
 mod schemas;
+mod structure;
 #[cfg(test)]
 mod tests;
 
@@ -76,6 +77,66 @@ const RULES: &[Rule] = &[
         Warning,
         "A schema's own `example`, `examples` and `default` match the schema.",
         examples::schema_examples,
+    ),
+    rule(
+        "typed-enum",
+        Warning,
+        "Enum values have the schema's type.",
+        structure::typed_enum,
+    ),
+    rule(
+        "duplicated-entry-in-enum",
+        Warning,
+        "Each enum value appears once.",
+        structure::duplicated_entry_in_enum,
+    ),
+    rule(
+        "array-items",
+        Error,
+        "Array schemas say what their items are (`items`, or `prefixItems` in 3.1).",
+        structure::array_items,
+    ),
+    rule(
+        "path-not-include-query",
+        Warning,
+        "Paths hold neither a query string nor an empty parameter `{}` (Spectral's `path-not-include-query` and `path-declarations-must-exist`).",
+        structure::path_shape,
+    ),
+    rule(
+        "operation-parameters",
+        Warning,
+        "An operation declares each parameter (name and location) once.",
+        structure::unique_parameters,
+    ),
+    rule(
+        "operation-operationId-valid-in-url",
+        Warning,
+        "operationIds use only characters allowed in a URL.",
+        structure::operation_id_url_safe,
+    ),
+    rule(
+        "operation-tag-defined",
+        Warning,
+        "Tags used by operations are declared in the document's `tags`.",
+        structure::operation_tag_defined,
+    ),
+    rule(
+        "oas3-api-servers",
+        Warning,
+        "The document declares its servers, and their URLs do not end with a slash (Spectral's `oas3-api-servers` and `oas3-server-trailing-slash`).",
+        structure::servers,
+    ),
+    rule(
+        "oas3-examples-value-or-externalValue",
+        Warning,
+        "An Example object has `value` or `externalValue`, not both.",
+        structure::example_value_or_external,
+    ),
+    rule(
+        "no-script-tags-in-markdown",
+        Warning,
+        "Descriptions contain neither `<script>` tags nor `eval(` (Spectral's `no-script-tags-in-markdown` and `no-eval-in-markdown`).",
+        structure::markdown_scripts,
     ),
     rule(
         "operation-operation-id",

@@ -9,6 +9,8 @@ use std::process::ExitCode;
 use steward_contracts::{self as contracts, Contract};
 use steward_model::{Level, Severity};
 
+use contracts::loader::LOADER_STACK;
+
 fn read_text(path: &Path) -> Result<String, ExitCode> {
     std::fs::read_to_string(path).map_err(|e| {
         eprintln!("error: cannot read {}: {e}", path.display());
@@ -72,14 +74,19 @@ pub fn diff(args: &DiffArgs) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    // Keep only the typed models: the raw trees and line indexes are not needed
-    // for a diff. The documents load one after the other, so only one raw tree
-    // is alive at a time, which bounds the peak memory by the larger document.
-    let base = read_model(&args.base);
-    let revision = match &base {
-        Ok(_) => read_model(&args.revision),
-        Err(_) => Err(ExitCode::from(2)),
-    };
+    // Load both documents at once, and keep only the typed models: the raw trees
+    // and line indexes are not needed for a diff and would double the memory.
+    let (base, revision) = std::thread::scope(|scope| {
+        let base = std::thread::Builder::new()
+            .stack_size(LOADER_STACK)
+            .spawn_scoped(scope, || read_model(&args.base));
+        let revision = read_model(&args.revision);
+        let base = match base {
+            Ok(handle) => handle.join().unwrap_or(Err(ExitCode::from(2))),
+            Err(_) => read_model(&args.base),
+        };
+        (base, revision)
+    });
     let (base, revision) = match (base, revision) {
         (Ok(b), Ok(r)) => (b, r),
         (Err(code), _) | (_, Err(code)) => return Ok(code),

@@ -250,6 +250,13 @@ pub(crate) fn sites(raw: &Value) -> Sites<'_> {
             path_item(item, child("/paths", path), 0, &mut out);
         }
     }
+    // OpenAPI 3.1's webhooks are operations the API calls: their payloads are
+    // contract as much as any response.
+    if let Some(Value::Object(hooks)) = root.get("webhooks") {
+        for (name, item) in hooks {
+            path_item(item, child("/webhooks", name), 0, &mut out);
+        }
+    }
     out
 }
 
@@ -303,6 +310,14 @@ fn param_like<'a>(v: &'a Value, at: String, out: &mut Sites<'a>) {
     let described = has_text(obj, "description");
     if let Some(s) = obj.get("schema") {
         schema(s, child(&at, "schema"), described, out);
+        // A parameter or header with a schema carries its examples the way a
+        // media type does.
+        if obj.contains_key("example") || obj.contains_key("examples") {
+            out.media.push(MediaSite {
+                pointer: at.clone(),
+                media: obj,
+            });
+        }
     }
     media_types(obj, &at, described, out);
 }

@@ -181,9 +181,11 @@ fn rule_catalogue() {
     assert!(all.len() >= 22);
     let mut ids: Vec<&str> = all.iter().map(|r| r.id.as_str()).collect();
     for id in &ids {
+        // Kebab case; ids taken from Spectral keep its camelCase words
+        // (`operation-operationId-valid-in-url`), so users find them.
         assert!(
-            id.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+            id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && id.starts_with(|c: char| c.is_ascii_lowercase()),
             "{id}"
         );
     }
@@ -852,4 +854,77 @@ components:
         .map(|f| f.pointer)
         .collect();
     assert_eq!(hits, ["/components/schemas/N/examples/2"]);
+}
+
+/// The structural rules Spectral users know, each triggered once.
+#[test]
+fn spectral_structural_rules() {
+    let text = r##"openapi: 3.0.3
+info: {title: t, version: '1'}
+servers: [{url: 'https://api.example.com/v1/'}]
+tags: [{name: orders}]
+paths:
+  /orders?all:
+    get:
+      operationId: list orders
+      tags: [orders, stock]
+      description: 'Lists. <script>alert(1)</script>'
+      parameters:
+        - {name: q, in: query, schema: {type: string}, example: 5}
+        - {name: q, in: query, schema: {type: string}}
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: array
+              examples:
+                both: {value: [], externalValue: 'https://example.com/x.json'}
+components:
+  schemas:
+    Kind: {type: string, enum: [a, 1, a]}
+"##;
+    let c = load(text).unwrap();
+    let findings = lint(&c, &LintOptions::default());
+    let got: Vec<(&str, &str)> = findings
+        .iter()
+        .map(|f| (f.rule.as_str(), f.pointer.as_str()))
+        .collect();
+    for want in [
+        ("typed-enum", "/components/schemas/Kind/enum/1"),
+        (
+            "duplicated-entry-in-enum",
+            "/components/schemas/Kind/enum/2",
+        ),
+        (
+            "array-items",
+            "/paths/~1orders?all/get/responses/200/content/application~1json/schema",
+        ),
+        ("path-not-include-query", "/paths/~1orders?all"),
+        (
+            "operation-parameters",
+            "/paths/~1orders?all/get/parameters/1",
+        ),
+        (
+            "operation-operationId-valid-in-url",
+            "/paths/~1orders?all/get/operationId",
+        ),
+        ("operation-tag-defined", "/paths/~1orders?all/get/tags/1"),
+        ("oas3-api-servers", "/servers/0/url"),
+        (
+            "oas3-examples-value-or-externalValue",
+            "/paths/~1orders?all/get/responses/200/content/application~1json/examples/both",
+        ),
+        (
+            "no-script-tags-in-markdown",
+            "/paths/~1orders?all/get/description",
+        ),
+        (
+            "oas3-valid-media-example",
+            "/paths/~1orders?all/get/parameters/0/example",
+        ),
+    ] {
+        assert!(got.contains(&want), "{want:?} in {got:#?}");
+    }
 }
