@@ -98,13 +98,6 @@ pub static CHECKS: &[Check] = &[
         true,
     ),
     check(
-        "api-path-added",
-        Info,
-        Endpoints,
-        "A path was added.",
-        false,
-    ),
-    check(
         "api-tag-added",
         Info,
         Endpoints,
@@ -2716,6 +2709,13 @@ pub static CHECKS: &[Check] = &[
         true,
     ),
     check(
+        "request-property-reactivated",
+        Info,
+        RequestBodies,
+        "A deprecated request body property is no longer deprecated.",
+        true,
+    ),
+    check(
         "request-property-removed",
         Warning,
         RequestBodies,
@@ -4610,6 +4610,13 @@ pub static CHECKS: &[Check] = &[
         Error,
         Responses,
         "The `propertyNames` of a response body property was removed (OpenAPI 3.1), which frees its values.",
+        true,
+    ),
+    check(
+        "response-property-reactivated",
+        Info,
+        Responses,
+        "A deprecated response body property is no longer deprecated.",
         true,
     ),
     check(

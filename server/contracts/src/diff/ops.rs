@@ -182,7 +182,7 @@ pub(crate) fn compare(
                 code(r.written)
             );
             out.push(operation_change(
-                "api-path-added",
+                "endpoint-added",
                 Level::Info,
                 &label(method, key),
                 r.written,

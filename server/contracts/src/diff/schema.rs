@@ -961,6 +961,15 @@ fn properties<'a>(
                             if !bf.deprecated && rf.deprecated {
                                 let text = format!("{} was deprecated.", desc());
                                 oc.emit(&child.id("deprecated"), Level::Info, ptrs.0, ptrs.1, text);
+                            } else if bf.deprecated && !rf.deprecated {
+                                let text = format!("{} is no longer deprecated.", desc());
+                                oc.emit(
+                                    &child.id("reactivated"),
+                                    Level::Info,
+                                    ptrs.0,
+                                    ptrs.1,
+                                    text,
+                                );
                             }
                         }
                         queue.push_back(Task {

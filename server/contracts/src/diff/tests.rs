@@ -673,7 +673,7 @@ fn additions() {
     let c = expect(&changes, "endpoint-added", I, "POST /orders");
     assert_eq!(c.revision_pointer.as_deref(), Some("/paths/~1orders/post"));
     assert_eq!(c.base_pointer, None);
-    expect(&changes, "api-path-added", I, "GET /carts/{}");
+    expect(&changes, "endpoint-added", I, "GET /carts/{}");
     assert_eq!(changes.len(), 2, "{}", dump(&changes));
 }
 
@@ -1623,7 +1623,7 @@ fn text_has_one_line_per_change() {
     );
     assert!(
         text.lines()
-            .any(|l| l.starts_with("info    GET /new api-path-added: ")),
+            .any(|l| l.starts_with("info    GET /new endpoint-added: ")),
         "{text}"
     );
 
