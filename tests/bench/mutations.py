@@ -2,7 +2,7 @@
 """Mutation pairs: one change of each kind, applied to a retail contract and run
 through both `steward diff` and oasdiff, in both directions.
 
-Usage: mutations.py STEWARD OASDIFF BASE_SPEC [--markdown OUT]
+Usage: mutations.py STEWARD OASDIFF BASE_SPEC [BASE_SPEC_31] [--markdown OUT]
 
 BASE_SPEC is one of specs/retail (YAML). An operation `POST /mutations` is added
 to it with a query parameter, a request body, a response body and a response
@@ -65,6 +65,34 @@ SCHEMA_MUTATIONS = [
     ("object: property readOnly", {"type": "object", "properties": {"a": STR}}, {"type": "object", "properties": {"a": {**STR, "readOnly": True}}}),
     ("object: property writeOnly", {"type": "object", "properties": {"a": STR}}, {"type": "object", "properties": {"a": {**STR, "writeOnly": True}}}),
     ("object: property deprecated", {"type": "object", "properties": {"a": STR}}, {"type": "object", "properties": {"a": {**STR, "deprecated": True}}}),
+]
+
+# OpenAPI 3.1's JSON Schema 2020-12 keywords, run on a 3.1 contract.
+OBJ = {"type": "object"}
+SCHEMA_MUTATIONS_31 = [
+    ("const set", STR, {**STR, "const": "a"}),
+    ("const changed", {**STR, "const": "a"}, {**STR, "const": "b"}),
+    ("contains set", ARR, {**ARR, "contains": STR}),
+    ("minContains raised", {**ARR, "contains": STR}, {**ARR, "contains": STR, "minContains": 2}),
+    ("maxContains lowered", {**ARR, "contains": STR, "maxContains": 3}, {**ARR, "contains": STR, "maxContains": 2}),
+    ("if set", OBJ, {**OBJ, "if": {"required": ["a"]}}),
+    ("then set", OBJ, {**OBJ, "then": {"required": ["b"]}}),
+    ("else set", OBJ, {**OBJ, "else": {"required": ["c"]}}),
+    ("dependentRequired set", OBJ, {**OBJ, "dependentRequired": {"a": ["b"]}}),
+    ("dependentRequired changed", {**OBJ, "dependentRequired": {"a": ["b"]}}, {**OBJ, "dependentRequired": {"a": ["c"]}}),
+    ("dependentSchemas set", OBJ, {**OBJ, "dependentSchemas": {"a": {"required": ["b"]}}}),
+    ("patternProperties entry added", OBJ, {**OBJ, "patternProperties": {"^x-": STR}}),
+    ("propertyNames set", OBJ, {**OBJ, "propertyNames": {"maxLength": 8}}),
+    ("prefixItems set", ARR, {**ARR, "prefixItems": [STR]}),
+    ("unevaluatedItems set", ARR, {**ARR, "unevaluatedItems": False}),
+    ("unevaluatedProperties set", OBJ, {**OBJ, "unevaluatedProperties": False}),
+    ("contentSchema set", STR, {**STR, "contentMediaType": "application/json", "contentSchema": OBJ}),
+    ("contentMediaType changed", {**STR, "contentMediaType": "text/csv"}, {**STR, "contentMediaType": "text/plain"}),
+    ("contentEncoding changed", {**STR, "contentEncoding": "base64"}, {**STR, "contentEncoding": "base32"}),
+    ("exclusiveMaximum lowered", {"type": "number", "exclusiveMaximum": 10}, {"type": "number", "exclusiveMaximum": 5}),
+    ("exclusiveMinimum set", {"type": "number"}, {"type": "number", "exclusiveMinimum": 1}),
+    ("type list widened", STR, {"type": ["string", "integer"]}),
+    ("type list null added", STR, {"type": ["string", "null"]}),
 ]
 
 SLOTS = ["parameter", "request body", "request property", "response body", "response property", "response header"]
@@ -142,7 +170,13 @@ def op_mutations():
     return out
 
 
-def pairs(doc):
+def pairs(doc, mutations=None):
+    if mutations is not None:
+        docs = []
+        for label, a, b in mutations:
+            for slot in SLOTS:
+                docs.append((f"{slot}: {label}", put_op(doc, with_slot(slot, a)), put_op(doc, with_slot(slot, b))))
+        return docs
     docs = []
 
     def put(op):
@@ -173,6 +207,13 @@ def pairs(doc):
     return docs
 
 
+def put_op(doc, op):
+    d = copy.deepcopy(doc)
+    if op is not None:
+        d.setdefault("paths", {})["/mutations"] = {"post": op}
+    return d
+
+
 LEVEL = {1: "info", 2: "warning", 3: "error"}
 
 
@@ -196,6 +237,11 @@ def main():
         del args[at : at + 2]
     steward, oasdiff, spec = args[:3]
     doc = yaml.safe_load(open(spec))
+    # A second contract in OpenAPI 3.1 takes the 2020-12 keyword mutations.
+    spec31 = args[3] if len(args) > 3 else None
+    batches = [pairs(doc)]
+    if spec31:
+        batches.append(pairs(yaml.safe_load(open(spec31)), SCHEMA_MUTATIONS_31))
     known = json.loads(subprocess.run([oasdiff, "checks", "-f", "json"], capture_output=True, text=True).stdout)
     oas_levels = {c["id"]: c["level"] for c in known}
     reported = collections.defaultdict(lambda: [0, 0])  # oasdiff id -> [pairs, agreed]
@@ -204,7 +250,7 @@ def main():
     n = 0
     with tempfile.TemporaryDirectory() as tmp:
         a_path, b_path = os.path.join(tmp, "a.json"), os.path.join(tmp, "b.json")
-        for label, a, b in pairs(doc):
+        for label, a, b in [p for batch in batches for p in batch]:
             for x, y in ((a, b), (b, a)):
                 json.dump(x, open(a_path, "w"))
                 json.dump(y, open(b_path, "w"))
@@ -227,7 +273,8 @@ def main():
     missed = sorted(c for c, (p, a) in reported.items() if a == 0)
     unexercised = sorted(set(oas_levels) - set(reported))
     lines = [
-        f"{n} mutation pairs (both directions of {n // 2} changes) on {os.path.basename(spec)}.",
+        f"{n} mutation pairs (both directions of {n // 2} changes) on {os.path.basename(spec)}"
+        + (f" and, for 3.1's keywords, {os.path.basename(spec31)}." if spec31 else "."),
         "",
         f"- oasdiff ids exercised: {len(reported)} of {len(oas_levels)}; Steward reports the same id "
         f"in every pair for {len(agreed)}, in some for {len(partial)}, in none for {len(missed)}.",

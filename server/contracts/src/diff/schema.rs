@@ -395,7 +395,7 @@ fn step<'a>(
     let (comparable, retyped) = types(oc, loc, &bv, &rv);
     nullable(oc, loc, &bv, &rv);
     enums(oc, loc, &bv, &rv);
-    bounds(oc, loc, &bv, &rv);
+    bounds(oc, loc, &bv, &rv, exclusive_31(b, r));
     pattern(oc, loc, &bv, &rv);
     all_of(oc, loc, b, r);
     keywords_31(oc, loc, b, r);
@@ -683,7 +683,25 @@ fn inclusive_integer(b: Bound, side: Side) -> Bound {
     }
 }
 
-fn bounds(oc: &mut OpCtx<'_>, loc: &Loc, bv: &View<'_>, rv: &View<'_>) {
+/// Which bounds (`minimum`, `maximum`) either side writes as OpenAPI 3.1's
+/// numeric `exclusiveMinimum`/`exclusiveMaximum`: their changes take oasdiff's
+/// `exclusive-min`/`exclusive-max` ids.
+fn exclusive_31(b: &Resolved<'_>, r: &Resolved<'_>) -> (bool, bool) {
+    let has = |keyword: &str| {
+        let key = crate::loader::stashed(keyword);
+        b.schema.schema_data.extensions.contains_key(&key)
+            || r.schema.schema_data.extensions.contains_key(&key)
+    };
+    (has("exclusiveMinimum"), has("exclusiveMaximum"))
+}
+
+fn bounds(
+    oc: &mut OpCtx<'_>,
+    loc: &Loc,
+    bv: &View<'_>,
+    rv: &View<'_>,
+    (exclusive_min, exclusive_max): (bool, bool),
+) {
     let (old_rows, new_rows) = (bv.bounds.rows(), rv.bounds.rows());
     if old_rows.iter().zip(&new_rows).all(|(o, n)| o.3 == n.3) {
         return;
@@ -763,7 +781,14 @@ fn bounds(oc: &mut OpCtx<'_>, loc: &Loc, bv: &View<'_>, rv: &View<'_>) {
             (false, false, _) => Level::Warning,
         };
         oc.emit(
-            &loc.id(&format!("{stem}-{suffix}")),
+            &loc.id(&format!(
+                "{}{stem}-{suffix}",
+                match stem {
+                    "min" if exclusive_min => "exclusive-",
+                    "max" if exclusive_max => "exclusive-",
+                    _ => "",
+                }
+            )),
             level,
             Some(&bv.ptr),
             Some(&rv.ptr),

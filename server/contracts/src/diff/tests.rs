@@ -1875,6 +1875,20 @@ fn openapi_31_keywords_are_compared() {
             I,
         ),
         (
+            "{type: number, exclusiveMaximum: 10}",
+            "{type: number, exclusiveMaximum: 5}",
+            "exclusive-max-decreased",
+            E,
+            I,
+        ),
+        (
+            "{type: number}",
+            "{type: number, exclusiveMinimum: 1}",
+            "exclusive-min-set",
+            W,
+            I,
+        ),
+        (
             "{type: string}",
             "{type: [string, integer]}",
             "list-of-types-widened",
