@@ -2324,10 +2324,24 @@ pub static CHECKS: &[Check] = &[
         true,
     ),
     check(
+        "request-optional-property-became-not-write-only",
+        Info,
+        RequestBodies,
+        "A optional request property is no longer write-only.",
+        true,
+    ),
+    check(
         "request-optional-property-became-read-only",
         Warning,
         RequestBodies,
         "An optional request property became read-only.",
+        true,
+    ),
+    check(
+        "request-optional-property-became-write-only",
+        Info,
+        RequestBodies,
+        "A optional request property became write-only.",
         true,
     ),
     check(
@@ -3017,10 +3031,24 @@ pub static CHECKS: &[Check] = &[
         true,
     ),
     check(
+        "request-required-property-became-not-write-only",
+        Info,
+        RequestBodies,
+        "A required request property is no longer write-only.",
+        true,
+    ),
+    check(
         "request-required-property-became-read-only",
         Warning,
         RequestBodies,
         "A required request property became read-only.",
+        true,
+    ),
+    check(
+        "request-required-property-became-write-only",
+        Info,
+        RequestBodies,
+        "A required request property became write-only.",
         true,
     ),
     check(
@@ -4382,10 +4410,24 @@ pub static CHECKS: &[Check] = &[
         true,
     ),
     check(
+        "response-optional-property-became-not-read-only",
+        Info,
+        Responses,
+        "A optional response property is no longer read-only.",
+        true,
+    ),
+    check(
         "response-optional-property-became-not-write-only",
         Info,
         Responses,
         "A write-only property is now returned in responses, as optional.",
+        true,
+    ),
+    check(
+        "response-optional-property-became-read-only",
+        Info,
+        Responses,
+        "A optional response property became read-only.",
         true,
     ),
     check(
@@ -5075,10 +5117,24 @@ pub static CHECKS: &[Check] = &[
         true,
     ),
     check(
+        "response-required-property-became-not-read-only",
+        Info,
+        Responses,
+        "A required response property is no longer read-only.",
+        true,
+    ),
+    check(
         "response-required-property-became-not-write-only",
         Info,
         Responses,
         "A write-only property is now returned in responses, as required.",
+        true,
+    ),
+    check(
+        "response-required-property-became-read-only",
+        Info,
+        Responses,
+        "A required response property became read-only.",
         true,
     ),
     check(

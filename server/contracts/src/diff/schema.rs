@@ -981,6 +981,26 @@ fn properties<'a>(
                         oc.emit(id, level, ptrs.0, ptrs.1, text);
                     }
                     (false, false) => {
+                        // The flag that does not hide the property in this
+                        // direction (writeOnly in a request, readOnly in a
+                        // response) still tells clients how it is used.
+                        let (flag, before, after) = if request {
+                            ("write-only", bf.write_only, rf.write_only)
+                        } else {
+                            ("read-only", bf.read_only, rf.read_only)
+                        };
+                        if before != after {
+                            let side = if request { "request" } else { "response" };
+                            let kind = if is_required { "required" } else { "optional" };
+                            let not = if after { "" } else { "not-" };
+                            let id = format!("{side}-{kind}-property-became-{not}{flag}");
+                            let text = if after {
+                                format!("{} became {flag}.", desc())
+                            } else {
+                                format!("{} is no longer {flag}.", desc())
+                            };
+                            oc.emit(&id, Level::Info, ptrs.0, ptrs.1, text);
+                        }
                         if body {
                             required_change(oc, &child, was_required, is_required, ptrs);
                             if !bf.deprecated && rf.deprecated {

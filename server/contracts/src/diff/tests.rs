@@ -2039,3 +2039,37 @@ fn sunset_dates_and_stability_levels_only_move_forward() {
         "POST /things",
     );
 }
+
+/// The flag that does not hide a property in its direction is reported as a
+/// note: writeOnly in a request, readOnly in a response.
+#[test]
+fn flags_that_do_not_hide_a_property_are_notes() {
+    let op = |flags: &str| {
+        let schema = format!("{{type: object, properties: {{a: {{type: string{flags}}}}}}}");
+        post(
+            &"{requestBody: {content: {application/json: {schema: S}}}, responses: {'200': {description: ok, content: {application/json: {schema: S}}}}}"
+                .replace('S', &schema),
+        )
+    };
+    let changes = run(&op(""), &op(", writeOnly: true"));
+    expect(
+        &changes,
+        "request-optional-property-became-write-only",
+        I,
+        "POST /things",
+    );
+    let changes = run(&op(""), &op(", readOnly: true"));
+    expect(
+        &changes,
+        "response-optional-property-became-read-only",
+        I,
+        "POST /things",
+    );
+    let changes = run(&op(", readOnly: true"), &op(""));
+    expect(
+        &changes,
+        "response-optional-property-became-not-read-only",
+        I,
+        "POST /things",
+    );
+}
