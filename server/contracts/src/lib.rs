@@ -9,5 +9,6 @@ pub mod json_schema;
 pub mod lint;
 pub mod loader;
 pub mod resolve;
+pub mod yaml;
 
 pub use loader::Contract;

@@ -566,6 +566,11 @@ fn parse_value(text: &str, lines: &LineIndex) -> Result<Value, LoadError> {
             column: to_u32(e.column()),
         });
     }
+    crate::yaml::check_expansion(text).map_err(|e| LoadError::Syntax {
+        message: e.to_string(),
+        line: 0,
+        column: 0,
+    })?;
     let mut yaml = serde_yaml::from_str::<serde_yaml::Value>(text).map_err(yaml_syntax)?;
     yaml.apply_merge().map_err(yaml_syntax)?;
     let mut segments = Vec::new();

@@ -8,7 +8,7 @@ use crate::state::AppState;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use serde::Deserialize;
-use steward_model::{Resolution, SloSeries};
+use steward_model::{AppError, Resolution, SloSeries};
 
 pub async fn list_slos(
     State(s): State<AppState>,
@@ -70,6 +70,17 @@ pub async fn import_slo(
     Caller(who): Caller,
     body: String,
 ) -> ApiResult<(http::StatusCode, ApiJson<steward_model::SloView>)> {
+    // Only admins and owners define SLOs: anyone else is refused before the
+    // document is parsed, so parsing is never work done for a caller who may not.
+    if !matches!(
+        who.role,
+        steward_model::Role::Admin | steward_model::Role::Owner
+    ) {
+        return Err(AppError::forbidden(
+            "defining an SLO needs the admin role or an owner in the API's team",
+        )
+        .into());
+    }
     let new = crate::slo::openslo::import(&body)?;
     Ok((
         http::StatusCode::CREATED,

@@ -188,7 +188,9 @@ pub async fn declared_scopes(
     for text in specs {
         // A stored version already passed validation; a reparse failure here
         // would be a bug, not user input, so it simply contributes nothing.
-        if let Ok(doc) = serde_yaml::from_str::<serde_json::Value>(&text) {
+        if steward_contracts::yaml::check_expansion(&text).is_ok()
+            && let Ok(doc) = serde_yaml::from_str::<serde_json::Value>(&text)
+        {
             collect_scopes(&doc, &mut scopes);
         }
     }
