@@ -820,3 +820,74 @@ async fn any_two_versions_can_be_compared() {
         .unwrap();
     assert_eq!(report["changes"], json!([]));
 }
+
+/// The gateway routes by the longest prefix: another API published at
+/// `/v1/orders/returns` would take over part of `/v1/orders`, and one at `/v1`
+/// would take the rest of `/v1`; a base path may neither nest inside another
+/// API's live one nor contain it.
+#[tokio::test]
+async fn a_base_path_may_not_nest_in_another_apis() {
+    let app = spawn_app().await;
+    let org = org(&app).await;
+    register(&app, &org).await;
+    let (_, res) = publish(&app, &org, "1.0.0", "/v1/orders", "orders-v1.yaml", None).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let res = org
+        .owner
+        .post(app.api("/apis"))
+        .json(
+            &json!({"slug": "returns", "name": "Returns", "team_id": org.team, "tier": "standard",
+                      "capability": "returns"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    for (version, base_path) in [("1.0.0", "/v1/orders/returns"), ("1.0.1", "/v1")] {
+        let res = org
+            .owner
+            .post(app.api("/apis/returns/versions"))
+            .json(&json!({"version": version, "base_path": base_path, "upstream_url": "http://127.0.0.1:9/returns",
+                          "spec": as_version(&spec("returns-v1.yaml"), version)}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+        let v: Value = res.json().await.unwrap();
+        let id = v["id"].as_str().unwrap();
+        let res = post(
+            &app,
+            &org.owner,
+            &format!("/versions/{id}/submit"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        let res = post(
+            &app,
+            &org.reviewer,
+            &format!("/versions/{id}/review"),
+            json!({"approve": true}),
+        )
+        .await;
+        assert_eq!(res.status(), 200);
+        let p = problem(
+            post(
+                &app,
+                &org.owner,
+                &format!("/versions/{id}/publish"),
+                json!({}),
+            )
+            .await,
+            409,
+        )
+        .await;
+        assert!(
+            p["detail"]
+                .as_str()
+                .unwrap()
+                .contains("overlaps /v1/orders"),
+            "{base_path}: {p}"
+        );
+    }
+}

@@ -632,10 +632,15 @@ pub async fn publish(pool: &PgPool, who: &Principal, id: Uuid) -> Result<Version
         semver: row.semver(),
     };
     rules::publish(candidate, live, report.errors, row.waiver_reason.is_some()).map_err(refuse)?;
-    let clash: Option<(String, String, i32)> = sqlx::query_as(
-        "SELECT a.slug, v.version, v.major FROM api_versions v JOIN apis a ON a.id = v.api_id
-         WHERE v.base_path = $1 AND v.state IN ('published', 'deprecated') AND v.id <> $2
+    // The gateway routes by the longest matching prefix, so a base path inside
+    // another one (`/orders/v1/returns` under `/orders/v1`) would take over part
+    // of that API: base paths may neither equal nor nest in each other.
+    let clash: Option<(String, String, String)> = sqlx::query_as(
+        "SELECT a.slug, v.version, v.base_path FROM api_versions v JOIN apis a ON a.id = v.api_id
+         WHERE (v.base_path = $1 OR $1 LIKE v.base_path || '/%' OR v.base_path LIKE $1 || '/%')
+           AND v.state IN ('published', 'deprecated') AND v.id <> $2
            AND (v.api_id <> $3 OR v.major <> $4)
+         ORDER BY v.base_path = $1 DESC
          LIMIT 1",
     )
     .bind(&row.base_path)
@@ -644,11 +649,18 @@ pub async fn publish(pool: &PgPool, who: &Principal, id: Uuid) -> Result<Version
     .bind(row.major)
     .fetch_optional(&mut *tx)
     .await?;
-    if let Some((slug, version, _)) = clash {
-        return Err(refuse(format!(
-            "base path {} is already served by {slug}@{version}; a new major version needs a new base path",
-            row.base_path
-        ))
+    if let Some((slug, version, other)) = clash {
+        return Err(refuse(if other == row.base_path {
+            format!(
+                "base path {} is already served by {slug}@{version}; a new major version needs a new base path",
+                row.base_path
+            )
+        } else {
+            format!(
+                "base path {} overlaps {other}, served by {slug}@{version}: the gateway routes by the longest prefix, so one would take over part of the other; choose a base path outside it",
+                row.base_path
+            )
+        })
         .into());
     }
     // A newer release of the same major line takes over its base path.
