@@ -292,15 +292,18 @@ pub fn load_model(text: String) -> Result<Model, LoadError> {
 /// peak of the memory a load needs.
 fn parse_json_without_prose(text: &str) -> Result<Value, LoadError> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let syntax = |e: serde_json::Error| LoadError::Syntax {
+    let value = serde::de::DeserializeSeed::deserialize(Lean { named: false }, &mut de)
+        .map_err(json_syntax)?;
+    de.end().map_err(json_syntax)?;
+    Ok(value)
+}
+
+fn json_syntax(e: serde_json::Error) -> LoadError {
+    LoadError::Syntax {
         message: strip_position(e.to_string(), e.line(), e.column()),
         line: to_u32(e.line()),
         column: to_u32(e.column()),
-    };
-    let value =
-        serde::de::DeserializeSeed::deserialize(Lean { named: false }, &mut de).map_err(syntax)?;
-    de.end().map_err(syntax)?;
-    Ok(value)
+    }
 }
 
 /// Builds a JSON value while leaving out prose; `named` says the mapping being
@@ -378,11 +381,8 @@ impl<'de> serde::de::Visitor<'de> for Lean {
                     map.next_value::<serde::de::IgnoredAny>()?;
                 }
                 "description" => {
-                    let v = match map.next_value::<serde::de::IgnoredAny>() {
-                        Ok(_) => Value::String(String::new()),
-                        Err(e) => return Err(e),
-                    };
-                    out.insert(key, v);
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    out.insert(key, Value::String(String::new()));
                 }
                 k if is_payload(k, &[]) => {
                     let v = map.next_value::<Value>()?;
@@ -560,11 +560,7 @@ fn strip_position(message: String, line: usize, column: usize) -> String {
 
 fn parse_value(text: &str, lines: &LineIndex) -> Result<Value, LoadError> {
     if text.trim_start().starts_with('{') {
-        return serde_json::from_str::<Value>(text).map_err(|e| LoadError::Syntax {
-            message: strip_position(e.to_string(), e.line(), e.column()),
-            line: to_u32(e.line()),
-            column: to_u32(e.column()),
-        });
+        return serde_json::from_str::<Value>(text).map_err(json_syntax);
     }
     crate::yaml::check_expansion(text).map_err(|e| LoadError::Syntax {
         message: e.to_string(),

@@ -1131,13 +1131,6 @@ enum Alt {
 }
 
 impl Alt {
-    fn stem(self) -> &'static str {
-        match self {
-            Alt::OneOf => "one-of",
-            Alt::AnyOf => "any-of",
-        }
-    }
-
     fn keyword(self) -> &'static str {
         match self {
             Alt::OneOf => "oneOf",
@@ -1293,61 +1286,9 @@ fn alternatives<'a>(
     let (pairs, removed, added) = pair_alternatives(oc, base, rev);
     // One finding per list and direction, naming every alternative, as oasdiff
     // counts them: a client reads it as one change to the list.
-    if report && !removed.is_empty() {
-        let names = removed
-            .iter()
-            .filter_map(|&i| Some(alt_name(base.get(i)?, i)))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let text = format!(
-            "{} {} removed from the {} list of {}.",
-            cap(&names),
-            if removed.len() == 1 { "was" } else { "were" },
-            alt.keyword(),
-            loc.describe()
-        );
-        let ptr = removed
-            .first()
-            .and_then(|&i| base.get(i))
-            .map(|b| list_pointer(&b.ptr));
-        oc.emit(
-            &loc.id(&format!("{}-removed", alt.stem())),
-            loc.narrowing(),
-            ptr.as_deref(),
-            None,
-            text,
-        );
-    }
-    if report && !added.is_empty() {
-        // A new alternative in a response is a shape old clients do not know.
-        let level = if loc.request() {
-            Level::Info
-        } else {
-            Level::Warning
-        };
-        let names = added
-            .iter()
-            .filter_map(|&j| Some(alt_name(rev.get(j)?, j)))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let text = format!(
-            "{} {} added to the {} list of {}.",
-            cap(&names),
-            if added.len() == 1 { "was" } else { "were" },
-            alt.keyword(),
-            loc.describe()
-        );
-        let ptr = added
-            .first()
-            .and_then(|&j| rev.get(j))
-            .map(|r| list_pointer(&r.ptr));
-        oc.emit(
-            &loc.id(&format!("{}-added", alt.stem())),
-            level,
-            None,
-            ptr.as_deref(),
-            text,
-        );
+    if report {
+        list_change(oc, loc, alt.keyword(), base, &removed, true);
+        list_change(oc, loc, alt.keyword(), rev, &added, false);
     }
     for (i, j) in pairs {
         if let (Some(b), Some(r)) = (base.get(i), rev.get(j)) {
@@ -1672,31 +1613,64 @@ fn all_of<'a>(oc: &mut OpCtx<'a>, loc: &Loc, b: &Resolved<'a>, r: &Resolved<'a>)
         }
     });
     let added: Vec<usize> = (0..rev.len()).filter(|j| !used[*j]).collect();
-    for (list, parts, suffix, verb) in [
-        (&removed, &base, "all-of-removed", "removed from"),
-        (&added, &rev, "all-of-added", "added to"),
-    ] {
-        if list.is_empty() {
-            continue;
-        }
-        let names = list
-            .iter()
-            .filter_map(|&i| Some(alt_name(parts.get(i)?, i)))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let text = format!(
-            "{} {} {verb} the allOf list of {}.",
-            cap(&names),
-            if list.len() == 1 { "was" } else { "were" },
-            loc.describe()
-        );
-        let (bp, rp) = if suffix == "all-of-removed" {
-            (Some(b.ptr.as_str()), None)
-        } else {
-            (None, Some(r.ptr.as_str()))
-        };
-        oc.emit(&loc.id(suffix), Level::Info, bp, rp, text);
-    }
+    list_change(oc, loc, "allOf", &base, &removed, true);
+    list_change(oc, loc, "allOf", &rev, &added, false);
+}
+
+/// Reports the parts `picked` of a composition list (`oneOf`, `anyOf`, `allOf`)
+/// as removed from the base or added to the revision: one finding per list and
+/// direction, naming every part, as oasdiff counts them, at the list's pointer.
+fn list_change(
+    oc: &mut OpCtx<'_>,
+    loc: &Loc,
+    keyword: &str,
+    parts: &[Child<'_>],
+    picked: &[usize],
+    removed: bool,
+) {
+    let (stem, level) = match (keyword, removed) {
+        // `allOf` parts are merged before comparing: what they change in the
+        // values is reported by the other checks, this is a note on the shape.
+        ("allOf", true) => ("all-of-removed", Level::Info),
+        ("allOf", false) => ("all-of-added", Level::Info),
+        ("oneOf", true) => ("one-of-removed", loc.narrowing()),
+        (_, true) => ("any-of-removed", loc.narrowing()),
+        // A new alternative in a response is a shape old clients do not know.
+        (keyword, false) => (
+            if keyword == "oneOf" {
+                "one-of-added"
+            } else {
+                "any-of-added"
+            },
+            if loc.request() {
+                Level::Info
+            } else {
+                Level::Warning
+            },
+        ),
+    };
+    let Some(first) = picked.first().and_then(|&i| parts.get(i)) else {
+        return;
+    };
+    let names = picked
+        .iter()
+        .filter_map(|&i| Some(alt_name(parts.get(i)?, i)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let text = format!(
+        "{} {} {} the {keyword} list of {}.",
+        cap(&names),
+        if picked.len() == 1 { "was" } else { "were" },
+        if removed { "removed from" } else { "added to" },
+        loc.describe()
+    );
+    let ptr = list_pointer(&first.ptr);
+    let (bp, rp) = if removed {
+        (Some(ptr.as_str()), None)
+    } else {
+        (None, Some(ptr.as_str()))
+    };
+    oc.emit(&loc.id(stem), level, bp, rp, text);
 }
 
 /// The pointer of the list an alternative's pointer is an item of.
