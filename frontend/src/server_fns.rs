@@ -65,7 +65,9 @@ mod ssr {
                 if let Ok(status) = http::StatusCode::from_u16(err.status()) {
                     res.set_status(status);
                 }
-                if let AppError::TooManyRequests { retry_after_secs } = err {
+                if let AppError::TooManyRequests { retry_after_secs }
+                | AppError::Busy { retry_after_secs } = err
+                {
                     res.insert_header(
                         http::header::RETRY_AFTER,
                         http::HeaderValue::from(*retry_after_secs),

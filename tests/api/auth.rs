@@ -135,6 +135,59 @@ async fn many_failures_from_one_client_throttle_the_client() {
     problem(res, 429).await;
 }
 
+/// Parallel guesses are counted one by one: of fifty sent at once, exactly
+/// the allowance of five reach the password check, and the rest get 429.
+#[tokio::test]
+async fn parallel_guesses_cannot_race_the_throttle() {
+    let app = spawn_app().await;
+    app.create_user("ada@example.test", Role::Viewer).await;
+    let mut guesses = tokio::task::JoinSet::new();
+    for i in 0..50 {
+        let client = app.client();
+        let url = app.api("/session");
+        guesses.spawn(async move {
+            client
+                .post(url)
+                .json(&serde_json::json!({"email": "ada@example.test", "password": format!("guess number {i}")}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        });
+    }
+    let statuses = guesses.join_all().await;
+    let count = |code| statuses.iter().filter(|s| **s == code).count();
+    assert_eq!(count(401), 5, "{statuses:?}");
+    assert_eq!(count(429), 45, "{statuses:?}");
+}
+
+/// A stranger's guesses spend the stranger's allowance: the owner, from
+/// another address (127.0.0.2 here), still signs in.
+#[tokio::test]
+async fn a_strangers_guesses_do_not_lock_the_owner_out() {
+    let app = spawn_app().await;
+    app.create_user("ada@example.test", Role::Viewer).await;
+    let stranger = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .unwrap();
+    let guess = async |password: &str| {
+        stranger
+            .post(app.api("/session"))
+            .json(&serde_json::json!({"email": "ada@example.test", "password": password}))
+            .send()
+            .await
+            .unwrap()
+    };
+    for _ in 0..5 {
+        problem(guess("wrong wrong wrong").await, 401).await;
+    }
+    problem(guess(PASSWORD).await, 429).await;
+    let (_, res) = app.sign_in("ada@example.test", PASSWORD).await;
+    assert!(res.status().is_success(), "{}", res.status());
+}
+
 #[tokio::test]
 async fn signing_out_ends_the_session() {
     let app = spawn_app().await;

@@ -142,9 +142,11 @@ async fn the_demo_seeds_everything_and_the_readme_calls_work() {
             poll_interval: Duration::from_secs(30),
             usage_flush: Duration::from_secs(1),
             body_limit: 1024 * 1024,
+            body_wait: Duration::from_secs(30),
             address: "test".into(),
             breaker_threshold: 5,
             breaker_cooldown: Duration::from_secs(1),
+            trusted_proxies: Vec::new(),
         },
     )
     .await;

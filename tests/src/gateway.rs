@@ -60,6 +60,19 @@ pub async fn start_upstream() -> String {
         if attempt == 1 && failing {
             return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
+        // Reads the whole body before answering, as most upstreams do.
+        let req = if req.headers().contains_key("x-test-read-body") {
+            let (parts, body) = req.into_parts();
+            let bytes = axum::body::to_bytes(body, 1 << 20)
+                .await
+                .unwrap_or_default();
+            let mut req = Request::from_parts(parts, axum::body::Body::empty());
+            req.headers_mut()
+                .insert("x-test-body-length", bytes.len().into());
+            req
+        } else {
+            req
+        };
         if let Some(ms) = req
             .headers()
             .get("x-test-sleep-ms")
@@ -68,11 +81,18 @@ pub async fn start_upstream() -> String {
         {
             tokio::time::sleep(Duration::from_millis(ms)).await;
         }
-        let headers: serde_json::Map<String, Value> = req
-            .headers()
-            .iter()
-            .map(|(k, v)| (k.to_string(), Value::from(v.to_str().unwrap_or_default())))
-            .collect();
+        // Repeated fields are joined, as RFC 9110 §5.3 allows, so that a
+        // test sees every copy that arrived.
+        let mut headers = serde_json::Map::new();
+        for name in req.headers().keys() {
+            let values: Vec<&str> = req
+                .headers()
+                .get_all(name)
+                .iter()
+                .map(|v| v.to_str().unwrap_or_default())
+                .collect();
+            headers.insert(name.to_string(), Value::from(values.join(", ")));
+        }
         // Besides its own header, the upstream tries to set the ones the gateway
         // owns on a keyed request: the gateway's must be the ones that arrive.
         (
@@ -156,9 +176,12 @@ pub async fn harness_with(relay: Option<&crate::Relay>) -> Harness {
             poll_interval: Duration::from_secs(if relay.is_some() { 1 } else { 30 }),
             usage_flush: Duration::from_millis(200),
             body_limit: 64 * 1024,
+            body_wait: Duration::from_millis(300),
             address: "test".into(),
             breaker_threshold: 5,
             breaker_cooldown: Duration::from_secs(1),
+            // Requests from 127.0.0.2 come from a trusted proxy.
+            trusted_proxies: vec!["127.0.0.2/32".parse().unwrap()],
         },
     )
     .await;
@@ -200,6 +223,18 @@ impl Harness {
         .unwrap();
     }
 
+    /// Opens a connection to the gateway and sends `head` as it is (with `\n`
+    /// for line ends and `KEY` for the harness's key): for what an HTTP
+    /// client would tidy up first, such as `..` in a path.
+    pub async fn raw(&self, head: &str) -> tokio::net::TcpStream {
+        use tokio::io::AsyncWriteExt;
+        let addr = self.gateway.trim_start_matches("http://");
+        let mut io = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let head = head.replace('\n', "\r\n").replace("KEY", &self.key);
+        io.write_all(head.as_bytes()).await.unwrap();
+        io
+    }
+
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
         self.http.get(format!("{}{path}", self.gateway))
     }
@@ -215,6 +250,47 @@ impl Harness {
         }
         panic!("not within {limit:?}");
     }
+}
+
+/// The status line the gateway answers on `io` within 3 s (empty if none).
+pub async fn status_line(io: &mut tokio::net::TcpStream) -> String {
+    answer(io)
+        .await
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The answer on `io` up to its end or 3 s, whichever comes first.
+pub async fn answer(io: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let _ = tokio::time::timeout(Duration::from_secs(3), async {
+        loop {
+            match io.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+            let text = String::from_utf8_lossy(&got);
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length: ")
+                            .map(str::to_string)
+                    })
+                    .and_then(|n| n.trim().parse::<usize>().ok());
+                if length.is_some_and(|n| body.len() >= n) {
+                    break;
+                }
+            }
+        }
+    })
+    .await;
+    String::from_utf8_lossy(&got).into_owned()
 }
 
 pub async fn problem_type(

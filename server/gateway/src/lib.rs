@@ -47,6 +47,9 @@ pub struct GatewayConfig {
     /// Safety net for missed notifications, and catch-up after an outage.
     pub poll_interval: Duration,
     pub usage_flush: Duration,
+    /// How long a streamed request body may pause between two pieces before
+    /// the request is dropped with 408 (nginx's `client_body_timeout`).
+    pub body_wait: Duration,
     /// Largest request body the gateway buffers for validation.
     pub body_limit: usize,
     /// Where this gateway listens, as shown on the console's Gateways page.
@@ -54,6 +57,17 @@ pub struct GatewayConfig {
     /// Consecutive failures that open an upstream's circuit, and how long it stays open.
     pub breaker_threshold: u32,
     pub breaker_cooldown: Duration,
+    /// Proxies in front of the gateway whose `Forwarded` and `X-Forwarded-*`
+    /// headers are passed on (extended); everyone else's are replaced.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+impl GatewayConfig {
+    pub fn trusts(&self, peer: std::net::IpAddr) -> bool {
+        // An IPv4 peer on a dual-stack socket arrives as `::ffff:a.b.c.d`.
+        let peer = peer.to_canonical();
+        self.trusted_proxies.iter().any(|net| net.contains(&peer))
+    }
 }
 
 pub struct Gateway {

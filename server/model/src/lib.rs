@@ -122,6 +122,9 @@ pub enum AppError {
     /// 429.
     #[error("too many attempts; try again in {}", human_wait(*.retry_after_secs))]
     TooManyRequests { retry_after_secs: u64 },
+    /// 503: a bounded resource (password verification) is busy; nothing was tried.
+    #[error("the server is busy; try again in {}", human_wait(*.retry_after_secs))]
+    Busy { retry_after_secs: u64 },
     /// 500. Details are logged on the server under `reference`, never sent.
     #[error("something went wrong on our side (reference {reference})")]
     Internal { reference: String },
@@ -193,6 +196,7 @@ impl AppError {
             AppError::Validation { .. } => 422,
             AppError::Conflict { .. } => 409,
             AppError::TooManyRequests { .. } => 429,
+            AppError::Busy { .. } => 503,
             AppError::Internal { .. } => 500,
             AppError::Transport { .. } => 502,
         }

@@ -110,11 +110,17 @@ pub fn router(state: ServerState, store: PostgresStore, options: &HttpOptions) -
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(console.clone()),
+            move || {
+                leptos::nonce::provide_nonce();
+                provide_context(console.clone())
+            },
             move || shell(leptos_options.clone()),
         )
         .nest_service("/pkg", assets(site_pkg, &leptos_assets_name))
-        .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            ServerState,
+            _,
+        >(leptos::nonce::provide_nonce, shell))
         .with_state(state.clone());
 
     // Outermost first. The request id exists before tracing starts, so every log
@@ -138,7 +144,25 @@ pub fn router(state: ServerState, store: PostgresStore, options: &HttpOptions) -
                 state.control,
                 principal::authenticate,
             ))
-            .layer(middleware::from_fn(console_gate)),
+            .layer(middleware::from_fn(console_gate))
+            .layer(SetResponseHeaderLayer::overriding(
+                http::header::X_CONTENT_TYPE_OPTIONS,
+                http::HeaderValue::from_static("nosniff"),
+            ))
+            .layer(SetResponseHeaderLayer::overriding(
+                http::header::REFERRER_POLICY,
+                http::HeaderValue::from_static("same-origin"),
+            ))
+            .layer(SetResponseHeaderLayer::overriding(
+                http::header::X_FRAME_OPTIONS,
+                http::HeaderValue::from_static("DENY"),
+            ))
+            // Console pages set their own, with the nonce of their inline
+            // scripts; JSON, assets and errors need nothing of the sort.
+            .layer(SetResponseHeaderLayer::if_not_present(
+                http::header::CONTENT_SECURITY_POLICY,
+                http::HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+            )),
     )
 }
 

@@ -182,6 +182,20 @@ pub struct GatewayArgs {
     /// bodies of operations with a JSON schema get 413.
     #[arg(long, env = "STEWARD_GATEWAY_BODY_LIMIT_KIB", default_value_t = 1024)]
     pub body_limit_kib: usize,
+    /// Seconds a streamed request body may pause between two pieces before the
+    /// gateway answers 408 (a slow client's time is never the upstream's).
+    #[arg(long, env = "STEWARD_GATEWAY_BODY_WAIT_SECONDS", default_value_t = 30)]
+    pub body_wait_seconds: u64,
+    /// Proxies in front of the gateway (comma-separated addresses or CIDRs)
+    /// whose `Forwarded` and `X-Forwarded-*` headers are extended; everyone
+    /// else's are replaced, so that no caller can pass as another address.
+    #[arg(
+        long,
+        env = "STEWARD_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = parse_net
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Threads that serve gateway traffic, each with its own event loop and
     /// upstream connection pool; 0 means one per CPU core.
     #[arg(long, env = "STEWARD_GATEWAY_WORKERS", default_value_t = 0)]
@@ -236,4 +250,12 @@ pub enum AdminCommand {
 pub enum AuditCommand {
     /// Walk the hash chain and report the first broken entry. Exits 1 if broken.
     Verify,
+}
+
+/// An address or a CIDR block; a bare address is a block of one.
+fn parse_net(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{text:?} is not an IP address or CIDR block"))
 }

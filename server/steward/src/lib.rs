@@ -262,9 +262,11 @@ pub fn gateway_config(
         poll_interval: std::time::Duration::from_secs(args.gateway_poll_seconds.max(1)),
         usage_flush: std::time::Duration::from_secs(10),
         body_limit: args.body_limit_kib.max(1) * 1024,
+        body_wait: std::time::Duration::from_secs(args.body_wait_seconds.max(1)),
         address: args.gateway_addr.to_string(),
         breaker_threshold: 5,
         breaker_cooldown: std::time::Duration::from_secs(10),
+        trusted_proxies: args.trusted_proxies.clone(),
     })
 }
 

@@ -5,6 +5,40 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use steward_tests::gateway::{harness, problem_type};
 
+/// A proxy the operator trusts (127.0.0.2 in the harness) speaks for its
+/// callers: its forwarding headers are extended, and its claims pass on.
+#[tokio::test]
+async fn a_trusted_proxys_forwarding_headers_are_extended() {
+    let h = harness().await;
+    let proxy = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .unwrap();
+    let res = proxy
+        .get(format!("{}/inventory/v1/stock-levels", h.gateway))
+        .header("x-api-key", &h.key)
+        .header("x-forwarded-for", "203.0.113.9")
+        .header("forwarded", "for=203.0.113.9;proto=https")
+        .header("x-forwarded-proto", "https")
+        .header("x-forwarded-host", "shop.example")
+        .header("x-real-ip", "203.0.113.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let seen: Value = res.json().await.unwrap();
+    let headers = &seen["headers"];
+    assert_eq!(headers["x-forwarded-for"], "203.0.113.9, 127.0.0.2");
+    let forwarded = headers["forwarded"].as_str().unwrap();
+    assert!(
+        forwarded.starts_with("for=203.0.113.9;proto=https, for=127.0.0.2;"),
+        "{forwarded}"
+    );
+    assert_eq!(headers["x-forwarded-proto"], "https");
+    assert_eq!(headers["x-forwarded-host"], "shop.example");
+    assert_eq!(headers["x-real-ip"], "203.0.113.9");
+}
+
 #[tokio::test]
 async fn a_key_reaches_the_upstream_with_identity_and_forwarding_headers() {
     let h = harness().await;
@@ -14,6 +48,12 @@ async fn a_key_reaches_the_upstream_with_identity_and_forwarding_headers() {
         .header("x-consumer-id", "forged")
         .header("x-consumer-app", "forged")
         .header("x-request-id", "req-123")
+        // Claims about the caller's origin, which only a trusted proxy may make.
+        .header("x-forwarded-for", "203.0.113.9")
+        .header("forwarded", "for=203.0.113.9")
+        .header("x-forwarded-proto", "https")
+        .header("x-forwarded-port", "443")
+        .header("x-real-ip", "203.0.113.9")
         .send()
         .await
         .unwrap();
@@ -44,24 +84,20 @@ async fn a_key_reaches_the_upstream_with_identity_and_forwarding_headers() {
     assert_eq!(headers["x-consumer-id"], "northwind-market");
     assert_eq!(headers["x-consumer-app"], h.f.production_app.as_str());
     assert_eq!(headers["x-request-id"], "req-123");
-    assert!(
-        headers["x-forwarded-for"]
-            .as_str()
-            .unwrap()
-            .contains("127.0.0.1")
+    // The caller's claims are replaced, not extended.
+    assert_eq!(headers["x-forwarded-for"], "127.0.0.1");
+    let gateway_host = h.gateway.trim_start_matches("http://");
+    assert_eq!(
+        headers["forwarded"],
+        format!("for=127.0.0.1;host=\"{gateway_host}\";proto=http")
     );
-    assert!(
-        headers["forwarded"]
-            .as_str()
-            .unwrap()
-            .starts_with("for=127.0.0.1")
-    );
+    assert!(headers.get("x-forwarded-port").is_none());
+    assert!(headers.get("x-real-ip").is_none());
     assert!(
         headers.get("x-api-key").is_none(),
         "the key stays at the gateway"
     );
     // The upstream is addressed by its own authority; the caller's is passed on.
-    let gateway_host = h.gateway.trim_start_matches("http://");
     assert_eq!(headers["x-forwarded-host"], gateway_host);
     assert_eq!(headers["x-forwarded-proto"], "http");
     let upstream_host = headers["host"].as_str().unwrap();
@@ -760,4 +796,36 @@ async fn an_openapi_31_contract_is_reviewed_published_and_enforced() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+}
+
+/// Dot-segments are resolved before routing, and the path routed is the path
+/// forwarded; encoded separators, which servers read differently, get 400.
+#[tokio::test]
+async fn paths_are_normalised_before_routing_and_forwarded_as_routed() {
+    let h = harness().await;
+    let get = async |path: &str| {
+        let mut io = h
+            .raw(&format!(
+                "GET {path} HTTP/1.1\nhost: shop\nx-api-key: KEY\nconnection: close\n\n"
+            ))
+            .await;
+        steward_tests::gateway::answer(&mut io).await
+    };
+    let answer = get("/inventory/v1/reservations/../stock-levels").await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.contains(r#""path":"/inventory/stock-levels""#),
+        "the upstream got the routed path: {answer}"
+    );
+    let answer = get("/inventory/v1/stock-levels/%2e%2e/%2E%2E/v1/stock-levels").await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    for path in [
+        "/inventory/v1/stock-levels/..%2Freservations",
+        "/inventory/v1/stock-levels%5C..",
+        "/../inventory/v1/stock-levels",
+    ] {
+        let answer = get(path).await;
+        assert!(answer.starts_with("HTTP/1.1 400"), "{path}: {answer}");
+        assert!(answer.contains("ambiguous-path"), "{path}: {answer}");
+    }
 }

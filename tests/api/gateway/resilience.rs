@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 use std::time::Duration;
-use steward_tests::gateway::{harness, harness_with, problem_type, traffic};
+use steward_tests::gateway::{harness, harness_with, problem_type, status_line, traffic};
 
 #[tokio::test]
 async fn upstream_failures_are_502_and_504() {
@@ -132,6 +132,92 @@ async fn the_circuit_opens_after_repeated_failures_and_recovers() {
             .status(),
         200
     );
+}
+
+/// A slow or vanished caller is the caller's failure, never the upstream's:
+/// stalled request bodies get 408 and do not count towards opening the
+/// upstream's circuit, and a body that comes slowly but steadily is not cut
+/// short by the upstream's timeout (700 ms here), which starts once it has gone.
+#[tokio::test]
+async fn a_slow_caller_never_opens_the_upstreams_circuit() {
+    use tokio::io::AsyncWriteExt;
+    let h = harness().await;
+    // Bodies stream straight through only where nothing validates them.
+    sqlx::query("UPDATE apis SET validation_mode = 'off' WHERE slug = 'inventory'")
+        .execute(&h.app.pool)
+        .await
+        .unwrap();
+    h.announce("api").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    const POST: &str = "POST /inventory/v1/stock-adjustments HTTP/1.1\nhost: shop\nx-api-key: KEY\n\
+        x-test-read-body: 1\ncontent-type: application/json\ntransfer-encoding: chunked\n\n\
+        1\n{\n";
+    // Six callers send the start of a body and stall past the body wait
+    // (300 ms) and the upstream timeout: five failures would open the circuit.
+    let mut stalled = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        let io = h.raw(POST).await;
+        stalled.spawn(async move {
+            let mut io = io;
+            status_line(&mut io).await
+        });
+    }
+    for answer in stalled.join_all().await {
+        assert_eq!(answer, "HTTP/1.1 408 Request Timeout");
+    }
+    let res = h
+        .get("/inventory/v1/stock-levels")
+        .header("x-api-key", &h.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "the circuit stayed closed");
+
+    // Steady pieces 200 ms apart: a second in all, past the upstream timeout.
+    let mut io = h.raw(POST).await;
+    for _ in 0..5 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        io.write_all(b"1\r\n \r\n").await.unwrap();
+    }
+    io.write_all(b"1\r\n}\r\n0\r\n\r\n").await.unwrap();
+    assert_eq!(status_line(&mut io).await, "HTTP/1.1 200 OK");
+}
+
+/// A half-open circuit's single trial whose caller hangs up: the request is
+/// dropped with its connection, and the next request becomes the trial
+/// instead of everyone getting 503 until the gateway restarts.
+#[tokio::test]
+async fn a_trial_whose_caller_hangs_up_does_not_hold_the_circuit() {
+    let h = harness().await;
+    for _ in 0..3 {
+        let res = h
+            .get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key)
+            .header("x-test-status", "502")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 502);
+    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // The trial: an answer 3 s away (past the 700 ms upstream timeout too),
+    // and a caller that leaves after 100 ms.
+    let trial = h.raw(
+        "GET /inventory/v1/stock-levels HTTP/1.1\nhost: shop\nx-api-key: KEY\nx-test-sleep-ms: 3000\n\n",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    drop(trial);
+    h.within(Duration::from_millis(400), async || {
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == 200
+    })
+    .await;
 }
 
 #[tokio::test]

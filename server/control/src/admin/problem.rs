@@ -45,6 +45,7 @@ fn kind(e: &AppError) -> (&'static str, &'static str) {
         AppError::Validation { .. } => ("validation", "Invalid input"),
         AppError::Conflict { .. } => ("conflict", "Conflict"),
         AppError::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
+        AppError::Busy { .. } => ("busy", "Busy"),
         AppError::Internal { .. } => ("internal", "Internal error"),
         AppError::Transport { .. } => ("bad-gateway", "Bad gateway"),
     }
@@ -95,7 +96,8 @@ impl IntoResponse for ApiError {
         };
         let mut res = render(status, slug, title, e.to_string(), &errors, reference);
         match &e {
-            AppError::TooManyRequests { retry_after_secs } => {
+            AppError::TooManyRequests { retry_after_secs }
+            | AppError::Busy { retry_after_secs } => {
                 res.headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             }

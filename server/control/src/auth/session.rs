@@ -32,21 +32,18 @@ pub async fn sign_in(
         .check(!form.password.is_empty(), "password", "enter your password")
         .finish()?;
     let account = users::normalize_email(&form.email);
-    throttle::check(pool, &account, client).await?;
-    let user = users::find_by_email(pool, &account).await?;
-    let stored = match &user {
-        Some(u) => u.password_hash.clone(),
-        None => password::decoy().await?,
+    let check = async {
+        let user = users::find_by_email(pool, &account).await?;
+        let stored = match &user {
+            Some(u) => u.password_hash.clone(),
+            None => password::decoy().await?,
+        };
+        let matches = password::verify(form.password, stored).await?;
+        Ok(user.filter(|u| matches && u.disabled_at.is_none()))
     };
-    let matches = password::verify(form.password, stored).await?;
-    let user = match user {
-        Some(u) if matches && u.disabled_at.is_none() => u,
-        _ => {
-            throttle::record_failure(pool, &account, client).await?;
-            return Err(AppError::InvalidCredentials.into());
-        }
+    let Some(user) = throttle::attempt(pool, &account, client, check).await? else {
+        return Err(AppError::InvalidCredentials.into());
     };
-    throttle::clear_account(pool, &account).await?;
     session.cycle_id().await.map_err(anyhow::Error::from)?;
     session
         .insert(

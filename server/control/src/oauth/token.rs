@@ -82,6 +82,14 @@ impl From<crate::error::Error> for OAuthError {
                     format!("too many failed attempts; retry in {retry_after_secs} seconds"),
                 )
             },
+            AppError::Busy { retry_after_secs } => OAuthError {
+                retry_after: Some(retry_after_secs),
+                ..OAuthError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "temporarily_unavailable",
+                    format!("the server is busy; retry in {retry_after_secs} seconds"),
+                )
+            },
             _ => OAuthError::internal(),
         }
     }
@@ -267,9 +275,8 @@ async fn issue(s: &AppState, req: Request) -> Result<Response, OAuthError> {
 
     let account = format!("oauth:{client_id}");
     let client = client_key(client_addr);
-    throttle::check(&s.pool, &account, &client).await?;
-    let Some(grant) = clients::authenticate(&s.pool, &client_id, &secret).await? else {
-        throttle::record_failure(&s.pool, &account, &client).await?;
+    let check = clients::authenticate(&s.pool, &client_id, &secret);
+    let Some(grant) = throttle::attempt(&s.pool, &account, &client, check).await? else {
         return Err(OAuthError::client("the client credentials are not valid"));
     };
     let scopes = match requested {

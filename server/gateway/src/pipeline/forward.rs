@@ -29,10 +29,21 @@ fn stays(name: h1::Known) -> bool {
                 | ConsumerId
                 | ConsumerApp
                 | RequestId
+                | Forwarded
                 | ForwardedFor
                 | ForwardedHost
                 | ForwardedProto
         )
+}
+
+/// Other names by which callers claim to be someone else to upstreams that
+/// trust them (`X-Forwarded-Port`, `-Prefix`, `-Server`, nginx's `X-Real-IP`):
+/// they travel only from a trusted proxy. Only names of these lengths are
+/// compared, so other headers pay a length check.
+fn claims_origin(name: &[u8]) -> bool {
+    const PREFIX: &[u8] = b"x-forwarded-";
+    (name.len() > PREFIX.len() && name[..PREFIX.len()].eq_ignore_ascii_case(PREFIX))
+        || name.eq_ignore_ascii_case(b"x-real-ip")
 }
 
 /// Whether a `Connection` header names `name`, which makes it hop-by-hop too
@@ -44,23 +55,31 @@ fn connection_names(fields: Fields<'_>, name: &[u8]) -> bool {
         .any(|token| token.eq_ignore_ascii_case(name))
 }
 
-/// The `X-Forwarded-For` (appended to a prior one) and `Forwarded` (RFC 7239)
-/// header lines for a request from `addr`, written as they go on the wire: the
-/// address is formatted once, on the stack, and the two values never become
-/// strings or header values of their own (both showed in the gateway's profile).
+/// The `X-Forwarded-For` and `Forwarded` (RFC 7239) header lines for a request
+/// from `addr`, written as they go on the wire: the address is formatted once,
+/// on the stack, and the two values never become strings or header values of
+/// their own (both showed in the gateway's profile). `prior` holds the values a
+/// trusted proxy in front sent, which these extend; from anyone else the
+/// caller's own copies are dropped, so that nobody can pass as another address.
 /// The parts that come from the caller are header values already, so they hold
 /// no line breaks.
-fn forwarding(out: &mut Vec<u8>, addr: SocketAddr, host: &[u8], prior: Option<&[u8]>) {
+fn forwarding(out: &mut Vec<u8>, addr: SocketAddr, host: &[u8], prior: Prior<'_>) {
     let mut text = [0u8; 48];
     let ip = ip_text(addr.ip(), &mut text).as_bytes();
-    out.reserve(2 * ip.len() + host.len() + prior.map_or(0, <[u8]>::len) + 64);
+    let before = |v: Option<&[u8]>| v.map_or(0, <[u8]>::len);
+    out.reserve(2 * ip.len() + host.len() + before(prior.for_) + before(prior.forwarded) + 64);
     out.extend_from_slice(b"x-forwarded-for: ");
-    if let Some(prior) = prior {
+    if let Some(prior) = prior.for_ {
         out.extend_from_slice(prior);
         out.extend_from_slice(b", ");
     }
     out.extend_from_slice(ip);
-    out.extend_from_slice(b"\r\nforwarded: for=");
+    out.extend_from_slice(b"\r\nforwarded: ");
+    if let Some(prior) = prior.forwarded {
+        out.extend_from_slice(prior);
+        out.extend_from_slice(b", ");
+    }
+    out.extend_from_slice(b"for=");
     if addr.is_ipv6() {
         out.extend_from_slice(b"\"[");
         out.extend_from_slice(ip);
@@ -78,6 +97,13 @@ fn forwarding(out: &mut Vec<u8>, addr: SocketAddr, host: &[u8], prior: Option<&[
         out.push(b);
     }
     out.extend_from_slice(b"\";proto=http\r\n");
+}
+
+/// What a trusted proxy in front of the gateway said about the caller.
+#[derive(Default, Clone, Copy)]
+struct Prior<'a> {
+    for_: Option<&'a [u8]>,
+    forwarded: Option<&'a [u8]>,
 }
 
 /// An address as text, written into `buf`. IPv4, the usual case, is written
@@ -137,10 +163,15 @@ pub struct Outbound<'a> {
     pub rest: &'a str,
     pub query: Option<&'a str>,
     pub client_addr: Option<SocketAddr>,
+    /// The caller is a proxy the operator trusts: its forwarding headers are
+    /// extended rather than replaced.
+    pub trusted_proxy: bool,
     /// The caller's header fields (the request itself comes without them).
     pub fields: Fields<'a>,
     pub identity: Option<Identity<'a>>,
     pub timeout: Duration,
+    /// How long a streamed request body may pause between two pieces.
+    pub body_wait: Duration,
     /// When the request arrived.
     pub started: std::time::Instant,
     /// The body, when it is known in full (buffered for validation, or empty):
@@ -182,21 +213,28 @@ pub async fn forward(
         b"x-request-id: ",
         out.stamp.request_id().as_bytes(),
     );
+    let trusted = out.trusted_proxy;
+    let prior = |name| if trusted { fields.known(name) } else { None };
     if let Some(addr) = out.client_addr {
-        forwarding(
-            &mut lines,
-            addr,
-            original_host.unwrap_or_default(),
-            fields.known(h1::Known::ForwardedFor),
-        );
+        let prior = Prior {
+            for_: prior(h1::Known::ForwardedFor),
+            forwarded: prior(h1::Known::Forwarded),
+        };
+        forwarding(&mut lines, addr, original_host.unwrap_or_default(), prior);
     }
-    if let Some(host) = original_host {
+    // A trusted proxy saw the caller's own host and scheme; the gateway saw its.
+    if let Some(host) = prior(h1::Known::ForwardedHost).or(original_host) {
         push_line(&mut lines, b"x-forwarded-host: ", host);
     }
-    lines.extend_from_slice(b"x-forwarded-proto: http\r\n");
+    let proto = prior(h1::Known::ForwardedProto).unwrap_or(b"http");
+    push_line(&mut lines, b"x-forwarded-proto: ", proto);
     // Rare: a Connection header naming more hop-by-hop headers.
     let named = fields.known(h1::Known::Connection).is_some();
-    let keep = |known, name: &[u8]| !(stays(known) || named && connection_names(fields, name));
+    let keep = |known, name: &[u8]| {
+        !(stays(known)
+            || known == h1::Known::Other && !trusted && claims_origin(name)
+            || named && connection_names(fields, name))
+    };
     let query = out.query.map_or(["", ""], |q| ["?", q]);
     let target = [&*upstream.path, out.rest, query[0], query[1]];
     let request = client::Request {
@@ -209,6 +247,8 @@ pub async fn forward(
         lines: &lines,
         started: out.started,
         stamp: out.stamp,
+        timeout: out.timeout,
+        body_wait: out.body_wait,
     };
     // The unit of circuit breaking.
     let key = &*upstream.authority;
@@ -227,21 +267,37 @@ pub async fn forward(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        if let Err(wait) = breakers.admit(key, std::time::Instant::now) {
-            return Err(Refusal::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "circuit-open",
-                "Upstream circuit open",
-                "the upstream failed repeatedly; the gateway is giving it time to recover",
-            )
-            .with_header(header::RETRY_AFTER, wait.max(1).to_string()));
-        }
+        let pass = match breakers.admit(key, std::time::Instant::now) {
+            Ok(pass) => pass,
+            Err(wait) => {
+                return Err(Refusal::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "circuit-open",
+                    "Upstream circuit open",
+                    "the upstream failed repeatedly; the gateway is giving it time to recover",
+                )
+                .with_header(header::RETRY_AFTER, wait.max(1).to_string()));
+            }
+        };
         let this_body = body
             .take()
             .unwrap_or_else(|| Outgoing::Full(again.clone().unwrap_or_default()));
-        let deadline = tokio::time::Instant::now() + out.timeout;
-        let answer = client::send(&request, this_body, deadline).await;
+        let answer = client::send(&request, this_body).await;
         let (failure, retryable) = match &answer {
+            // The caller's body broke off or stalled: nothing is known of the
+            // upstream, so the pass goes back unsettled.
+            Err(e) if e.is_client() => {
+                drop(pass);
+                return Err(Refusal::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "request-body-stalled",
+                    "Request body stalled",
+                    format!(
+                        "the request body broke off or paused for more than {} ms",
+                        out.body_wait.as_millis()
+                    ),
+                ));
+            }
             // Another try would only wait as long again.
             Err(e) if e.is_timeout() => (true, false),
             Err(_) => (true, true),
@@ -250,7 +306,7 @@ pub async fn forward(
                 (s >= 500, matches!(s, 502..=504))
             }
         };
-        breakers.record(key, !failure, std::time::Instant::now);
+        pass.settle(!failure, std::time::Instant::now);
         // A retry into a circuit that just opened would only turn the upstream's
         // answer into a 503; the client is better served by the real one.
         if retryable
@@ -299,37 +355,47 @@ mod tests {
 
     #[test]
     fn forwarding_headers_for_both_address_families() {
-        let lines = |addr: &str, host: &str, prior: Option<&str>| {
+        let lines = |addr: &str, host: &str, prior: Prior<'_>| {
             let mut out = Vec::new();
-            forwarding(
-                &mut out,
-                addr.parse().unwrap(),
-                host.as_bytes(),
-                prior.map(str::as_bytes),
-            );
+            forwarding(&mut out, addr.parse().unwrap(), host.as_bytes(), prior);
             String::from_utf8(out).unwrap()
         };
+        let none = Prior::default();
         assert_eq!(
-            lines("10.1.20.3:5000", "shop.example", None),
+            lines("10.1.20.3:5000", "shop.example", none),
             "x-forwarded-for: 10.1.20.3\r\n\
              forwarded: for=10.1.20.3;host=\"shop.example\";proto=http\r\n"
         );
+        let from_proxy = Prior {
+            for_: Some(b"203.0.113.9"),
+            forwarded: Some(b"for=203.0.113.9;proto=https"),
+        };
         assert_eq!(
-            lines("[2001:db8::17]:443", "h", Some("203.0.113.9")),
+            lines("[2001:db8::17]:443", "h", from_proxy),
             "x-forwarded-for: 203.0.113.9, 2001:db8::17\r\n\
-             forwarded: for=\"[2001:db8::17]\";host=\"h\";proto=http\r\n"
+             forwarded: for=203.0.113.9;proto=https, for=\"[2001:db8::17]\";host=\"h\";proto=http\r\n"
         );
         // A forged Host cannot smuggle a parameter into Forwarded.
         assert!(
-            lines("10.1.20.3:5000", "shop\";for=1.2.3.4", None)
+            lines("10.1.20.3:5000", "shop\";for=1.2.3.4", none)
                 .ends_with("forwarded: for=10.1.20.3;host=\"shop\\\";for=1.2.3.4\";proto=http\r\n")
         );
         // The longest text an address formats to fits the stack buffer.
         let longest = "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:1";
-        assert!(lines(longest, "", None).starts_with(&format!(
+        assert!(lines(longest, "", none).starts_with(&format!(
             "x-forwarded-for: {}\r\n",
             longest.parse::<SocketAddr>().unwrap().ip()
         )));
+    }
+
+    #[test]
+    fn only_trusted_proxies_may_claim_an_origin() {
+        for name in ["X-Forwarded-Port", "x-forwarded-prefix", "X-Real-IP"] {
+            assert!(claims_origin(name.as_bytes()), "{name}");
+        }
+        for name in ["x-forwarded-", "x-real-ips", "x-request-id", "forwarded"] {
+            assert!(!claims_origin(name.as_bytes()), "{name}");
+        }
     }
 
     #[test]
@@ -344,6 +410,7 @@ mod tests {
             "X-Forwarded-For",
             "x-forwarded-host",
             "X-Forwarded-Proto",
+            "Forwarded",
             "Connection",
             "keep-alive",
             "TE",
@@ -358,7 +425,7 @@ mod tests {
             "accept",
             "x-api-keys",
             "x-consumer",
-            "forwarded",
+            "forwarded-for",
         ] {
             assert!(!stays(h1::Known::of(name.as_bytes())), "{name}");
         }

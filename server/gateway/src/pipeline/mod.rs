@@ -11,3 +11,4 @@ pub mod problem;
 pub mod proxy;
 pub mod ratelimit;
 pub mod resilience;
+pub mod target;

@@ -6,6 +6,7 @@ use crate::Gateway;
 use crate::pipeline::forward::{self, Identity, Outbound};
 use crate::pipeline::policy;
 use crate::pipeline::problem::Refusal;
+use crate::pipeline::target;
 use crate::snapshot::routes::Operation;
 use crate::snapshot::validate::{BodyProblem, Mode};
 use crate::snapshot::{Snapshot, Version};
@@ -149,7 +150,17 @@ async fn pipeline<'s>(
     stamp: &mut Stamp<'s>,
     trace: &mut Trace,
 ) -> Result<Answer, Refusal> {
-    let path = uri.path();
+    // The path as routed is the path forwarded: dot-segments resolved here,
+    // not by the upstream behind the gateway's back.
+    let path = target::normalise(uri.path()).map_err(|why| {
+        Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "ambiguous-path",
+            "Ambiguous path",
+            why.detail(),
+        )
+    })?;
+    let path = &*path;
     // resolve
     let (version, rest) = snapshot.resolve(path).ok_or_else(|| {
         Refusal::new(
@@ -257,9 +268,11 @@ async fn pipeline<'s>(
             rest,
             query,
             client_addr: peer,
+            trusted_proxy: peer.is_some_and(|p| gw.config.trusts(p.ip())),
             fields,
             identity,
             timeout: version.timeout,
+            body_wait: gw.config.body_wait,
             started,
             known_body,
             stamp: &*stamp,

@@ -51,16 +51,25 @@ impl Breakers {
 
     /// May a request go to `upstream` now? `Err` holds the seconds until it may.
     /// The clock is read only for an upstream with a record of failures.
-    pub fn admit(&self, upstream: &str, now: impl FnOnce() -> Instant) -> Result<(), u64> {
+    pub fn admit<'a>(
+        &'a self,
+        upstream: &'a str,
+        now: impl FnOnce() -> Instant,
+    ) -> Result<Pass<'a>, u64> {
+        let pass = |trial| Pass {
+            breakers: self,
+            upstream,
+            trial,
+        };
         if self.tracked.load(Ordering::Relaxed) == 0 {
-            return Ok(());
+            return Ok(pass(false));
         }
         let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
         let Some(b) = map.get_mut(upstream) else {
-            return Ok(());
+            return Ok(pass(false));
         };
         match b.state {
-            State::Closed => Ok(()),
+            State::Closed => Ok(pass(false)),
             State::Open => {
                 let since = b
                     .opened_at
@@ -69,7 +78,7 @@ impl Breakers {
                 if since >= self.cooldown {
                     b.state = State::HalfOpen;
                     b.trial_in_flight = true;
-                    Ok(())
+                    Ok(pass(true))
                 } else {
                     let left = self.cooldown - since;
                     Err(left.as_secs() + u64::from(left.subsec_nanos() > 0))
@@ -79,13 +88,23 @@ impl Breakers {
             State::HalfOpen if b.trial_in_flight => Err(1),
             State::HalfOpen => {
                 b.trial_in_flight = true;
-                Ok(())
+                Ok(pass(true))
             }
         }
     }
 
+    /// A trial that ended without a verdict: the next request may try.
+    fn abandon(&self, upstream: &str) {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(b) = map.get_mut(upstream)
+            && b.state == State::HalfOpen
+        {
+            b.trial_in_flight = false;
+        }
+    }
+
     /// Records an exchange's outcome; the clock is read only for a failure.
-    pub fn record(&self, upstream: &str, success: bool, now: impl FnOnce() -> Instant) {
+    fn record(&self, upstream: &str, success: bool, now: impl FnOnce() -> Instant) {
         if success && self.tracked.load(Ordering::Relaxed) == 0 {
             return;
         }
@@ -122,6 +141,34 @@ impl Breakers {
             .get(upstream)
             .map(|b| b.state)
             .unwrap_or(State::Closed)
+    }
+}
+
+/// A request the breaker let through, to be settled with its outcome. Dropped
+/// unsettled (the caller hung up mid-exchange, so the request's future was
+/// dropped; or the caller's own body failed), it gives a half-open trial back:
+/// the upstream was not judged, and a breaker waiting for a verdict that never
+/// comes would refuse everyone for ever.
+#[must_use = "settle the pass with the exchange's outcome"]
+pub struct Pass<'a> {
+    breakers: &'a Breakers,
+    upstream: &'a str,
+    trial: bool,
+}
+
+impl Pass<'_> {
+    /// Records the exchange's outcome; the clock is read only for a failure.
+    pub fn settle(mut self, success: bool, now: impl FnOnce() -> Instant) {
+        self.trial = false;
+        self.breakers.record(self.upstream, success, now);
+    }
+}
+
+impl Drop for Pass<'_> {
+    fn drop(&mut self) {
+        if self.trial {
+            self.breakers.abandon(self.upstream);
+        }
     }
 }
 
@@ -177,27 +224,44 @@ mod tests {
     fn the_breaker_opens_waits_tries_once_and_closes() {
         let b = Breakers::new(3, Duration::from_secs(10));
         let t0 = Instant::now();
+        let fail = |at| b.admit("erp:80", || at).unwrap().settle(false, || at);
         for _ in 0..2 {
-            b.record("erp:80", false, || t0);
+            fail(t0);
         }
-        assert_eq!(b.admit("erp:80", || t0), Ok(()), "below the threshold");
-        b.record("erp:80", false, || t0);
+        assert!(b.admit("erp:80", || t0).is_ok(), "below the threshold");
+        fail(t0);
         assert_eq!(b.state("erp:80"), State::Open);
         assert_eq!(
-            b.admit("erp:80", || t0 + Duration::from_millis(2500)),
-            Err(8)
+            b.admit("erp:80", || t0 + Duration::from_millis(2500)).err(),
+            Some(8)
         );
-        assert_eq!(b.admit("other:80", || t0), Ok(()), "per upstream");
+        assert!(b.admit("other:80", || t0).is_ok(), "per upstream");
         let later = t0 + Duration::from_secs(10);
-        assert_eq!(b.admit("erp:80", || later), Ok(()), "the trial");
-        assert_eq!(b.admit("erp:80", || later), Err(1), "only one trial");
-        b.record("erp:80", false, || later);
+        let trial = b.admit("erp:80", || later).expect("the trial");
+        assert_eq!(b.admit("erp:80", || later).err(), Some(1), "only one trial");
+        trial.settle(false, || later);
         assert_eq!(b.state("erp:80"), State::Open, "a failed trial reopens");
         let again = later + Duration::from_secs(10);
-        assert_eq!(b.admit("erp:80", || again), Ok(()));
-        b.record("erp:80", true, || again);
+        b.admit("erp:80", || again).unwrap().settle(true, || again);
         assert_eq!(b.state("erp:80"), State::Closed);
-        assert_eq!(b.admit("erp:80", || again), Ok(()));
+        assert!(b.admit("erp:80", || again).is_ok());
+    }
+
+    #[test]
+    fn a_trial_dropped_without_a_verdict_lets_the_next_request_try() {
+        let b = Breakers::new(1, Duration::from_secs(10));
+        let t0 = Instant::now();
+        b.admit("erp:80", || t0).unwrap().settle(false, || t0);
+        let later = t0 + Duration::from_secs(10);
+        let trial = b.admit("erp:80", || later).expect("the trial");
+        assert!(b.admit("erp:80", || later).is_err());
+        // The caller hung up: its request's future, and the pass, are dropped.
+        drop(trial);
+        assert_eq!(b.state("erp:80"), State::HalfOpen);
+        b.admit("erp:80", || later)
+            .expect("another trial")
+            .settle(true, || later);
+        assert_eq!(b.state("erp:80"), State::Closed);
     }
 
     #[test]

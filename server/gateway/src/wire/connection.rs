@@ -48,6 +48,14 @@ const MAX_HEADERS: usize = 100;
 /// not all arrived with the head; a larger one goes to hyper, which streams it.
 const SMALL_BODY: u64 = 16 * 1024;
 const READ_CHUNK: usize = 8 * 1024;
+/// Streaming an answer, each piece of it must arrive within `source` of the
+/// last (an upstream that stalls mid-body), and each write to the caller must
+/// make progress within `sink` (a caller that stopped reading): neither can pin
+/// a connection, and the upstream connection behind it, for ever.
+const ANSWER_WAITS: h1::Waits = h1::Waits {
+    source: Duration::from_secs(60),
+    sink: Duration::from_secs(60),
+};
 
 /// Serves `stream` until the client leaves, the connection idles out, or
 /// `stop` says the gateway is shutting down (in-flight requests finish first).
@@ -124,8 +132,28 @@ pub async fn run<A: App>(mut io: TcpStream, peer: SocketAddr, app: A, stop: watc
             return hand_to_hyper(io, again, peer, app, stop).await;
         };
         let method_is_head = request.method() == Method::HEAD;
-        let answer = app.call(request, Some(raw), peer).await;
+        let call = app.call(request, Some(raw), peer);
+        let mut call = std::pin::pin!(call);
+        // While the answer is on its way the connection is watched: a caller
+        // that hangs up takes its request with it (the upstream exchange is
+        // dropped, as nginx does by default), and what it pipelined meanwhile
+        // is kept for the next round. The read that finds nothing is the one
+        // the next request's wait would have made anyway.
+        let mut ahead = [0u8; 512];
+        let mut pipelined = 0;
+        let answer = tokio::select! {
+            biased;
+            answer = &mut call => answer,
+            read = io.read(&mut ahead) => match read {
+                Ok(0) | Err(_) => return,
+                Ok(n) => {
+                    pipelined = n;
+                    call.await
+                }
+            },
+        };
         drop(head);
+        buf.extend_from_slice(&ahead[..pipelined]);
         let close = parsed.close || stop.has_changed().unwrap_or(true);
         if respond(&mut io, &mut out, answer, method_is_head, close)
             .await
@@ -328,7 +356,9 @@ async fn respond(
     if early.ended {
         return Ok(());
     }
-    h1::pump(io, body, left).await
+    h1::pump(io, body, left, ANSWER_WAITS)
+        .await
+        .map_err(client::Error::from)
 }
 
 /// `HTTP/1.1 <code> <reason>\r\n`: the usual answer's in one copy.

@@ -28,7 +28,7 @@ mod request;
 pub use answer::{Answer, Passed};
 
 use crate::wire::fields::Fields;
-use crate::wire::h1::{Early, Known, early, pump, push_decimal};
+use crate::wire::h1::{Early, Known, Waits, early, pump, push_decimal};
 use crate::wire::stamp::Stamp;
 use answer::{Framing, Head, framing, parse_head};
 use axum::body::Body;
@@ -39,8 +39,10 @@ use http_body::Body as _;
 use pool::{Conn, checkout, connect, release};
 use request::encode_head;
 use std::io;
+use std::pin::Pin;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::time::Sleep;
 
 /// How much room each read of a connection asks for.
 const READ_CHUNK: usize = 16 * 1024;
@@ -55,6 +57,9 @@ pub enum Error {
     Protocol(&'static str),
     /// No answer's head before the deadline.
     Timeout,
+    /// The caller's body broke off or stalled: the caller's failure, which must
+    /// not count against the upstream.
+    Client(io::Error),
 }
 
 impl Error {
@@ -65,6 +70,10 @@ impl Error {
     pub fn is_timeout(&self) -> bool {
         matches!(self, Error::Timeout)
     }
+
+    pub fn is_client(&self) -> bool {
+        matches!(self, Error::Client(_))
+    }
 }
 
 impl std::fmt::Display for Error {
@@ -74,6 +83,7 @@ impl std::fmt::Display for Error {
             Error::Io(e) => write!(f, "{e}"),
             Error::Protocol(what) => f.write_str(what),
             Error::Timeout => f.write_str("timed out"),
+            Error::Client(e) => write!(f, "the caller's body: {e}"),
         }
     }
 }
@@ -115,6 +125,12 @@ pub struct Request<'a> {
     /// The headers the gateway sets on the answer: the upstream's copies are
     /// dropped, and these written in their place.
     pub stamp: &'a Stamp<'a>,
+    /// How long the upstream has to answer, counted from when the request has
+    /// been sent in full: the time a streamed body takes to come from the
+    /// caller is the caller's, not the upstream's.
+    pub timeout: std::time::Duration,
+    /// How long a streamed body may pause between two pieces of it.
+    pub body_wait: std::time::Duration,
 }
 
 /// Methods whose requests can be repeated without changing anything more
@@ -127,13 +143,11 @@ pub fn idempotent(method: &Method) -> bool {
 }
 
 /// Sends `req` to its upstream and returns the answer once its head has
-/// arrived; the body follows as it is read. Past `deadline` without a head the
-/// exchange is abandoned with [`Error::Timeout`] (and its connection closed).
-pub async fn send(
-    req: &Request<'_>,
-    mut body: Outgoing,
-    deadline: tokio::time::Instant,
-) -> Result<Answer, Error> {
+/// arrived; the body follows as it is read. Without a head within
+/// `req.timeout` of the request leaving in full, the exchange is abandoned
+/// with [`Error::Timeout`] (and its connection closed).
+pub async fn send(req: &Request<'_>, mut body: Outgoing) -> Result<Answer, Error> {
+    let deadline = tokio::time::Instant::now() + req.timeout;
     let key = req.authority;
     if key.is_empty() {
         return Err(Error::Protocol("upstream URL has no host"));
@@ -170,11 +184,9 @@ pub async fn send(
             deadline: timer,
             ..
         } = &mut conn;
-        let outcome = tokio::select! {
-            biased;
-            outcome = sending.exchange(io, read, write, &mut body, reused) => outcome,
-            () = timer.as_mut() => return Err(Error::Timeout),
-        };
+        let outcome = sending
+            .exchange(io, read, write, timer, &mut body, reused)
+            .await;
         match outcome {
             Ok(head) => return respond(conn, req.method, head, req.stamp),
             // The connection was stale: the request goes again on a new one.
@@ -204,6 +216,7 @@ impl Sending<'_, '_> {
         io: &mut TcpStream,
         read: &mut BytesMut,
         write: &mut Vec<u8>,
+        timer: &mut Pin<Box<Sleep>>,
         body: &mut Outgoing,
         reused: bool,
     ) -> Result<Head, Option<Error>> {
@@ -216,29 +229,57 @@ impl Sending<'_, '_> {
             Outgoing::Full(_) => {}
             Outgoing::Stream(_) => self.early.push_to(write, self.length.is_none()),
         }
-        // A connection the upstream closed while idle fails on first use; if it
-        // did before the upstream can have seen anything, the request goes again
-        // on a new one, as any client would (the stale one is dropped).
-        match io.write(write).await {
-            Ok(n) if n == write.len() => {}
-            Ok(0) | Err(_) if reused => return Err(None),
-            Ok(n) => io.write_all(&write[n..]).await.map_err(Error::Io)?,
-            Err(e) => return Err(Some(Error::Io(e))),
+        // Only the bytes cross the await: a reference to the body itself
+        // would make the future need a `Sync` body, which a stream is not.
+        let large = match &*body {
+            Outgoing::Full(bytes) if bytes.len() > COALESCE => Some(bytes.clone()),
+            _ => None,
+        };
+        let head_and_known_body = async {
+            // A connection the upstream closed while idle fails on first use; if it
+            // did before the upstream can have seen anything, the request goes again
+            // on a new one, as any client would (the stale one is dropped).
+            match io.write(write).await {
+                Ok(n) if n == write.len() => {}
+                Ok(0) | Err(_) if reused => return Err(None),
+                Ok(n) => io.write_all(&write[n..]).await.map_err(Error::Io)?,
+                Err(e) => return Err(Some(Error::Io(e))),
+            }
+            if let Some(bytes) = &large {
+                io.write_all(bytes).await.map_err(Error::Io)?;
+            }
+            Ok::<(), Option<Error>>(())
+        };
+        tokio::select! {
+            biased;
+            sent = head_and_known_body => sent?,
+            () = timer.as_mut() => return Err(Some(Error::Timeout)),
         }
         let replayable = match body {
-            Outgoing::Full(bytes) => {
-                if bytes.len() > COALESCE {
-                    io.write_all(bytes).await.map_err(Error::Io)?;
-                }
-                true
-            }
+            Outgoing::Full(_) => true,
             Outgoing::Stream(_) if self.early.ended => false,
             Outgoing::Stream(stream) => {
-                pump(io, std::mem::take(stream), self.left).await?;
+                // Paced by the caller: outside the upstream's deadline, which
+                // starts again once the body has gone.
+                let waits = Waits {
+                    source: req.body_wait,
+                    sink: req.timeout,
+                };
+                pump(io, std::mem::take(stream), self.left, waits)
+                    .await
+                    .map_err(|broke| Some(broke.into()))?;
+                timer
+                    .as_mut()
+                    .reset(tokio::time::Instant::now() + req.timeout);
                 false
             }
         };
-        match read_head(io, read, req.stamp).await {
+        let head = tokio::select! {
+            biased;
+            head = read_head(io, read, req.stamp) => head,
+            () = timer.as_mut() => return Err(Some(Error::Timeout)),
+        };
+        match head {
             Ok(head) => Ok(head),
             // Closed without a byte of answer on a reused connection: the upstream
             // let it go just as this request went out, and cannot have answered.

@@ -90,6 +90,8 @@ mod tests {
             host: None,
             lines: b"x-added: 1\r\nx-line: 2\r\n",
             stamp: &Stamp::new(HeaderValue::from_static("req-1")),
+            timeout: std::time::Duration::from_secs(1),
+            body_wait: std::time::Duration::from_secs(1),
         };
         let mut out = Vec::new();
         encode_head(&mut out, &post, Some(2));
@@ -115,6 +117,8 @@ mod tests {
             host: None,
             lines: b"",
             stamp: &Stamp::new(HeaderValue::from_static("req-1")),
+            timeout: std::time::Duration::from_secs(1),
+            body_wait: std::time::Duration::from_secs(1),
         };
         encode_head(&mut out, &get, Some(0));
         assert_eq!(
@@ -157,6 +161,8 @@ mod tests {
             host: Some(b"erp"),
             lines: b"x-added: 1\r\n",
             stamp: &Stamp::new(HeaderValue::from_static("req-1")),
+            timeout: std::time::Duration::from_secs(1),
+            body_wait: std::time::Duration::from_secs(1),
         };
         let mut out = Vec::new();
         encode_head(&mut out, &post, Some(2));

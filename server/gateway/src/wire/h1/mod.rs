@@ -10,4 +10,4 @@ pub use head::{
     API_KEY, API_KEY_HEADER, Index, Known, Runs, Span, header_map, header_name, locate,
     plain_digits, push_decimal, push_hex, tokens,
 };
-pub use send::{Early, early, pump, push_framing, push_piece};
+pub use send::{Broke, Early, Waits, early, pump, push_framing, push_piece};

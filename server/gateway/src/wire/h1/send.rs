@@ -9,6 +9,7 @@ use http_body::Body as _;
 use std::io;
 use std::pin::Pin;
 use std::task::Poll;
+use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
@@ -83,7 +84,7 @@ pub async fn early(body: &mut Body) -> Result<Early, Error> {
                 data: None,
                 ended: true,
             }),
-            Poll::Ready(Some(Err(e))) => Err(Error::Io(io::Error::other(e))),
+            Poll::Ready(Some(Err(e))) => Err(Error::Client(io::Error::other(e))),
             Poll::Ready(Some(Ok(frame))) => Ok(Early {
                 data: frame.into_data().ok().filter(|d| !d.is_empty()),
                 ended: body.is_end_stream(),
@@ -93,34 +94,92 @@ pub async fn early(body: &mut Body) -> Result<Early, Error> {
     .await
 }
 
+/// How long `pump` waits between two pieces of progress: for the next piece of
+/// the body from its source, and for the sink to take a write. Like nginx's
+/// `client_body_timeout` and `send_timeout`, each counts between two successive
+/// operations, not for the whole body: a large body at a steady pace is fine, a
+/// stalled one is let go.
+#[derive(Debug, Clone, Copy)]
+pub struct Waits {
+    pub source: Duration,
+    pub sink: Duration,
+}
+
+/// Why a streamed body stopped short. Which side failed decides whose fault it
+/// is: on the upstream leg a slow or vanished caller must never count against
+/// the upstream (its circuit breaker), and a stalled upstream never against the caller.
+#[derive(Debug)]
+pub enum Broke {
+    /// The body's source broke off or sent nothing for `Waits::source`.
+    Source(io::Error),
+    /// The sink failed or took nothing for `Waits::sink`.
+    Sink(io::Error),
+    /// The body contradicts the length its head declared.
+    Framing(&'static str),
+}
+
+impl From<Broke> for Error {
+    /// On the upstream leg the source is the caller and the sink the upstream.
+    fn from(broke: Broke) -> Self {
+        match broke {
+            Broke::Source(e) => Error::Client(e),
+            Broke::Sink(e) if e.kind() == io::ErrorKind::TimedOut => Error::Timeout,
+            Broke::Sink(e) => Error::Io(e),
+            Broke::Framing(what) => Error::Protocol(what),
+        }
+    }
+}
+
+fn timed_out(what: &'static str) -> io::Error {
+    io::Error::new(io::ErrorKind::TimedOut, what)
+}
+
 /// Sends the rest of a streamed body, framed as the head announced: `left` is
 /// what remains of a declared length, `None` for a chunked body.
-pub async fn pump(io: &mut TcpStream, mut body: Body, mut left: Option<u64>) -> Result<(), Error> {
+pub async fn pump(
+    io: &mut TcpStream,
+    mut body: Body,
+    mut left: Option<u64>,
+    waits: Waits,
+) -> Result<(), Broke> {
     let chunked = left.is_none();
     let mut piece = Vec::new();
-    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
-        let frame = frame.map_err(|e| Error::Io(io::Error::other(e)))?;
+    loop {
+        let next = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx));
+        let frame = match tokio::time::timeout(waits.source, next).await {
+            Err(_) => return Err(Broke::Source(timed_out("the body stalled"))),
+            Ok(None) => break,
+            Ok(Some(frame)) => frame.map_err(|e| Broke::Source(io::Error::other(e)))?,
+        };
         let Ok(data) = frame.into_data() else {
             continue; // trailers: not forwarded
         };
         if data.is_empty() {
             continue;
         }
-        if let Some(n) = left.as_mut() {
+        let write = if let Some(n) = left.as_mut() {
             *n = n
                 .checked_sub(data.len() as u64)
-                .ok_or(Error::Protocol("body longer than declared"))?;
-            io.write_all(&data).await.map_err(Error::Io)?;
+                .ok_or(Broke::Framing("body longer than declared"))?;
+            &data[..]
         } else {
             piece.clear();
             push_piece(&mut piece, &data, true);
-            io.write_all(&piece).await.map_err(Error::Io)?;
-        }
+            &piece[..]
+        };
+        sink(io, write, waits.sink).await?;
     }
     if chunked {
-        io.write_all(b"0\r\n\r\n").await.map_err(Error::Io)?;
+        sink(io, b"0\r\n\r\n", waits.sink).await?;
     } else if left.is_some_and(|n| n > 0) {
-        return Err(Error::Protocol("body shorter than declared"));
+        return Err(Broke::Framing("body shorter than declared"));
     }
     Ok(())
+}
+
+async fn sink(io: &mut TcpStream, bytes: &[u8], wait: Duration) -> Result<(), Broke> {
+    match tokio::time::timeout(wait, io.write_all(bytes)).await {
+        Err(_) => Err(Broke::Sink(timed_out("the receiver stopped reading"))),
+        Ok(result) => result.map_err(Broke::Sink),
+    }
 }
