@@ -448,6 +448,8 @@ pub async fn version_transition(id: Uuid, transition: Transition) -> Result<Vers
         match transition {
             Transition::Submit => versions::submit(pool, who, id).await,
             Transition::Review(decision) => versions::review(pool, who, id, decision).await,
+            Transition::Withdraw => versions::withdraw(pool, who, id).await,
+            Transition::SendBack(back) => versions::send_back(pool, who, id, back).await,
             Transition::Publish => versions::publish(pool, who, id).await,
             Transition::Deprecate(d) => versions::deprecate(pool, who, id, d).await,
             Transition::Retire(r) => versions::retire(pool, who, id, r).await,

@@ -266,25 +266,24 @@ async fn breaking_changes_under_the_same_major_need_a_waiver() {
     let (_, res) = publish(&app, &org, "1.0.0", "/orders/v1", "orders-v1.yaml", None).await;
     assert_eq!(res.status(), 200);
 
-    // The v2 contract under a 1.x number: the report shows the breaks and publishing is refused.
-    let (id, res) = publish(&app, &org, "1.2.0", "/orders/v1", "orders-v2.yaml", None).await;
-    let p = problem(res, 409).await;
-    assert!(
-        p["detail"].as_str().unwrap().contains("breaking change"),
-        "{p}"
-    );
-    let v: Value = org
-        .owner
-        .get(app.api(&format!("/versions/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(v["state"], "approved");
+    // The v2 contract under a 1.x number: the report, made at upload, shows
+    // the breaks, flags the release number, and says a waiver is needed.
+    let res = upload(&app, &org.owner, "1.2.0", "/orders/v1", "orders-v2.yaml").await;
+    assert_eq!(res.status(), 201);
+    let v: Value = res.json().await.unwrap();
+    let id = v["id"].as_str().unwrap().to_string();
     let report = &v["report"];
     assert_eq!(report["base_version"], "1.0.0");
+    assert_eq!(report["base_state"], "published");
+    assert_eq!(report["basis"], "the latest live version of major line 1");
+    assert_eq!(report["needs_waiver"], true);
+    assert!(
+        report["semver"]
+            .as_str()
+            .unwrap()
+            .contains("under a minor bump (1.2.0 over 1.0.0): release them as 2.0.0"),
+        "{report}"
+    );
     assert!(report["errors"].as_u64().unwrap() >= 3, "{report}");
     let ids: Vec<&str> = report["changes"]
         .as_array()
@@ -299,6 +298,35 @@ async fn breaking_changes_under_the_same_major_need_a_waiver() {
     ] {
         assert!(ids.contains(&expected), "{expected} missing from {ids:?}");
     }
+    let res = post(
+        &app,
+        &org.owner,
+        &format!("/versions/{id}/submit"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    // An approval without a waiver would leave a version that can never be
+    // published: it is refused, and says what to do instead.
+    let p = problem(
+        post(
+            &app,
+            &org.reviewer,
+            &format!("/versions/{id}/review"),
+            json!({"approve": true, "comment": "ok"}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "waiver");
+    assert!(
+        p["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("or reject it"),
+        "{p}"
+    );
 
     // With a reviewer's waiver it goes through.
     let (_, res) = publish(
@@ -386,6 +414,165 @@ async fn breaking_changes_under_the_same_major_need_a_waiver() {
     );
     let (_, res) = publish(&app, &org, "2.0.1", "/orders/v2", "orders-v2.yaml", None).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+}
+
+/// Until something of its major line is live, a version is compared with the
+/// latest earlier one in any state but rejected, and says so: 1.1.0, uploaded
+/// while 1.0.0 is still in review, shows its breaks against 1.0.0 at once.
+#[tokio::test]
+async fn a_report_compares_with_the_latest_earlier_version_until_one_is_live() {
+    let app = spawn_app().await;
+    let org = org(&app).await;
+    register(&app, &org).await;
+    let res = upload(&app, &org.owner, "1.0.0", "/orders/v1", "orders-v1.yaml").await;
+    let first: Value = res.json().await.unwrap();
+    assert!(first["report"]["base_version"].is_null(), "{first}");
+    let first_id = first["id"].as_str().unwrap();
+    let res = post(
+        &app,
+        &org.owner,
+        &format!("/versions/{first_id}/submit"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+
+    let res = upload(&app, &org.owner, "1.1.0", "/orders/v1", "orders-v2.yaml").await;
+    let v: Value = res.json().await.unwrap();
+    let report = &v["report"];
+    assert_eq!(report["base_version"], "1.0.0", "{report}");
+    assert_eq!(report["base_state"], "in_review");
+    assert_eq!(
+        report["basis"],
+        "the latest earlier version (in review); nothing of major line 1 is live yet"
+    );
+    assert!(report["errors"].as_u64().unwrap() >= 3, "{report}");
+    assert_eq!(v["breaking"], report["errors"]);
+    assert!(
+        report["semver"]
+            .as_str()
+            .unwrap()
+            .contains("under a minor bump"),
+        "{report}"
+    );
+    // Nothing is live, so nothing needs waiving: the reviewer is not asked.
+    assert_eq!(report["needs_waiver"], false);
+
+    // A patch with breaking changes is flagged the same way.
+    let res = upload(&app, &org.owner, "1.1.1", "/orders/v1", "orders-v1.yaml").await;
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["report"]["base_version"], "1.1.0");
+    assert!(
+        v["report"]["semver"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!(
+                "{} breaking change(s) under a patch bump (1.1.1 over 1.1.0)",
+                v["report"]["errors"]
+            )),
+        "{v}"
+    );
+}
+
+/// Review never dead-ends: a reviewer can send an approved version back, and
+/// its owner can withdraw it to draft; both clear the approval and are audited.
+#[tokio::test]
+async fn approved_versions_can_be_sent_back_or_withdrawn() {
+    let app = spawn_app().await;
+    let org = org(&app).await;
+    register(&app, &org).await;
+    let res = upload(&app, &org.owner, "1.0.0", "/orders/v1", "orders-v1.yaml").await;
+    let id = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let to = |action: &str| format!("/versions/{id}/{action}");
+    assert_eq!(
+        post(&app, &org.owner, &to("submit"), json!({}))
+            .await
+            .status(),
+        200
+    );
+    let approve = json!({"approve": true, "comment": "looks right"});
+    assert_eq!(
+        post(&app, &org.reviewer, &to("review"), approve.clone())
+            .await
+            .status(),
+        200
+    );
+    let v: Value = org
+        .reviewer
+        .get(app.api(&format!("/versions/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["actions"], json!(["send-back"]), "{v}");
+
+    // Sending back needs a reason, and a reviewer.
+    let p = problem(
+        post(
+            &app,
+            &org.reviewer,
+            &to("send-back"),
+            json!({"comment": " "}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "comment");
+    problem(
+        post(
+            &app,
+            &org.owner,
+            &to("send-back"),
+            json!({"comment": "mine"}),
+        )
+        .await,
+        403,
+    )
+    .await;
+    let res = post(
+        &app,
+        &org.reviewer,
+        &to("send-back"),
+        json!({"comment": "pricing changed; look again"}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["state"], "in_review");
+    assert!(v["reviewed_by"].is_null());
+    assert_eq!(app.audit_count("version.send_back").await, 1);
+
+    // The owner withdraws it to draft (a viewer cannot), and may submit again.
+    let viewer = app.as_role(Role::Viewer).await;
+    problem(post(&app, &viewer, &to("withdraw"), json!({})).await, 403).await;
+    let res = post(&app, &org.owner, &to("withdraw"), json!({})).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["state"], "draft");
+    assert_eq!(app.audit_count("version.withdraw").await, 1);
+    let p = problem(
+        post(&app, &org.owner, &to("withdraw"), json!({})).await,
+        409,
+    )
+    .await;
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("withdraw needs state in_review or approved"),
+        "{p}"
+    );
+    assert_eq!(
+        post(&app, &org.owner, &to("submit"), json!({}))
+            .await
+            .status(),
+        200
+    );
 }
 
 #[tokio::test]

@@ -317,22 +317,29 @@ try {
     await ownerPage.locator('h1 .badge.state-published').waitFor();
   });
 
-  await step('a breaking v2 shows its report and cannot be published under the same major', async () => {
+  await step('a breaking v2 under a minor number is flagged at upload, needs a waiver to approve, and is withdrawn', async () => {
     const url = await uploadVersion(ownerPage, '1.1.0', '/order-capture/v1', 'orders-v2.yaml');
-    await submit(url);
+    // The report comes with the upload: its base, and the release number's problem.
     const counts = ownerPage.getByLabel('Changes by level');
     await counts.waitFor();
     assert.match(await counts.textContent(), /[1-9]\d* breaking/);
+    assert.match(await ownerPage.locator('.report-base').first().textContent(), /compared with 1\.0\.0 \(published\): the latest live version of major line 1/);
+    assert.match(await ownerPage.locator('.semver-problem').textContent(), /under a minor bump \(1\.1\.0 over 1\.0\.0\): release them as 2\.0\.0/);
     await ownerPage.locator('[data-check="new-required-request-property"]').first().waitFor();
     await ownerPage.getByLabel('Show').selectOption('error');
     assert.equal(await ownerPage.locator('.change.level-info').count(), 0, 'breaking-only filter');
-    await review(url);
+    await submit(url);
+    // The reviewer cannot approve it without a waiver: that would be a dead end.
+    await visit(reviewerPage, url);
+    await hydrated(reviewerPage);
+    await reviewerPage.getByLabel('Waiver (needed to approve)').waitFor();
+    await reviewerPage.getByRole('button', { name: 'Approve' }).click();
+    await reviewerPage.waitForFunction(() => document.querySelector('.actions .form-error')?.textContent?.includes('record a waiver'));
+    // Its owner takes it back to draft instead.
     await visit(ownerPage, url);
     await hydrated(ownerPage);
-    await ownerPage.getByRole('button', { name: 'Publish' }).click();
-    const alert = ownerPage.locator('.actions .form-error');
-    await ownerPage.waitForFunction(() => document.querySelector('.actions .form-error')?.textContent?.includes('breaking'));
-    assert.match(await alert.textContent(), /bump the major version/);
+    await ownerPage.getByRole('button', { name: 'Withdraw to draft' }).click();
+    await ownerPage.locator('h1 .badge.state-draft').waitFor();
   });
 
   await step('the same contract publishes as a new major version under a new base path', async () => {

@@ -42,13 +42,27 @@ pub fn ReportView(report: ChangeReport) -> impl IntoView {
         });
         groups
     };
-    let against = report
-        .base_version
-        .map(|b| format!("{} compared with {b}", report.revision_version))
-        .unwrap_or_else(|| "First version: nothing to compare with.".into());
+    let against = match (&report.base_version, &report.basis) {
+        (Some(base), Some(basis)) => format!(
+            "{} compared with {base}{}: {basis}.",
+            report.revision_version,
+            report
+                .base_state
+                .map(|s| format!(" ({})", s.label()))
+                .unwrap_or_default()
+        ),
+        (Some(base), None) => format!("{} compared with {base}.", report.revision_version),
+        _ => "The API's first version: nothing to compare with.".into(),
+    };
     view! {
         <div class="report">
-            <p class="muted">{against}</p>
+            <p class="muted report-base">{against}</p>
+            {report.semver.map(|problem| view! {
+                <p class="notice semver-problem" role="alert"><strong>"Release number: "</strong>{problem}</p>
+            })}
+            {report.needs_waiver.then(|| view! {
+                <p class="notice needs-waiver">"Publishing needs a reviewer's waiver: these changes break the live version of this major line."</p>
+            })}
             <p class="counts" aria-label="Changes by level">
                 <span class="badge level-error">{format!("{} breaking", report.errors)}</span>
                 " "

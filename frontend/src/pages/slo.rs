@@ -116,7 +116,7 @@ fn Detail(
             <a href=format!("/apis/{}", slo.api_slug)>{slo.api_slug.clone()}</a>
             {format!(" · {} over a rolling {} days", objective(&slo), slo.window_days)}
             {(!scope.is_empty()).then(|| format!(" · narrowed to {scope}"))}
-            " · " <a href=format!("/api/v1/slos/{}/openslo", slo.id)>"OpenSLO"</a>
+            " · " <a rel="external" href=format!("/api/v1/slos/{}/openslo", slo.id)>"OpenSLO"</a>
         </p>
         <section class="panel stats" aria-label="Where the SLO stands">
             <div data-stat="sli"><span class="stat">{format!("{:.3} %", st.sli)}</span><span class="muted">"SLI"</span></div>

@@ -64,7 +64,7 @@ fn SloTable(slos: Vec<SloView>) -> impl IntoView {
                     let left = s.status.budget_remaining_percent;
                     view! {
                         <tr data-slo=s.name.clone()>
-                            <td><a href=format!("/slos/{}", s.id)>{s.name.clone()}</a><br /><a class="muted" href=format!("/api/v1/slos/{}/openslo", s.id)>"OpenSLO"</a></td>
+                            <td><a href=format!("/slos/{}", s.id)>{s.name.clone()}</a><br /><a class="muted" rel="external" href=format!("/api/v1/slos/{}/openslo", s.id)>"OpenSLO"</a></td>
                             <td><a href=format!("/apis/{}", s.api_slug)>{s.api_slug.clone()}</a></td>
                             <td>{objective}</td>
                             <td data-stat="sli">{format!("{:.2} %", s.status.sli)}<br /><span class="muted" title=format!("as of {}", short_time(s.status_as_of))>{format!("{} of {} good", s.status.good, s.status.total)}</span></td>

@@ -4,8 +4,8 @@
 use crate::components::report::{LintTable, ReportView};
 use crate::components::status::{ErrorPanel, Loading, short_time};
 use crate::model::{
-    AppError, Deprecation, DriftReport, Retirement, ReviewDecision, Transition, VersionState,
-    VersionSummary, VersionTraffic, VersionView,
+    AppError, Deprecation, DriftReport, Principal, Retirement, ReviewDecision, Role, SendBack,
+    Transition, VersionState, VersionSummary, VersionTraffic, VersionView,
 };
 use crate::server_fns::{
     VersionTransition, compare_versions, load_version_drift, load_version_page,
@@ -69,14 +69,14 @@ fn Version(
     view! {
         <Title text=format!("{} {} · Steward", v.api_name, s.version) />
         <p class="crumbs"><a href="/apis">"APIs"</a> " / " <a href=format!("/apis/{}", v.api_slug)>{v.api_slug.clone()}</a> " / " {s.version.clone()}</p>
-        <h1>{format!("{} {}", v.api_name, s.version)} " " <span class=format!("badge state-{}", s.state)>{s.state.as_str()}</span></h1>
+        <h1>{format!("{} {}", v.api_name, s.version)} " " <span class=format!("badge state-{}", s.state)>{s.state.label()}</span></h1>
         <section class="panel">
             <dl class="facts">
                 <dt>"Base path"</dt><dd><code>{s.base_path.clone()}</code></dd>
                 <dt>"Upstream"</dt><dd><code>{s.upstream_url.clone()}</code></dd>
                 <dt>"Operations"</dt><dd>{s.operations}</dd>
                 <dt>"Uploaded"</dt><dd>{format!("{} by {}", short_time(s.created_at), s.uploaded_by.clone().unwrap_or_default())}</dd>
-                <dt>"Contract"</dt><dd><a href=format!("/api/v1/versions/{}/spec", s.id)>{format!("{} · sha256 {}…", v.spec_format, &v.spec_sha256[..12.min(v.spec_sha256.len())])}</a></dd>
+                <dt>"Contract"</dt><dd><a rel="external" href=format!("/api/v1/versions/{}/spec", s.id)>{format!("{} · sha256 {}…", v.spec_format, &v.spec_sha256[..12.min(v.spec_sha256.len())])}</a></dd>
                 {v.reviewed_by.clone().map(|r| view! { <dt>"Reviewed by"</dt><dd>{r}{v.review_comment.clone().filter(|c| !c.is_empty()).map(|c| format!(": “{c}”"))}</dd> })}
                 {v.waiver_reason.clone().map(|w| view! { <dt>"Waiver"</dt><dd class="waiver">{w}</dd> })}
                 {s.sunset_date.map(|d| view! { <dt>"Sunset"</dt><dd>{d.to_string()}</dd> })}
@@ -95,7 +95,7 @@ fn Version(
             <h2>"Breaking-change report"</h2>
             {match v.report.clone() {
                 Some(report) => view! { <ReportView report /> }.into_any(),
-                None => view! { <p class="muted">"The report is computed when the version is submitted for review."</p> }.into_any(),
+                None => view! { <p class="muted">"No report yet: it is made when the version is uploaded, and again when it is submitted."</p> }.into_any(),
             }}
         </section>
         <DiffPicker api=v.api_slug.clone() current=s.id siblings=siblings_for_diff />
@@ -121,7 +121,7 @@ fn Actions(
     let (successor, set_successor) = signal(String::new());
     let (reason, set_reason) = signal(String::new());
     let has = |a: &str| v.actions.iter().any(|x| x == a);
-    let breaking = v.summary.breaking.unwrap_or(0) > 0;
+    let needs_waiver = v.report.as_ref().is_some_and(|r| r.needs_waiver);
     let me = v.summary.clone();
     let run = move |t: Transition| {
         act.dispatch(VersionTransition { id, transition: t });
@@ -129,7 +129,7 @@ fn Actions(
     if v.actions.is_empty() {
         return view! {
             <section class="panel">
-                <p class="muted">{format!("No actions available to you on a {} version.", v.summary.state)}</p>
+                <p class="muted">{why_no_actions(&v)}</p>
             </section>
         }
         .into_any();
@@ -147,11 +147,11 @@ fn Actions(
                         <label for="review-comment">"Review comment"</label>
                         <textarea id="review-comment" rows="3" on:input=move |ev| set_comment.set(event_target_value(&ev))></textarea>
                     </div>
-                    {breaking.then(|| view! {
+                    {needs_waiver.then(|| view! {
                         <div class="field">
-                            <label for="review-waiver">"Waiver for the breaking changes (optional)"</label>
+                            <label for="review-waiver">"Waiver (needed to approve)"</label>
                             <input id="review-waiver" on:input=move |ev| set_waiver.set(event_target_value(&ev)) />
-                            <p class="hint">"Without a waiver this version can only be published under a new major version."</p>
+                            <p class="hint">"This version breaks the live version of its major line. Approve it with a waiver that says why clients can take the change, or reject it so that the owner releases a new major version."</p>
                         </div>
                     })}
                     <button type="button" class="primary" on:click=move |_| run(Transition::Review(ReviewDecision {
@@ -166,6 +166,19 @@ fn Actions(
                         waiver: None,
                     }))>"Reject"</button>
                 </div>
+            })}
+            {has("send-back").then(|| view! {
+                <fieldset class="dialog">
+                    <legend>"Send back to review"</legend>
+                    <div class="field">
+                        <label for="send-back-comment">"Why"</label>
+                        <textarea id="send-back-comment" rows="2" on:input=move |ev| set_comment.set(event_target_value(&ev))></textarea>
+                    </div>
+                    <button type="button" on:click=move |_| run(Transition::SendBack(SendBack { comment: comment.get() }))>"Send back"</button>
+                </fieldset>
+            })}
+            {has("withdraw").then(|| view! {
+                <button type="button" on:click=move |_| run(Transition::Withdraw)>"Withdraw to draft"</button>
             })}
             {has("publish").then(|| view! {
                 <button type="button" class="primary" on:click=move |_| run(Transition::Publish)>"Publish"</button>
@@ -321,5 +334,30 @@ fn DriftPanel(drift: Resource<Result<Vec<DriftReport>, AppError>>) -> impl IntoV
                 }
             })}
         </Transition>
+    }
+}
+
+/// Why the caller can do nothing with this version now, in their terms.
+fn why_no_actions(v: &VersionView) -> String {
+    let me = use_context::<Principal>();
+    let state = v.summary.state;
+    let uploaded_it = me
+        .as_ref()
+        .is_some_and(|p| v.summary.uploaded_by.as_deref() == Some(p.email.as_str()));
+    let reviewer = me
+        .as_ref()
+        .is_some_and(|p| matches!(p.role, Role::Admin | Role::Reviewer));
+    match state {
+        VersionState::InReview | VersionState::Approved if reviewer && uploaded_it => {
+            "You uploaded this version, so another reviewer must review it (separation of duties)."
+                .into()
+        }
+        VersionState::InReview => "This version awaits a reviewer.".into(),
+        VersionState::Rejected => "This version was rejected; upload a corrected one.".into(),
+        VersionState::Retired => "This version is retired: the gateway answers 410 Gone.".into(),
+        _ => format!(
+            "Nothing for you to do on a version that is {}.",
+            state.label()
+        ),
     }
 }

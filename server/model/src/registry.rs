@@ -97,6 +97,21 @@ impl VersionState {
     }
 }
 
+impl VersionState {
+    /// The state as people read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            VersionState::Draft => "draft",
+            VersionState::InReview => "in review",
+            VersionState::Approved => "approved",
+            VersionState::Published => "published",
+            VersionState::Deprecated => "deprecated",
+            VersionState::Retired => "retired",
+            VersionState::Rejected => "rejected",
+        }
+    }
+}
+
 impl fmt::Display for VersionState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -236,6 +251,22 @@ pub struct ChangeReport {
     /// The version the revision was compared to; none for an API's first version.
     pub base_version: Option<String>,
     pub base_id: Option<Uuid>,
+    /// Why that version is the base, in a sentence ("the latest published
+    /// version of major line 1").
+    #[serde(default)]
+    pub basis: Option<String>,
+    /// The base's state when the report was made.
+    #[serde(default)]
+    pub base_state: Option<VersionState>,
+    /// What is wrong with the release number given these changes, and the
+    /// fix: breaking changes under a minor or patch bump, or a version that
+    /// is not newer than its base.
+    #[serde(default)]
+    pub semver: Option<String>,
+    /// Publishing needs a reviewer's waiver: there are breaking changes
+    /// against the live version of the same major line.
+    #[serde(default)]
+    pub needs_waiver: bool,
     pub revision_version: String,
     pub errors: usize,
     pub warnings: usize,
@@ -281,6 +312,13 @@ pub struct ReviewDecision {
     pub waiver: Option<String>,
 }
 
+/// A reviewer sends an approved version back to review, saying why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SendBack {
+    #[serde(default)]
+    pub comment: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Deprecation {
     pub sunset_date: Date,
@@ -315,6 +353,8 @@ pub struct LintRulePatch {
 pub enum Transition {
     Submit,
     Review(ReviewDecision),
+    Withdraw,
+    SendBack(SendBack),
     Publish,
     Deprecate(Deprecation),
     Retire(Retirement),

@@ -12,7 +12,7 @@ use http::{HeaderValue, StatusCode, header};
 use serde::Deserialize;
 use steward_model::{
     ApiFilter, ApiPatch, ApiView, ChangeReport, Deprecation, NewApi, NewVersion, Retirement,
-    ReviewDecision, VersionSummary, VersionView,
+    ReviewDecision, SendBack, VersionSummary, VersionView,
 };
 use uuid::Uuid;
 
@@ -142,6 +142,23 @@ pub async fn review_version(
     Ok(ApiJson(
         versions::review(&s.pool, &who, id, decision).await?,
     ))
+}
+
+pub async fn withdraw_version(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Id(id): Id,
+) -> ApiResult<ApiJson<VersionView>> {
+    Ok(ApiJson(versions::withdraw(&s.pool, &who, id).await?))
+}
+
+pub async fn send_back_version(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Id(id): Id,
+    ApiJson(back): ApiJson<SendBack>,
+) -> ApiResult<ApiJson<VersionView>> {
+    Ok(ApiJson(versions::send_back(&s.pool, &who, id, back).await?))
 }
 
 pub async fn publish_version(

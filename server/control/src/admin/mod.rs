@@ -98,6 +98,12 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     ("POST", "/versions/{id}/review", || {
         axum::routing::post(apis::review_version)
     }),
+    ("POST", "/versions/{id}/withdraw", || {
+        axum::routing::post(apis::withdraw_version)
+    }),
+    ("POST", "/versions/{id}/send-back", || {
+        axum::routing::post(apis::send_back_version)
+    }),
     ("POST", "/versions/{id}/publish", || {
         axum::routing::post(apis::publish_version)
     }),

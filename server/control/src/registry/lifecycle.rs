@@ -1,5 +1,9 @@
 //! The version lifecycle as a pure state machine, so every refusal says which state
-//! allows the action.
+//! allows the action (control plane).
+//!
+//! Besides the way forward, two ways back keep review from dead-ending: an owner
+//! may withdraw a version that is in review or approved (back to draft, to fix
+//! and submit again), and a reviewer may send an approved version back to review.
 
 use steward_model::VersionState::{self, *};
 
@@ -11,16 +15,20 @@ pub enum Action {
     Publish,
     Deprecate,
     Retire,
+    Withdraw,
+    SendBack,
 }
 
 impl Action {
-    pub const ALL: [Action; 6] = [
+    pub const ALL: [Action; 8] = [
         Action::Submit,
         Action::Approve,
         Action::Reject,
         Action::Publish,
         Action::Deprecate,
         Action::Retire,
+        Action::Withdraw,
+        Action::SendBack,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -31,31 +39,46 @@ impl Action {
             Action::Publish => "publish",
             Action::Deprecate => "deprecate",
             Action::Retire => "retire",
+            Action::Withdraw => "withdraw",
+            Action::SendBack => "send-back",
         }
     }
 
-    /// The one state the action starts from, and the state it leads to.
-    pub fn edge(self) -> (VersionState, VersionState) {
+    /// The states the action starts from, and the state it leads to.
+    pub fn edge(self) -> (&'static [VersionState], VersionState) {
         match self {
-            Action::Submit => (Draft, InReview),
-            Action::Approve => (InReview, Approved),
-            Action::Reject => (InReview, Rejected),
-            Action::Publish => (Approved, Published),
-            Action::Deprecate => (Published, Deprecated),
-            Action::Retire => (Deprecated, Retired),
+            Action::Submit => (&[Draft], InReview),
+            Action::Approve => (&[InReview], Approved),
+            Action::Reject => (&[InReview], Rejected),
+            Action::Publish => (&[Approved], Published),
+            Action::Deprecate => (&[Published], Deprecated),
+            Action::Retire => (&[Deprecated], Retired),
+            Action::Withdraw => (&[InReview, Approved], Draft),
+            Action::SendBack => (&[Approved], InReview),
         }
+    }
+
+    /// Whether the action can start from `state`.
+    pub fn starts_from(self, state: VersionState) -> bool {
+        self.edge().0.contains(&state)
+    }
+
+    /// Reviewing actions belong to reviewers who did not upload the version;
+    /// the others to those who may edit the API.
+    pub fn is_review(self) -> bool {
+        matches!(self, Action::Approve | Action::Reject | Action::SendBack)
     }
 }
 
 /// The next state, or a sentence explaining what is possible instead.
 pub fn next(from: VersionState, action: Action) -> Result<VersionState, String> {
     let (required, to) = action.edge();
-    if from == required {
+    if required.contains(&from) {
         return Ok(to);
     }
     let possible: Vec<&str> = Action::ALL
         .into_iter()
-        .filter(|a| a.edge().0 == from)
+        .filter(|a| a.starts_from(from))
         .map(Action::as_str)
         .collect();
     let instead = if possible.is_empty() {
@@ -63,10 +86,12 @@ pub fn next(from: VersionState, action: Action) -> Result<VersionState, String> 
     } else {
         format!("a {from} version allows only: {}", possible.join(", "))
     };
+    let required: Vec<&str> = required.iter().map(|s| s.as_str()).collect();
     Err(format!(
-        "cannot {} a {from} version: {} needs state {required}; {instead}",
+        "cannot {} a {from} version: {} needs state {}; {instead}",
         action.as_str(),
-        action.as_str()
+        action.as_str(),
+        required.join(" or ")
     ))
 }
 
@@ -97,5 +122,22 @@ mod tests {
         let err = next(Retired, Action::Deprecate).unwrap_err();
         assert!(err.contains("no further transitions"), "{err}");
         assert_eq!(next(InReview, Action::Reject), Ok(Rejected));
+    }
+
+    #[test]
+    fn review_never_dead_ends() {
+        // Every state before publication has a way forward or back.
+        for state in [Draft, InReview, Approved, Rejected] {
+            let ways: Vec<_> = Action::ALL
+                .into_iter()
+                .filter(|a| a.starts_from(state))
+                .collect();
+            assert!(!ways.is_empty() || state == Rejected, "{state}");
+        }
+        assert_eq!(next(Approved, Action::Withdraw), Ok(Draft));
+        assert_eq!(next(InReview, Action::Withdraw), Ok(Draft));
+        assert_eq!(next(Approved, Action::SendBack), Ok(InReview));
+        let err = next(Draft, Action::Withdraw).unwrap_err();
+        assert!(err.contains("needs state in_review or approved"), "{err}");
     }
 }

@@ -13,7 +13,8 @@ use sqlx::{PgConnection, PgPool};
 use steward_contracts::{self as contracts, Contract};
 use steward_model::{
     AppError, ChangeReport, Checks, Deprecation, FieldError, Finding, Level, NewVersion, Principal,
-    Retirement, ReviewDecision, Role, Severity, VersionState, VersionSummary, VersionView,
+    Retirement, ReviewDecision, Role, SendBack, Severity, VersionState, VersionSummary,
+    VersionView,
 };
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -89,6 +90,13 @@ impl Row {
         }
     }
 
+    fn release(&self) -> rules::Release<'_> {
+        rules::Release {
+            version: &self.version,
+            semver: self.semver(),
+        }
+    }
+
     fn semver(&self) -> SemVer {
         SemVer::parse(&self.version).unwrap_or(SemVer {
             major: 0,
@@ -118,11 +126,8 @@ async fn actions(conn: &mut PgConnection, who: &Principal, row: &Row) -> Result<
         matches!(who.role, Role::Admin | Role::Reviewer) && row.uploaded_by != Some(who.user_id);
     Ok(Action::ALL
         .into_iter()
-        .filter(|a| a.edge().0 == row.state())
-        .filter(|a| match a {
-            Action::Approve | Action::Reject => reviewer,
-            _ => can_edit,
-        })
+        .filter(|a| a.starts_from(row.state()))
+        .filter(|a| if a.is_review() { reviewer } else { can_edit })
         .map(|a| a.as_str().to_string())
         .collect())
 }
@@ -298,6 +303,11 @@ pub async fn upload(
     .bind(who.user_id)
     .execute(&mut *tx)
     .await?;
+    // The report comes at once, so that a release number that does not fit the
+    // changes is flagged before anyone submits it.
+    let row = fetch(&mut tx, id, false).await?;
+    let report = report_for(&mut tx, &row).await?;
+    store_report(&mut tx, id, &report).await?;
     let row = fetch(&mut tx, id, false).await?;
     audit::record(
         &mut tx,
@@ -386,6 +396,10 @@ async fn report_between(
     Ok(ChangeReport {
         base_version: base.map(|b| b.version.clone()),
         base_id: base.map(|b| b.id),
+        basis: None,
+        base_state: None,
+        semver: None,
+        needs_waiver: false,
         revision_version: revision.version.clone(),
         errors: n(Level::Error),
         warnings: n(Level::Warning),
@@ -394,8 +408,82 @@ async fn report_between(
     })
 }
 
-/// What a version is judged against: the highest live (published or deprecated)
-/// version of its own major line, or else the highest live version overall.
+/// What a version's report compares against: the latest live (published or
+/// deprecated) version of its own major line; failing that, the latest earlier
+/// version in any state but rejected (a contract reviewers turned down was never
+/// a base anyone agreed on), so that 1.1.0 is compared with 1.0.0 while both
+/// are still in review; failing that, the latest live version of any line.
+async fn report_base(conn: &mut PgConnection, revision: &Row) -> Result<Option<Row>> {
+    let sql = format!(
+        "{SELECT} WHERE v.api_id = $1 AND v.id <> $2 AND v.state <> 'rejected'
+         ORDER BY (v.major = $3 AND v.state IN ('published', 'deprecated')) DESC,
+                  ((v.major, v.minor, v.patch) < ($3, $4, $5)) DESC,
+                  (v.state IN ('published', 'deprecated')) DESC,
+                  v.major DESC, v.minor DESC, v.patch DESC
+         LIMIT 1"
+    );
+    let semver = revision.semver();
+    Ok(sqlx::query_as(&sql)
+        .bind(revision.api_id)
+        .bind(revision.id)
+        .bind(revision.major)
+        .bind(semver.minor as i32)
+        .bind(semver.patch as i32)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// The report for `revision` against [`report_base`], saying which base it
+/// used and why, whether the release number fits the changes, and whether
+/// publishing will need a waiver.
+async fn report_for(conn: &mut PgConnection, revision: &Row) -> Result<ChangeReport> {
+    let base = report_base(conn, revision).await?;
+    let mut report = report_between(conn, base.as_ref(), revision).await?;
+    let Some(base) = base else {
+        return Ok(report);
+    };
+    let live = matches!(
+        base.state(),
+        VersionState::Published | VersionState::Deprecated
+    );
+    let same_line = base.major == revision.major;
+    report.basis = Some(match (live, same_line) {
+        (true, true) => format!("the latest live version of major line {}", base.major),
+        (false, true) => format!(
+            "the latest earlier version ({}); nothing of major line {} is live yet",
+            base.state().label(),
+            base.major
+        ),
+        (false, false) => format!("the latest earlier version ({})", base.state().label()),
+        (true, false) => "the latest live version".to_string(),
+    });
+    report.base_state = Some(base.state());
+    report.semver = rules::semver_problem(
+        Row::release(revision),
+        Some(Row::release(&base)),
+        report.errors,
+    );
+    report.needs_waiver =
+        live && same_line && report.errors > 0 && revision.semver() > base.semver();
+    Ok(report)
+}
+
+async fn store_report(conn: &mut PgConnection, id: Uuid, report: &ChangeReport) -> Result<()> {
+    sqlx::query(
+        "UPDATE api_versions SET compared_to = $2, report = $3, breaking = $4 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(report.base_id)
+    .bind(Json(report))
+    .bind(report.errors as i32)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// What publication is judged against: the highest live (published or
+/// deprecated) version of its own major line, or else the highest live version
+/// overall.
 async fn latest_live(conn: &mut PgConnection, revision: &Row) -> Result<Option<Row>> {
     let sql = format!(
         "{SELECT} WHERE v.api_id = $1 AND v.id <> $2 AND v.state IN ('published', 'deprecated')
@@ -443,7 +531,7 @@ async fn begin_transition(
 ) -> Result<Row> {
     let row = fetch(tx, id, true).await?;
     match action {
-        Action::Approve | Action::Reject => {
+        _ if action.is_review() => {
             if !matches!(who.role, Role::Admin | Role::Reviewer) {
                 return Err(AppError::forbidden(format!(
                     "reviewing needs the reviewer or admin role; you are signed in as {}",
@@ -491,6 +579,8 @@ async fn finish_transition(
                 Action::Publish => "version.publish",
                 Action::Deprecate => "version.deprecate",
                 Action::Retire => "version.retire",
+                Action::Withdraw => "version.withdraw",
+                Action::SendBack => "version.send_back",
             },
             target_type: "api_version",
             target_id: format!("{}@{}", before.api_slug, before.version),
@@ -536,19 +626,17 @@ pub async fn submit(pool: &PgPool, who: &Principal, id: Uuid) -> Result<VersionV
         ))
         .into());
     }
-    let base = latest_live(&mut tx, &row).await?;
-    let report = report_between(&mut tx, base.as_ref(), &row).await?;
+    // Versions may have moved since upload; the report is made afresh.
+    let report = report_for(&mut tx, &row).await?;
+    store_report(&mut tx, id, &report).await?;
     sqlx::query(
         "UPDATE api_versions SET state = 'in_review', submitted_at = now(), lint = $2, lint_errors = 0,
-            lint_warnings = $3, compared_to = $4, report = $5, breaking = $6
+            lint_warnings = $3
          WHERE id = $1",
     )
     .bind(id)
     .bind(Json(&findings))
     .bind(count(&findings, Severity::Warning))
-    .bind(report.base_id)
-    .bind(Json(&report))
-    .bind(report.errors as i32)
     .execute(&mut *tx)
     .await?;
     let detail =
@@ -595,10 +683,9 @@ pub async fn review(
         .finish()?;
     let mut tx = pool.begin().await?;
     let row = begin_transition(&mut tx, who, id, action).await?;
-    if waiver.is_some() {
-        rules::waiver(decision.approve, row.breaking)
-            .map_err(|(field, message)| AppError::invalid(field, message))?;
-    }
+    let needs_waiver = row.report.as_ref().is_some_and(|r| r.needs_waiver);
+    rules::waiver(decision.approve, needs_waiver, waiver.is_some())
+        .map_err(|(field, message)| AppError::invalid(field, message))?;
     sqlx::query(
         "UPDATE api_versions SET state = $2, reviewed_by = $3, reviewed_at = now(), review_comment = $4,
             waiver_reason = $5
@@ -623,15 +710,14 @@ pub async fn publish(pool: &PgPool, who: &Principal, id: Uuid) -> Result<Version
     let base = latest_live(&mut tx, &row).await?;
     // The live set may have moved since review; judge against what is live now.
     let report = report_between(&mut tx, base.as_ref(), &row).await?;
-    let live = base.as_ref().map(|b| rules::Release {
-        version: &b.version,
-        semver: b.semver(),
-    });
-    let candidate = rules::Release {
-        version: &row.version,
-        semver: row.semver(),
-    };
-    rules::publish(candidate, live, report.errors, row.waiver_reason.is_some()).map_err(refuse)?;
+    let live = base.as_ref().map(Row::release);
+    rules::publish(
+        row.release(),
+        live,
+        report.errors,
+        row.waiver_reason.is_some(),
+    )
+    .map_err(refuse)?;
     // The gateway routes by the longest matching prefix, so a base path inside
     // another one (`/orders/v1/returns` under `/orders/v1`) would take over part
     // of that API: base paths may neither equal nor nest in each other.
@@ -708,6 +794,63 @@ pub async fn publish(pool: &PgPool, who: &Principal, id: Uuid) -> Result<Version
         "superseded": superseded.iter().map(|(_, v)| v).collect::<Vec<_>>(),
     });
     finish_transition(tx, who, &row, Action::Publish, detail).await
+}
+
+/// In review or approved → draft, by an owner: to fix the contract (as a new
+/// upload) or its release number, instead of waiting on a review that can only
+/// refuse it. The review so far, and any waiver, no longer apply.
+pub async fn withdraw(pool: &PgPool, who: &Principal, id: Uuid) -> Result<VersionView> {
+    let mut tx = pool.begin().await?;
+    let row = begin_transition(&mut tx, who, id, Action::Withdraw).await?;
+    sqlx::query(
+        "UPDATE api_versions SET state = 'draft', reviewed_by = NULL, reviewed_at = NULL,
+            waiver_reason = NULL
+         WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    finish_transition(tx, who, &row, Action::Withdraw, serde_json::json!({})).await
+}
+
+/// Approved → in review, by a reviewer, with the reason: an approval made in
+/// error, or one that the live versions have overtaken. The approval and any
+/// waiver are withdrawn.
+pub async fn send_back(
+    pool: &PgPool,
+    who: &Principal,
+    id: Uuid,
+    decision: SendBack,
+) -> Result<VersionView> {
+    let comment = decision.comment.trim().to_string();
+    Checks::new()
+        .check(
+            !comment.is_empty(),
+            "comment",
+            "say why the version goes back to review",
+        )
+        .check(
+            comment.chars().count() <= 4000,
+            "comment",
+            "keep the comment under 4000 characters",
+        )
+        .finish()?;
+    let mut tx = pool.begin().await?;
+    let row = begin_transition(&mut tx, who, id, Action::SendBack).await?;
+    // The live set may have moved since the approval.
+    let report = report_for(&mut tx, &row).await?;
+    store_report(&mut tx, id, &report).await?;
+    sqlx::query(
+        "UPDATE api_versions SET state = 'in_review', reviewed_by = NULL, reviewed_at = NULL,
+            waiver_reason = NULL, review_comment = $2
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(&comment)
+    .execute(&mut *tx)
+    .await?;
+    let detail = serde_json::json!({ "comment": comment });
+    finish_transition(tx, who, &row, Action::SendBack, detail).await
 }
 
 /// Published → deprecated, with a future sunset date and a newer live successor.
