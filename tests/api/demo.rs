@@ -11,11 +11,16 @@ use steward_tests::spawn_app;
 #[tokio::test]
 async fn the_demo_seeds_everything_and_the_readme_calls_work() {
     let app = spawn_app().await;
+    let upstream = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let upstream_addr = upstream.local_addr().unwrap();
     assert!(
-        demo::seed(&app.pool).await.unwrap(),
+        demo::seed(&app.pool, upstream_addr).await.unwrap(),
         "an empty database is seeded"
     );
-    assert!(!demo::seed(&app.pool).await.unwrap(), "and only once");
+    assert!(
+        !demo::seed(&app.pool, upstream_addr).await.unwrap(),
+        "and only once"
+    );
     let counts: (i64, i64, i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM consumers), (SELECT count(*) FROM subscriptions WHERE state = 'pending'),
                 (SELECT count(*) FROM api_keys), (SELECT count(*) FROM oauth_clients)",
@@ -120,18 +125,10 @@ async fn the_demo_seeds_everything_and_the_readme_calls_work() {
             .contains("support@tillpoint.example")
     );
 
-    let upstream = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let upstream_addr = upstream.local_addr().unwrap();
+    // The seed sent the demo's traffic to this stand-in ERP, on a port of its own.
     tokio::spawn(async move {
         let _ = axum::serve(upstream, demo::upstream::router()).await;
     });
-    sqlx::query(
-        "UPDATE api_versions SET upstream_url = replace(upstream_url, '127.0.0.1:9000', $1)",
-    )
-    .bind(upstream_addr.to_string())
-    .execute(&app.pool)
-    .await
-    .unwrap();
     let gw = Gateway::start(
         app.pool.clone(),
         GatewayConfig {
@@ -147,6 +144,7 @@ async fn the_demo_seeds_everything_and_the_readme_calls_work() {
             breaker_threshold: 5,
             breaker_cooldown: Duration::from_secs(1),
             trusted_proxies: Vec::new(),
+            metrics_token: None,
         },
     )
     .await;

@@ -148,6 +148,48 @@ async fn revoked_expired_unknown_and_disabled_users_tokens_get_401() {
     problem(me(live).await.unwrap(), 401).await;
 }
 
+/// A password reset ends the user's tokens along with their sessions.
+#[tokio::test]
+async fn a_password_reset_revokes_the_users_tokens() {
+    let app = spawn_app().await;
+    app.create_user("ci@example.test", Role::Owner).await;
+    let (owner, _) = app
+        .sign_in("ci@example.test", steward_tests::PASSWORD)
+        .await;
+    let created: Value = owner
+        .post(app.api("/tokens"))
+        .json(&serde_json::json!({"name": "deploy"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = created["secret"].as_str().unwrap().to_string();
+    let me = || {
+        reqwest::Client::new()
+            .get(app.api("/me"))
+            .bearer_auth(&secret)
+            .send()
+    };
+    assert_eq!(me().await.unwrap().status(), 200);
+    steward_control::auth::users::reset_password(
+        &app.pool,
+        &steward_control::audit::Actor::operator("test"),
+        "ci@example.test",
+        "a brand new long password".into(),
+    )
+    .await
+    .unwrap();
+    problem(me().await.unwrap(), 401).await;
+    let revoked: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM access_tokens WHERE revoked_at IS NOT NULL")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(revoked, 1);
+}
+
 #[tokio::test]
 async fn users_cannot_see_or_revoke_each_others_tokens() {
     let app = spawn_app().await;

@@ -28,6 +28,9 @@ pub struct Harness {
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
+/// The harness gateway's `/metrics` token.
+pub const METRICS_TOKEN: &str = "test-metrics-token";
+
 /// An upstream that echoes what it received; `x-test-sleep-ms` makes it slow.
 pub async fn start_upstream() -> String {
     pub async fn echo(req: Request) -> axum::response::Response {
@@ -182,6 +185,7 @@ pub async fn harness_with(relay: Option<&crate::Relay>) -> Harness {
             breaker_cooldown: Duration::from_secs(1),
             // Requests from 127.0.0.2 come from a trusted proxy.
             trusted_proxies: vec!["127.0.0.2/32".parse().unwrap()],
+            metrics_token: Some(steward_gateway::Redacted(METRICS_TOKEN.into())),
         },
     )
     .await;

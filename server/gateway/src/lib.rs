@@ -60,6 +60,27 @@ pub struct GatewayConfig {
     /// Proxies in front of the gateway whose `Forwarded` and `X-Forwarded-*`
     /// headers are passed on (extended); everyone else's are replaced.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The bearer token `/metrics` asks for; without one it answers loopback
+    /// callers only.
+    pub metrics_token: Option<Redacted>,
+}
+
+/// A secret in the configuration: never printed, not even by `Debug`.
+#[derive(Clone)]
+pub struct Redacted(pub String);
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl std::ops::Deref for Redacted {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
 }
 
 impl GatewayConfig {

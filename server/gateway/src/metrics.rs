@@ -1,6 +1,10 @@
 //! `/metrics` in the Prometheus text format (version 0.0.4): request counts and
 //! latency histograms by API and status class since the process started, the
 //! snapshot's age, the flush backlog, dropped samples and database pool usage (data plane).
+//!
+//! The figures name every API and its traffic, so they are not public: with a
+//! token configured a scraper must present it as a bearer token, and without
+//! one only callers on this machine (loopback) are answered.
 
 use crate::Gateway;
 use crate::telemetry::BOUNDS_MS;
@@ -8,11 +12,49 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, header};
 use std::fmt::Write;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 const CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
 
-pub async fn render(State(gw): State<Arc<Gateway>>) -> Response {
+/// Whether `peer`, presenting `authorization`, may read the metrics.
+pub fn may_scrape(token: Option<&str>, peer: Option<IpAddr>, authorization: Option<&[u8]>) -> bool {
+    match token {
+        Some(token) => authorization
+            .and_then(|v| v.strip_prefix(b"Bearer "))
+            .is_some_and(|given| same(given, token.as_bytes())),
+        None => peer.is_some_and(|ip| ip.to_canonical().is_loopback()),
+    }
+}
+
+/// Compares in time that depends on the lengths only, not on where the two differ.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub async fn render(State(gw): State<Arc<Gateway>>, req: axum::extract::Request) -> Response {
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes);
+    if !may_scrape(gw.config.metrics_token.as_deref(), peer, authorization) {
+        let mut res = crate::pipeline::problem::Refusal::new(
+            http::StatusCode::UNAUTHORIZED,
+            "metrics-unauthorized",
+            "Metrics need a token",
+            "present the gateway's metrics token as a bearer token (STEWARD_METRICS_TOKEN)",
+        )
+        .into_response("");
+        res.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"steward-metrics\""),
+        );
+        return res;
+    }
     let snapshot = gw.snapshot.load();
     let slugs: std::collections::HashMap<uuid::Uuid, &str> = snapshot
         .by_base_path
@@ -129,4 +171,31 @@ pub async fn render(State(gw): State<Arc<Gateway>>) -> Response {
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_need_the_token_or_a_local_caller() {
+        let local = Some(IpAddr::from([127, 0, 0, 1]));
+        let remote = Some(IpAddr::from([203, 0, 113, 9]));
+        assert!(may_scrape(None, local, None));
+        assert!(may_scrape(
+            None,
+            Some("::ffff:127.0.0.1".parse().unwrap()),
+            None
+        ));
+        assert!(!may_scrape(None, remote, None));
+        assert!(!may_scrape(None, None, None));
+        let token = Some("s3cret-token");
+        assert!(may_scrape(token, remote, Some(b"Bearer s3cret-token")));
+        assert!(
+            !may_scrape(token, local, None),
+            "a token, once set, is needed by all"
+        );
+        assert!(!may_scrape(token, remote, Some(b"Bearer s3cret-tokeN")));
+        assert!(!may_scrape(token, remote, Some(b"s3cret-token")));
+    }
 }

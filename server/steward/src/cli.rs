@@ -49,7 +49,16 @@ pub enum Command {
     #[command(subcommand)]
     Audit(AuditCommand),
     /// Seed the demo organisation (users and teams) if the database has no users yet.
-    SeedDemo,
+    SeedDemo {
+        /// Where the demo's contracts send their traffic: the stand-in ERP
+        /// that `steward serve --demo` starts.
+        #[arg(
+            long,
+            env = "STEWARD_DEMO_UPSTREAM_ADDR",
+            default_value = "127.0.0.1:9000"
+        )]
+        demo_upstream_addr: SocketAddr,
+    },
     /// Compare two OpenAPI documents and report breaking changes. No database needed.
     Diff(DiffArgs),
     /// Lint an OpenAPI document with Steward's governance rules. No database needed.
@@ -196,6 +205,10 @@ pub struct GatewayArgs {
         value_parser = parse_net
     )]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Bearer token that the gateway's `/metrics` asks scrapers for; without
+    /// one, `/metrics` answers callers on this machine only.
+    #[arg(long, env = "STEWARD_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// Threads that serve gateway traffic, each with its own event loop and
     /// upstream connection pool; 0 means one per CPU core.
     #[arg(long, env = "STEWARD_GATEWAY_WORKERS", default_value_t = 0)]

@@ -82,8 +82,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::SeedDemo => {
-            seed_demo(&pool).await?;
+        Command::SeedDemo { demo_upstream_addr } => {
+            seed_demo(&pool, demo_upstream_addr).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve(args) => {
@@ -129,8 +129,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-async fn seed_demo(pool: &PgPool) -> anyhow::Result<()> {
-    let seeded = demo::seed(pool)
+async fn seed_demo(pool: &PgPool, upstream: SocketAddr) -> anyhow::Result<()> {
+    let seeded = demo::seed(pool, upstream)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.into_app()))?;
     if seeded {
@@ -267,6 +267,11 @@ pub fn gateway_config(
         breaker_threshold: 5,
         breaker_cooldown: std::time::Duration::from_secs(10),
         trusted_proxies: args.trusted_proxies.clone(),
+        metrics_token: args
+            .metrics_token
+            .clone()
+            .filter(|t| !t.is_empty())
+            .map(gateway::Redacted),
     })
 }
 
@@ -327,7 +332,7 @@ pub async fn serve_router(
 
 async fn serve(pool: PgPool, args: ServeArgs) -> anyhow::Result<()> {
     if args.demo {
-        seed_demo(&pool).await?;
+        seed_demo(&pool, args.demo_upstream_addr).await?;
         demo::upstream::start(args.demo_upstream_addr).await;
     }
     let site_root = args.site_root.to_string_lossy().to_string();

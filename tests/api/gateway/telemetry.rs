@@ -117,7 +117,19 @@ async fn metrics_are_in_the_prometheus_text_format() {
         .await
         .unwrap();
     h.get("/inventory/v1/stock-levels").send().await.unwrap();
+    // Not public: the token is needed.
     let res = h.get("/metrics").send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(
+        res.headers()["www-authenticate"],
+        "Bearer realm=\"steward-metrics\""
+    );
+    let res = h
+        .get("/metrics")
+        .bearer_auth(steward_tests::gateway::METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert!(
         res.headers()["content-type"]
             .to_str()

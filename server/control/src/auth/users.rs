@@ -252,7 +252,8 @@ pub async fn update(
     Ok(after_view)
 }
 
-/// Sets a new password and ends every session of the user (operator command).
+/// Sets a new password and ends every session and personal access token of the
+/// user (operator command).
 pub async fn reset_password(pool: &PgPool, actor: &Actor, email: &str, new: String) -> Result<()> {
     if let Some(why) = password::weakness(&new) {
         return Err(AppError::invalid("password", why).into());
@@ -268,6 +269,15 @@ pub async fn reset_password(pool: &PgPool, actor: &Actor, email: &str, new: Stri
     .fetch_optional(&mut *tx)
     .await?;
     let id = id.ok_or_else(|| AppError::not_found("user"))?;
+    // A reset usually follows a suspected compromise: the tokens made with the
+    // old password end with it, as the sessions do.
+    let tokens_revoked = sqlx::query(
+        "UPDATE access_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
     audit::record(
         &mut tx,
         actor,
@@ -276,9 +286,10 @@ pub async fn reset_password(pool: &PgPool, actor: &Actor, email: &str, new: Stri
             target_type: "user",
             target_id: id.to_string(),
             before: None,
-            after: Some(
-                serde_json::json!({ "email": normalize_email(email), "sessions_ended": true }),
-            ),
+            after: Some(serde_json::json!({
+                "email": normalize_email(email), "sessions_ended": true,
+                "tokens_revoked": tokens_revoked,
+            })),
         },
     )
     .await?;

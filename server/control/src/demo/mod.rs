@@ -32,8 +32,9 @@ pub const USERS: [(&str, &str, Role); 4] = [
     ("viewer@steward.demo", "Vera Viewer", Role::Viewer),
 ];
 
-/// Returns true if it seeded, false if the database already had users.
-pub async fn seed(pool: &PgPool) -> Result<bool> {
+/// Returns true if it seeded, false if the database already had users. The
+/// demo's contracts send their traffic to `upstream`, the stand-in ERP.
+pub async fn seed(pool: &PgPool, upstream: std::net::SocketAddr) -> Result<bool> {
     let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
         .fetch_one(pool)
         .await?;
@@ -82,11 +83,11 @@ pub async fn seed(pool: &PgPool) -> Result<bool> {
     teams::set_member_as(pool, &actor, orders.id, ids[2], true).await?;
     teams::set_member_as(pool, &actor, orders.id, ids[1], true).await?;
     teams::set_member_as(pool, &actor, stock.id, ids[1], true).await?;
-    seed_contracts(pool, orders.id, stock.id).await?;
+    seed_contracts(pool, orders.id, stock.id, upstream).await?;
     partners::seed(pool).await?;
     // After the partners subscribed to returns v1: v2 replaces it, and v1 is
     // deprecated while Tillpoint still calls it.
-    seed_returns_v2(pool).await?;
+    seed_returns_v2(pool, upstream).await?;
     history::seed(pool).await?;
     Ok(true)
 }
@@ -194,6 +195,7 @@ async fn seed_contracts(
     pool: &PgPool,
     orders_team: uuid::Uuid,
     stock_team: uuid::Uuid,
+    upstream: std::net::SocketAddr,
 ) -> Result<()> {
     let admin = principal(pool, USERS[0].0).await?;
     let reviewer = principal(pool, USERS[1].0).await?;
@@ -227,7 +229,7 @@ async fn seed_contracts(
                 NewVersion {
                     version: (*version).into(),
                     base_path: (*base_path).into(),
-                    upstream_url: format!("http://127.0.0.1:9000/{}", demo.slug),
+                    upstream_url: format!("http://{upstream}/{}", demo.slug),
                     spec: (*spec).into(),
                 },
             )
@@ -254,7 +256,7 @@ async fn seed_contracts(
 }
 
 /// Publishes returns 2.0.0 and deprecates 1.0.0 with a sunset 45 days out.
-async fn seed_returns_v2(pool: &PgPool) -> Result<()> {
+async fn seed_returns_v2(pool: &PgPool, upstream: std::net::SocketAddr) -> Result<()> {
     let admin = principal(pool, USERS[0].0).await?;
     let reviewer = principal(pool, USERS[1].0).await?;
     let v2 = versions::upload(
@@ -264,7 +266,7 @@ async fn seed_returns_v2(pool: &PgPool) -> Result<()> {
         NewVersion {
             version: "2.0.0".into(),
             base_path: "/returns/v2".into(),
-            upstream_url: "http://127.0.0.1:9000/returns".into(),
+            upstream_url: format!("http://{upstream}/returns"),
             spec: include_str!("../../../../specs/retail/returns-v2.yaml").into(),
         },
     )
