@@ -145,6 +145,7 @@ async fn the_demo_seeds_everything_and_the_readme_calls_work() {
             breaker_cooldown: Duration::from_secs(1),
             trusted_proxies: Vec::new(),
             metrics_token: None,
+            upstream_tls: steward_gateway::wire::tls::client_config(Vec::new(), None).unwrap(),
         },
     )
     .await;

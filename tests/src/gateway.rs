@@ -33,94 +33,100 @@ pub const METRICS_TOKEN: &str = "test-metrics-token";
 
 /// An upstream that echoes what it received; `x-test-sleep-ms` makes it slow.
 pub async fn start_upstream() -> String {
-    pub async fn echo(req: Request) -> axum::response::Response {
-        use axum::response::IntoResponse;
-        static ATTEMPTS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-        // Owned copies: a borrow of the request must not live across an await.
-        let test_status = req
-            .headers()
-            .get("x-test-status")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let fail_first = req
-            .headers()
-            .get("x-test-fail-first")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        if let Some(status) = test_status.and_then(|s| s.parse::<u16>().ok()) {
-            return axum::http::StatusCode::from_u16(status)
-                .unwrap()
-                .into_response();
-        }
-        let count = |token: String| {
-            let mut seen = ATTEMPTS.lock().unwrap();
-            let n = seen.iter().filter(|t| **t == token).count() + 1;
-            seen.push(token);
-            n
-        };
-        let failing = fail_first.is_some();
-        let attempt = fail_first.map(count).unwrap_or(1);
-        if attempt == 1 && failing {
-            return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
-        }
-        // Reads the whole body before answering, as most upstreams do.
-        let req = if req.headers().contains_key("x-test-read-body") {
-            let (parts, body) = req.into_parts();
-            let bytes = axum::body::to_bytes(body, 1 << 20)
-                .await
-                .unwrap_or_default();
-            let mut req = Request::from_parts(parts, axum::body::Body::empty());
-            req.headers_mut()
-                .insert("x-test-body-length", bytes.len().into());
-            req
-        } else {
-            req
-        };
-        if let Some(ms) = req
-            .headers()
-            .get("x-test-sleep-ms")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok())
-        {
-            tokio::time::sleep(Duration::from_millis(ms)).await;
-        }
-        // Repeated fields are joined, as RFC 9110 §5.3 allows, so that a
-        // test sees every copy that arrived.
-        let mut headers = serde_json::Map::new();
-        for name in req.headers().keys() {
-            let values: Vec<&str> = req
-                .headers()
-                .get_all(name)
-                .iter()
-                .map(|v| v.to_str().unwrap_or_default())
-                .collect();
-            headers.insert(name.to_string(), Value::from(values.join(", ")));
-        }
-        // Besides its own header, the upstream tries to set the ones the gateway
-        // owns on a keyed request: the gateway's must be the ones that arrive.
-        (
-            [
-                ("x-upstream", "echo"),
-                ("ratelimit-limit", "999999"),
-                ("x-request-id", "from-upstream"),
-                ("keep-alive", "timeout=5"),
-            ],
-            axum::Json(json!({
-                "method": req.method().as_str(),
-                "path": req.uri().path(),
-                "query": req.uri().query(),
-                "headers": headers,
-                "attempt": attempt,
-            })),
-        )
-            .into_response()
-    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
-        let _ = axum::serve(listener, axum::Router::new().fallback(echo)).await;
+        let _ = axum::serve(listener, echo_app()).await;
     });
     format!("http://{addr}")
+}
+
+/// The echo upstream's app, to serve over any transport.
+pub fn echo_app() -> axum::Router {
+    axum::Router::new().fallback(echo)
+}
+
+async fn echo(req: Request) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    static ATTEMPTS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    // Owned copies: a borrow of the request must not live across an await.
+    let test_status = req
+        .headers()
+        .get("x-test-status")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let fail_first = req
+        .headers()
+        .get("x-test-fail-first")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    if let Some(status) = test_status.and_then(|s| s.parse::<u16>().ok()) {
+        return axum::http::StatusCode::from_u16(status)
+            .unwrap()
+            .into_response();
+    }
+    let count = |token: String| {
+        let mut seen = ATTEMPTS.lock().unwrap();
+        let n = seen.iter().filter(|t| **t == token).count() + 1;
+        seen.push(token);
+        n
+    };
+    let failing = fail_first.is_some();
+    let attempt = fail_first.map(count).unwrap_or(1);
+    if attempt == 1 && failing {
+        return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    // Reads the whole body before answering, as most upstreams do.
+    let req = if req.headers().contains_key("x-test-read-body") {
+        let (parts, body) = req.into_parts();
+        let bytes = axum::body::to_bytes(body, 1 << 20)
+            .await
+            .unwrap_or_default();
+        let mut req = Request::from_parts(parts, axum::body::Body::empty());
+        req.headers_mut()
+            .insert("x-test-body-length", bytes.len().into());
+        req
+    } else {
+        req
+    };
+    if let Some(ms) = req
+        .headers()
+        .get("x-test-sleep-ms")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+    {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    // Repeated fields are joined, as RFC 9110 §5.3 allows, so that a
+    // test sees every copy that arrived.
+    let mut headers = serde_json::Map::new();
+    for name in req.headers().keys() {
+        let values: Vec<&str> = req
+            .headers()
+            .get_all(name)
+            .iter()
+            .map(|v| v.to_str().unwrap_or_default())
+            .collect();
+        headers.insert(name.to_string(), Value::from(values.join(", ")));
+    }
+    // Besides its own header, the upstream tries to set the ones the gateway
+    // owns on a keyed request: the gateway's must be the ones that arrive.
+    (
+        [
+            ("x-upstream", "echo"),
+            ("ratelimit-limit", "999999"),
+            ("x-request-id", "from-upstream"),
+            ("keep-alive", "timeout=5"),
+        ],
+        axum::Json(json!({
+            "method": req.method().as_str(),
+            "path": req.uri().path(),
+            "query": req.uri().query(),
+            "headers": headers,
+            "attempt": attempt,
+        })),
+    )
+        .into_response()
 }
 
 pub async fn harness() -> Harness {
@@ -186,6 +192,16 @@ pub async fn harness_with(relay: Option<&crate::Relay>) -> Harness {
             // Requests from 127.0.0.2 come from a trusted proxy.
             trusted_proxies: vec!["127.0.0.2/32".parse().unwrap()],
             metrics_token: Some(steward_gateway::Redacted(METRICS_TOKEN.into())),
+            // The test CA is trusted, and the gateway has a certificate of its
+            // own for upstreams that demand mutual TLS.
+            upstream_tls: steward_gateway::wire::tls::client_config(
+                vec![crate::tls::authority().cert.clone()],
+                Some(steward_gateway::wire::tls::Identity {
+                    chain: vec![crate::tls::gateway_identity().cert.clone()],
+                    key: crate::tls::gateway_identity().key.clone_key(),
+                }),
+            )
+            .unwrap(),
         },
     )
     .await;

@@ -4,6 +4,7 @@
 
 pub mod gateway;
 pub mod partners;
+pub mod tls;
 
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};

@@ -63,6 +63,9 @@ pub struct GatewayConfig {
     /// The bearer token `/metrics` asks for; without one it answers loopback
     /// callers only.
     pub metrics_token: Option<Redacted>,
+    /// How `https` upstreams are reached: trusted roots and an optional client
+    /// certificate ([`wire::tls::client_config`]).
+    pub upstream_tls: Arc<rustls::ClientConfig>,
 }
 
 /// A secret in the configuration: never printed, not even by `Debug`.

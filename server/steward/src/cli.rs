@@ -209,6 +209,25 @@ pub struct GatewayArgs {
     /// one, `/metrics` answers callers on this machine only.
     #[arg(long, env = "STEWARD_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// PEM file of CA certificates trusted for `https` upstreams besides the
+    /// Mozilla roots: an internal CA.
+    #[arg(long, env = "STEWARD_UPSTREAM_CA_FILE")]
+    pub upstream_ca_file: Option<std::path::PathBuf>,
+    /// Certificate chain (PEM) the gateway presents to upstreams that demand
+    /// mutual TLS; goes with `--upstream-client-key`.
+    #[arg(
+        long,
+        env = "STEWARD_UPSTREAM_CLIENT_CERT",
+        requires = "upstream_client_key"
+    )]
+    pub upstream_client_cert: Option<std::path::PathBuf>,
+    /// The private key (PEM) of `--upstream-client-cert`.
+    #[arg(
+        long,
+        env = "STEWARD_UPSTREAM_CLIENT_KEY",
+        requires = "upstream_client_cert"
+    )]
+    pub upstream_client_key: Option<std::path::PathBuf>,
     /// Threads that serve gateway traffic, each with its own event loop and
     /// upstream connection pool; 0 means one per CPU core.
     #[arg(long, env = "STEWARD_GATEWAY_WORKERS", default_value_t = 0)]

@@ -254,7 +254,24 @@ pub fn gateway_config(
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let extra_roots = match &args.upstream_ca_file {
+        Some(path) => gateway::wire::tls::read_certificates(path)
+            .map_err(|e| anyhow::anyhow!("STEWARD_UPSTREAM_CA_FILE: {e}"))?,
+        None => Vec::new(),
+    };
+    let identity = match (&args.upstream_client_cert, &args.upstream_client_key) {
+        (Some(cert), Some(key)) => Some(gateway::wire::tls::Identity {
+            chain: gateway::wire::tls::read_certificates(cert)
+                .map_err(|e| anyhow::anyhow!("STEWARD_UPSTREAM_CLIENT_CERT: {e}"))?,
+            key: gateway::wire::tls::read_key(key)
+                .map_err(|e| anyhow::anyhow!("STEWARD_UPSTREAM_CLIENT_KEY: {e}"))?,
+        }),
+        _ => None,
+    };
+    let upstream_tls = gateway::wire::tls::client_config(extra_roots, identity)
+        .map_err(|e| anyhow::anyhow!("upstream TLS: {e}"))?;
     Ok(gateway::GatewayConfig {
+        upstream_tls,
         issuer: issuer.to_string(),
         audience: audience.to_string(),
         environments,

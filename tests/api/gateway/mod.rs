@@ -5,4 +5,5 @@
 mod policies;
 mod resilience;
 mod telemetry;
+mod tls;
 mod wire;

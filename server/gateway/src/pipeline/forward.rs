@@ -179,6 +179,8 @@ pub struct Outbound<'a> {
     pub known_body: Option<axum::body::Bytes>,
     /// The headers the gateway sets on the answer: the upstream's copies go.
     pub stamp: &'a Stamp<'a>,
+    /// How `https` upstreams are reached.
+    pub tls: &'a std::sync::Arc<rustls::ClientConfig>,
 }
 
 /// Sends the request upstream and streams the answer back, through the circuit
@@ -249,6 +251,7 @@ pub async fn forward(
         stamp: out.stamp,
         timeout: out.timeout,
         body_wait: out.body_wait,
+        tls: upstream.tls.then_some(out.tls),
     };
     // The unit of circuit breaking.
     let key = &*upstream.authority;

@@ -273,6 +273,7 @@ async fn pipeline<'s>(
             identity,
             timeout: version.timeout,
             body_wait: gw.config.body_wait,
+            tls: &gw.config.upstream_tls,
             started,
             known_body,
             stamp: &*stamp,

@@ -103,6 +103,8 @@ pub struct Upstream {
     /// credentials, which must not travel as `Host` (the client then sends
     /// the authority without them).
     pub host: Option<HeaderValue>,
+    /// `https`: the connection is TLS, verified against the host's name.
+    pub tls: bool,
 }
 
 impl Upstream {
@@ -113,7 +115,13 @@ impl Upstream {
             Some((_, bare)) => (true, bare),
             None => (false, authority),
         };
+        let tls = match uri.scheme_str() {
+            Some("https") => true,
+            Some("http") => false,
+            _ => return None,
+        };
         Some(Upstream {
+            tls,
             authority: bare.into(),
             path: uri.path().trim_end_matches('/').into(),
             host: if credentials {
@@ -410,6 +418,11 @@ mod tests {
         assert_eq!(&*erp.authority, "erp.internal:8069");
         assert_eq!(&*erp.path, "/api");
         assert_eq!(erp.host.unwrap(), "erp.internal:8069");
+        assert!(!erp.tls);
+        let tls = Upstream::parse("https://erp.example.com/api").unwrap();
+        assert!(tls.tls);
+        assert_eq!(&*tls.authority, "erp.example.com");
+        assert_eq!(Upstream::parse("ftp://erp.example.com/api"), None);
         let bare = Upstream::parse("http://127.0.0.1:9000").unwrap();
         assert_eq!(&*bare.path, "");
         // Credentials never travel as `Host`, nor reach the pool's key.

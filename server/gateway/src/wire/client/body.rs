@@ -225,8 +225,9 @@ mod tests {
         let io = TcpStream::connect(addr).await.unwrap();
         let body = Incoming {
             conn: Some(Conn {
-                io,
+                io: super::super::stream::Stream::Plain(io),
                 key: "test".into(),
+                tls: false,
                 read: BytesMut::new(),
                 write: Vec::new(),
                 deadline: Box::pin(tokio::time::sleep(std::time::Duration::from_secs(60))),

@@ -24,6 +24,7 @@ mod answer;
 mod body;
 mod pool;
 mod request;
+mod stream;
 
 pub use answer::{Answer, Passed};
 
@@ -40,8 +41,9 @@ use pool::{Conn, checkout, connect, release};
 use request::encode_head;
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
+use stream::Stream;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::time::Sleep;
 
 /// How much room each read of a connection asks for.
@@ -131,6 +133,8 @@ pub struct Request<'a> {
     pub timeout: std::time::Duration,
     /// How long a streamed body may pause between two pieces of it.
     pub body_wait: std::time::Duration,
+    /// Set for an `https` upstream: the TLS configuration to connect with.
+    pub tls: Option<&'a Arc<rustls::ClientConfig>>,
 }
 
 /// Methods whose requests can be repeated without changing anything more
@@ -162,7 +166,7 @@ pub async fn send(req: &Request<'_>, mut body: Outgoing) -> Result<Answer, Error
         left: early.left(length)?,
         early,
     };
-    let mut pooled = checkout(key, req.started);
+    let mut pooled = checkout(key, req.tls.is_some(), req.started);
     loop {
         let reused = pooled.is_some();
         let mut conn = match pooled.take() {
@@ -171,7 +175,12 @@ pub async fn send(req: &Request<'_>, mut body: Outgoing) -> Result<Answer, Error
                 conn
             }
             None => {
-                match tokio::time::timeout_at(deadline, connect(key, req.started, deadline)).await {
+                match tokio::time::timeout_at(
+                    deadline,
+                    connect(key, req.tls, req.started, deadline),
+                )
+                .await
+                {
                     Ok(conn) => conn?,
                     Err(_) => return Err(Error::Timeout),
                 }
@@ -213,7 +222,7 @@ impl Sending<'_, '_> {
     /// acted on the request, which may then go again on a new one.
     async fn exchange(
         &self,
-        io: &mut TcpStream,
+        io: &mut Stream,
         read: &mut BytesMut,
         write: &mut Vec<u8>,
         timer: &mut Pin<Box<Sleep>>,
@@ -302,7 +311,7 @@ enum HeadError {
 
 /// Reads the final answer's head, skipping informational (1xx) ones.
 async fn read_head(
-    io: &mut TcpStream,
+    io: &mut Stream,
     read: &mut BytesMut,
     stamp: &Stamp<'_>,
 ) -> Result<Head, HeadError> {

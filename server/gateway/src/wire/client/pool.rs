@@ -1,5 +1,6 @@
 //! Idle upstream connections, one pool per worker thread (data plane).
 
+use super::stream::Stream;
 use super::{Error, READ_CHUNK};
 use crate::FastMap;
 use bytes::BytesMut;
@@ -7,6 +8,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
@@ -21,9 +23,11 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// One upstream connection with its buffers, which it keeps from one exchange
 /// to the next.
 pub(super) struct Conn {
-    pub(super) io: TcpStream,
-    /// The pool's key: the upstream's `host:port`.
+    pub(super) io: Stream,
+    /// The pool's key: the upstream's `host:port`, with `tls` telling the two
+    /// schemes' pools apart.
     pub(super) key: Box<str>,
+    pub(super) tls: bool,
     /// What was read and not yet consumed; empty between exchanges.
     pub(super) read: BytesMut,
     pub(super) write: Vec<u8>,
@@ -44,7 +48,7 @@ impl Conn {
     /// without a system call.
     fn looks_alive(&self) -> bool {
         let mut cx = Context::from_waker(Waker::noop());
-        self.io.poll_read_ready(&mut cx).is_pending()
+        self.io.tcp().poll_read_ready(&mut cx).is_pending()
     }
 }
 
@@ -54,13 +58,14 @@ type Idle = FastMap<Box<str>, VecDeque<(Instant, Conn)>>;
 thread_local! {
     /// One pool per thread: on the thread-per-core workers a request, its upstream
     /// connection and the body that returns it all stay on one thread.
-    static IDLE: RefCell<Idle> = RefCell::new(Idle::default());
+    /// Plain connections first, TLS ones second: one upstream may be reached both ways.
+    static IDLE: RefCell<[Idle; 2]> = RefCell::new(Default::default());
 }
 
-/// An idle connection to `key` for an exchange beginning `now`.
-pub(super) fn checkout(key: &str, now: Instant) -> Option<Conn> {
+/// An idle connection to `key` (over TLS if `tls`) for an exchange beginning `now`.
+pub(super) fn checkout(key: &str, tls: bool, now: Instant) -> Option<Conn> {
     IDLE.with_borrow_mut(|idle| {
-        let queue = idle.get_mut(key)?;
+        let queue = idle[usize::from(tls)].get_mut(key)?;
         // Most recently used first: it is the least likely to have been closed.
         while let Some((since, mut conn)) = queue.pop_back() {
             if now.saturating_duration_since(since) < IDLE_TIMEOUT && conn.looks_alive() {
@@ -79,6 +84,7 @@ pub(super) fn release(conn: Conn) {
     }
     let now = conn.used;
     IDLE.with_borrow_mut(|idle| {
+        let idle = &mut idle[usize::from(conn.tls)];
         let queue = match idle.get_mut(&*conn.key) {
             Some(queue) => queue,
             None => idle.entry(conn.key.clone()).or_default(),
@@ -94,23 +100,45 @@ pub(super) fn release(conn: Conn) {
     });
 }
 
-/// Connects to `authority` for an exchange that began `now`, with `deadline`
-/// set on the connection for it.
+/// Connects to `authority` (over TLS with `tls`) for an exchange that began
+/// `now`, with `deadline` set on the connection for it. The TLS handshake
+/// checks the upstream's certificate against the host name it was reached by.
 pub(super) async fn connect(
     authority: &str,
+    tls: Option<&Arc<rustls::ClientConfig>>,
     now: Instant,
     deadline: tokio::time::Instant,
 ) -> Result<Conn, Error> {
-    let (host, port) = host_port(authority);
-    let io = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((host, port)))
+    let timed_out = || Error::Connect(io::Error::new(io::ErrorKind::TimedOut, "timed out"));
+    let (host, port) = host_port(authority, if tls.is_some() { 443 } else { 80 });
+    let tcp = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((host, port)))
         .await
-        .map_err(|_| Error::Connect(io::Error::new(io::ErrorKind::TimedOut, "timed out")))?
+        .map_err(|_| timed_out())?
         .map_err(Error::Connect)?;
     // The head and a small body leave in one segment; Nagle would hold the next.
-    io.set_nodelay(true).map_err(Error::Connect)?;
+    tcp.set_nodelay(true).map_err(Error::Connect)?;
+    let io = match tls {
+        None => Stream::Plain(tcp),
+        Some(config) => {
+            let name = rustls::pki_types::ServerName::try_from(host.to_string()).map_err(|_| {
+                Error::Connect(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "the upstream's host is not a valid TLS server name",
+                ))
+            })?;
+            let connector = tokio_rustls::TlsConnector::from(config.clone());
+            let handshake = connector.connect(name, tcp);
+            let stream = tokio::time::timeout(CONNECT_TIMEOUT, handshake)
+                .await
+                .map_err(|_| timed_out())?
+                .map_err(Error::Connect)?;
+            Stream::Tls(Box::new(stream))
+        }
+    };
     Ok(Conn {
         io,
         key: authority.into(),
+        tls: tls.is_some(),
         read: BytesMut::with_capacity(READ_CHUNK),
         write: Vec::with_capacity(1024),
         deadline: Box::pin(tokio::time::sleep_until(deadline)),
@@ -119,8 +147,8 @@ pub(super) async fn connect(
 }
 
 /// An authority's host as `connect` takes it (IPv6 literals without their
-/// brackets) and its port, 80 by default.
-fn host_port(authority: &str) -> (&str, u16) {
+/// brackets) and its port, `default` when it names none.
+fn host_port(authority: &str, default: u16) -> (&str, u16) {
     let (host, port) = match authority.strip_prefix('[') {
         Some(v6) => match v6.split_once(']') {
             Some((host, tail)) => (host, tail.strip_prefix(':')),
@@ -131,7 +159,7 @@ fn host_port(authority: &str) -> (&str, u16) {
             None => (authority, None),
         },
     };
-    (host, port.and_then(|p| p.parse().ok()).unwrap_or(80))
+    (host, port.and_then(|p| p.parse().ok()).unwrap_or(default))
 }
 
 #[cfg(test)]
@@ -140,9 +168,10 @@ mod tests {
 
     #[test]
     fn authorities_split_into_host_and_port() {
-        assert_eq!(host_port("127.0.0.1:9000"), ("127.0.0.1", 9000));
-        assert_eq!(host_port("erp.internal"), ("erp.internal", 80));
-        assert_eq!(host_port("[::1]:8080"), ("::1", 8080));
-        assert_eq!(host_port("[2001:db8::7]"), ("2001:db8::7", 80));
+        assert_eq!(host_port("127.0.0.1:9000", 80), ("127.0.0.1", 9000));
+        assert_eq!(host_port("erp.internal", 80), ("erp.internal", 80));
+        assert_eq!(host_port("erp.internal", 443), ("erp.internal", 443));
+        assert_eq!(host_port("[::1]:8080", 80), ("::1", 8080));
+        assert_eq!(host_port("[2001:db8::7]", 80), ("2001:db8::7", 80));
     }
 }

@@ -92,6 +92,7 @@ mod tests {
             stamp: &Stamp::new(HeaderValue::from_static("req-1")),
             timeout: std::time::Duration::from_secs(1),
             body_wait: std::time::Duration::from_secs(1),
+            tls: None,
         };
         let mut out = Vec::new();
         encode_head(&mut out, &post, Some(2));
@@ -119,6 +120,7 @@ mod tests {
             stamp: &Stamp::new(HeaderValue::from_static("req-1")),
             timeout: std::time::Duration::from_secs(1),
             body_wait: std::time::Duration::from_secs(1),
+            tls: None,
         };
         encode_head(&mut out, &get, Some(0));
         assert_eq!(
@@ -163,6 +165,7 @@ mod tests {
             stamp: &Stamp::new(HeaderValue::from_static("req-1")),
             timeout: std::time::Duration::from_secs(1),
             body_wait: std::time::Duration::from_secs(1),
+            tls: None,
         };
         let mut out = Vec::new();
         encode_head(&mut out, &post, Some(2));

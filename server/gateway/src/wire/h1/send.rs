@@ -10,8 +10,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::Poll;
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 /// The header that frames a body of `length` bytes, `chunked` when unknown.
 pub fn push_framing(out: &mut Vec<u8>, length: Option<u64>) {
@@ -137,7 +136,7 @@ fn timed_out(what: &'static str) -> io::Error {
 /// Sends the rest of a streamed body, framed as the head announced: `left` is
 /// what remains of a declared length, `None` for a chunked body.
 pub async fn pump(
-    io: &mut TcpStream,
+    io: &mut (impl AsyncWrite + Unpin),
     mut body: Body,
     mut left: Option<u64>,
     waits: Waits,
@@ -177,7 +176,11 @@ pub async fn pump(
     Ok(())
 }
 
-async fn sink(io: &mut TcpStream, bytes: &[u8], wait: Duration) -> Result<(), Broke> {
+async fn sink(
+    io: &mut (impl AsyncWrite + Unpin),
+    bytes: &[u8],
+    wait: Duration,
+) -> Result<(), Broke> {
     match tokio::time::timeout(wait, io.write_all(bytes)).await {
         Err(_) => Err(Broke::Sink(timed_out("the receiver stopped reading"))),
         Ok(result) => result.map_err(Broke::Sink),
