@@ -21,7 +21,7 @@ mod ssr {
         applications, clients, consumers, keys, plans, subscriptions,
     };
     pub use steward_control::registry::{apis, lint_settings, versions};
-    pub use steward_control::{audit, overview, slo, traffic};
+    pub use steward_control::{audit, overview, slo, traffic, upstreams};
 
     /// The control plane's state, provided as context by the server.
     pub fn state() -> Result<AppState, AppError> {
@@ -752,6 +752,20 @@ pub async fn edit_plan(
 #[server(prefix = "/console/fn")]
 pub async fn list_gateways() -> Result<Vec<GatewayView>, AppError> {
     with_caller!(|s, who| traffic::gateways(&s.pool, &who))
+}
+
+#[server(prefix = "/console/fn")]
+pub async fn load_upstream_policy() -> Result<UpstreamPolicyView, AppError> {
+    with_caller!(|s, who| upstreams::get(&s.pool, &who))
+}
+
+/// The entries as typed: one per line.
+#[server(prefix = "/console/fn")]
+pub async fn save_upstream_policy(allow: String) -> Result<UpstreamPolicyView, AppError> {
+    with_caller!(|s, who| async {
+        let allow = allow.lines().map(str::to_string).collect();
+        upstreams::set(&s.pool, &who, UpstreamPolicyUpdate { allow }).await
+    })
 }
 
 #[server(prefix = "/console/fn")]

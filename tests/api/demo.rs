@@ -146,6 +146,7 @@ async fn the_demo_seeds_everything_and_the_readme_calls_work() {
             trusted_proxies: Vec::new(),
             metrics_token: None,
             upstream_tls: steward_gateway::wire::tls::client_config(Vec::new(), None).unwrap(),
+            own_addresses: Vec::new(),
         },
     )
     .await;
@@ -154,6 +155,7 @@ async fn the_demo_seeds_everything_and_the_readme_calls_work() {
     tokio::spawn(steward_gateway::serve::serve(
         listener,
         gw.router(),
+        Default::default(),
         std::future::pending(),
     ));
     let http = reqwest::Client::new();

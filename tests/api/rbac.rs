@@ -27,6 +27,7 @@ fn body_for(path: &str) -> serde_json::Value {
         "/consumers/{id}/applications" => {
             serde_json::json!({"name": "storefront", "environment": "production"})
         }
+        "/upstream-policy" => serde_json::json!({"allow": []}),
         "/applications/{id}/keys" | "/applications/{id}/oauth-clients" => {
             serde_json::json!({"name": "primary"})
         }
@@ -89,6 +90,8 @@ const ADMIN_ONLY: &[(&str, &str)] = &[
     ("DELETE", "/oauth-clients/{id}"),
     ("GET", "/signing-keys"),
     ("POST", "/signing-keys/rotate"),
+    ("GET", "/upstream-policy"),
+    ("PUT", "/upstream-policy"),
 ];
 
 #[tokio::test]

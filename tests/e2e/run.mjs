@@ -96,6 +96,8 @@ async function hydrated(page) {
 
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
+// The stand-in ERP: the one loopback address the demo's upstream policy allows.
+const erp = `127.0.0.1:${await freePort()}`;
 const server = spawn(binary, ['serve', '--demo'], {
   cwd: root,
   env: {
@@ -103,7 +105,7 @@ const server = spawn(binary, ['serve', '--demo'], {
     DATABASE_URL: databaseUrl,
     STEWARD_CONSOLE_ADDR: `127.0.0.1:${port}`,
     STEWARD_GATEWAY_ADDR: `127.0.0.1:${await freePort()}`,
-    STEWARD_DEMO_UPSTREAM_ADDR: `127.0.0.1:${await freePort()}`,
+    STEWARD_DEMO_UPSTREAM_ADDR: erp,
     LEPTOS_SITE_ROOT: path.join(targetDir, 'site'),
     STEWARD_LOG: process.env.STEWARD_LOG || 'warn',
   },
@@ -247,7 +249,7 @@ try {
     const form = p.getByRole('form', { name: 'Upload a version' });
     await form.getByLabel('Version').fill(version);
     await form.getByLabel('Base path').fill(basePath);
-    await form.getByLabel('Upstream URL').fill('http://127.0.0.1:9000/orders');
+    await form.getByLabel('Upstream URL').fill(`http://${erp}/orders`);
     await p.setInputFiles('#upload-file', path.join(specs, file));
     await p.waitForFunction(() => document.querySelector('#upload-spec').value.startsWith('openapi'));
     // The contract's info.version follows the release number being uploaded.
@@ -296,7 +298,7 @@ try {
     const form = ownerPage.getByRole('form', { name: 'Upload a version' });
     await form.getByLabel('Version').fill('1.0.0');
     await form.getByLabel('Base path').fill('/order-capture/v1');
-    await form.getByLabel('Upstream URL').fill('http://127.0.0.1:9000/orders');
+    await form.getByLabel('Upstream URL').fill(`http://${erp}/orders`);
     const broken = 'openapi: 3.0.3\ninfo:\n  title: [unclosed\n';
     await ownerPage.locator('#upload-spec').fill(broken);
     await form.getByRole('button', { name: 'Upload' }).click();

@@ -14,6 +14,7 @@ use reqwest::Client;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+pub use steward_gateway::serve::{Limits, Timeouts};
 use steward_gateway::{Gateway, GatewayConfig};
 use steward_model::Environment;
 
@@ -135,6 +136,15 @@ pub async fn harness() -> Harness {
 
 /// `relay`: run the gateway's database connections through it.
 pub async fn harness_with(relay: Option<&crate::Relay>) -> Harness {
+    start(relay, Limits::default()).await
+}
+
+/// A harness whose listener has these connection limits and timeouts.
+pub async fn harness_limited(limits: Limits) -> Harness {
+    start(None, limits).await
+}
+
+async fn start(relay: Option<&crate::Relay>, limits: Limits) -> Harness {
     let app = spawn_app().await;
     let f = fixture(&app).await;
     let upstream = start_upstream().await;
@@ -175,6 +185,8 @@ pub async fn harness_with(relay: Option<&crate::Relay>) -> Harness {
             .unwrap(),
         None => app.pool.clone(),
     };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
     let gw = Gateway::start(
         pool,
         GatewayConfig {
@@ -202,11 +214,10 @@ pub async fn harness_with(relay: Option<&crate::Relay>) -> Harness {
                 }),
             )
             .unwrap(),
+            own_addresses: vec![addr, app.addr],
         },
     )
     .await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let router = gw.app();
     // Two workers, as `steward gateway` runs on a two-core machine: every test
     // goes through the thread-per-core listener and per-thread upstream pools.
@@ -215,6 +226,7 @@ pub async fn harness_with(relay: Option<&crate::Relay>) -> Harness {
         listener,
         2,
         router,
+        limits,
         async move {
             let _ = stopped.await;
         },

@@ -56,6 +56,12 @@ pub async fn spawn_app() -> TestApp {
     let pool = steward_control::db::prepare(&database_url)
         .await
         .expect("PostgreSQL on 127.0.0.1:5432 must be running for the tests");
+    // The tests' upstreams run on this machine: the operator of such a
+    // deployment allows loopback (Steward's own listeners stay refused).
+    sqlx::query("INSERT INTO upstream_allow (entry) VALUES ('127.0.0.0/8')")
+        .execute(&pool)
+        .await
+        .expect("upstream policy");
     let mut app = TestApp {
         addr: "127.0.0.1:0".parse().expect("literal address"),
         pool,

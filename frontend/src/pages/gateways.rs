@@ -1,15 +1,17 @@
 //! The gateways that report in: where they listen, how fresh their policy
-//! snapshot is, and what they have not written yet (console).
+//! snapshot is, and what they have not written yet; and, for admins, the
+//! upstream policy they enforce (console).
 
 use crate::components::status::{ErrorPanel, Loading, short_time};
-use crate::model::GatewayView;
-use crate::server_fns::list_gateways;
+use crate::model::{GatewayView, Principal, Role, UpstreamPolicyView};
+use crate::server_fns::{SaveUpstreamPolicy, list_gateways, load_upstream_policy};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
 pub fn GatewaysPage() -> impl IntoView {
     let gateways = Resource::new(|| (), |_| list_gateways());
+    let is_admin = use_context::<Principal>().is_some_and(|p| p.role == Role::Admin);
     view! {
         <Title text="Gateways · Steward" />
         <h1>"Gateways"</h1>
@@ -24,6 +26,68 @@ pub fn GatewaysPage() -> impl IntoView {
                 })}
             </Transition>
         </section>
+        {is_admin.then(|| view! { <UpstreamPolicyPanel /> })}
+    }
+}
+
+/// The admin's allow list: where upstream traffic may go beyond the default.
+#[component]
+fn UpstreamPolicyPanel() -> impl IntoView {
+    let save = ServerAction::<SaveUpstreamPolicy>::new();
+    // Loaded once: after a refused save the form keeps what the admin typed.
+    let policy = Resource::new(|| (), |_| load_upstream_policy());
+    view! {
+        <section class="panel" aria-labelledby="upstream-policy">
+            <h2 id="upstream-policy">"Upstream policy"</h2>
+            <Transition fallback=Loading>
+                {move || Suspend::new(async move {
+                    match policy.await {
+                        Ok(p) => view! { <PolicyForm p save /> }.into_any(),
+                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn PolicyForm(p: UpstreamPolicyView, save: ServerAction<SaveUpstreamPolicy>) -> impl IntoView {
+    let error = move || {
+        save.value().get().and_then(|r| r.err()).map(|e| match e {
+            crate::model::AppError::Validation { fields } => fields
+                .iter()
+                .map(|f| {
+                    // `allow[i]` names the line the user typed, counted from 1.
+                    let line = f
+                        .field
+                        .strip_prefix("allow[")
+                        .and_then(|i| i.trim_end_matches(']').parse::<usize>().ok())
+                        .map(|i| format!("Line {}: ", i + 1))
+                        .unwrap_or_default();
+                    format!("{line}{}", f.message)
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+            other => other.to_string(),
+        })
+    };
+    view! {
+        <p class="muted">"Refused unless allowed below:"</p>
+        <ul class="muted">{p.refused_by_default.iter().map(|r| view! { <li>{r.clone()}</li> }).collect_view()}</ul>
+        <ActionForm action=save attr:aria-label="Upstream policy">
+            <div class="field">
+                <label for="upstream-allow">"Also allow (one per line: CIDR block, address, address:port, host name or *.domain)"</label>
+                <textarea id="upstream-allow" name="allow" rows="5">{p.allow.join("\n")}</textarea>
+                <p class="field-error" id="upstream-allow-error" role="alert">{error}</p>
+            </div>
+            <button type="submit" class="primary">"Save policy"</button>
+            <p class="notice" role="status">{move || {
+                save.value().get().and_then(|r| r.ok()).map(|saved| {
+                    format!("Saved: {} entries. Gateways apply it within a second.", saved.allow.len())
+                })
+            }}</p>
+        </ActionForm>
     }
 }
 

@@ -22,5 +22,6 @@ pub mod registry;
 pub mod slo;
 pub mod state;
 pub mod traffic;
+pub mod upstreams;
 
 pub use state::AppState;

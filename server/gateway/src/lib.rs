@@ -66,6 +66,9 @@ pub struct GatewayConfig {
     /// How `https` upstreams are reached: trusted roots and an optional client
     /// certificate ([`wire::tls::client_config`]).
     pub upstream_tls: Arc<rustls::ClientConfig>,
+    /// Steward's own listeners (this gateway's, the console's): never an
+    /// upstream, whatever the upstream policy allows.
+    pub own_addresses: Vec<std::net::SocketAddr>,
 }
 
 /// A secret in the configuration: never printed, not even by `Debug`.
@@ -147,7 +150,14 @@ impl Gateway {
     pub async fn reload(&self, pool: &PgPool) -> anyhow::Result<()> {
         let cache = self.snapshot.load().route_cache();
         let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
-        let next = snapshot::build(pool, generation, self.config.default_timeout, &cache).await?;
+        let next = snapshot::build(
+            pool,
+            generation,
+            self.config.default_timeout,
+            &cache,
+            &self.config.own_addresses,
+        )
+        .await?;
         self.snapshot.store(Arc::new(next));
         Ok(())
     }

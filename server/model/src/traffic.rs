@@ -1,5 +1,6 @@
-//! View types of live traffic: gateway instances, and what a version's traffic
-//! looked like recently (from the gateways' minute aggregates) (shared types).
+//! View types of live traffic: gateway instances, the upstream policy they
+//! enforce, and what a version's traffic looked like recently (from the
+//! gateways' minute aggregates) (shared types).
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -25,6 +26,21 @@ pub struct GatewayView {
     pub usage_backlog: i64,
     /// Samples given up during a long database outage.
     pub telemetry_dropped: i64,
+}
+
+/// Where the gateways may send upstream traffic, beyond the default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpstreamPolicyView {
+    /// The admin's entries: CIDR blocks, addresses, `address:port`, host names.
+    pub allow: Vec<String>,
+    /// What the default refuses unless an entry allows it, in words.
+    pub refused_by_default: Vec<String>,
+}
+
+/// The new list of entries, replacing the old one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpstreamPolicyUpdate {
+    pub allow: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,7 +1,8 @@
 //! The vocabulary that both planes share, so that neither owns it: the API key
 //! format and digest, access-token (JWT) signing and verification, the change
 //! channel gateways listen on, the latency buckets of telemetry, and the
-//! batched "last used" stamps that the gateway and the token endpoint both write.
+//! batched "last used" stamps that the gateway and the token endpoint both write,
+//! and the upstream policy that both enforce.
 //!
 //! Nothing here knows about HTTP; only [`usage`] talks to PostgreSQL.
 
@@ -11,6 +12,7 @@ pub mod metrics;
 pub mod notify;
 pub mod shard;
 pub mod telemetry;
+pub mod upstream;
 pub mod usage;
 
 /// The maps the request path reads and updates: foldhash rather than SipHash,

@@ -15,6 +15,7 @@ pub enum Kind {
     Plan,
     SigningKey,
     Version,
+    UpstreamPolicy,
 }
 
 impl Kind {
@@ -26,6 +27,7 @@ impl Kind {
             Kind::Plan => "plan",
             Kind::SigningKey => "signing_key",
             Kind::Version => "version",
+            Kind::UpstreamPolicy => "upstream_policy",
         }
     }
 }

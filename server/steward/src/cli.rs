@@ -195,6 +195,38 @@ pub struct GatewayArgs {
     /// gateway answers 408 (a slow client's time is never the upstream's).
     #[arg(long, env = "STEWARD_GATEWAY_BODY_WAIT_SECONDS", default_value_t = 30)]
     pub body_wait_seconds: u64,
+    /// Connections the gateway holds open at once; more are answered 503 and closed.
+    #[arg(
+        long,
+        env = "STEWARD_GATEWAY_MAX_CONNECTIONS",
+        default_value_t = 10_000
+    )]
+    pub max_connections: usize,
+    /// Connections one source (an IPv4 address or an IPv6 /64) may hold open.
+    #[arg(
+        long,
+        env = "STEWARD_GATEWAY_MAX_CONNECTIONS_PER_SOURCE",
+        default_value_t = 512
+    )]
+    pub max_connections_per_source: usize,
+    /// Seconds a request's head (and a small body) may take to arrive.
+    #[arg(
+        long,
+        env = "STEWARD_GATEWAY_HEADER_TIMEOUT_SECONDS",
+        default_value_t = 30
+    )]
+    pub header_timeout_seconds: u64,
+    /// Seconds an idle keep-alive connection stays open.
+    #[arg(long, env = "STEWARD_GATEWAY_KEEPALIVE_SECONDS", default_value_t = 75)]
+    pub keepalive_seconds: u64,
+    /// Seconds a streamed answer may wait for the next piece from the upstream,
+    /// or for the caller to take the last one.
+    #[arg(
+        long,
+        env = "STEWARD_GATEWAY_SEND_TIMEOUT_SECONDS",
+        default_value_t = 60
+    )]
+    pub send_timeout_seconds: u64,
     /// Proxies in front of the gateway (comma-separated addresses or CIDRs)
     /// whose `Forwarded` and `X-Forwarded-*` headers are extended; everyone
     /// else's are replaced, so that no caller can pass as another address.

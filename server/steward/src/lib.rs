@@ -103,8 +103,14 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 "Steward gateway on http://{} ({workers} workers)",
                 args.gateway.gateway_addr
             );
-            gateway::serve::serve_on_workers(listener, workers, gateway.app(), shutdown_signal())
-                .await?;
+            gateway::serve::serve_on_workers(
+                listener,
+                workers,
+                gateway.app(),
+                gateway_limits(&args.gateway),
+                shutdown_signal(),
+            )
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Admin(cmd) => admin_command(&pool, cmd).await,
@@ -270,7 +276,17 @@ pub fn gateway_config(
     };
     let upstream_tls = gateway::wire::tls::client_config(extra_roots, identity)
         .map_err(|e| anyhow::anyhow!("upstream TLS: {e}"))?;
+    // The gateway's own listener, and the control plane's where its public URL
+    // names an address: neither may be an upstream.
+    let mut own_addresses = vec![args.gateway_addr];
+    if let Some(console) = issuer.parse::<http::Uri>().ok().and_then(|u| {
+        u.authority()
+            .and_then(|a| a.as_str().parse::<SocketAddr>().ok())
+    }) {
+        own_addresses.push(console);
+    }
     Ok(gateway::GatewayConfig {
+        own_addresses,
         upstream_tls,
         issuer: issuer.to_string(),
         audience: audience.to_string(),
@@ -290,6 +306,23 @@ pub fn gateway_config(
             .filter(|t| !t.is_empty())
             .map(gateway::Redacted),
     })
+}
+
+/// The gateway listener's connection limits and timeouts.
+pub fn gateway_limits(args: &cli::GatewayArgs) -> gateway::serve::Limits {
+    let secs = |s: u64| std::time::Duration::from_secs(s.max(1));
+    gateway::serve::Limits {
+        max_connections: args.max_connections.max(1),
+        per_source: args.max_connections_per_source.max(1),
+        timeouts: gateway::serve::Timeouts {
+            head: secs(args.header_timeout_seconds),
+            keep_alive: secs(args.keepalive_seconds),
+            answer: gateway::wire::h1::Waits {
+                source: secs(args.send_timeout_seconds),
+                sink: secs(args.send_timeout_seconds),
+            },
+        },
+    }
 }
 
 async fn bind(addr: SocketAddr, variable: &str) -> anyhow::Result<TcpListener> {
@@ -387,11 +420,12 @@ async fn serve(pool: PgPool, args: ServeArgs) -> anyhow::Result<()> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{}", args.console_addr));
-    let config = gateway_config(
+    let mut config = gateway_config(
         &args.gateway,
         issuer.trim_end_matches('/'),
         &args.token_audience,
     )?;
+    config.own_addresses.push(args.console_addr);
     let router = control_plane(pool.clone(), &site_root, args.console_addr, &http).await?;
     let listener = bind(args.console_addr, "STEWARD_CONSOLE_ADDR").await?;
     let gateway_listener = bind(args.gateway.gateway_addr, "STEWARD_GATEWAY_ADDR").await?;
@@ -409,6 +443,7 @@ async fn serve(pool: PgPool, args: ServeArgs) -> anyhow::Result<()> {
         gateway_listener,
         workers,
         gateway.app(),
+        gateway_limits(&args.gateway),
         shutdown_signal(),
     ));
     serve_router(listener, router, shutdown_signal()).await?;

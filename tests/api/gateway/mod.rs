@@ -6,4 +6,5 @@ mod policies;
 mod resilience;
 mod telemetry;
 mod tls;
+mod upstreams;
 mod wire;

@@ -287,3 +287,57 @@ async fn traffic_keeps_flowing_through_a_database_outage_and_telemetry_catches_u
     })
     .await;
 }
+
+/// Slow-loris connections hold at most their source's share, for at most the
+/// head timeout: the next connection from that source gets 503, another
+/// source is served, and once the stalled heads time out their places return.
+#[tokio::test]
+async fn a_slowloris_client_holds_only_its_share_and_only_for_a_while() {
+    use steward_tests::gateway::{Limits, Timeouts, harness_limited};
+    let h = harness_limited(Limits {
+        max_connections: 100,
+        per_source: 4,
+        timeouts: Timeouts {
+            head: Duration::from_millis(600),
+            ..Timeouts::default()
+        },
+    })
+    .await;
+    let mut stalled = Vec::new();
+    for _ in 0..4 {
+        // A head begun and never finished.
+        stalled.push(
+            h.raw("GET /inventory/v1/stock-levels HTTP/1.1\nhost: shop\n")
+                .await,
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut fifth = h.raw("").await;
+    assert_eq!(
+        status_line(&mut fifth).await,
+        "HTTP/1.1 503 Service Unavailable"
+    );
+    // Another source is served meanwhile.
+    let elsewhere = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 3]))
+        .build()
+        .unwrap();
+    let res = elsewhere
+        .get(format!("{}/inventory/v1/stock-levels", h.gateway))
+        .header("x-api-key", &h.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    // The stalled heads time out and the source is served again.
+    h.within(Duration::from_secs(2), async || {
+        reqwest::Client::new()
+            .get(format!("{}/inventory/v1/stock-levels", h.gateway))
+            .header("x-api-key", &h.key)
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+    })
+    .await;
+    drop(stalled);
+}

@@ -27,6 +27,7 @@ async fn workers_share_the_listener_and_drain_on_shutdown() {
         listener,
         2,
         router,
+        Default::default(),
         async move {
             let _ = stopped.await;
         },

@@ -195,6 +195,12 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     ("GET", "/gateways", || {
         axum::routing::get(traffic::list_gateways)
     }),
+    ("GET", "/upstream-policy", || {
+        axum::routing::get(traffic::get_upstream_policy)
+    }),
+    ("PUT", "/upstream-policy", || {
+        axum::routing::put(traffic::put_upstream_policy)
+    }),
     ("GET", "/versions/{id}/traffic", || {
         axum::routing::get(traffic::version_traffic)
     }),

@@ -1,5 +1,6 @@
-//! `/gateways`, `/versions/{id}/traffic`, `/apis/{key}/traffic` and
-//! `/deprecations`: what the data plane is doing (control plane, read only).
+//! `/gateways`, `/upstream-policy`, `/versions/{id}/traffic`, `/apis/{key}/traffic`
+//! and `/deprecations`: what the data plane is doing, and where it may send
+//! traffic (control plane).
 
 use super::apis::bad_query;
 use super::json::ApiJson;
@@ -9,13 +10,31 @@ use crate::traffic;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
-use steward_model::{ApiTraffic, DeprecationImpact, DriftReport, GatewayView, VersionTraffic};
+use steward_model::{
+    ApiTraffic, DeprecationImpact, DriftReport, GatewayView, UpstreamPolicyUpdate,
+    UpstreamPolicyView, VersionTraffic,
+};
 
 pub async fn list_gateways(
     State(s): State<AppState>,
     Caller(who): Caller,
 ) -> ApiResult<ApiJson<Vec<GatewayView>>> {
     Ok(ApiJson(traffic::gateways(&s.pool, &who).await?))
+}
+
+pub async fn get_upstream_policy(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+) -> ApiResult<ApiJson<UpstreamPolicyView>> {
+    Ok(ApiJson(crate::upstreams::get(&s.pool, &who).await?))
+}
+
+pub async fn put_upstream_policy(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    ApiJson(update): ApiJson<UpstreamPolicyUpdate>,
+) -> ApiResult<ApiJson<UpstreamPolicyView>> {
+    Ok(ApiJson(crate::upstreams::set(&s.pool, &who, update).await?))
 }
 
 #[derive(Debug, Deserialize)]

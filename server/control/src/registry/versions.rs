@@ -262,6 +262,13 @@ pub async fn upload(
         )
         .into());
     }
+    if let Some(why) = crate::upstreams::refusal(&mut conn, &upstream).await? {
+        return Err(AppError::invalid(
+            "upstream_url",
+            format!("{why}; an admin can allow it on the Gateways page"),
+        )
+        .into());
+    }
     drop(conn);
     let spec = new.spec;
     // Parsing and linting a large contract is CPU work; keep it off the async workers.

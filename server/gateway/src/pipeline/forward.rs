@@ -181,6 +181,10 @@ pub struct Outbound<'a> {
     pub stamp: &'a Stamp<'a>,
     /// How `https` upstreams are reached.
     pub tls: &'a std::sync::Arc<rustls::ClientConfig>,
+    /// Where upstream traffic may go.
+    pub policy: &'a steward_shared::upstream::UpstreamPolicy,
+    /// The operation reads cookies: the caller's `Cookie` goes upstream.
+    pub cookies: bool,
 }
 
 /// Sends the request upstream and streams the answer back, through the circuit
@@ -232,8 +236,10 @@ pub async fn forward(
     push_line(&mut lines, b"x-forwarded-proto: ", proto);
     // Rare: a Connection header naming more hop-by-hop headers.
     let named = fields.known(h1::Known::Connection).is_some();
+    let cookies = out.cookies;
     let keep = |known, name: &[u8]| {
         !(stays(known)
+            || known == h1::Known::Cookie && !cookies
             || known == h1::Known::Other && !trusted && claims_origin(name)
             || named && connection_names(fields, name))
     };
@@ -252,6 +258,8 @@ pub async fn forward(
         timeout: out.timeout,
         body_wait: out.body_wait,
         tls: upstream.tls.then_some(out.tls),
+        guard: &|host, addr| out.policy.check(host, addr),
+        guard_id: out.policy.id(),
     };
     // The unit of circuit breaking.
     let key = &*upstream.authority;
@@ -299,6 +307,16 @@ pub async fn forward(
                         "the request body broke off or paused for more than {} ms",
                         out.body_wait.as_millis()
                     ),
+                ));
+            }
+            // Refused by policy: nothing was sent, and the upstream is not to blame.
+            Err(client::Error::Refused(why)) => {
+                drop(pass);
+                return Err(Refusal::new(
+                    StatusCode::BAD_GATEWAY,
+                    "upstream-refused",
+                    "Upstream not allowed",
+                    format!("{why}; an admin can allow it on the console's Gateways page"),
                 ));
             }
             // Another try would only wait as long again.

@@ -274,6 +274,8 @@ async fn pipeline<'s>(
             timeout: version.timeout,
             body_wait: gw.config.body_wait,
             tls: &gw.config.upstream_tls,
+            policy: &snapshot.upstream_policy,
+            cookies: operation.cookies,
             started,
             known_body,
             stamp: &*stamp,

@@ -21,6 +21,7 @@ use std::time::Instant;
 use steward_model::Environment;
 use steward_shared::api_key::{ActiveKey, LookupId};
 use steward_shared::jwt;
+use steward_shared::upstream::{Entry, UpstreamPolicy};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
@@ -148,6 +149,8 @@ pub struct Snapshot {
     pub subscriptions: FastMap<(Uuid, Uuid, i32), Subscription>,
     pub plans: FastMap<Uuid, Plan>,
     pub jwt_keys: HashMap<String, VerifyingKey>,
+    /// Where upstream traffic may go: checked on every new upstream connection.
+    pub upstream_policy: UpstreamPolicy,
 }
 
 impl Snapshot {
@@ -204,6 +207,7 @@ pub async fn build(
     generation: u64,
     default_timeout: std::time::Duration,
     cache: &RouteCache,
+    own: &[std::net::SocketAddr],
 ) -> Result<Snapshot> {
     let versions: Vec<VersionRow> = sqlx::query_as(
         "SELECT v.id, v.api_id, a.slug, v.version, v.major, v.base_path, v.upstream_url, v.state,
@@ -288,6 +292,23 @@ pub async fn build(
         );
     }
 
+    let entries: Vec<String> =
+        sqlx::query_scalar("SELECT entry FROM upstream_allow ORDER BY entry")
+            .fetch_all(pool)
+            .await?;
+    let upstream_policy = UpstreamPolicy::new(
+        entries
+            .iter()
+            .filter_map(|text| match Entry::parse(text) {
+                Ok(entry) => Some(entry),
+                Err(e) => {
+                    tracing::warn!(entry = %text, error = %e, "skipping an upstream policy entry");
+                    None
+                }
+            })
+            .collect(),
+        own.to_vec(),
+    );
     let keys = load_active_keys(pool).await?;
     let applications = sqlx::query_as::<_, (Uuid, String, Uuid, String, String)>(
         "SELECT a.id, a.name, c.id, c.slug, a.environment
@@ -357,6 +378,7 @@ pub async fn build(
         subscriptions,
         plans,
         jwt_keys,
+        upstream_policy,
     })
 }
 

@@ -30,6 +30,11 @@ pub struct Operation {
     pub label: std::sync::Arc<str>,
     /// Response schemas, for drift sampling in report mode.
     pub responses: ResponseRules,
+    /// The contract says the operation reads cookies (a cookie parameter, or
+    /// an API key carried in one): only then does the caller's `Cookie` go
+    /// upstream, so that a browser's cookies for the gateway's domain do not
+    /// travel to every upstream behind it.
+    pub cookies: bool,
 }
 
 impl Operation {
@@ -128,6 +133,18 @@ impl VersionRoutes {
                 } else {
                     security
                 };
+                let cookies = reads_cookies(doc, &item.parameters, &op.parameters)
+                    || requirements.is_some_and(|reqs| {
+                        reqs.iter().flat_map(|req| req.keys()).any(|name| {
+                            matches!(
+                                schemes.get(name.as_str()),
+                                Some(SecurityScheme::APIKey {
+                                    location: openapiv3::APIKeyLocation::Cookie,
+                                    ..
+                                })
+                            )
+                        })
+                    });
                 let index = routes.operations.len();
                 let at = match routes.by_method.iter().position(|(m, _)| *m == method) {
                     Some(at) => at,
@@ -144,6 +161,7 @@ impl VersionRoutes {
                         operation_id: op.operation_id.clone(),
                         template: template.clone(),
                         security,
+                        cookies,
                         rules: RequestRules::compile(doc, components, &item.parameters, op),
                         responses: ResponseRules::compile(doc, components, op),
                         label: std::sync::Arc::from(
@@ -160,6 +178,24 @@ impl VersionRoutes {
         }
         routes
     }
+}
+
+/// Whether any of the path item's or the operation's parameters is a cookie.
+fn reads_cookies(
+    doc: &OpenAPI,
+    shared: &[ReferenceOr<openapiv3::Parameter>],
+    own: &[ReferenceOr<openapiv3::Parameter>],
+) -> bool {
+    shared.iter().chain(own).any(|p| {
+        let parameter = match p {
+            ReferenceOr::Item(p) => Some(p),
+            ReferenceOr::Reference { reference } => reference
+                .strip_prefix("#/components/parameters/")
+                .and_then(|name| doc.components.as_ref()?.parameters.get(name))
+                .and_then(ReferenceOr::as_item),
+        };
+        matches!(parameter, Some(openapiv3::Parameter::Cookie { .. }))
+    })
 }
 
 #[cfg(test)]
@@ -222,5 +258,41 @@ components:
         );
         assert!(routes.find(&Method::DELETE, "/orders/1").is_none());
         assert!(routes.find(&Method::GET, "/customers").is_none());
+    }
+
+    #[test]
+    fn only_operations_that_read_cookies_get_them() {
+        let spec = r#"
+openapi: 3.0.3
+info: {title: Cart, version: 1.0.0}
+paths:
+  /cart:
+    get:
+      parameters: [{$ref: '#/components/parameters/Session'}]
+      responses: {'200': {description: ok}}
+    delete:
+      security: [{cookieKey: []}]
+      responses: {'204': {description: ok}}
+  /prices:
+    get:
+      parameters: [{name: sku, in: query, schema: {type: string}}]
+      responses: {'200': {description: ok}}
+components:
+  parameters:
+    Session: {name: cart_session, in: cookie, schema: {type: string}}
+  securitySchemes:
+    cookieKey: {type: apiKey, in: cookie, name: key}
+"#;
+        let (routes, _) = VersionRoutes::compile(spec).expect("compiles");
+        let cookies = |method: Method, path: &str| routes.find(&method, path).unwrap().0.cookies;
+        assert!(
+            cookies(Method::GET, "/cart"),
+            "a cookie parameter, by reference"
+        );
+        assert!(
+            cookies(Method::DELETE, "/cart"),
+            "an API key carried in a cookie"
+        );
+        assert!(!cookies(Method::GET, "/prices"));
     }
 }

@@ -36,10 +36,34 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
-/// A request's head must arrive within this of its first byte (slow-loris).
-const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
-/// An idle keep-alive connection is closed after this (nginx's default).
-const KEEP_ALIVE: Duration = Duration::from_secs(75);
+/// How long a connection may keep the gateway waiting, and on what.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// A request's head must arrive within this of its first byte (slow-loris),
+    /// and a small body with it.
+    pub head: Duration,
+    /// An idle keep-alive connection is closed after this.
+    pub keep_alive: Duration,
+    /// Streaming an answer, each piece of it must arrive within `source` of the
+    /// last (an upstream that stalls mid-body), and each write to the caller
+    /// must make progress within `sink` (a caller that stopped reading): neither
+    /// can pin a connection, and the upstream connection behind it, for ever.
+    pub answer: h1::Waits,
+}
+
+impl Default for Timeouts {
+    /// nginx's defaults where it has one: 60 s per read or write, 75 s idle.
+    fn default() -> Self {
+        Timeouts {
+            head: Duration::from_secs(30),
+            keep_alive: Duration::from_secs(75),
+            answer: h1::Waits {
+                source: Duration::from_secs(60),
+                sink: Duration::from_secs(60),
+            },
+        }
+    }
+}
 /// A head not complete within this many bytes goes to hyper, which enforces
 /// its own limit and answers 431.
 const MAX_HEAD: usize = 16 * 1024;
@@ -48,23 +72,21 @@ const MAX_HEADERS: usize = 100;
 /// not all arrived with the head; a larger one goes to hyper, which streams it.
 const SMALL_BODY: u64 = 16 * 1024;
 const READ_CHUNK: usize = 8 * 1024;
-/// Streaming an answer, each piece of it must arrive within `source` of the
-/// last (an upstream that stalls mid-body), and each write to the caller must
-/// make progress within `sink` (a caller that stopped reading): neither can pin
-/// a connection, and the upstream connection behind it, for ever.
-const ANSWER_WAITS: h1::Waits = h1::Waits {
-    source: Duration::from_secs(60),
-    sink: Duration::from_secs(60),
-};
 
 /// Serves `stream` until the client leaves, the connection idles out, or
 /// `stop` says the gateway is shutting down (in-flight requests finish first).
-pub async fn run<A: App>(mut io: TcpStream, peer: SocketAddr, app: A, stop: watch::Receiver<bool>) {
+pub async fn run<A: App>(
+    mut io: TcpStream,
+    peer: SocketAddr,
+    app: A,
+    stop: watch::Receiver<bool>,
+    timeouts: Timeouts,
+) {
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let mut out = Vec::with_capacity(1024);
     // Filled in place by each parse: 1.6 KB of positions that moving would copy.
     let mut parsed = Head::default();
-    let timer = tokio::time::sleep(KEEP_ALIVE);
+    let timer = tokio::time::sleep(timeouts.keep_alive);
     tokio::pin!(timer);
     // One wait for shutdown for the connection's whole life: a fresh
     // `changed()` in each read's select registered a waiter and removed it
@@ -82,14 +104,18 @@ pub async fn run<A: App>(mut io: TcpStream, peer: SocketAddr, app: A, stop: watc
                 Parse::Simple => break,
                 Parse::Partial if buf.len() <= MAX_HEAD => {}
                 Parse::Partial | Parse::Other => {
-                    return hand_to_hyper(io, buf, peer, app, stop).await;
+                    return hand_to_hyper(io, buf, peer, app, stop, timeouts.head).await;
                 }
             }
             if buf.is_empty() {
-                timer.as_mut().reset((Instant::now() + KEEP_ALIVE).into());
+                timer
+                    .as_mut()
+                    .reset((Instant::now() + timeouts.keep_alive).into());
             } else if !head_started {
                 head_started = true;
-                timer.as_mut().reset((Instant::now() + HEAD_TIMEOUT).into());
+                timer
+                    .as_mut()
+                    .reset((Instant::now() + timeouts.head).into());
             }
             buf.reserve(READ_CHUNK);
             tokio::select! {
@@ -107,7 +133,9 @@ pub async fn run<A: App>(mut io: TcpStream, peer: SocketAddr, app: A, stop: watc
         // A small body still on its way is awaited, under the head's deadline.
         let wanted = parsed.len + parsed.body as usize;
         if buf.len() < wanted {
-            timer.as_mut().reset((Instant::now() + HEAD_TIMEOUT).into());
+            timer
+                .as_mut()
+                .reset((Instant::now() + timeouts.head).into());
             while buf.len() < wanted {
                 buf.reserve(wanted - buf.len());
                 tokio::select! {
@@ -129,7 +157,7 @@ pub async fn run<A: App>(mut io: TcpStream, peer: SocketAddr, app: A, stop: watc
             again.extend_from_slice(&head);
             again.extend_from_slice(&body);
             again.extend_from_slice(&buf);
-            return hand_to_hyper(io, again, peer, app, stop).await;
+            return hand_to_hyper(io, again, peer, app, stop, timeouts.head).await;
         };
         let method_is_head = request.method() == Method::HEAD;
         let call = app.call(request, Some(raw), peer);
@@ -155,9 +183,16 @@ pub async fn run<A: App>(mut io: TcpStream, peer: SocketAddr, app: A, stop: watc
         drop(head);
         buf.extend_from_slice(&ahead[..pipelined]);
         let close = parsed.close || stop.has_changed().unwrap_or(true);
-        if respond(&mut io, &mut out, answer, method_is_head, close)
-            .await
-            .is_err()
+        if respond(
+            &mut io,
+            &mut out,
+            answer,
+            method_is_head,
+            close,
+            timeouts.answer,
+        )
+        .await
+        .is_err()
             || close
         {
             let _ = io.shutdown().await;
@@ -313,6 +348,7 @@ async fn respond(
     answer: client::Answer,
     method_is_head: bool,
     close: bool,
+    waits: h1::Waits,
 ) -> Result<(), client::Error> {
     let (parts, mut body) = answer.response.into_parts();
     let status = parts.status;
@@ -356,7 +392,7 @@ async fn respond(
     if early.ended {
         return Ok(());
     }
-    h1::pump(io, body, left, ANSWER_WAITS)
+    h1::pump(io, body, left, waits)
         .await
         .map_err(client::Error::from)
 }
@@ -435,6 +471,7 @@ async fn hand_to_hyper<A: App>(
     peer: SocketAddr,
     app: A,
     mut stop: watch::Receiver<bool>,
+    head_timeout: Duration,
 ) {
     let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
         let app = app.clone();
@@ -445,7 +482,7 @@ async fn hand_to_hyper<A: App>(
     });
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEAD_TIMEOUT)
+        .header_read_timeout(head_timeout)
         .serve_connection(
             TokioIo::new(Rewind {
                 read: read.freeze(),

@@ -11,6 +11,7 @@
 //! a busy gateway cost more than the whole policy pipeline.
 
 use crate::wire::client::Answer;
+pub use crate::wire::connection::Timeouts;
 use crate::wire::fields::Raw;
 use axum::Router;
 use axum::body::Body;
@@ -26,6 +27,103 @@ use tower::ServiceExt;
 
 /// How long in-flight requests may take to finish once shutdown begins.
 const DRAIN: Duration = Duration::from_secs(10);
+
+/// What the listener allows: connections at once, in all and from one source
+/// (an IPv4 address, or an IPv6 /64), and how long each may keep it waiting.
+/// A client that opens connections and sends nothing (slow-loris), or stops
+/// reading its answers, holds at most its own share, for at most the timeouts.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_connections: usize,
+    pub per_source: usize,
+    pub timeouts: Timeouts,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 10_000,
+            per_source: 512,
+            timeouts: Timeouts::default(),
+        }
+    }
+}
+
+/// The count of open connections, in all and by source, that every worker shares.
+#[derive(Debug)]
+struct Gate {
+    limits: Limits,
+    total: AtomicUsize,
+    /// Taken once per connection, never per request.
+    sources: std::sync::Mutex<crate::FastMap<std::net::IpAddr, usize>>,
+}
+
+/// A connection's place in the [`Gate`], given back when it ends.
+#[derive(Debug)]
+struct Admitted {
+    gate: Arc<Gate>,
+    source: std::net::IpAddr,
+}
+
+/// Whom connections are counted against: an IPv4 address, or an IPv6 /64 (one
+/// site's or one device's prefix, within which addresses cost nothing to change).
+fn source_of(ip: std::net::IpAddr) -> std::net::IpAddr {
+    match ip.to_canonical() {
+        std::net::IpAddr::V6(v6) => {
+            let s = v6.segments();
+            std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0).into()
+        }
+        v4 => v4,
+    }
+}
+
+impl Gate {
+    fn new(limits: Limits) -> Arc<Gate> {
+        Arc::new(Gate {
+            limits,
+            total: AtomicUsize::new(0),
+            sources: Default::default(),
+        })
+    }
+
+    /// A place for a connection from `peer`, if it is within the limits.
+    fn enter(self: &Arc<Self>, peer: std::net::IpAddr) -> Option<Admitted> {
+        if self.total.fetch_add(1, Ordering::Relaxed) >= self.limits.max_connections {
+            self.total.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
+        let source = source_of(peer);
+        let mut sources = self.sources.lock().unwrap_or_else(|e| e.into_inner());
+        let open = sources.entry(source).or_insert(0);
+        if *open >= self.limits.per_source {
+            drop(sources);
+            self.total.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
+        *open += 1;
+        Some(Admitted {
+            gate: self.clone(),
+            source,
+        })
+    }
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        self.gate.total.fetch_sub(1, Ordering::Relaxed);
+        let mut sources = self.gate.sources.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(open) = sources.get_mut(&self.source) {
+            *open -= 1;
+            if *open == 0 {
+                sources.remove(&self.source);
+            }
+        }
+    }
+}
+
+/// Said, best effort, to a connection over the limits before it is closed.
+const OVER_LIMIT: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\n\
+retry-after: 1\r\ncontent-length: 0\r\n\r\n";
 
 /// Tokio's timer wakes its own event loop (an eventfd write, then a wasted turn
 /// of `epoll_wait`) whenever a timer is set to fire before the earliest deadline
@@ -77,13 +175,14 @@ impl App for Router {
 pub async fn serve(
     listener: TcpListener,
     app: impl App,
+    limits: Limits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_share(listener, app, shutdown, None).await
+    serve_share(listener, app, shutdown, None, Gate::new(limits)).await
 }
 
-/// A connection on its way to another worker.
-type Handover = (std::net::TcpStream, SocketAddr);
+/// A connection on its way to another worker, with its place in the gate.
+type Handover = (std::net::TcpStream, SocketAddr, Admitted);
 
 /// How many connections each worker serves, and how to pass one to another.
 /// Every worker's event loop hears of each new connection, and whichever calls
@@ -150,7 +249,9 @@ async fn serve_share(
     app: impl App,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     mut share: Option<Share>,
+    gate: Arc<Gate>,
 ) -> std::io::Result<()> {
+    let timeouts = gate.limits.timeouts;
     let (stop, stopping) = watch::channel(false);
     // Every connection holds a sender; the channel closes once all have ended.
     let (alive, mut drained) = mpsc::channel::<()>(1);
@@ -162,27 +263,33 @@ async fn serve_share(
                 None => std::future::pending().await,
             }
         };
-        let (stream, addr, counted) = tokio::select! {
+        let (stream, addr, counted, admitted) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, addr)) => match &share {
-                    None => (stream, addr, Counted(None)),
-                    Some((me, balance, _)) => {
-                        let to = balance.assign(*me);
-                        if to != *me {
-                            // Should the handover fail, the connection is
-                            // dropped with it (the client reconnects), and
-                            // so is its place in the other worker's count.
-                            let sent = stream
-                                .into_std()
-                                .map(|stream| balance.inboxes[to].send((stream, addr)).is_ok());
-                            if !matches!(sent, Ok(true)) {
-                                drop(Counted(Some((balance.clone(), to))));
+                Ok((stream, addr)) => {
+                    let Some(admitted) = gate.enter(addr.ip()) else {
+                        let _ = stream.try_write(OVER_LIMIT);
+                        continue;
+                    };
+                    match &share {
+                        None => (stream, addr, Counted(None), admitted),
+                        Some((me, balance, _)) => {
+                            let to = balance.assign(*me);
+                            if to != *me {
+                                // Should the handover fail, the connection is
+                                // dropped with it (the client reconnects), and
+                                // so is its place in the other worker's count.
+                                let sent = stream.into_std().map(|stream| {
+                                    balance.inboxes[to].send((stream, addr, admitted)).is_ok()
+                                });
+                                if !matches!(sent, Ok(true)) {
+                                    drop(Counted(Some((balance.clone(), to))));
+                                }
+                                continue;
                             }
-                            continue;
+                            (stream, addr, Counted(Some((balance.clone(), *me))), admitted)
                         }
-                        (stream, addr, Counted(Some((balance.clone(), *me))))
                     }
-                },
+                }
                 Err(e) => {
                     // Out of descriptors, typically: back off instead of spinning.
                     tracing::warn!(error = %e, "gateway accept failed");
@@ -190,12 +297,12 @@ async fn serve_share(
                     continue;
                 }
             },
-            Some((stream, addr)) = handed => {
+            Some((stream, addr, admitted)) = handed => {
                 // Already counted here by the worker that accepted it.
                 let counted = share.as_ref().map(|(me, balance, _)| (balance.clone(), *me));
                 let counted = Counted(counted);
                 match TcpStream::from_std(stream) {
-                    Ok(stream) => (stream, addr, counted),
+                    Ok(stream) => (stream, addr, counted, admitted),
                     Err(_) => continue,
                 }
             }
@@ -206,8 +313,9 @@ async fn serve_share(
         let stopping = stopping.clone();
         let alive = alive.clone();
         tokio::spawn(async move {
-            crate::wire::connection::run(stream, addr, app, stopping).await;
+            crate::wire::connection::run(stream, addr, app, stopping, timeouts).await;
             drop(counted);
+            drop(admitted);
             drop(alive);
         });
     }
@@ -239,15 +347,18 @@ pub async fn serve_on_workers(
     listener: TcpListener,
     workers: usize,
     app: impl App,
+    limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let socket = listener.into_std()?;
+    let gate = Gate::new(limits);
     let (balance, mut inboxes) = Balance::new(workers.max(1));
     let (stop, stopped) = watch::channel(false);
     let (exit_tx, mut exits) = mpsc::unbounded_channel::<std::io::Result<()>>();
     for n in 0..workers.max(1) {
         let socket = socket.try_clone()?;
         let share = Some((n, balance.clone(), inboxes.remove(0)));
+        let gate = gate.clone();
         let app = app.clone();
         let mut stopped = stopped.clone();
         let exit = exit_tx.clone();
@@ -272,7 +383,7 @@ pub async fn serve_on_workers(
                                 let _ = stopped.wait_for(|s| *s).await;
                             };
                             let listener = TcpListener::from_std(socket)?;
-                            serve_share(listener, app, stop, share).await
+                            serve_share(listener, app, stop, share, gate).await
                         })
                     });
                 let _ = exit.send(result);
@@ -310,6 +421,27 @@ pub async fn serve_on_workers(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_source_gets_its_share_of_connections() {
+        let gate = Gate::new(Limits {
+            max_connections: 5,
+            per_source: 2,
+            ..Limits::default()
+        });
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let a1 = gate.enter(ip("10.0.0.1")).expect("first");
+        let _a2 = gate.enter(ip("10.0.0.1")).expect("second");
+        assert!(gate.enter(ip("10.0.0.1")).is_none(), "over its share");
+        // One IPv6 /64 is one source, however it varies the rest.
+        let _b1 = gate.enter(ip("2001:db8:1:2::1")).expect("v6");
+        let _b2 = gate.enter(ip("2001:db8:1:2::ffff")).expect("v6, same /64");
+        assert!(gate.enter(ip("2001:db8:1:2:ab::1")).is_none());
+        let _c = gate.enter(ip("10.0.0.9")).expect("the fifth in all");
+        assert!(gate.enter(ip("10.0.0.10")).is_none(), "over the total");
+        drop(a1);
+        assert!(gate.enter(ip("10.0.0.1")).is_some(), "a place given back");
+    }
 
     #[test]
     fn connections_go_to_the_worker_with_the_fewest() {

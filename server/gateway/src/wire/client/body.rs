@@ -228,6 +228,7 @@ mod tests {
                 io: super::super::stream::Stream::Plain(io),
                 key: "test".into(),
                 tls: false,
+                guarded: 0,
                 read: BytesMut::new(),
                 write: Vec::new(),
                 deadline: Box::pin(tokio::time::sleep(std::time::Duration::from_secs(60))),

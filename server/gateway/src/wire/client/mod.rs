@@ -59,6 +59,9 @@ pub enum Error {
     Protocol(&'static str),
     /// No answer's head before the deadline.
     Timeout,
+    /// Every address the upstream's host resolved to is refused by the
+    /// upstream policy; the reason for the first.
+    Refused(String),
     /// The caller's body broke off or stalled: the caller's failure, which must
     /// not count against the upstream.
     Client(io::Error),
@@ -85,6 +88,7 @@ impl std::fmt::Display for Error {
             Error::Io(e) => write!(f, "{e}"),
             Error::Protocol(what) => f.write_str(what),
             Error::Timeout => f.write_str("timed out"),
+            Error::Refused(why) => f.write_str(why),
             Error::Client(e) => write!(f, "the caller's body: {e}"),
         }
     }
@@ -135,7 +139,16 @@ pub struct Request<'a> {
     pub body_wait: std::time::Duration,
     /// Set for an `https` upstream: the TLS configuration to connect with.
     pub tls: Option<&'a Arc<rustls::ClientConfig>>,
+    /// Says whether a new connection may go to an address the upstream's host
+    /// resolved to (the host as the URL names it, the address), and why not.
+    pub guard: &'a Guard<'a>,
+    /// Which policy `guard` enforces: pooled connections made under another
+    /// are not reused.
+    pub guard_id: u64,
 }
+
+/// See [`Request::guard`].
+pub type Guard<'a> = dyn Fn(&str, std::net::SocketAddr) -> Result<(), String> + Sync + 'a;
 
 /// Methods whose requests can be repeated without changing anything more
 /// (RFC 9110 §9.2.2): the only ones sent twice, here or by `forward`'s retries.
@@ -166,7 +179,7 @@ pub async fn send(req: &Request<'_>, mut body: Outgoing) -> Result<Answer, Error
         left: early.left(length)?,
         early,
     };
-    let mut pooled = checkout(key, req.tls.is_some(), req.started);
+    let mut pooled = checkout(key, req.tls.is_some(), req.guard_id, req.started);
     loop {
         let reused = pooled.is_some();
         let mut conn = match pooled.take() {
@@ -177,7 +190,7 @@ pub async fn send(req: &Request<'_>, mut body: Outgoing) -> Result<Answer, Error
             None => {
                 match tokio::time::timeout_at(
                     deadline,
-                    connect(key, req.tls, req.started, deadline),
+                    connect(key, req.tls, req.guard, req.guard_id, req.started, deadline),
                 )
                 .await
                 {

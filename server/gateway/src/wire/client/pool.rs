@@ -28,6 +28,8 @@ pub(super) struct Conn {
     /// schemes' pools apart.
     pub(super) key: Box<str>,
     pub(super) tls: bool,
+    /// The upstream policy its address was checked under.
+    pub(super) guarded: u64,
     /// What was read and not yet consumed; empty between exchanges.
     pub(super) read: BytesMut,
     pub(super) write: Vec<u8>,
@@ -63,12 +65,15 @@ thread_local! {
 }
 
 /// An idle connection to `key` (over TLS if `tls`) for an exchange beginning `now`.
-pub(super) fn checkout(key: &str, tls: bool, now: Instant) -> Option<Conn> {
+pub(super) fn checkout(key: &str, tls: bool, guarded: u64, now: Instant) -> Option<Conn> {
     IDLE.with_borrow_mut(|idle| {
         let queue = idle[usize::from(tls)].get_mut(key)?;
         // Most recently used first: it is the least likely to have been closed.
         while let Some((since, mut conn)) = queue.pop_back() {
-            if now.saturating_duration_since(since) < IDLE_TIMEOUT && conn.looks_alive() {
+            if now.saturating_duration_since(since) < IDLE_TIMEOUT
+                && conn.guarded == guarded
+                && conn.looks_alive()
+            {
                 conn.used = now;
                 return Some(conn);
             }
@@ -106,15 +111,16 @@ pub(super) fn release(conn: Conn) {
 pub(super) async fn connect(
     authority: &str,
     tls: Option<&Arc<rustls::ClientConfig>>,
+    guard: &super::Guard<'_>,
+    guarded: u64,
     now: Instant,
     deadline: tokio::time::Instant,
 ) -> Result<Conn, Error> {
     let timed_out = || Error::Connect(io::Error::new(io::ErrorKind::TimedOut, "timed out"));
     let (host, port) = host_port(authority, if tls.is_some() { 443 } else { 80 });
-    let tcp = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((host, port)))
+    let tcp = tokio::time::timeout(CONNECT_TIMEOUT, connect_allowed(host, port, guard))
         .await
-        .map_err(|_| timed_out())?
-        .map_err(Error::Connect)?;
+        .map_err(|_| timed_out())??;
     // The head and a small body leave in one segment; Nagle would hold the next.
     tcp.set_nodelay(true).map_err(Error::Connect)?;
     let io = match tls {
@@ -139,10 +145,44 @@ pub(super) async fn connect(
         io,
         key: authority.into(),
         tls: tls.is_some(),
+        guarded,
         read: BytesMut::with_capacity(READ_CHUNK),
         write: Vec::with_capacity(1024),
         deadline: Box::pin(tokio::time::sleep_until(deadline)),
         used: now,
+    })
+}
+
+/// Resolves `host` and connects to the first of its addresses that `guard`
+/// allows, so that the address checked is the address used: a name cannot
+/// pass the check and then resolve elsewhere.
+async fn connect_allowed(
+    host: &str,
+    port: u16,
+    guard: &super::Guard<'_>,
+) -> Result<TcpStream, Error> {
+    let mut refused = None;
+    let mut failed = None;
+    for addr in tokio::net::lookup_host((host, port))
+        .await
+        .map_err(Error::Connect)?
+    {
+        if let Err(why) = guard(host, addr) {
+            refused.get_or_insert(why);
+            continue;
+        }
+        match TcpStream::connect(addr).await {
+            Ok(tcp) => return Ok(tcp),
+            Err(e) => failed = Some(e),
+        }
+    }
+    Err(match (failed, refused) {
+        (Some(e), _) => Error::Connect(e),
+        (None, Some(why)) => Error::Refused(why),
+        (None, None) => Error::Connect(io::Error::new(
+            io::ErrorKind::NotFound,
+            "the upstream's host resolved to no address",
+        )),
     })
 }
 

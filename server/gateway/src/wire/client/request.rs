@@ -93,6 +93,8 @@ mod tests {
             timeout: std::time::Duration::from_secs(1),
             body_wait: std::time::Duration::from_secs(1),
             tls: None,
+            guard: &|_, _| Ok(()),
+            guard_id: 0,
         };
         let mut out = Vec::new();
         encode_head(&mut out, &post, Some(2));
@@ -121,6 +123,8 @@ mod tests {
             timeout: std::time::Duration::from_secs(1),
             body_wait: std::time::Duration::from_secs(1),
             tls: None,
+            guard: &|_, _| Ok(()),
+            guard_id: 0,
         };
         encode_head(&mut out, &get, Some(0));
         assert_eq!(
@@ -166,6 +170,8 @@ mod tests {
             timeout: std::time::Duration::from_secs(1),
             body_wait: std::time::Duration::from_secs(1),
             tls: None,
+            guard: &|_, _| Ok(()),
+            guard_id: 0,
         };
         let mut out = Vec::new();
         encode_head(&mut out, &post, Some(2));

@@ -60,6 +60,7 @@ pub enum Known {
     ForwardedProto,
     ConsumerId,
     ConsumerApp,
+    Cookie,
     /// Any other name.
     Other,
 }
@@ -88,6 +89,7 @@ const NAMES: [&str; Known::COUNT] = [
     "x-forwarded-proto",
     "x-consumer-id",
     "x-consumer-app",
+    "cookie",
 ];
 
 /// Each known name's [`words`] with, for each word, the case bit of every
@@ -134,7 +136,7 @@ impl Known {
         let candidates: &[Known] = match name.len() {
             2 => &[Te],
             4 => &[Host, Date],
-            6 => &[Expect],
+            6 => &[Expect, Cookie],
             7 => &[Upgrade, Trailer],
             9 => &[ApiKey, Forwarded],
             10 => &[Connection, KeepAlive],
@@ -472,6 +474,7 @@ mod tests {
             ("x-forwarded-proto", Known::ForwardedProto),
             ("X-Consumer-Id", Known::ConsumerId),
             ("x-consumer-app", Known::ConsumerApp),
+            ("Cookie", Known::Cookie),
         ];
         assert_eq!(all.len(), Known::COUNT);
         for (name, known) in all {

@@ -186,3 +186,34 @@ async fn sink(
         Ok(result) => result.map_err(Broke::Sink),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A receiver that stops reading holds the sender for one sink wait, not
+    /// for ever: the body is given up with `Broke::Sink`.
+    #[tokio::test]
+    async fn a_reader_that_stops_reading_is_let_go() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (mut io, accepted) = tokio::join!(
+            async { tokio::net::TcpStream::connect(addr).await.unwrap() },
+            listener.accept()
+        );
+        // Accepted and never read: the kernel's buffers fill, then writes wait.
+        let _silent = accepted.unwrap().0;
+        let body = Body::from(vec![b'x'; 64 * 1024 * 1024]);
+        let waits = Waits {
+            source: Duration::from_secs(5),
+            sink: Duration::from_millis(200),
+        };
+        let started = std::time::Instant::now();
+        let outcome = pump(&mut io, body, Some(64 * 1024 * 1024), waits).await;
+        assert!(
+            matches!(&outcome, Err(Broke::Sink(e)) if e.kind() == io::ErrorKind::TimedOut),
+            "{outcome:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+}
