@@ -99,3 +99,59 @@ async fn console_assets_are_hashed_precompressed_and_cached_for_good() {
         );
     }
 }
+
+/// Console pages allow only their own scripts, and the inline ones Leptos
+/// writes carry this response's nonce; nothing may frame them, and no answer
+/// is sniffed. Other answers get a policy that allows nothing.
+#[tokio::test]
+async fn the_console_sends_security_headers_with_a_fresh_nonce() {
+    let app = spawn_app().await;
+    let client = app.client();
+    let nonce_of = |csp: &str| {
+        csp.split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .map(str::to_string)
+    };
+    let mut nonces = Vec::new();
+    for _ in 0..2 {
+        let res = client.get(app.url("/sign-in")).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let headers = res.headers().clone();
+        let csp = headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        for part in [
+            "default-src 'self'",
+            "'wasm-unsafe-eval'",
+            "frame-ancestors 'none'",
+            "object-src 'none'",
+            "base-uri 'none'",
+        ] {
+            assert!(csp.contains(part), "{part} missing from {csp}");
+        }
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert_eq!(headers["referrer-policy"], "same-origin");
+        assert_eq!(headers["x-frame-options"], "DENY");
+        let nonce = nonce_of(&csp).expect("a nonce");
+        let html = res.text().await.unwrap();
+        // Every inline script carries it.
+        let scripts = html.matches("<script").count();
+        assert!(scripts > 0);
+        assert_eq!(
+            html.matches(&format!("nonce=\"{nonce}\"")).count(),
+            scripts,
+            "every script has the nonce"
+        );
+        nonces.push(nonce);
+    }
+    assert_ne!(nonces[0], nonces[1], "one nonce per response");
+    let res = client.get(app.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(
+        res.headers()["content-security-policy"],
+        "default-src 'none'; frame-ancestors 'none'"
+    );
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+}

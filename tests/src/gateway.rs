@@ -214,6 +214,8 @@ async fn start(relay: Option<&crate::Relay>, limits: Limits) -> Harness {
                 }),
             )
             .unwrap(),
+            public_rate_per_second: 5,
+            public_burst: 5,
             own_addresses: vec![addr, app.addr],
         },
     )

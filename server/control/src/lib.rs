@@ -11,6 +11,7 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod cpu;
 pub mod db;
 pub mod demo;
 pub mod error;

@@ -69,6 +69,10 @@ pub struct GatewayConfig {
     /// Steward's own listeners (this gateway's, the console's): never an
     /// upstream, whatever the upstream policy allows.
     pub own_addresses: Vec<std::net::SocketAddr>,
+    /// Anonymous callers of public operations: requests per second and burst
+    /// per source (an IPv4 address or an IPv6 /64), per API.
+    pub public_rate_per_second: u32,
+    pub public_burst: u32,
 }
 
 /// A secret in the configuration: never printed, not even by `Debug`.
@@ -105,6 +109,8 @@ pub struct Gateway {
     pub drift: drift::Drift,
     pub breakers: resilience::Breakers,
     pub retry_budget: resilience::RetryBudget,
+    /// The plan anonymous callers of public operations get, per source.
+    pub public_plan: snapshot::Plan,
     pub config: GatewayConfig,
     /// For `/metrics` (pool usage); requests never use it.
     pub pool: PgPool,
@@ -130,6 +136,14 @@ impl Gateway {
             breakers: resilience::Breakers::new(config.breaker_threshold, config.breaker_cooldown),
             // Retries add at most 10 % to the load, with a reserve of 10.
             retry_budget: resilience::RetryBudget::new(0.1, 10.0),
+            public_plan: snapshot::Plan {
+                id: uuid::Uuid::nil(),
+                rate_per_second: config.public_rate_per_second.max(1),
+                burst: config.public_burst.max(1),
+                daily_quota: None,
+                monthly_quota: None,
+                environments: Vec::new(),
+            },
             config,
             pool: pool.clone(),
             instance: uuid::Uuid::new_v4(),

@@ -195,6 +195,13 @@ pub struct GatewayArgs {
     /// gateway answers 408 (a slow client's time is never the upstream's).
     #[arg(long, env = "STEWARD_GATEWAY_BODY_WAIT_SECONDS", default_value_t = 30)]
     pub body_wait_seconds: u64,
+    /// Requests per second that anonymous callers from one address (or IPv6
+    /// /64) may make to an API's public operations.
+    #[arg(long, env = "STEWARD_GATEWAY_PUBLIC_RATE", default_value_t = 20)]
+    pub public_rate: u32,
+    /// The burst anonymous callers from one address may send at once.
+    #[arg(long, env = "STEWARD_GATEWAY_PUBLIC_BURST", default_value_t = 40)]
+    pub public_burst: u32,
     /// Connections the gateway holds open at once; more are answered 503 and closed.
     #[arg(
         long,

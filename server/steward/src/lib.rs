@@ -300,6 +300,8 @@ pub fn gateway_config(
         breaker_threshold: 5,
         breaker_cooldown: std::time::Duration::from_secs(10),
         trusted_proxies: args.trusted_proxies.clone(),
+        public_rate_per_second: args.public_rate,
+        public_burst: args.public_burst,
         metrics_token: args
             .metrics_token
             .clone()

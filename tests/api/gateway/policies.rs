@@ -282,6 +282,40 @@ async fn each_refusal_has_its_status_and_problem_type() {
             .unwrap()
             .contains("insufficient_scope")
     );
+
+    // Revoking the client ends its unexpired tokens at the gateway within a second.
+    let res =
+        h.f.admin
+            .delete(h.app.api(&format!(
+                "/oauth-clients/{}",
+                client["client"]["id"].as_str().unwrap()
+            )))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(res.status(), 200);
+    let took = h
+        .within(Duration::from_secs(1), async || {
+            h.get("/inventory/v1/stock-levels")
+                .header("authorization", &bearer)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                == 401
+        })
+        .await;
+    println!("a revoked client's token was refused after {took:?}");
+    let (body, _) = problem_type(
+        h.get("/inventory/v1/stock-levels")
+            .header("authorization", &bearer)
+            .send()
+            .await
+            .unwrap(),
+        401,
+    )
+    .await;
+    assert_eq!(body["detail"], "the token's client has been revoked");
 }
 
 #[tokio::test]

@@ -149,3 +149,88 @@ async fn cookies_stay_at_the_gateway_unless_the_contract_reads_them() {
     let seen: Value = res.json().await.unwrap();
     assert!(seen["headers"].get("cookie").is_none(), "{seen}");
 }
+
+/// A public operation (`security: []`) needs no credential, but anonymous
+/// callers get a per-source limit (5 per second with a burst of 5 in the
+/// harness), so that one of them cannot take the upstream for itself.
+#[tokio::test]
+async fn anonymous_callers_of_public_operations_are_limited_per_source() {
+    let h = harness().await;
+    let spec = r#"
+openapi: 3.0.3
+info: {title: Store locator, version: 1.0.0}
+paths:
+  /stores:
+    get:
+      security: []
+      responses: {'200': {description: the stores}}
+"#;
+    let upstream: String = sqlx::query_scalar(
+        "SELECT upstream_url FROM api_versions WHERE base_path = '/inventory/v1'",
+    )
+    .fetch_one(&h.app.pool)
+    .await
+    .unwrap();
+    let api = uuid::Uuid::new_v4();
+    let team: uuid::Uuid = sqlx::query_scalar("SELECT team_id FROM apis WHERE slug = 'inventory'")
+        .fetch_one(&h.app.pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO apis (id, slug, name, team_id, tier) VALUES ($1, 'stores', 'Stores', $2, 'low')")
+        .bind(api)
+        .bind(team)
+        .execute(&h.app.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO api_versions (id, api_id, version, major, minor, patch, base_path, upstream_url,
+                                   spec_text, spec_format, spec_sha256, state, published_at)
+         VALUES ($1, $2, '1.0.0', 1, 0, 0, '/stores/v1', $3, $4, 'yaml', '', 'published', now())",
+    )
+    .bind(uuid::Uuid::new_v4())
+    .bind(api)
+    .bind(upstream.replace("/inventory", "/stores"))
+    .bind(spec)
+    .execute(&h.app.pool)
+    .await
+    .unwrap();
+    h.announce("version").await;
+    h.within(Duration::from_secs(1), async || {
+        h.get("/stores/v1/stores").send().await.unwrap().status() == 200
+    })
+    .await;
+    // The burst is spent within the second; the next anonymous call waits.
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(
+            h.get("/stores/v1/stores")
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+        );
+    }
+    assert!(statuses.contains(&429), "{statuses:?}");
+    let res = h.get("/stores/v1/stores").send().await.unwrap();
+    let (body, headers) = problem_type(res, 429).await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("anonymous callers from one address"),
+        "{body}"
+    );
+    assert!(headers.contains_key("retry-after"));
+    // Another address has its own allowance.
+    let elsewhere = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 4]))
+        .build()
+        .unwrap();
+    let res = elsewhere
+        .get(format!("{}/stores/v1/stores", h.gateway))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}

@@ -458,3 +458,66 @@ async fn clients_get_correct_http1_on_the_fast_path_and_off_it() {
         "{answer}"
     );
 }
+
+/// An upstream answers 304 with a head that describes a body, then sends that
+/// body late: on a reused connection those bytes would be read as the answer
+/// to the next request. The connection is not reused, so the next answer is
+/// the real one.
+#[tokio::test]
+async fn a_late_body_after_a_304_does_not_poison_the_next_exchange() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let h = steward_tests::gateway::harness().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let served = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut io, _)) = listener.accept().await else {
+                return;
+            };
+            let served = served.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                loop {
+                    let mut got = Vec::new();
+                    while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match io.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => got.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    if served.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                        let _ = io
+                            .write_all(b"HTTP/1.1 304 Not Modified\r\ncontent-length: 38\r\n\r\n")
+                            .await;
+                        tokio::time::sleep(Duration::from_millis(150)).await;
+                        // What a poisoned connection would take for the next answer.
+                        let _ = io
+                            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\npoison")
+                            .await;
+                    } else {
+                        let _ = io
+                            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-type: text/plain\r\n\r\nok")
+                            .await;
+                    }
+                }
+            });
+        }
+    });
+    sqlx::query("UPDATE api_versions SET upstream_url = $1 WHERE base_path = '/inventory/v1'")
+        .bind(format!("http://{addr}/inventory"))
+        .execute(&h.app.pool)
+        .await
+        .unwrap();
+    h.announce("version").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let get = || {
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key)
+            .send()
+    };
+    assert_eq!(get().await.unwrap().status(), 304);
+    let next = get().await.unwrap();
+    assert_eq!(next.status(), 200);
+    assert_eq!(next.text().await.unwrap(), "ok");
+}

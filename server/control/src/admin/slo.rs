@@ -81,7 +81,7 @@ pub async fn import_slo(
         )
         .into());
     }
-    let new = crate::slo::openslo::import(&body)?;
+    let new = crate::cpu::run(move || crate::slo::openslo::import(&body)).await??;
     Ok((
         http::StatusCode::CREATED,
         ApiJson(crate::slo::definitions::create(&s.pool, &who, new).await?),

@@ -184,16 +184,20 @@ pub async fn declared_scopes(
     if specs.is_empty() {
         return Ok(None);
     }
-    let mut scopes = BTreeSet::new();
-    for text in specs {
-        // A stored version already passed validation; a reparse failure here
-        // would be a bug, not user input, so it simply contributes nothing.
-        if steward_contracts::yaml::check_expansion(&text).is_ok()
-            && let Ok(doc) = serde_yaml::from_str::<serde_json::Value>(&text)
-        {
-            collect_scopes(&doc, &mut scopes);
+    // A stored version already passed validation; a reparse failure here
+    // would be a bug, not user input, so it simply contributes nothing.
+    let scopes = crate::cpu::run(move || {
+        let mut scopes = BTreeSet::new();
+        for text in specs {
+            if steward_contracts::yaml::check_expansion(&text).is_ok()
+                && let Ok(doc) = serde_yaml::from_str::<serde_json::Value>(&text)
+            {
+                collect_scopes(&doc, &mut scopes);
+            }
         }
-    }
+        scopes
+    })
+    .await?;
     Ok(Some(scopes))
 }
 

@@ -174,12 +174,23 @@ pub fn parse(text: &str) -> std::result::Result<Contract, AppError> {
     })
 }
 
-async fn lint(pool: &PgPool, contract: &Contract, base_path: &str) -> Result<Vec<Finding>> {
+/// Parses and lints a contract with the organisation's current ruleset, as
+/// CPU work off the async workers.
+async fn parse_and_lint(
+    pool: &PgPool,
+    text: String,
+    base_path: &str,
+) -> Result<(Contract, Vec<Finding>)> {
     let options = contracts::lint::LintOptions {
         base_path: Some(base_path.to_string()),
         overrides: lint_settings::overrides(pool).await?,
     };
-    Ok(contracts::lint::lint(contract, &options))
+    crate::cpu::run(move || {
+        let contract = parse(&text)?;
+        let findings = contracts::lint::lint(&contract, &options);
+        Ok((contract, findings))
+    })
+    .await?
 }
 
 fn count(findings: &[Finding], severity: Severity) -> i32 {
@@ -271,14 +282,7 @@ pub async fn upload(
     }
     drop(conn);
     let spec = new.spec;
-    // Parsing and linting a large contract is CPU work; keep it off the async workers.
-    let contract = tokio::task::spawn_blocking({
-        let spec = spec.clone();
-        move || parse(&spec)
-    })
-    .await
-    .map_err(anyhow::Error::from)??;
-    let findings = lint(pool, &contract, &base_path).await?;
+    let (contract, findings) = parse_and_lint(pool, spec.clone(), &base_path).await?;
     let format = if spec.trim_start().starts_with('{') {
         "json"
     } else {
@@ -385,7 +389,7 @@ async fn report_between(
         None => None,
     };
     let base_sunset = base.and_then(|b| b.sunset_date);
-    let changes = tokio::task::spawn_blocking(move || -> std::result::Result<_, AppError> {
+    let changes = crate::cpu::run(move || -> std::result::Result<_, AppError> {
         let revision = parse(&revision_text)?;
         let Some(base_text) = base_text else {
             return Ok(Vec::new());
@@ -397,8 +401,7 @@ async fn report_between(
             &contracts::diff::DiffOptions { base_sunset },
         ))
     })
-    .await
-    .map_err(anyhow::Error::from)??;
+    .await??;
     let n = |level: Level| changes.iter().filter(|c| c.level == level).count();
     Ok(ChangeReport {
         base_version: base.map(|b| b.version.clone()),
@@ -611,10 +614,7 @@ pub async fn submit(pool: &PgPool, who: &Principal, id: Uuid) -> Result<VersionV
     let mut tx = pool.begin().await?;
     let row = begin_transition(&mut tx, who, id, Action::Submit).await?;
     let text = spec_of(&mut tx, id).await?;
-    let contract = tokio::task::spawn_blocking(move || parse(&text))
-        .await
-        .map_err(anyhow::Error::from)??;
-    let findings = lint(pool, &contract, &row.base_path).await?;
+    let (_, findings) = parse_and_lint(pool, text, &row.base_path).await?;
     let errors = count(&findings, Severity::Error);
     if errors > 0 {
         // Keep the fresh findings visible even though the submission is refused.

@@ -131,6 +131,18 @@ pub fn authenticate<'s>(
             format!(r#"Bearer realm="steward", error="invalid_token", error_description="{description}""#),
         )
     })?;
+    if snapshot.revoked_clients.contains(&claims.client_id) {
+        return Err(Refusal::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid-token",
+            "Invalid access token",
+            "the token's client has been revoked",
+        )
+        .with_header(
+            header::WWW_AUTHENTICATE,
+            r#"Bearer realm="steward", error="invalid_token", error_description="the client has been revoked""#,
+        ));
+    }
     let application = claims
         .application
         .parse()

@@ -6,6 +6,7 @@ use crate::Gateway;
 use crate::pipeline::forward::{self, Identity, Outbound};
 use crate::pipeline::policy;
 use crate::pipeline::problem::Refusal;
+use crate::pipeline::ratelimit;
 use crate::pipeline::target;
 use crate::snapshot::routes::Operation;
 use crate::snapshot::validate::{BodyProblem, Mode};
@@ -201,7 +202,33 @@ async fn pipeline<'s>(
         now,
     )?;
     let identity = match &caller {
-        None if operation.is_public() => None,
+        None if operation.is_public() => {
+            // Anonymous callers are limited per source, so that one of them
+            // cannot take an open operation's upstream for itself.
+            if let Some(peer) = peer {
+                let plan = &gw.public_plan;
+                let source = ratelimit::source_key(peer.ip());
+                let verdict = gw.limiter.check(source, version.api_id, plan, started, now);
+                stamp.rate(Rate {
+                    limit: verdict.limit,
+                    remaining: verdict.remaining,
+                    reset: verdict.reset,
+                });
+                if !verdict.allowed {
+                    return Err(Refusal::new(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "rate-limited",
+                        "Too many requests",
+                        format!(
+                            "anonymous callers from one address may make {} requests per second with a burst of {}; a credential gets its plan's limits",
+                            plan.rate_per_second, plan.burst
+                        ),
+                    )
+                    .with_header(header::RETRY_AFTER, verdict.retry_after.max(1).to_string()));
+                }
+            }
+            None
+        }
         None => return Err(policy::missing_credential()),
         Some(caller) => {
             trace.application = Some(caller.application.id);

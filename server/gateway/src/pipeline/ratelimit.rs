@@ -86,6 +86,17 @@ pub fn calendar(now: time::OffsetDateTime) -> (i32, i32, u64, u64) {
     )
 }
 
+/// The key anonymous callers are limited by: their IPv4 address, or their IPv6
+/// /64, as an id beside the applications' (which are random version 4 UUIDs,
+/// so the two never meet).
+pub fn source_key(ip: std::net::IpAddr) -> Uuid {
+    let bits = match ip.to_canonical() {
+        std::net::IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
+        std::net::IpAddr::V6(v6) => u128::from(v6) & !((1u128 << 64) - 1),
+    };
+    Uuid::from_u128(bits)
+}
+
 impl Limiter {
     pub fn check(
         &self,
@@ -233,5 +244,14 @@ mod tests {
                 .check(app, api, &p, t0 + Duration::from_secs(61), tomorrow)
                 .allowed
         );
+    }
+
+    #[test]
+    fn anonymous_callers_are_keyed_by_address_or_ipv6_64() {
+        let key = |s: &str| source_key(s.parse().unwrap());
+        assert_eq!(key("203.0.113.9"), key("::ffff:203.0.113.9"));
+        assert_ne!(key("203.0.113.9"), key("203.0.113.10"));
+        assert_eq!(key("2001:db8:1:2::1"), key("2001:db8:1:2:ffff::9"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
     }
 }

@@ -151,6 +151,9 @@ pub struct Snapshot {
     pub jwt_keys: HashMap<String, VerifyingKey>,
     /// Where upstream traffic may go: checked on every new upstream connection.
     pub upstream_policy: UpstreamPolicy,
+    /// OAuth clients revoked within the longest token lifetime: their tokens,
+    /// still unexpired, are refused.
+    pub revoked_clients: HashSet<String>,
 }
 
 impl Snapshot {
@@ -369,7 +372,16 @@ pub async fn build(
     })
     .collect();
     let jwt_keys = jwt::published_keys(pool).await?.into_iter().collect();
+    // A day is the longest lifetime a token can be issued with.
+    let revoked_clients = sqlx::query_scalar::<_, String>(
+        "SELECT client_id FROM oauth_clients WHERE revoked_at > now() - interval '1 day'",
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .collect();
     Ok(Snapshot {
+        revoked_clients,
         generation,
         built_at: Some(Instant::now()),
         by_base_path,

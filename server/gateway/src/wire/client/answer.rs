@@ -264,7 +264,12 @@ pub(super) fn framing(method: &Method, head: &Head) -> Result<(Framing, bool), E
     };
     let status = head.status.as_u16();
     if *method == Method::HEAD || status == 204 || status == 304 {
-        return Ok((Framing::Length(0), reusable));
+        // No body follows these, whatever the head says (RFC 9110 §6.4.1); but
+        // an upstream that sends the body its head describes anyway would have
+        // it read as the answer to the next request on the connection. Where
+        // the head describes a body, the connection is not reused.
+        let describes_body = head.chunked.is_some() || matches!(head.length, Ok(Some(n)) if n > 0);
+        return Ok((Framing::Length(0), reusable && !describes_body));
     }
     if let Some(chunked) = head.chunked {
         // With both, Transfer-Encoding wins, and the connection must not be reused.
@@ -388,9 +393,10 @@ mod tests {
         let get = Method::GET;
         let length = head("HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n");
         assert_eq!(framing(&get, &length).unwrap(), (Framing::Length(12), true));
+        // No body follows; the head describes one, so the connection goes.
         assert_eq!(
             framing(&Method::HEAD, &length).unwrap(),
-            (Framing::Length(0), true)
+            (Framing::Length(0), false)
         );
         let chunked = head("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n");
         assert_eq!(
@@ -424,5 +430,27 @@ mod tests {
         ] {
             assert!(framing(&get, &head(bad)).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_bodiless_answer_whose_head_describes_a_body_ends_its_connection() {
+        let reusable = |method: Method, raw: &str| framing(&method, &head(raw)).unwrap().1;
+        assert!(!reusable(
+            Method::HEAD,
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"
+        ));
+        assert!(!reusable(
+            Method::GET,
+            "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n"
+        ));
+        assert!(reusable(
+            Method::GET,
+            "HTTP/1.1 304 Not Modified\r\nETag: \"a\"\r\n\r\n"
+        ));
+        assert!(reusable(
+            Method::HEAD,
+            "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+        ));
+        assert!(reusable(Method::GET, "HTTP/1.1 204 No Content\r\n\r\n"));
     }
 }
