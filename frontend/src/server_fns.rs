@@ -755,6 +755,31 @@ pub async fn list_gateways() -> Result<Vec<GatewayView>, AppError> {
 }
 
 #[server(prefix = "/console/fn")]
+pub async fn list_signing_keys() -> Result<Vec<SigningKeyView>, AppError> {
+    with_caller!(|s, who| steward_control::oauth::signing::list(&s.pool, &who))
+}
+
+#[server(prefix = "/console/fn")]
+pub async fn rotate_signing_key() -> Result<SigningKeyView, AppError> {
+    with_caller!(|s, who| steward_control::oauth::signing::rotate(
+        &s.pool,
+        &who,
+        &s.oauth.sealer,
+        s.oauth.token_ttl
+    ))
+}
+
+#[server(prefix = "/console/fn")]
+pub async fn revoke_signing_key(kid: String) -> Result<SigningKeyView, AppError> {
+    with_caller!(|s, who| steward_control::oauth::signing::revoke(
+        &s.pool,
+        &who,
+        &s.oauth.sealer,
+        &kid
+    ))
+}
+
+#[server(prefix = "/console/fn")]
 pub async fn load_upstream_policy() -> Result<UpstreamPolicyView, AppError> {
     with_caller!(|s, who| upstreams::get(&s.pool, &who))
 }

@@ -591,3 +591,62 @@ async fn authlib_gets_tokens_and_verifies_them_against_the_jwks() {
         assert_eq!(result[method]["claims"]["scope"], "inventory:read");
     }
 }
+
+/// Signing keys are sealed at rest: the stored bytes are not the seed, a copy
+/// of the database opens nothing without the key-encryption key, and rotating
+/// that key rewraps every signing key at start.
+#[tokio::test]
+async fn signing_keys_are_sealed_and_their_key_rotates() {
+    use steward_control::oauth::sealing::{Kek, Sealer};
+    use steward_control::oauth::signing;
+    let app = spawn_app().await;
+    let (private, public, kek_id): (Vec<u8>, Vec<u8>, Option<String>) = sqlx::query_as(
+        "SELECT private_key, public_key, kek_id FROM signing_keys WHERE retired_at IS NULL",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(kek_id.is_some());
+    assert_eq!(private.len(), 12 + 32 + 16, "nonce, sealed seed, tag");
+    for window in private.windows(32) {
+        let seed: [u8; 32] = window.try_into().unwrap();
+        let derived = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key();
+        assert_ne!(
+            derived.as_bytes().as_slice(),
+            public.as_slice(),
+            "the seed is stored in the clear"
+        );
+    }
+
+    // Another key-encryption key opens nothing, and says which key it needs.
+    let ttl = time::Duration::hours(1);
+    let a = Sealer::new(Kek::new([1; 32]), Vec::new());
+    let e = signing::seal_stored(&app.pool, &a).await.unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("STEWARD_PREVIOUS_KEY_ENCRYPTION_KEYS"),
+        "{e}"
+    );
+
+    // With keys sealed under A, rotating to B with A as previous rewraps them.
+    sqlx::query("DELETE FROM signing_keys")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let signed = signing::active(&app.pool, &a, ttl).await.unwrap();
+    let b = Sealer::new(Kek::new([2; 32]), vec![Kek::new([1; 32])]);
+    assert_eq!(signing::seal_stored(&app.pool, &b).await.unwrap(), 1);
+    assert_eq!(
+        signing::seal_stored(&app.pool, &b).await.unwrap(),
+        0,
+        "already done"
+    );
+    let only_b = Sealer::new(Kek::new([2; 32]), Vec::new());
+    let opened = signing::active(&app.pool, &only_b, ttl).await.unwrap();
+    assert_eq!(opened.kid, signed.kid);
+    assert_eq!(opened.key.to_bytes(), signed.key.to_bytes());
+    assert!(
+        signing::active(&app.pool, &a, ttl).await.is_err(),
+        "A is retired"
+    );
+}

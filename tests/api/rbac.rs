@@ -7,7 +7,9 @@ use steward_tests::{TestApp, problem, spawn_app};
 
 fn concrete(path: &str) -> String {
     let id = uuid::Uuid::new_v4().to_string();
-    path.replace("{id}", &id).replace("{user_id}", &id)
+    path.replace("{id}", &id)
+        .replace("{user_id}", &id)
+        .replace("{kid}", "no-such-key")
 }
 
 /// A well-formed body for each route that takes one, so that only the role decides.
@@ -90,6 +92,7 @@ const ADMIN_ONLY: &[(&str, &str)] = &[
     ("DELETE", "/oauth-clients/{id}"),
     ("GET", "/signing-keys"),
     ("POST", "/signing-keys/rotate"),
+    ("POST", "/signing-keys/{kid}/revoke"),
     ("GET", "/upstream-policy"),
     ("PUT", "/upstream-policy"),
 ];

@@ -447,6 +447,23 @@ try {
     assert.match(await row.textContent(), /generation \d+/);
   });
 
+  await step('an admin edits the upstream policy on the Gateways page: a bad entry is named by its line and kept', async () => {
+    await hydrated(admin);
+    const policy = admin.getByLabel(/Also allow/);
+    const seeded = await policy.inputValue();
+    assert.ok(seeded.includes(erp), `the demo allows its stand-in ERP: ${seeded}`);
+    const typed = `${seeded}\n10.20.0.0/16\nnot a host!`;
+    await policy.fill(typed);
+    await admin.getByRole('button', { name: 'Save policy' }).click();
+    await admin.waitForFunction(() => document.querySelector('#upstream-allow-error')?.textContent?.includes('Line 3'));
+    assert.equal(await policy.inputValue(), typed, 'what was typed stays');
+    await policy.fill(`${seeded}\n10.20.0.0/16`);
+    await admin.getByRole('button', { name: 'Save policy' }).click();
+    await admin.getByText(/Saved: 2 entries/).waitFor();
+    // The signing keys are listed beside it; one of them signs.
+    await admin.locator('tr[data-kid]', { hasText: 'signing' }).first().waitFor();
+  });
+
   await step('an SLO is defined in the browser and shows its SLI and budget', async () => {
     await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'SLOs' }).click();
     await admin.getByRole('heading', { name: 'Service level objectives' }).waitFor();

@@ -3,8 +3,11 @@
 //! upstream policy they enforce (console).
 
 use crate::components::status::{ErrorPanel, Loading, short_time};
-use crate::model::{GatewayView, Principal, Role, UpstreamPolicyView};
-use crate::server_fns::{SaveUpstreamPolicy, list_gateways, load_upstream_policy};
+use crate::model::{GatewayView, Principal, Role, SigningKeyView, UpstreamPolicyView};
+use crate::server_fns::{
+    RevokeSigningKey, RotateSigningKey, SaveUpstreamPolicy, list_gateways, list_signing_keys,
+    load_upstream_policy,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -26,7 +29,7 @@ pub fn GatewaysPage() -> impl IntoView {
                 })}
             </Transition>
         </section>
-        {is_admin.then(|| view! { <UpstreamPolicyPanel /> })}
+        {is_admin.then(|| view! { <UpstreamPolicyPanel /> <SigningKeysPanel /> })}
     }
 }
 
@@ -124,4 +127,90 @@ fn GatewayTable(list: Vec<GatewayView>) -> impl IntoView {
         </table>
     }
     .into_any()
+}
+
+/// The keys that sign access tokens, which every gateway verifies: rotate one
+/// that is old, revoke one that is compromised.
+#[component]
+fn SigningKeysPanel() -> impl IntoView {
+    let rotate = ServerAction::<RotateSigningKey>::new();
+    let revoke = ServerAction::<RevokeSigningKey>::new();
+    let keys = Resource::new(
+        move || (rotate.version().get(), revoke.version().get()),
+        |_| list_signing_keys(),
+    );
+    let error = move || {
+        rotate
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .or_else(|| revoke.value().get().and_then(|r| r.err()))
+            .map(|e| e.to_string())
+    };
+    view! {
+        <section class="panel" aria-labelledby="signing-keys">
+            <h2 id="signing-keys">"Token signing keys"</h2>
+            <p class="muted">"Rotation retires the signing key and keeps it verifiable until its tokens expire. Revocation is for a compromised key: it leaves the JWKS and every gateway within a second, and every token it signed stops working."</p>
+            <p class="form-error" role="alert">{error}</p>
+            <button type="button" on:click=move |_| { rotate.dispatch(RotateSigningKey {}); }>"Rotate now"</button>
+            <Transition fallback=Loading>
+                {move || Suspend::new(async move {
+                    match keys.await {
+                        Ok(list) => view! { <KeyTable list revoke /> }.into_any(),
+                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn KeyTable(list: Vec<SigningKeyView>, revoke: ServerAction<RevokeSigningKey>) -> impl IntoView {
+    view! {
+        <table class="table">
+            <thead><tr><th scope="col">"Key"</th><th scope="col">"Created"</th><th scope="col">"State"</th><th scope="col"></th></tr></thead>
+            <tbody>
+                {list.into_iter().map(|k| {
+                    let state = match (k.revoked_at, k.active, k.publish_until) {
+                        (Some(at), _, _) => format!("revoked {}", short_time(at)),
+                        (None, true, _) => "signing".to_string(),
+                        (None, false, Some(until)) => format!("retired; verifiable until {}", short_time(until)),
+                        (None, false, None) => "retired".to_string(),
+                    };
+                    let kid = k.kid.clone();
+                    let confirm_text = format!("Revoke key {}? Every token it signed stops working at once.", k.kid);
+                    view! {
+                        <tr data-kid=k.kid.clone()>
+                            <td><code>{k.kid.clone()}</code></td>
+                            <td>{short_time(k.created_at)}</td>
+                            <td>{state}</td>
+                            <td>{k.revoked_at.is_none().then(|| view! {
+                                <button type="button" class="danger" on:click=move |_| {
+                                    if confirm(&confirm_text) {
+                                        revoke.dispatch(RevokeSigningKey { kid: kid.clone() });
+                                    }
+                                }>"Revoke"</button>
+                            })}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+/// Asks the user to confirm; on the server (never clicked there) it says no.
+fn confirm(text: &str) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window()
+            .and_then(|w| w.confirm_with_message(text).ok())
+            .unwrap_or(false)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = text;
+        false
+    }
 }

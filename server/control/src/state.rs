@@ -20,6 +20,8 @@ pub struct OAuthConfig {
     pub issuer: String,
     pub audience: String,
     pub token_ttl: Duration,
+    /// Seals and opens the signing keys stored in the database.
+    pub sealer: crate::oauth::sealing::Sealer,
 }
 
 impl OAuthConfig {

@@ -427,6 +427,9 @@ pub struct SigningKeyView {
     /// Until when the public key stays in the JWKS.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub publish_until: Option<OffsetDateTime>,
+    /// Revoked as compromised: out of the JWKS, its tokens refused.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub revoked_at: Option<OffsetDateTime>,
     pub active: bool,
 }
 

@@ -142,7 +142,7 @@ pub async fn published_keys(
 ) -> Result<Vec<(String, VerifyingKey)>, sqlx::Error> {
     let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
         "SELECT kid, public_key FROM signing_keys
-         WHERE retired_at IS NULL OR publish_until > now()
+         WHERE revoked_at IS NULL AND (retired_at IS NULL OR publish_until > now())
          ORDER BY created_at DESC",
     )
     .fetch_all(pool)

@@ -52,6 +52,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Settings of the HTTP service that tests vary.
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
+    /// Seals the signing keys at rest (see `steward_control::oauth::sealing`).
+    pub sealer: steward_control::oauth::sealing::Sealer,
     pub secure_cookies: bool,
     pub session_idle: time::Duration,
     /// Public base URL of the control plane, the `iss` of access tokens.
@@ -71,6 +73,7 @@ pub struct HttpOptions {
 impl Default for HttpOptions {
     fn default() -> Self {
         HttpOptions {
+            sealer: ephemeral_sealer(),
             secure_cookies: false,
             session_idle: time::Duration::hours(8),
             issuer: None,
@@ -81,6 +84,20 @@ impl Default for HttpOptions {
             retention: Default::default(),
         }
     }
+}
+
+/// A key-encryption key made for this process, for tests and for defaults
+/// that a configuration replaces: the same one for every server the process
+/// starts, so a restarted test server still opens its keys.
+fn ephemeral_sealer() -> steward_control::oauth::sealing::Sealer {
+    use steward_control::oauth::sealing::{Kek, Sealer};
+    static KEY: std::sync::OnceLock<[u8; 32]> = std::sync::OnceLock::new();
+    let key = KEY.get_or_init(|| {
+        let mut key = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
+        key
+    });
+    Sealer::new(Kek::new(*key), Vec::new())
 }
 
 pub fn router(state: ServerState, store: PostgresStore, options: &HttpOptions) -> Router {

@@ -122,6 +122,27 @@ pub struct ServeArgs {
     /// Address of the console and admin API.
     #[arg(long, env = "STEWARD_CONSOLE_ADDR", default_value = "127.0.0.1:3000")]
     pub console_addr: SocketAddr,
+    /// The key-encryption key that seals signing keys at rest: 32 bytes in
+    /// base64 (`openssl rand -base64 32`). Takes precedence over the file.
+    #[arg(long, env = "STEWARD_KEY_ENCRYPTION_KEY", hide_env_values = true)]
+    pub key_encryption_key: Option<String>,
+    /// A file holding the key-encryption key (base64); created with a random
+    /// key on first start if missing, which suits a demo, not production.
+    #[arg(
+        long,
+        env = "STEWARD_KEY_ENCRYPTION_KEY_FILE",
+        default_value = ".steward/key-encryption-key"
+    )]
+    pub key_encryption_key_file: std::path::PathBuf,
+    /// Earlier key-encryption keys (comma-separated base64), during a rotation:
+    /// keys sealed under them are rewrapped under the current one at start.
+    #[arg(
+        long,
+        env = "STEWARD_PREVIOUS_KEY_ENCRYPTION_KEYS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub previous_key_encryption_keys: Vec<String>,
     /// Public base URL of the control plane, used as the OAuth2 issuer (`iss`) and in
     /// server metadata. Defaults to `http://<STEWARD_CONSOLE_ADDR>`.
     #[arg(long, env = "STEWARD_PUBLIC_URL")]

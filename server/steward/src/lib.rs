@@ -327,6 +327,55 @@ pub fn gateway_limits(args: &cli::GatewayArgs) -> gateway::serve::Limits {
     }
 }
 
+/// The key-encryption key from the environment, else from its file, which is
+/// made with a random key on first start (said on the console, once).
+fn sealer(args: &ServeArgs) -> anyhow::Result<oauth::sealing::Sealer> {
+    use oauth::sealing::{Kek, Sealer};
+    let current = match &args.key_encryption_key {
+        Some(text) => Kek::from_base64(text)
+            .map_err(|e| anyhow::anyhow!("STEWARD_KEY_ENCRYPTION_KEY: {e}"))?,
+        None => {
+            let path = &args.key_encryption_key_file;
+            if !path.exists() {
+                use base64::Engine;
+                let mut key = [0u8; 32];
+                rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)?;
+                }
+                let text = base64::engine::general_purpose::STANDARD.encode(key);
+                write_private(path, &text)
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+                println!(
+                    "generated a key-encryption key in {} (signing keys are sealed with it; keep it, or set STEWARD_KEY_ENCRYPTION_KEY)",
+                    path.display()
+                );
+            }
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+            Kek::from_base64(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        }
+    };
+    let previous = args
+        .previous_key_encryption_keys
+        .iter()
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| Kek::from_base64(t))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow::anyhow!("STEWARD_PREVIOUS_KEY_ENCRYPTION_KEYS: {e}"))?;
+    Ok(Sealer::new(current, previous))
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(text.as_bytes())
+}
+
 async fn bind(addr: SocketAddr, variable: &str) -> anyhow::Result<TcpListener> {
     TcpListener::bind(addr).await.map_err(|e| {
         anyhow::anyhow!("cannot listen on {addr} ({e}); set {variable} to a free address")
@@ -351,9 +400,21 @@ pub async fn control_plane(
             .to_string(),
         audience: http.token_audience.clone(),
         token_ttl: http.token_ttl,
+        sealer: http.sealer.clone(),
     });
+    // The operator needs the reason (which key is missing), not a reference.
+    let sealed = oauth::signing::seal_stored(&pool, &oauth.sealer)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if sealed > 0 {
+        tracing::info!(
+            keys = sealed,
+            kek = oauth.sealer.current_id(),
+            "sealed or rewrapped signing keys"
+        );
+    }
     // A signing key exists before the first token request, so the JWKS is never empty.
-    oauth::signing::active(&pool, http.token_ttl).await?;
+    oauth::signing::active(&pool, &oauth.sealer, http.token_ttl).await?;
     let usage = UsageRecorder::new();
     usage.spawn(pool.clone(), http.usage_flush);
     slo::alerts::spawn(pool.clone());
@@ -404,6 +465,7 @@ async fn serve(pool: PgPool, args: ServeArgs) -> anyhow::Result<()> {
         ),
     );
     let http = HttpOptions {
+        sealer: sealer(&args)?,
         secure_cookies: args.secure_cookies,
         session_idle: time::Duration::minutes(args.session_idle_minutes.max(1)),
         issuer: args.public_url.clone(),

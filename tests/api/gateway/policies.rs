@@ -863,3 +863,110 @@ async fn paths_are_normalised_before_routing_and_forwarded_as_routed() {
         assert!(answer.contains("ambiguous-path"), "{path}: {answer}");
     }
 }
+
+/// A compromised signing key is revoked: it leaves the JWKS, its tokens stop
+/// working at the gateway within a second, and a new key signs from then on.
+#[tokio::test]
+async fn a_revoked_signing_key_ends_its_tokens_at_once() {
+    let h = harness().await;
+    let client: Value =
+        h.f.admin
+            .post(h.app.api(&format!(
+                "/applications/{}/oauth-clients",
+                h.f.production_app
+            )))
+            .json(&json!({"name": "sync"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let token = async || {
+        let body: Value = h
+            .http
+            .post(h.app.url("/oauth2/token"))
+            .basic_auth(
+                client["client"]["client_id"].as_str().unwrap(),
+                client["client_secret"].as_str(),
+            )
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        format!("Bearer {}", body["access_token"].as_str().unwrap())
+    };
+    let stock = async |bearer: &str| {
+        h.get("/inventory/v1/stock-levels")
+            .header("authorization", bearer)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    let old = token().await;
+    assert_eq!(stock(&old).await, 200);
+    let keys: Value =
+        h.f.admin
+            .get(h.app.api("/signing-keys"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let kid = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["active"] == true)
+        .unwrap()["kid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Only admins revoke.
+    let res =
+        h.f.owner
+            .post(h.app.api(&format!("/signing-keys/{kid}/revoke")))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(res.status(), 403);
+    let res =
+        h.f.admin
+            .post(h.app.api(&format!("/signing-keys/{kid}/revoke")))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(res.status(), 200);
+    let revoked: Value = res.json().await.unwrap();
+    assert!(revoked["revoked_at"].is_string());
+    let took = h
+        .within(Duration::from_secs(1), async || stock(&old).await == 401)
+        .await;
+    println!("a revoked key's token was refused after {took:?}");
+    let jwks: Value = h
+        .http
+        .get(h.app.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k["kid"] != kid.as_str()),
+        "{jwks}"
+    );
+    let fresh = token().await;
+    h.within(Duration::from_secs(1), async || stock(&fresh).await == 200)
+        .await;
+    assert_eq!(h.app.audit_count("signing_key.revoke").await, 1);
+}

@@ -86,12 +86,22 @@ pub async fn list_signing_keys(
     Ok(ApiJson(signing::list(&s.pool, &who).await?))
 }
 
+pub async fn revoke_signing_key(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    axum::extract::Path(kid): axum::extract::Path<String>,
+) -> ApiResult<ApiJson<SigningKeyView>> {
+    Ok(ApiJson(
+        signing::revoke(&s.pool, &who, &s.oauth.sealer, &kid).await?,
+    ))
+}
+
 pub async fn rotate_signing_key(
     State(s): State<AppState>,
     Caller(who): Caller,
 ) -> ApiResult<(StatusCode, ApiJson<SigningKeyView>)> {
     Ok((
         StatusCode::CREATED,
-        ApiJson(signing::rotate(&s.pool, &who, s.oauth.token_ttl).await?),
+        ApiJson(signing::rotate(&s.pool, &who, &s.oauth.sealer, s.oauth.token_ttl).await?),
     ))
 }

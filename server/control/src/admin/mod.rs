@@ -192,6 +192,9 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     ("POST", "/signing-keys/rotate", || {
         axum::routing::post(credentials::rotate_signing_key)
     }),
+    ("POST", "/signing-keys/{kid}/revoke", || {
+        axum::routing::post(credentials::revoke_signing_key)
+    }),
     ("GET", "/gateways", || {
         axum::routing::get(traffic::list_gateways)
     }),

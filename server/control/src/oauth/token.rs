@@ -319,7 +319,7 @@ async fn mint(
     now: OffsetDateTime,
 ) -> Result<serde_json::Value, OAuthError> {
     let config = &s.oauth;
-    let key = signing::active(&s.pool, config.token_ttl).await?;
+    let key = signing::active(&s.pool, &config.sealer, config.token_ttl).await?;
     let iat = now.unix_timestamp();
     let scope = scopes.iter().cloned().collect::<Vec<_>>().join(" ");
     let claims = AccessClaims {
