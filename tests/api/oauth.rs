@@ -597,8 +597,8 @@ async fn authlib_gets_tokens_and_verifies_them_against_the_jwks() {
 /// that key rewraps every signing key at start.
 #[tokio::test]
 async fn signing_keys_are_sealed_and_their_key_rotates() {
-    use steward_control::oauth::sealing::{Kek, Sealer};
     use steward_control::oauth::signing;
+    use steward_control::sealing::{Kek, Sealer};
     let app = spawn_app().await;
     let (private, public, kek_id): (Vec<u8>, Vec<u8>, Option<String>) = sqlx::query_as(
         "SELECT private_key, public_key, kek_id FROM signing_keys WHERE retired_at IS NULL",

@@ -20,6 +20,7 @@ pub mod oauth;
 pub mod overview;
 pub mod partners;
 pub mod registry;
+pub mod sealing;
 pub mod slo;
 pub mod state;
 pub mod traffic;

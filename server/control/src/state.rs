@@ -21,7 +21,7 @@ pub struct OAuthConfig {
     pub audience: String,
     pub token_ttl: Duration,
     /// Seals and opens the signing keys stored in the database.
-    pub sealer: crate::oauth::sealing::Sealer,
+    pub sealer: crate::sealing::Sealer,
 }
 
 impl OAuthConfig {

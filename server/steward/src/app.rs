@@ -52,8 +52,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Settings of the HTTP service that tests vary.
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
-    /// Seals the signing keys at rest (see `steward_control::oauth::sealing`).
-    pub sealer: steward_control::oauth::sealing::Sealer,
+    /// Seals the signing keys at rest (see `steward_control::sealing`).
+    pub sealer: steward_control::sealing::Sealer,
     pub secure_cookies: bool,
     pub session_idle: time::Duration,
     /// Public base URL of the control plane, the `iss` of access tokens.
@@ -89,8 +89,8 @@ impl Default for HttpOptions {
 /// A key-encryption key made for this process, for tests and for defaults
 /// that a configuration replaces: the same one for every server the process
 /// starts, so a restarted test server still opens its keys.
-fn ephemeral_sealer() -> steward_control::oauth::sealing::Sealer {
-    use steward_control::oauth::sealing::{Kek, Sealer};
+fn ephemeral_sealer() -> steward_control::sealing::Sealer {
+    use steward_control::sealing::{Kek, Sealer};
     static KEY: std::sync::OnceLock<[u8; 32]> = std::sync::OnceLock::new();
     let key = KEY.get_or_init(|| {
         let mut key = [0u8; 32];

@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 use steward_control::audit::{self, Actor};
-use steward_control::{AppState, auth, db, demo, error, oauth, slo, traffic};
+use steward_control::{AppState, auth, db, demo, error, oauth, sealing, slo, traffic};
 use steward_gateway as gateway;
 use steward_model::{NewUser, Role};
 use steward_shared::usage::UsageRecorder;
@@ -329,8 +329,8 @@ pub fn gateway_limits(args: &cli::GatewayArgs) -> gateway::serve::Limits {
 
 /// The key-encryption key from the environment, else from its file, which is
 /// made with a random key on first start (said on the console, once).
-fn sealer(args: &ServeArgs) -> anyhow::Result<oauth::sealing::Sealer> {
-    use oauth::sealing::{Kek, Sealer};
+fn sealer(args: &ServeArgs) -> anyhow::Result<sealing::Sealer> {
+    use sealing::{Kek, Sealer};
     let current = match &args.key_encryption_key {
         Some(text) => Kek::from_base64(text)
             .map_err(|e| anyhow::anyhow!("STEWARD_KEY_ENCRYPTION_KEY: {e}"))?,

@@ -10,7 +10,7 @@ use crate::audit::{self, Actor, Change};
 use crate::auth::policy::admin as require_admin;
 use crate::error::Result;
 use crate::notify::{self, Kind};
-use crate::oauth::sealing::{Sealed, Sealer};
+use crate::sealing::{Sealed, Sealer};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use sqlx::{PgConnection, PgPool};
 use steward_model::{Principal, SigningKeyView};

@@ -1,4 +1,4 @@
-//! Envelope encryption of signing keys at rest (control plane).
+//! Envelope encryption of secrets at rest, the token signing keys first (control plane).
 //!
 //! Each private key is encrypted (ChaCha20-Poly1305) with a data key of its
 //! own, and the data key with the operator's key-encryption key (KEK), which
