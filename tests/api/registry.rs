@@ -1078,3 +1078,37 @@ async fn a_base_path_may_not_nest_in_another_apis() {
         );
     }
 }
+
+/// Credentials in an upstream URL reach the gateway, and nowhere else: not the
+/// version's view, nor the audit trail.
+#[tokio::test]
+async fn credentials_in_an_upstream_url_are_never_shown_or_audited() {
+    let app = spawn_app().await;
+    let org = org(&app).await;
+    register(&app, &org).await;
+    let res = org
+        .owner
+        .post(app.api("/apis/orders/versions"))
+        .json(&json!({"version": "1.0.0", "base_path": "/orders/v1",
+            "upstream_url": "http://erp:s3cret-pw@127.0.0.1:9/orders",
+            "spec": as_version(&spec("orders-v1.yaml"), "1.0.0")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let text = res.text().await.unwrap();
+    assert!(!text.contains("s3cret-pw"), "{text}");
+    assert!(text.contains("http://erp:***@127.0.0.1:9/orders"), "{text}");
+    let stored: String = sqlx::query_scalar("SELECT upstream_url FROM api_versions")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(stored.contains("s3cret-pw"), "the gateway still needs them");
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE before::text LIKE '%s3cret%' OR after::text LIKE '%s3cret%'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, 0);
+}

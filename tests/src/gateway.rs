@@ -214,6 +214,7 @@ async fn start(relay: Option<&crate::Relay>, limits: Limits) -> Harness {
                 }),
             )
             .unwrap(),
+            drift_examples: Default::default(),
             public_rate_per_second: 5,
             public_burst: 5,
             own_addresses: vec![addr, app.addr],

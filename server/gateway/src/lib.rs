@@ -73,6 +73,8 @@ pub struct GatewayConfig {
     /// per source (an IPv4 address or an IPv6 /64), per API.
     pub public_rate_per_second: u32,
     pub public_burst: u32,
+    /// What drift reports keep of an offending response body.
+    pub drift_examples: drift::Examples,
 }
 
 /// A secret in the configuration: never printed, not even by `Debug`.

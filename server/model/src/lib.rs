@@ -414,3 +414,42 @@ pub use registry::*;
 pub use report::*;
 pub use slo::*;
 pub use traffic::*;
+
+/// `url` with the password (or token) of its user information masked, for
+/// showing and auditing: `http://erp:s3cret@host/` reads `http://erp:***@host/`.
+pub fn without_credentials(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let Some((userinfo, host)) = authority.rsplit_once('@') else {
+        return url.to_string();
+    };
+    let masked = match userinfo.split_once(':') {
+        Some((user, _)) => format!("{user}:***"),
+        None => "***".to_string(),
+    };
+    format!("{scheme}://{masked}@{host}{tail}")
+}
+
+#[cfg(test)]
+mod credential_tests {
+    use super::without_credentials;
+
+    #[test]
+    fn credentials_in_urls_are_masked() {
+        assert_eq!(
+            without_credentials("http://erp:s3cret@erp.internal:8069/api"),
+            "http://erp:***@erp.internal:8069/api"
+        );
+        assert_eq!(
+            without_credentials("https://tok3n@erp.example/x?a=b@c"),
+            "https://***@erp.example/x?a=b@c"
+        );
+        assert_eq!(
+            without_credentials("http://127.0.0.1:9000/orders"),
+            "http://127.0.0.1:9000/orders"
+        );
+    }
+}

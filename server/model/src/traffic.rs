@@ -79,7 +79,9 @@ pub struct DriftReport {
     pub count: i64,
     #[serde(with = "time::serde::rfc3339")]
     pub last_seen: OffsetDateTime,
-    /// The latest offending body, truncated.
+    /// The latest offending body, truncated; redacted to its shape unless the
+    /// gateway is told otherwise, and empty for callers who are not the API's
+    /// owners or admins.
     pub example: String,
 }
 

@@ -223,6 +223,10 @@ pub struct GatewayArgs {
     /// The burst anonymous callers from one address may send at once.
     #[arg(long, env = "STEWARD_GATEWAY_PUBLIC_BURST", default_value_t = 40)]
     pub public_burst: u32,
+    /// What contract-drift reports keep of an offending response: `redacted`
+    /// (its shape, every value replaced), `full` (for test environments) or `off`.
+    #[arg(long, env = "STEWARD_DRIFT_EXAMPLES", default_value = "redacted")]
+    pub drift_examples: String,
     /// Connections the gateway holds open at once; more are answered 503 and closed.
     #[arg(
         long,

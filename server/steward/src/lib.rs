@@ -300,6 +300,13 @@ pub fn gateway_config(
         breaker_threshold: 5,
         breaker_cooldown: std::time::Duration::from_secs(10),
         trusted_proxies: args.trusted_proxies.clone(),
+        drift_examples: gateway::pipeline::drift::Examples::parse(&args.drift_examples)
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "STEWARD_DRIFT_EXAMPLES: {:?} is not redacted, full or off",
+                    args.drift_examples
+                )
+            })?,
         public_rate_per_second: args.public_rate,
         public_burst: args.public_burst,
         metrics_token: args

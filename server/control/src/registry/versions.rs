@@ -78,7 +78,8 @@ impl Row {
             version: self.version.clone(),
             state: self.state(),
             base_path: self.base_path.clone(),
-            upstream_url: self.upstream_url.clone(),
+            // The stored URL may carry the upstream's credentials: never shown.
+            upstream_url: steward_model::without_credentials(&self.upstream_url),
             operations: self.operations,
             lint_errors: self.lint_errors,
             lint_warnings: self.lint_warnings,
@@ -329,7 +330,8 @@ pub async fn upload(
             target_id: format!("{}@{}", row.api_slug, row.version),
             before: None,
             after: Some(serde_json::json!({
-                "version": version, "base_path": base_path, "upstream_url": upstream,
+                "version": version, "base_path": base_path,
+                "upstream_url": steward_model::without_credentials(&upstream),
                 "spec_sha256": digest, "lint_errors": row.lint_errors, "lint_warnings": row.lint_warnings,
             })),
         },

@@ -196,16 +196,22 @@ pub async fn version_traffic(
     })
 }
 
-/// Drift reports of a version over the last week, most frequent first.
-pub async fn drift(pool: &PgPool, _who: &Principal, version: Uuid) -> Result<Vec<DriftReport>> {
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM api_versions WHERE id = $1)")
-            .bind(version)
-            .fetch_one(pool)
-            .await?;
-    if !exists {
+/// Drift reports of a version over the last week, most frequent first. The
+/// example bodies come from live traffic, so only the API's owners and admins
+/// see them; everyone else sees the violations.
+pub async fn drift(pool: &PgPool, who: &Principal, version: Uuid) -> Result<Vec<DriftReport>> {
+    let team: Option<Uuid> = sqlx::query_scalar(
+        "SELECT a.team_id FROM api_versions v JOIN apis a ON a.id = v.api_id WHERE v.id = $1",
+    )
+    .bind(version)
+    .fetch_optional(pool)
+    .await?;
+    let Some(team) = team else {
         return Err(AppError::not_found("version").into());
-    }
+    };
+    let mut conn = pool.acquire().await?;
+    let sees_examples = crate::registry::access::can_edit(&mut conn, who, team).await?;
+    drop(conn);
     let rows: Vec<(String, i32, String, String, i64, OffsetDateTime, String)> = sqlx::query_as(
         "SELECT operation, status,
                 coalesce(violations -> 0 ->> 'pointer', ''), coalesce(violations -> 0 ->> 'message', ''),
@@ -230,7 +236,11 @@ pub async fn drift(pool: &PgPool, _who: &Principal, version: Uuid) -> Result<Vec
                 message,
                 count,
                 last_seen,
-                example,
+                example: if sees_examples {
+                    example
+                } else {
+                    String::new()
+                },
             },
         )
         .collect())

@@ -490,13 +490,12 @@ async fn check_drift(
     if let Some(violations) = operation.responses.check(parts.status.as_u16(), &bytes)
         && !violations.is_empty()
     {
-        let end = bytes.len().min(crate::pipeline::drift::EXAMPLE_BYTES);
         gw.drift.push(crate::pipeline::drift::Mismatch {
             version: version.id,
             operation: operation.label.to_string(),
             status: parts.status.as_u16(),
             violations,
-            example: String::from_utf8_lossy(&bytes[..end]).into_owned(),
+            example: gw.config.drift_examples.of(&bytes),
         });
     }
     Answer {
