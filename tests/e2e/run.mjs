@@ -184,6 +184,32 @@ try {
     await page.locator('[data-team="returns"]').waitFor();
   });
 
+  await step('Settings loaded directly hydrates; a role change asks first and a declined one reverts; a lint rule change sticks', async () => {
+    const errors = [];
+    const onConsole = (m) => { if (m.type() === 'error') errors.push(m.text()); };
+    page.on('console', onConsole);
+    await visit(page, `${base}/settings`);
+    await hydrated(page);
+    const select = page.getByLabel('Role of viewer@steward.demo');
+    page.once('dialog', (d) => d.dismiss());
+    await select.selectOption('admin');
+    await page.waitForFunction(() => document.querySelector('select[aria-label="Role of viewer@steward.demo"]').value === 'viewer');
+    const row = page.locator('tr[data-rule]').first();
+    const rule = await row.getAttribute('data-rule');
+    const severity = page.getByLabel(`Severity of ${rule}`);
+    const before = await severity.inputValue();
+    const other = before === 'info' ? 'warning' : 'info';
+    await severity.selectOption(other);
+    await page.waitForResponse((r) => r.url().includes('/console/fn/') && r.request().method() === 'POST');
+    await visit(page, `${base}/settings`);
+    await hydrated(page);
+    assert.equal(await page.getByLabel(`Severity of ${rule}`).inputValue(), other, 'the change was saved');
+    await page.getByLabel(`Severity of ${rule}`).selectOption(before);
+    await page.waitForResponse((r) => r.url().includes('/console/fn/') && r.request().method() === 'POST');
+    page.off('console', onConsole);
+    assert.deepEqual(errors.filter((e) => /panicked|hydrat/i.test(e)), []);
+  });
+
   await step('a personal access token is shown once', async () => {
     await page.getByRole('link', { name: 'Ada Admin' }).click();
     await page.getByRole('heading', { name: 'Personal access tokens' }).waitFor();

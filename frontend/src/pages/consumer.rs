@@ -538,18 +538,29 @@ fn AddApplication(consumer: String, commands: Commands) -> impl IntoView {
     // Applications have no id before they exist; the nil id stands for "new".
     let error = commands.error_at(commands.add_app, Uuid::nil(), "app");
     let target = commands.target;
+    // After a success the form starts afresh, so a second click cannot add
+    // the same application twice; after an error it keeps what was typed.
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = commands.add_app.value().get()
+            && let Some(form) = form.get()
+        {
+            form.reset();
+        }
+    });
     view! {
         <section class="panel">
             <h2>"Add an application"</h2>
-            <ActionForm action=commands.add_app attr:class="grid-form" attr:aria-label="Add an application"
+            <ActionForm action=commands.add_app node_ref=form attr:class="grid-form" attr:aria-label="Add an application"
                 on:submit=move |_| target.set(Some((Uuid::nil(), "app")))>
                 <input type="hidden" name="consumer" value=consumer />
                 <Input id="app-name".to_string() name="name" label="Name" error required=true hint="e.g. storefront" />
                 <div class="field">
                     <label for="app-environment">"Environment"</label>
+                    // Sandbox first: production credentials are the ones to think twice about.
                     <select id="app-environment" name="environment">
-                        <option value="production">"production"</option>
                         <option value="sandbox">"sandbox"</option>
+                        <option value="production">"production"</option>
                     </select>
                 </div>
                 <Input id="app-description".to_string() name="description" label="Description" error />

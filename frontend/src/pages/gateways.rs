@@ -2,6 +2,7 @@
 //! snapshot is, and what they have not written yet; and, for admins, the
 //! upstream policy they enforce (console).
 
+use crate::components::confirm;
 use crate::components::status::{ErrorPanel, Loading, short_time};
 use crate::model::{GatewayView, Principal, Role, SigningKeyView, UpstreamPolicyView};
 use crate::server_fns::{
@@ -197,20 +198,5 @@ fn KeyTable(list: Vec<SigningKeyView>, revoke: ServerAction<RevokeSigningKey>) -
                 }).collect_view()}
             </tbody>
         </table>
-    }
-}
-
-/// Asks the user to confirm; on the server (never clicked there) it says no.
-fn confirm(text: &str) -> bool {
-    #[cfg(feature = "hydrate")]
-    {
-        web_sys::window()
-            .and_then(|w| w.confirm_with_message(text).ok())
-            .unwrap_or(false)
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = text;
-        false
     }
 }

@@ -55,7 +55,7 @@ fn Cards(overview: Overview) -> impl IntoView {
                     {overview.slos_at_risk.iter().map(|s| view! {
                         <li data-slo=s.name.clone()>
                             <a href="/slos">{format!("{} · {}", s.api_slug, s.name)}</a>
-                            {format!(": SLI {:.2} % against {} %, {:.1} % of the error budget left", s.status.sli, s.target, s.status.budget_remaining_percent)}
+                            {format!(": SLI {:.2} % against {} %, error budget left: {}", s.status.sli, s.target, s.status.budget_text())}
                         </li>
                     }).collect_view()}
                 </ul>

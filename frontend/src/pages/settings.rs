@@ -1,6 +1,7 @@
 //! Settings (admins only): users, roles, and teams. The server enforces the role;
 //! other roles see the 403 it answers (console).
 
+use crate::components::confirm;
 use crate::components::form::{Field, FormError, SelectField, last_error};
 use crate::components::status::{ErrorPanel, Loading};
 use crate::model::{AppError, Role, TeamView, UserView};
@@ -49,6 +50,27 @@ fn Users() -> impl IntoView {
         },
         |_| list_users(),
     );
+    // The teams' resource and actions are made here, before any await: a
+    // resource made inside the users' Suspend would be made after one during
+    // server rendering, miss the hydration data, and break hydration of the
+    // page when it is loaded directly.
+    let team_actions = TeamActions {
+        create: ServerAction::<CreateTeam>::new(),
+        add: ServerAction::<AddTeamMember>::new(),
+        remove: ServerAction::<RemoveTeamMember>::new(),
+        delete: ServerAction::<DeleteTeam>::new(),
+    };
+    let teams = Resource::new(
+        move || {
+            (
+                team_actions.create.version().get(),
+                team_actions.add.version().get(),
+                team_actions.remove.version().get(),
+                team_actions.delete.version().get(),
+            )
+        },
+        |_| list_teams(),
+    );
     let error = last_error(create);
     let role_error = row_error(role);
     let disable_error = row_error(disable);
@@ -70,7 +92,7 @@ fn Users() -> impl IntoView {
                                 <p class="form-error" role="alert">{move || role_error().or_else(disable_error)}</p>
                                 <UserTable list role disable />
                             </section>
-                            <Teams users=for_teams />
+                            <Teams users=for_teams teams actions=team_actions />
                         }
                             .into_any()
                     }
@@ -137,6 +159,7 @@ fn UserTable(
                         let id = u.id;
                         let current = u.role;
                         let label = format!("Role of {}", u.email);
+                        let email = u.email.clone();
                         view! {
                             <tr data-user=u.email.clone()>
                                 <td>{u.display_name.clone()}</td>
@@ -145,8 +168,15 @@ fn UserTable(
                                     <select
                                         aria-label=label
                                         on:change=move |ev| {
-                                            if let Some(r) = Role::parse(&event_target_value(&ev)) {
+                                            let Some(r) = Role::parse(&event_target_value(&ev)) else {
+                                                return;
+                                            };
+                                            // One slip must not make someone an admin.
+                                            if confirm(&format!("Make {email} {r}? This changes what they may do at once.")) {
                                                 role.dispatch(ChangeRole { id, role: r });
+                                            } else {
+                                                event_target::<web_sys::HtmlSelectElement>(&ev)
+                                                    .set_value(current.as_str());
                                             }
                                         }
                                     >
@@ -177,23 +207,27 @@ fn UserTable(
     }
 }
 
+/// What the Teams section does, made where its resource is.
+#[derive(Clone, Copy)]
+struct TeamActions {
+    create: ServerAction<CreateTeam>,
+    add: ServerAction<AddTeamMember>,
+    remove: ServerAction<RemoveTeamMember>,
+    delete: ServerAction<DeleteTeam>,
+}
+
 #[component]
-fn Teams(users: Vec<UserView>) -> impl IntoView {
-    let create = ServerAction::<CreateTeam>::new();
-    let add = ServerAction::<AddTeamMember>::new();
-    let remove = ServerAction::<RemoveTeamMember>::new();
-    let delete = ServerAction::<DeleteTeam>::new();
-    let teams = Resource::new(
-        move || {
-            (
-                create.version().get(),
-                add.version().get(),
-                remove.version().get(),
-                delete.version().get(),
-            )
-        },
-        |_| list_teams(),
-    );
+fn Teams(
+    users: Vec<UserView>,
+    teams: Resource<Result<Vec<TeamView>, AppError>>,
+    actions: TeamActions,
+) -> impl IntoView {
+    let TeamActions {
+        create,
+        add,
+        remove,
+        delete,
+    } = actions;
     let error = last_error(create);
     let add_error = row_error(add);
     let remove_error = row_error(remove);

@@ -92,7 +92,9 @@ fn Detail(
     let rates: Vec<f64> = series.burn_rates.iter().map(|b| b.burn_rate).collect();
     let limits: Vec<Option<f64>> = series.burn_rates.iter().map(|b| b.threshold).collect();
     let st = slo.status.clone();
-    let left_class = if st.budget_remaining_percent <= 0.0 {
+    let left_class = if st.too_little_traffic {
+        "badge cred-expiring"
+    } else if st.budget_remaining_percent <= 0.0 {
         "badge cred-revoked"
     } else if st.budget_remaining_percent < 25.0 {
         "badge cred-expiring"
@@ -122,7 +124,7 @@ fn Detail(
             <div data-stat="sli"><span class="stat">{format!("{:.3} %", st.sli)}</span><span class="muted">"SLI"</span></div>
             <div data-stat="target"><span class="stat">{format!("{} %", slo.target)}</span><span class="muted">"target"</span></div>
             <div data-stat="good"><span class="stat">{format!("{} / {}", st.good, st.total)}</span><span class="muted">"good / total requests"</span></div>
-            <div data-stat="budget"><span class="stat">{format!("{:.1} %", st.budget_remaining_percent)}</span>
+            <div data-stat="budget"><span class="stat">{st.budget_text()}</span>
                 <span class="muted">{format!("budget left ({:.0} of {:.0} bad requests allowed used)", st.budget_consumed, st.budget_total)}</span></div>
             <div><span class=left_class>{if st.compliant { "meets target" } else { "misses target" }}</span></div>
         </section>

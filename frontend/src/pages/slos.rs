@@ -34,7 +34,9 @@ pub fn SlosPage() -> impl IntoView {
 
 fn health(s: &SloView) -> (&'static str, &'static str) {
     let left = s.status.budget_remaining_percent;
-    if left <= 0.0 {
+    if s.status.too_little_traffic {
+        ("too little traffic", "cred-expiring")
+    } else if left <= 0.0 {
         ("exhausted", "cred-revoked")
     } else if left < 25.0 {
         ("at risk", "cred-expiring")
@@ -71,7 +73,7 @@ fn SloTable(slos: Vec<SloView>) -> impl IntoView {
                             <td data-stat="budget">
                                 <meter min="-100" max="100" low="0" high="25" optimum="100" value=left.clamp(-100.0, 100.0)
                                     aria-label="error budget left">{format!("{left:.1} %")}</meter>
-                                " " {format!("{left:.1} %")}
+                                " " {s.status.budget_text()}
                             </td>
                             <td><span class=format!("badge {class}")>{label}</span></td>
                         </tr>

@@ -64,6 +64,21 @@ pub struct SloStatus {
     pub budget_remaining: f64,
     /// Remaining budget as a percent of the total (negative when overspent).
     pub budget_remaining_percent: f64,
+    /// Fewer requests than it takes for the target to allow one bad one: the
+    /// budget's figures mean nothing yet, and say so instead.
+    #[serde(default)]
+    pub too_little_traffic: bool,
+}
+
+impl SloStatus {
+    /// The budget left, for people: a percent, or why there is none to show.
+    pub fn budget_text(&self) -> String {
+        if self.too_little_traffic {
+            format!("too little traffic ({} requests)", self.total)
+        } else {
+            format!("{:.1} %", self.budget_remaining_percent)
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

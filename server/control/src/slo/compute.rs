@@ -218,12 +218,24 @@ pub fn status(total: i64, good: i64, target: f64) -> SloStatus {
         } else {
             100.0
         },
+        too_little_traffic: budget_total < 1.0,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn too_little_traffic_says_so_instead_of_a_figure() {
+        // 9 requests at 99.9 %: the budget is 0.009 of a request.
+        let s = status(9, 8, 99.9);
+        assert!(s.too_little_traffic);
+        assert_eq!(s.budget_text(), "too little traffic (9 requests)");
+        let s = status(10_000, 9_995, 99.9);
+        assert!(!s.too_little_traffic);
+        assert_eq!(s.budget_text(), "50.0 %");
+    }
 
     #[test]
     fn budgets_follow_the_target() {
