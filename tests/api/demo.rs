@@ -147,6 +147,7 @@ async fn the_demo_seeds_everything_and_the_readme_calls_work() {
             metrics_token: None,
             upstream_tls: steward_gateway::wire::tls::client_config(Vec::new(), None).unwrap(),
             drift_examples: Default::default(),
+            listener_tls: false,
             public_rate_per_second: 5,
             public_burst: 5,
             own_addresses: Vec::new(),

@@ -145,6 +145,7 @@ pub async fn harness_limited(limits: Limits) -> Harness {
 }
 
 async fn start(relay: Option<&crate::Relay>, limits: Limits) -> Harness {
+    let listener_tls = limits.tls.is_some();
     let app = spawn_app().await;
     let f = fixture(&app).await;
     let upstream = start_upstream().await;
@@ -215,6 +216,7 @@ async fn start(relay: Option<&crate::Relay>, limits: Limits) -> Harness {
             )
             .unwrap(),
             drift_examples: Default::default(),
+            listener_tls,
             public_rate_per_second: 5,
             public_burst: 5,
             own_addresses: vec![addr, app.addr],

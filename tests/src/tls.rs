@@ -70,6 +70,31 @@ impl Authority {
     }
 }
 
+impl Pair {
+    /// Writes the certificate and key as PEM files in `dir`, as an operator
+    /// would hand them to Steward; returns their paths.
+    pub fn write_pem(&self, dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+        use base64::Engine;
+        let pem = |label: &str, der: &[u8]| {
+            let body = base64::engine::general_purpose::STANDARD.encode(der);
+            let lines: Vec<&str> = body
+                .as_bytes()
+                .chunks(64)
+                .map(|c| std::str::from_utf8(c).unwrap())
+                .collect();
+            format!(
+                "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+                lines.join("\n")
+            )
+        };
+        let cert = dir.join("cert.pem");
+        let key = dir.join("key.pem");
+        std::fs::write(&cert, pem("CERTIFICATE", &self.cert)).unwrap();
+        std::fs::write(&key, pem("PRIVATE KEY", self.key.secret_der())).unwrap();
+        (cert, key)
+    }
+}
+
 /// The CA the harness's gateway trusts, made once per test process.
 pub fn authority() -> &'static Authority {
     static CA: OnceLock<Authority> = OnceLock::new();

@@ -75,6 +75,8 @@ pub struct GatewayConfig {
     pub public_burst: u32,
     /// What drift reports keep of an offending response body.
     pub drift_examples: drift::Examples,
+    /// The gateway's listener serves TLS: upstreams are told `proto=https`.
+    pub listener_tls: bool,
 }
 
 /// A secret in the configuration: never printed, not even by `Debug`.

@@ -37,9 +37,9 @@ pub struct DbArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the control plane (console, admin API, OAuth2 token server) and the gateway.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Run only the gateway (data plane) against the shared database.
-    Gateway(GatewayOnlyArgs),
+    Gateway(Box<GatewayOnlyArgs>),
     /// Create the database if needed, apply migrations, and exit.
     Migrate,
     /// Operator commands for console users.
@@ -122,6 +122,13 @@ pub struct ServeArgs {
     /// Address of the console and admin API.
     #[arg(long, env = "STEWARD_CONSOLE_ADDR", default_value = "127.0.0.1:3000")]
     pub console_addr: SocketAddr,
+    /// Certificate chain (PEM) for the console and admin API to serve TLS
+    /// with; goes with `--console-tls-key`.
+    #[arg(long, env = "STEWARD_CONSOLE_TLS_CERT", requires = "console_tls_key")]
+    pub console_tls_cert: Option<std::path::PathBuf>,
+    /// The private key (PEM) of `--console-tls-cert`.
+    #[arg(long, env = "STEWARD_CONSOLE_TLS_KEY", requires = "console_tls_cert")]
+    pub console_tls_key: Option<std::path::PathBuf>,
     /// The key-encryption key that seals signing keys at rest: 32 bytes in
     /// base64 (`openssl rand -base64 32`). Takes precedence over the file.
     #[arg(long, env = "STEWARD_KEY_ENCRYPTION_KEY", hide_env_values = true)]
@@ -194,6 +201,13 @@ pub struct GatewayArgs {
     /// Address of the gateway (data plane).
     #[arg(long, env = "STEWARD_GATEWAY_ADDR", default_value = "127.0.0.1:8080")]
     pub gateway_addr: SocketAddr,
+    /// Certificate chain (PEM) for the gateway to serve TLS with; goes with
+    /// `--gateway-tls-key`.
+    #[arg(long, env = "STEWARD_GATEWAY_TLS_CERT", requires = "gateway_tls_key")]
+    pub gateway_tls_cert: Option<std::path::PathBuf>,
+    /// The private key (PEM) of `--gateway-tls-cert`.
+    #[arg(long, env = "STEWARD_GATEWAY_TLS_KEY", requires = "gateway_tls_cert")]
+    pub gateway_tls_key: Option<std::path::PathBuf>,
     /// Credentials of which environments this gateway accepts (comma-separated).
     #[arg(
         long,

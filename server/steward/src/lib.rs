@@ -87,7 +87,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve(args) => {
-            serve(pool, args).await?;
+            serve(pool, *args).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Gateway(args) => {
@@ -100,14 +100,19 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let listener = bind(args.gateway.gateway_addr, "STEWARD_GATEWAY_ADDR").await?;
             let workers = gateway::serve::worker_count(args.gateway.gateway_workers);
             println!(
-                "Steward gateway on http://{} ({workers} workers)",
+                "Steward gateway on {}://{} ({workers} workers)",
+                if args.gateway.gateway_tls_cert.is_some() {
+                    "https"
+                } else {
+                    "http"
+                },
                 args.gateway.gateway_addr
             );
             gateway::serve::serve_on_workers(
                 listener,
                 workers,
                 gateway.app(),
-                gateway_limits(&args.gateway),
+                gateway_limits(&args.gateway)?,
                 shutdown_signal(),
             )
             .await?;
@@ -300,6 +305,7 @@ pub fn gateway_config(
         breaker_threshold: 5,
         breaker_cooldown: std::time::Duration::from_secs(10),
         trusted_proxies: args.trusted_proxies.clone(),
+        listener_tls: args.gateway_tls_cert.is_some(),
         drift_examples: gateway::pipeline::drift::Examples::parse(&args.drift_examples)
             .ok_or_else(|| {
                 anyhow::anyhow!(
@@ -317,10 +323,18 @@ pub fn gateway_config(
     })
 }
 
-/// The gateway listener's connection limits and timeouts.
-pub fn gateway_limits(args: &cli::GatewayArgs) -> gateway::serve::Limits {
+/// The gateway listener's connection limits, timeouts and TLS.
+pub fn gateway_limits(args: &cli::GatewayArgs) -> anyhow::Result<gateway::serve::Limits> {
     let secs = |s: u64| std::time::Duration::from_secs(s.max(1));
-    gateway::serve::Limits {
+    let tls = match (&args.gateway_tls_cert, &args.gateway_tls_key) {
+        (Some(cert), Some(key)) => Some(
+            gateway::wire::tls::server_config(cert, key)
+                .map_err(|e| anyhow::anyhow!("gateway TLS: {e}"))?,
+        ),
+        _ => None,
+    };
+    Ok(gateway::serve::Limits {
+        tls,
         max_connections: args.max_connections.max(1),
         per_source: args.max_connections_per_source.max(1),
         timeouts: gateway::serve::Timeouts {
@@ -331,7 +345,7 @@ pub fn gateway_limits(args: &cli::GatewayArgs) -> gateway::serve::Limits {
                 sink: secs(args.send_timeout_seconds),
             },
         },
-    }
+    })
 }
 
 /// The key-encryption key from the environment, else from its file, which is
@@ -450,6 +464,57 @@ pub async fn serve_router(
     .await
 }
 
+/// Serves a router over TLS, with client addresses available as
+/// [`serve_router`] does (HTTP/1.1). A handshake must finish within 10 s;
+/// in-flight requests finish on shutdown.
+pub async fn serve_router_tls(
+    listener: TcpListener,
+    router: Router,
+    tls: Arc<rustls::ServerConfig>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use hyper_util::rt::TokioIo;
+    use tower::ServiceExt;
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    tracing::warn!(error = %e, "console accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let acceptor = acceptor.clone();
+        let router = router.clone();
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let handshake =
+                tokio::time::timeout(std::time::Duration::from_secs(10), acceptor.accept(tcp));
+            let Ok(Ok(stream)) = handshake.await else {
+                return;
+            };
+            let service =
+                hyper::service::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
+                    req.extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                    router.clone().oneshot(req.map(axum::body::Body::new))
+                });
+            let connection = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service);
+            let _ = watcher.watch(connection).await;
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), graceful.shutdown()).await;
+    Ok(())
+}
+
 async fn serve(pool: PgPool, args: ServeArgs) -> anyhow::Result<()> {
     if args.demo {
         seed_demo(&pool, args.demo_upstream_addr).await?;
@@ -502,22 +567,39 @@ async fn serve(pool: PgPool, args: ServeArgs) -> anyhow::Result<()> {
     let gateway_listener = bind(args.gateway.gateway_addr, "STEWARD_GATEWAY_ADDR").await?;
     let gateway = gateway::Gateway::start(pool, config).await;
     println!(
-        "Steward console and admin API on http://{}",
+        "Steward console and admin API on {}://{}",
+        if args.console_tls_cert.is_some() {
+            "https"
+        } else {
+            "http"
+        },
         args.console_addr
     );
     let workers = gateway::serve::worker_count(args.gateway.gateway_workers);
     println!(
-        "Steward gateway on http://{} ({workers} workers)",
+        "Steward gateway on {}://{} ({workers} workers)",
+        if args.gateway.gateway_tls_cert.is_some() {
+            "https"
+        } else {
+            "http"
+        },
         args.gateway.gateway_addr
     );
     let data_plane = tokio::spawn(gateway::serve::serve_on_workers(
         gateway_listener,
         workers,
         gateway.app(),
-        gateway_limits(&args.gateway),
+        gateway_limits(&args.gateway)?,
         shutdown_signal(),
     ));
-    serve_router(listener, router, shutdown_signal()).await?;
+    match (&args.console_tls_cert, &args.console_tls_key) {
+        (Some(cert), Some(key)) => {
+            let tls = gateway::wire::tls::server_config(cert, key)
+                .map_err(|e| anyhow::anyhow!("console TLS: {e}"))?;
+            serve_router_tls(listener, router, tls, shutdown_signal()).await?;
+        }
+        _ => serve_router(listener, router, shutdown_signal()).await?,
+    }
     data_plane.abort();
     cleanup.abort();
     Ok(())

@@ -301,6 +301,7 @@ async fn a_slowloris_client_holds_only_its_share_and_only_for_a_while() {
             head: Duration::from_millis(600),
             ..Timeouts::default()
         },
+        ..Limits::default()
     })
     .await;
     let mut stalled = Vec::new();

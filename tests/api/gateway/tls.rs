@@ -111,3 +111,97 @@ async fn answers(base: &str, config: std::sync::Arc<rustls::ClientConfig>) -> bo
     let _ = io.read_to_end(&mut got).await;
     got.starts_with(b"HTTP/1.1 ")
 }
+
+/// Sends a GET over TLS (trusting the test CA) to `addr` and returns the answer.
+async fn get_over_tls(addr: &str, head: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let config =
+        steward_gateway::wire::tls::client_config(vec![tls::authority().cert.clone()], None)
+            .unwrap();
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let mut io = tokio_rustls::TlsConnector::from(config)
+        .connect(name, tcp)
+        .await
+        .expect("handshake with a certificate from the test CA");
+    io.write_all(head.as_bytes()).await.unwrap();
+    let mut got = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(3), io.read_to_end(&mut got)).await;
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+/// The gateway listens over TLS with a certificate from files, and tells the
+/// upstream the caller came by `https`.
+#[tokio::test]
+async fn the_gateway_serves_tls_from_certificate_files() {
+    use steward_tests::gateway::{Limits, harness_limited};
+    let dir = tempdir();
+    let (cert, key) = tls::authority().issue(false).write_pem(&dir);
+    let server = steward_gateway::wire::tls::server_config(&cert, &key).unwrap();
+    let h = harness_limited(Limits {
+        tls: Some(server),
+        ..Limits::default()
+    })
+    .await;
+    let addr = h.gateway.trim_start_matches("http://").to_string();
+    let answer = get_over_tls(
+        &addr,
+        &format!(
+            "GET /inventory/v1/stock-levels HTTP/1.1\r\nhost: localhost\r\nx-api-key: {}\r\nconnection: close\r\n\r\n",
+            h.key
+        ),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.contains(r#""x-forwarded-proto":"https""#),
+        "{answer}"
+    );
+    // Plain HTTP on the TLS port gets no answer.
+    let res = reqwest::Client::new()
+        .get(format!("http://{addr}/inventory/v1/stock-levels"))
+        .timeout(Duration::from_secs(2))
+        .send()
+        .await;
+    assert!(res.is_err() || !res.unwrap().status().is_success());
+}
+
+/// The console's listener serves TLS too, with the caller's address still
+/// known to the app (sign-in throttling needs it).
+#[tokio::test]
+async fn the_console_serves_tls_from_certificate_files() {
+    let dir = tempdir();
+    let (cert, key) = tls::authority().issue(false).write_pem(&dir);
+    let config = steward_gateway::wire::tls::server_config(&cert, &key).unwrap();
+    let router =
+        axum::Router::new().route(
+            "/who",
+            axum::routing::get(
+                |axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<
+                    std::net::SocketAddr,
+                >| async move { format!("peer {}", peer.ip()) },
+            ),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    tokio::spawn(steward_server::serve_router_tls(
+        listener,
+        router,
+        config,
+        std::future::pending(),
+    ));
+    let answer = get_over_tls(
+        &addr,
+        "GET /who HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with("peer 127.0.0.1"), "{answer}");
+}
+
+/// A directory of its own for one test's files.
+fn tempdir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("steward-tls-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

@@ -63,7 +63,7 @@ fn connection_names(fields: Fields<'_>, name: &[u8]) -> bool {
 /// caller's own copies are dropped, so that nobody can pass as another address.
 /// The parts that come from the caller are header values already, so they hold
 /// no line breaks.
-fn forwarding(out: &mut Vec<u8>, addr: SocketAddr, host: &[u8], prior: Prior<'_>) {
+fn forwarding(out: &mut Vec<u8>, addr: SocketAddr, host: &[u8], prior: Prior<'_>, https: bool) {
     let mut text = [0u8; 48];
     let ip = ip_text(addr.ip(), &mut text).as_bytes();
     let before = |v: Option<&[u8]>| v.map_or(0, <[u8]>::len);
@@ -96,7 +96,11 @@ fn forwarding(out: &mut Vec<u8>, addr: SocketAddr, host: &[u8], prior: Prior<'_>
         }
         out.push(b);
     }
-    out.extend_from_slice(b"\";proto=http\r\n");
+    out.extend_from_slice(if https {
+        b"\";proto=https\r\n"
+    } else {
+        b"\";proto=http\r\n"
+    });
 }
 
 /// What a trusted proxy in front of the gateway said about the caller.
@@ -185,6 +189,8 @@ pub struct Outbound<'a> {
     pub policy: &'a steward_shared::upstream::UpstreamPolicy,
     /// The operation reads cookies: the caller's `Cookie` goes upstream.
     pub cookies: bool,
+    /// The caller came over TLS.
+    pub https: bool,
 }
 
 /// Sends the request upstream and streams the answer back, through the circuit
@@ -226,13 +232,20 @@ pub async fn forward(
             for_: prior(h1::Known::ForwardedFor),
             forwarded: prior(h1::Known::Forwarded),
         };
-        forwarding(&mut lines, addr, original_host.unwrap_or_default(), prior);
+        forwarding(
+            &mut lines,
+            addr,
+            original_host.unwrap_or_default(),
+            prior,
+            out.https,
+        );
     }
     // A trusted proxy saw the caller's own host and scheme; the gateway saw its.
     if let Some(host) = prior(h1::Known::ForwardedHost).or(original_host) {
         push_line(&mut lines, b"x-forwarded-host: ", host);
     }
-    let proto = prior(h1::Known::ForwardedProto).unwrap_or(b"http");
+    let own: &[u8] = if out.https { b"https" } else { b"http" };
+    let proto = prior(h1::Known::ForwardedProto).unwrap_or(own);
     push_line(&mut lines, b"x-forwarded-proto: ", proto);
     // Rare: a Connection header naming more hop-by-hop headers.
     let named = fields.known(h1::Known::Connection).is_some();
@@ -378,7 +391,13 @@ mod tests {
     fn forwarding_headers_for_both_address_families() {
         let lines = |addr: &str, host: &str, prior: Prior<'_>| {
             let mut out = Vec::new();
-            forwarding(&mut out, addr.parse().unwrap(), host.as_bytes(), prior);
+            forwarding(
+                &mut out,
+                addr.parse().unwrap(),
+                host.as_bytes(),
+                prior,
+                false,
+            );
             String::from_utf8(out).unwrap()
         };
         let none = Prior::default();

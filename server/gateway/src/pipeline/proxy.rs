@@ -303,6 +303,7 @@ async fn pipeline<'s>(
             tls: &gw.config.upstream_tls,
             policy: &snapshot.upstream_policy,
             cookies: operation.cookies,
+            https: gw.config.listener_tls,
             started,
             known_body,
             stamp: &*stamp,

@@ -33,7 +33,11 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
-use tokio::net::TcpStream;
+
+/// What a connection is served over: a TCP stream, or TLS over one.
+pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Stream for S {}
 use tokio::sync::watch;
 
 /// How long a connection may keep the gateway waiting, and on what.
@@ -76,7 +80,7 @@ const READ_CHUNK: usize = 8 * 1024;
 /// Serves `stream` until the client leaves, the connection idles out, or
 /// `stop` says the gateway is shutting down (in-flight requests finish first).
 pub async fn run<A: App>(
-    mut io: TcpStream,
+    mut io: impl Stream,
     peer: SocketAddr,
     app: A,
     stop: watch::Receiver<bool>,
@@ -343,7 +347,7 @@ fn request(head: &Bytes, parsed: &Head, body: Bytes) -> Option<(Request<Body>, R
 /// headers of this connection's own, and its body, in one write when the body
 /// is at hand; the rest streams after it, `chunked` when its length is unknown.
 async fn respond(
-    io: &mut TcpStream,
+    io: &mut impl Stream,
     out: &mut Vec<u8>,
     answer: client::Answer,
     method_is_head: bool,
@@ -465,8 +469,8 @@ fn imf_fixdate(secs: u64) -> [u8; 29] {
 
 /// Serves the rest of the connection with hyper, starting with `read`, what
 /// has been read of it and not consumed.
-async fn hand_to_hyper<A: App>(
-    io: TcpStream,
+async fn hand_to_hyper<A: App, S: Stream>(
+    io: S,
     read: BytesMut,
     peer: SocketAddr,
     app: A,
@@ -504,12 +508,12 @@ async fn hand_to_hyper<A: App>(
 }
 
 /// A socket that first gives back what was already read from it.
-struct Rewind {
+struct Rewind<S> {
     read: Bytes,
-    io: TcpStream,
+    io: S,
 }
 
-impl AsyncRead for Rewind {
+impl<S: Stream> AsyncRead for Rewind<S> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -525,7 +529,7 @@ impl AsyncRead for Rewind {
     }
 }
 
-impl AsyncWrite for Rewind {
+impl<S: Stream> AsyncWrite for Rewind<S> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -32,11 +32,14 @@ const DRAIN: Duration = Duration::from_secs(10);
 /// (an IPv4 address, or an IPv6 /64), and how long each may keep it waiting.
 /// A client that opens connections and sends nothing (slow-loris), or stops
 /// reading its answers, holds at most its own share, for at most the timeouts.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Limits {
     pub max_connections: usize,
     pub per_source: usize,
     pub timeouts: Timeouts,
+    /// Serve TLS with this configuration ([`crate::wire::tls::server_config`]);
+    /// the handshake must finish within the head timeout.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl Default for Limits {
@@ -45,6 +48,7 @@ impl Default for Limits {
             max_connections: 10_000,
             per_source: 512,
             timeouts: Timeouts::default(),
+            tls: None,
         }
     }
 }
@@ -252,6 +256,7 @@ async fn serve_share(
     gate: Arc<Gate>,
 ) -> std::io::Result<()> {
     let timeouts = gate.limits.timeouts;
+    let tls = gate.limits.tls.clone().map(tokio_rustls::TlsAcceptor::from);
     let (stop, stopping) = watch::channel(false);
     // Every connection holds a sender; the channel closes once all have ended.
     let (alive, mut drained) = mpsc::channel::<()>(1);
@@ -312,8 +317,18 @@ async fn serve_share(
         let app = app.clone();
         let stopping = stopping.clone();
         let alive = alive.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            crate::wire::connection::run(stream, addr, app, stopping, timeouts).await;
+            match tls {
+                None => crate::wire::connection::run(stream, addr, app, stopping, timeouts).await,
+                Some(acceptor) => {
+                    // A handshake that fails or dawdles has nothing to serve.
+                    let handshake = acceptor.accept(stream);
+                    if let Ok(Ok(stream)) = tokio::time::timeout(timeouts.head, handshake).await {
+                        crate::wire::connection::run(stream, addr, app, stopping, timeouts).await;
+                    }
+                }
+            }
             drop(counted);
             drop(admitted);
             drop(alive);

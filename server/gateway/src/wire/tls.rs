@@ -1,7 +1,9 @@
-//! TLS on the gateway's upstream leg (data plane): rustls with the Mozilla root
-//! store (webpki-roots) plus any CA bundle the operator adds, SNI and hostname
-//! verification on every connection, and an optional client certificate for
-//! upstreams that demand mutual TLS. Only the ring provider is compiled in.
+//! TLS on both of the gateway's legs (data plane). Upstream: rustls with the
+//! Mozilla root store (webpki-roots) plus any CA bundle the operator adds, SNI
+//! and hostname verification on every connection, and an optional client
+//! certificate for upstreams that demand mutual TLS. Listening: a certificate
+//! chain and key from files, for the gateway and the console. Only the ring
+//! provider is compiled in.
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -48,6 +50,21 @@ pub fn client_config(
 #[allow(deprecated)]
 pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// The configuration a TLS listener serves with: the certificate chain and
+/// the key in `cert` and `key` (PEM), HTTP/1.1 by ALPN.
+pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, String> {
+    let chain = read_certificates(cert)?;
+    let key = read_key(key)?;
+    let mut config = rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| format!("{}: {e}", cert.display()))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
 }
 
 /// Every certificate in a PEM file.
