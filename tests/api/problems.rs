@@ -212,3 +212,48 @@ async fn a_yaml_alias_bomb_gets_a_quick_4xx_and_no_memory() {
         .unwrap();
     assert_eq!(res.status(), 403);
 }
+
+/// What schemathesis found answering 500, each now a clear 4xx: a NUL in any
+/// text (PostgreSQL cannot store it), deleting a team that still owns APIs,
+/// and moving an API to a team that does not exist.
+#[tokio::test]
+async fn inputs_the_api_fuzzer_found_get_clear_answers() {
+    let app = spawn_app().await;
+    let f = steward_tests::partners::fixture(&app).await;
+    let body = problem(
+        f.admin
+            .post(app.api(&format!("/applications/{}/oauth-clients", f.production_app)))
+            .json(&serde_json::json!({"name": "sync\u{0}er"}))
+            .send()
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "body");
+    let team: uuid::Uuid = sqlx::query_scalar("SELECT team_id FROM apis WHERE slug = 'inventory'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let body = problem(
+        f.admin
+            .delete(app.api(&format!("/teams/{team}")))
+            .send()
+            .await
+            .unwrap(),
+        409,
+    )
+    .await;
+    assert!(body["detail"].as_str().unwrap().contains("owns"), "{body}");
+    let body = problem(
+        f.admin
+            .patch(app.api("/apis/inventory"))
+            .json(&serde_json::json!({"team_id": uuid::Uuid::new_v4()}))
+            .send()
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "team_id");
+}

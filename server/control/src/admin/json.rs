@@ -68,6 +68,17 @@ where
     reason = "the error is the finished response, built once on the failure path"
 )]
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Response> {
+    // PostgreSQL's text cannot hold NUL, and no field has a use for it: refused
+    // here, once, rather than as a database error in whichever command.
+    if escapes_nul(bytes) {
+        return Err(ApiError(AppError::Validation {
+            fields: vec![FieldError::new(
+                "body",
+                "text may not contain the NUL character (\\u0000)",
+            )],
+        })
+        .into_response());
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
@@ -99,6 +110,23 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Response> {
                 ),
             ),
         }
+    })
+}
+
+/// Whether a JSON text escapes NUL (`\u0000`), the only way a JSON string can
+/// hold it: a backslash that is itself escaped (`\\u0000`) does not count.
+fn escapes_nul(bytes: &[u8]) -> bool {
+    bytes.windows(6).enumerate().any(|(at, w)| {
+        w[0] == b'\\'
+            && w[1] == b'u'
+            && w[2..].iter().all(|&b| b == b'0')
+            && bytes[..at]
+                .iter()
+                .rev()
+                .take_while(|&&b| b == b'\\')
+                .count()
+                % 2
+                == 0
     })
 }
 
@@ -144,5 +172,18 @@ where
         ApiJson::<T>::from_request(req, state)
             .await
             .map(|ApiJson(v)| OptionalJson(v))
+    }
+}
+
+#[cfg(test)]
+mod nul_tests {
+    use super::escapes_nul;
+
+    #[test]
+    fn nul_escapes_are_found_but_escaped_backslashes_are_not() {
+        assert!(escapes_nul(br#"{"name": "a\u0000b"}"#));
+        assert!(escapes_nul(br#"{"name": "\\\u0000"}"#));
+        assert!(!escapes_nul(br#"{"name": "\\u0000"}"#));
+        assert!(!escapes_nul(br#"{"name": "\u0001"}"#));
     }
 }

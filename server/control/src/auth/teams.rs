@@ -152,6 +152,19 @@ pub async fn delete(pool: &PgPool, who: &Principal, id: Uuid) -> Result<()> {
     policy::admin(who, "deleting teams")?;
     let mut tx = pool.begin().await?;
     let team = load(&mut tx, id).await?;
+    let owned: i64 = sqlx::query_scalar("SELECT count(*) FROM apis WHERE team_id = $1")
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if owned > 0 {
+        return Err(AppError::Conflict {
+            message: format!(
+                "the team owns {owned} API(s); move them to another team before deleting it"
+            ),
+            field: None,
+        }
+        .into());
+    }
     sqlx::query("DELETE FROM teams WHERE id = $1")
         .bind(id)
         .execute(&mut *tx)

@@ -252,6 +252,15 @@ pub async fn update(pool: &PgPool, who: &Principal, key: &str, patch: ApiPatch) 
         patch.tags.as_deref().unwrap_or_default(),
     );
     checks.finish()?;
+    if let Some(team) = patch.team_id {
+        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM teams WHERE id = $1)")
+            .bind(team)
+            .fetch_one(&mut *tx)
+            .await?;
+        if !exists {
+            return Err(AppError::invalid("team_id", "no team has this id").into());
+        }
+    }
     if let Some(team) = patch.team_id
         && !access::can_edit(&mut tx, who, team).await?
     {
