@@ -1,6 +1,11 @@
 //! Memory bounds, in a test binary of its own: the process's RSS is measured
 //! around one request, which only means something with no other test running.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test should stop at the first surprise"
+)]
+
 use steward_model::Role;
 use steward_tests::{problem, spawn_app};
 

@@ -88,6 +88,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("subscriptions") view=pages::subscriptions::SubscriptionsPage />
                     <Route path=path!("plans") view=pages::plans::PlansPage />
                     <Route path=path!("gateways") view=pages::gateways::GatewaysPage />
+                    <Route path=path!("reviews") view=pages::reviews::ReviewsPage />
                     <Route path=path!("slos") view=pages::slos::SlosPage />
                     <Route path=path!("slos/:id") view=pages::slo::SloPage />
                     <Route path=path!("deprecations") view=pages::deprecations::DeprecationsPage />

@@ -755,6 +755,11 @@ pub async fn list_gateways() -> Result<Vec<GatewayView>, AppError> {
 }
 
 #[server(prefix = "/console/fn")]
+pub async fn load_review_queue() -> Result<Vec<ReviewItem>, AppError> {
+    with_caller!(|s, who| steward_control::registry::versions::review_queue(&s.pool, &who))
+}
+
+#[server(prefix = "/console/fn")]
 pub async fn list_signing_keys() -> Result<Vec<SigningKeyView>, AppError> {
     with_caller!(|s, who| steward_control::oauth::signing::list(&s.pool, &who))
 }

@@ -678,6 +678,10 @@ async fn bad_contracts_get_422_with_line_column_or_pointer() {
         p["errors"][0]["line"].as_u64().is_some() && p["errors"][0]["column"].as_u64().is_some(),
         "{p}"
     );
+    // The position is said once, as fields; the message does not repeat it.
+    let message = p["errors"][0]["message"].as_str().unwrap();
+    assert!(message.starts_with("syntax error: "), "{message}");
+    assert!(!message.contains("line"), "{message}");
     let p = problem(
         send("{\"openapi\": \"3.0.3\",\n \"info\": }")
             .await
@@ -1111,4 +1115,57 @@ async fn credentials_in_an_upstream_url_are_never_shown_or_audited() {
     .await
     .unwrap();
     assert_eq!(audited, 0);
+}
+
+/// The review queue lists what waits, oldest first, and tells the uploader
+/// that someone else must review it.
+#[tokio::test]
+async fn the_review_queue_lists_what_waits_for_a_reviewer() {
+    let app = spawn_app().await;
+    let org = org(&app).await;
+    register(&app, &org).await;
+    for (version, file) in [("1.0.0", "orders-v1.yaml"), ("1.1.0", "orders-v2.yaml")] {
+        let res = upload(&app, &org.owner, version, "/orders/v1", file).await;
+        let id = res.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let res = post(
+            &app,
+            &org.owner,
+            &format!("/versions/{id}/submit"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(res.status(), 200);
+    }
+    let queue = |who: &reqwest::Client| {
+        let url = app.api("/reviews");
+        let who = who.clone();
+        async move {
+            who.get(url)
+                .send()
+                .await
+                .unwrap()
+                .json::<Vec<Value>>()
+                .await
+                .unwrap()
+        }
+    };
+    let seen = queue(&org.reviewer).await;
+    let versions: Vec<&str> = seen
+        .iter()
+        .map(|i| i["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(versions, ["1.0.0", "1.1.0"], "oldest first");
+    assert!(
+        seen.iter()
+            .all(|i| i["yours"] == false && i["api_slug"] == "orders")
+    );
+    assert!(
+        seen[1]["semver"].as_str().unwrap().contains("minor bump"),
+        "{}",
+        seen[1]
+    );
+    assert!(queue(&org.owner).await.iter().all(|i| i["yours"] == true));
 }

@@ -357,8 +357,15 @@ try {
     await ownerPage.getByLabel('Show').selectOption('error');
     assert.equal(await ownerPage.locator('.change.level-info').count(), 0, 'breaking-only filter');
     await submit(url);
+    // The reviewer finds it in the queue, flagged, and opens it from there.
+    await visit(reviewerPage, `${base}/reviews`);
+    await hydrated(reviewerPage);
+    const queued = reviewerPage.locator('tr[data-review="order-capture@1.1.0"]');
+    await queued.waitFor();
+    assert.match(await queued.textContent(), /approval needs a waiver/);
+    await queued.getByRole('link').click();
+    await reviewerPage.waitForURL(url);
     // The reviewer cannot approve it without a waiver: that would be a dead end.
-    await visit(reviewerPage, url);
     await hydrated(reviewerPage);
     await reviewerPage.getByLabel('Waiver (needed to approve)').waitFor();
     await reviewerPage.getByRole('button', { name: 'Approve' }).click();

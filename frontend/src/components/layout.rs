@@ -28,6 +28,8 @@ pub fn Shell() -> impl IntoView {
 fn Frame(principal: Principal) -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
     let is_admin = principal.is(Role::Admin);
+    // Only the pages a role can open are offered.
+    let reads_audit = principal.is(Role::Admin) || principal.is(Role::Reviewer);
     // Pages read the caller from context to decide which forms to offer; the
     // server checks the role again on every command.
     provide_context(principal.clone());
@@ -42,11 +44,12 @@ fn Frame(principal: Principal) -> impl IntoView {
                         "Overview"
                     </A>
                     <A href="/apis">"APIs"</A>
+                    <A href="/reviews">"Reviews"</A>
                     <A href="/consumers">"Consumers"</A>
                     <A href="/gateways">"Gateways"</A>
                     <A href="/slos">"SLOs"</A>
                     <A href="/deprecations">"Deprecations"</A>
-                    <A href="/audit">"Audit"</A>
+                    {reads_audit.then(|| view! { <A href="/audit">"Audit"</A> })}
                     {is_admin.then(|| view! { <A href="/settings">"Settings"</A> })}
                 </nav>
                 <div class="who">

@@ -127,13 +127,28 @@ fn Group(op: String, list: Vec<Change>, open: bool) -> impl IntoView {
                             " "
                             <code>{c.id.clone()}</code>
                             " "
-                            {c.text.clone()}
+                            <Prose text=c.text.clone() />
                         </li>
                     }).collect_view()}
                 </ul>
             </Show>
         </details>
     }
+}
+
+/// A finding's text, its `code spans` shown as code rather than as backticks.
+#[component]
+fn Prose(text: String) -> impl IntoView {
+    text.split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                view! { <code>{part.to_string()}</code> }.into_any()
+            } else {
+                part.to_string().into_any()
+            }
+        })
+        .collect_view()
 }
 
 fn severity_name(s: Severity) -> &'static str {

@@ -12,6 +12,7 @@ pub mod gateways;
 pub mod not_found;
 pub mod overview;
 pub mod plans;
+pub mod reviews;
 pub mod settings;
 pub mod sign_in;
 pub mod slo;

@@ -34,7 +34,9 @@ fn Cards(overview: Overview) -> impl IntoView {
     view! {
         <div class="cards">
             <Card label="APIs" value=overview.apis detail=format!("{} live versions", overview.live_versions) />
-            <Card label="Awaiting review" value=overview.in_review detail="contract versions".to_string() />
+            <a class="card-link" href="/reviews">
+                <Card label="Awaiting review" value=overview.in_review detail="contract versions: open the queue".to_string() />
+            </a>
             <Card label="Active users" value=overview.active_users detail=roles />
             <Card label="Teams" value=overview.teams detail=String::new() />
             <Card

@@ -546,16 +546,30 @@ fn to_u32(n: usize) -> u32 {
 
 /// Parser messages repeat the position we already report in fields; drop it once so
 /// the Display sentence does not say it twice.
-fn strip_position(message: String, line: usize, column: usize) -> String {
-    let suffix = format!(" at line {line} column {column}");
-    match message.find(&suffix) {
-        Some(at) => {
-            let mut m = message;
-            m.replace_range(at..at + suffix.len(), "");
-            m
+/// The parser's message without the positions it writes into it (" at line
+/// L column C", for the error and for the context it was in): the error's
+/// position travels as fields, and is said once.
+fn strip_position(message: String, _line: usize, _column: usize) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message.as_str();
+    while let Some(at) = rest.find(" at line ") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + " at line ".len()..];
+        let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
+        let line_digits = digits(after);
+        let tail = &after[line_digits..];
+        match tail.strip_prefix(" column ") {
+            Some(column) if line_digits > 0 && digits(column) > 0 => {
+                rest = &column[digits(column)..];
+            }
+            _ => {
+                out.push_str(" at line ");
+                rest = after;
+            }
         }
-        None => message,
     }
+    out.push_str(rest);
+    out
 }
 
 fn parse_value(text: &str, lines: &LineIndex) -> Result<Value, LoadError> {

@@ -246,6 +246,23 @@ pub struct VersionSummary {
     pub sunset_date: Option<Date>,
 }
 
+/// A version waiting for review, as the review queue lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewItem {
+    #[serde(flatten)]
+    pub summary: VersionSummary,
+    pub api_slug: String,
+    pub api_name: String,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub submitted_at: Option<OffsetDateTime>,
+    /// Approving needs a waiver: it breaks the live version of its major line.
+    pub needs_waiver: bool,
+    /// A release number that does not fit the changes, in words.
+    pub semver: Option<String>,
+    /// The caller uploaded it, so another reviewer must review it.
+    pub yours: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChangeReport {
     /// The version the revision was compared to; none for an API's first version.

@@ -57,8 +57,11 @@ fn operation_of<'a>(item: &'a PathItem, method: &str) -> Option<&'a Operation> {
     }
 }
 
-fn label(method: &str, normalized: &str) -> String {
-    format!("{} {normalized}", method.to_ascii_uppercase())
+/// How a report names an operation: its method and its path as the contract
+/// writes it (`GET /prices/{sku}`), the revision's where both have it. Paths
+/// are matched by their normalised form, but people read the names.
+fn label(method: &str, written: &str) -> String {
+    format!("{} {written}", method.to_ascii_uppercase())
 }
 
 fn document_change(
@@ -117,7 +120,7 @@ pub(crate) fn compare(
                 out.push(operation_change(
                     id,
                     level,
-                    &label(method, key),
+                    &label(method, b.written),
                     b.written,
                     Some(ptr),
                     None,
@@ -131,7 +134,8 @@ pub(crate) fn compare(
             match operation_of(r.item, method) {
                 Some(rop) => {
                     let rptr = format!("{}/{method}", r.ptr);
-                    let mut oc = OpCtx::new(base, rev, label(method, key), r.written.to_string());
+                    let mut oc =
+                        OpCtx::new(base, rev, label(method, r.written), r.written.to_string());
                     oc.memo = std::mem::take(&mut memo);
                     compare_operation(&mut oc, b, bop, &bptr, r, rop, &rptr);
                     out.append(&mut oc.changes);
@@ -142,7 +146,7 @@ pub(crate) fn compare(
                     out.push(operation_change(
                         id,
                         level,
-                        &label(method, key),
+                        &label(method, b.written),
                         b.written,
                         Some(bptr),
                         None,
@@ -161,7 +165,7 @@ pub(crate) fn compare(
                 out.push(operation_change(
                     "endpoint-added",
                     Level::Info,
-                    &label(method, key),
+                    &label(method, r.written),
                     r.written,
                     None,
                     Some(ptr),
@@ -184,7 +188,7 @@ pub(crate) fn compare(
             out.push(operation_change(
                 "endpoint-added",
                 Level::Info,
-                &label(method, key),
+                &label(method, r.written),
                 r.written,
                 None,
                 Some(ptr),

@@ -552,7 +552,7 @@ fn path_removal_and_sunset() {
         &removed(OK),
         "api-path-removed-without-deprecation",
         E,
-        "GET /orders/{}",
+        "GET /orders/{id}",
     );
     assert_eq!(c.path.as_deref(), Some("/orders/{id}"));
     assert_eq!(c.base_pointer.as_deref(), Some("/paths/~1orders~1{id}/get"));
@@ -564,23 +564,28 @@ fn path_removal_and_sunset() {
         &removed(future),
         "api-path-removed-before-sunset",
         E,
-        "GET /orders/{}",
+        "GET /orders/{id}",
     );
     let past = "{deprecated: true, x-sunset: '2000-01-01', responses: {'200': {description: ok}}}";
     expect(
         &removed(past),
         "api-path-removed-with-deprecation",
         I,
-        "GET /orders/{}",
+        "GET /orders/{id}",
     );
     let bad = "{deprecated: true, x-sunset: soon, responses: {'200': {description: ok}}}";
-    expect(&removed(bad), "api-path-sunset-parse", E, "GET /orders/{}");
+    expect(
+        &removed(bad),
+        "api-path-sunset-parse",
+        E,
+        "GET /orders/{id}",
+    );
     let timestamp = "{deprecated: true, x-sunset: '2000-01-01T00:00:00Z', responses: {'200': {description: ok}}}";
     expect(
         &removed(timestamp),
         "api-path-removed-with-deprecation",
         I,
-        "GET /orders/{}",
+        "GET /orders/{id}",
     );
 }
 
@@ -673,7 +678,7 @@ fn additions() {
     let c = expect(&changes, "endpoint-added", I, "POST /orders");
     assert_eq!(c.revision_pointer.as_deref(), Some("/paths/~1orders/post"));
     assert_eq!(c.base_pointer, None);
-    expect(&changes, "endpoint-added", I, "GET /carts/{}");
+    expect(&changes, "endpoint-added", I, "GET /carts/{id}");
     assert_eq!(changes.len(), 2, "{}", dump(&changes));
 }
 
@@ -703,7 +708,7 @@ fn renaming_a_path_variable_is_not_a_removal() {
         &changes,
         "request-parameter-type-changed",
         E,
-        "GET /orders/{}",
+        "GET /orders/{orderId}",
     );
     assert_eq!(c.path.as_deref(), Some("/orders/{orderId}"));
     assert!(c.text.contains("orderId"), "{}", c.text);
@@ -1613,7 +1618,7 @@ fn text_has_one_line_per_change() {
     assert_eq!(text.lines().count(), changes.len());
     assert!(
         text.lines()
-            .any(|l| l.starts_with("warning GET /orders/{} request-parameter-removed: ")),
+            .any(|l| l.starts_with("warning GET /orders/{id} request-parameter-removed: ")),
         "{text}"
     );
     assert!(
@@ -1644,7 +1649,7 @@ fn markdown_has_counts_and_groups() {
         md.starts_with("## API changes: 1 error, 1 warning, 1 info\n"),
         "{md}"
     );
-    assert!(md.contains("### `GET /orders/{}`"), "{md}");
+    assert!(md.contains("### `GET /orders/{id}`"), "{md}");
     assert!(md.contains("### `GET /old`"), "{md}");
     assert!(md.contains("### `GET /new`"), "{md}");
     assert!(

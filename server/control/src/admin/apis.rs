@@ -12,7 +12,7 @@ use http::{HeaderValue, StatusCode, header};
 use serde::Deserialize;
 use steward_model::{
     ApiFilter, ApiPatch, ApiView, ChangeReport, Deprecation, NewApi, NewVersion, Retirement,
-    ReviewDecision, SendBack, VersionSummary, VersionView,
+    ReviewDecision, ReviewItem, SendBack, VersionSummary, VersionView,
 };
 use uuid::Uuid;
 
@@ -142,6 +142,13 @@ pub async fn review_version(
     Ok(ApiJson(
         versions::review(&s.pool, &who, id, decision).await?,
     ))
+}
+
+pub async fn review_queue(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+) -> ApiResult<ApiJson<Vec<ReviewItem>>> {
+    Ok(ApiJson(versions::review_queue(&s.pool, &who).await?))
 }
 
 pub async fn withdraw_version(

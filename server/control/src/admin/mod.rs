@@ -86,6 +86,7 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     ("GET", "/apis/{id}/diff", || {
         axum::routing::get(apis::diff_versions)
     }),
+    ("GET", "/reviews", || axum::routing::get(apis::review_queue)),
     ("GET", "/versions/{id}", || {
         axum::routing::get(apis::get_version)
     }),

@@ -13,7 +13,7 @@ use sqlx::{PgConnection, PgPool};
 use steward_contracts::{self as contracts, Contract};
 use steward_model::{
     AppError, ChangeReport, Checks, Deprecation, FieldError, Finding, Level, NewVersion, Principal,
-    Retirement, ReviewDecision, Role, SendBack, Severity, VersionState, VersionSummary,
+    Retirement, ReviewDecision, ReviewItem, Role, SendBack, Severity, VersionState, VersionSummary,
     VersionView,
 };
 use time::{Date, OffsetDateTime};
@@ -157,10 +157,17 @@ pub fn parse(text: &str) -> std::result::Result<Contract, AppError> {
     contracts::loader::load(text).map_err(|e| {
         let mut field = FieldError::new("spec", e.to_string());
         match &e {
-            contracts::loader::LoadError::Syntax { line, column, .. } => {
+            contracts::loader::LoadError::Syntax {
+                line,
+                column,
+                message,
+            } if *line > 0 => {
+                // The position travels as fields; the message says it once.
+                field.message = format!("syntax error: {message}");
                 field.line = Some(*line);
                 field.column = Some(*column);
             }
+            contracts::loader::LoadError::Syntax { .. } => {}
             contracts::loader::LoadError::Invalid { pointer, line, .. }
             | contracts::loader::LoadError::RemoteRef { pointer, line, .. }
             | contracts::loader::LoadError::UnresolvedRef { pointer, line, .. } => {
@@ -352,6 +359,38 @@ pub async fn list(pool: &PgPool, _who: &Principal, api_key: &str) -> Result<Vec<
         .fetch_all(&mut *conn)
         .await?;
     Ok(rows.iter().map(Row::summary).collect())
+}
+
+/// Every version waiting for review, oldest submission first: what reviewers
+/// work through. Any signed-in user may see it; each item says whether the
+/// caller uploaded it (and so may not review it).
+pub async fn review_queue(pool: &PgPool, who: &Principal) -> Result<Vec<ReviewItem>> {
+    let sql = format!(
+        "{SELECT} WHERE v.state = 'in_review' ORDER BY v.submitted_at ASC NULLS LAST, v.created_at ASC"
+    );
+    let rows: Vec<Row> = sqlx::query_as(&sql).fetch_all(pool).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let submitted: std::collections::HashMap<Uuid, Option<OffsetDateTime>> =
+        sqlx::query_as::<_, (Uuid, Option<OffsetDateTime>)>(
+            "SELECT id, submitted_at FROM api_versions WHERE id = ANY($1)",
+        )
+        .bind(&ids)
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|row| ReviewItem {
+            submitted_at: submitted.get(&row.id).copied().flatten(),
+            needs_waiver: row.report.as_ref().is_some_and(|r| r.needs_waiver),
+            semver: row.report.as_ref().and_then(|r| r.semver.clone()),
+            yours: row.uploaded_by == Some(who.user_id),
+            summary: row.summary(),
+            api_slug: row.api_slug,
+            api_name: row.api_name,
+        })
+        .collect())
 }
 
 pub async fn get(pool: &PgPool, who: &Principal, id: Uuid) -> Result<VersionView> {
