@@ -252,7 +252,12 @@ try {
     await signIn(page, base, 'viewer@steward.demo');
     await page.waitForURL(`${base}/`);
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
-    assert.equal(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).count(), 0);
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    assert.equal(await nav.getByRole('link', { name: 'Settings' }).count(), 0);
+    assert.equal(await nav.getByRole('link', { name: 'Audit' }).count(), 0, 'no page it cannot open');
+    await visit(page, `${base}/apis`);
+    await page.locator('[data-api="orders"]').waitFor();
+    assert.equal(await page.getByRole('form', { name: 'Register an API' }).count(), 0, 'no form that can only fail');
     await visit(page, `${base}/settings`);
     await page.getByRole('heading', { name: 'Not allowed' }).waitFor();
     assert.match(await page.locator('.error-panel').textContent(), /needs the admin role/);

@@ -17,6 +17,14 @@ pub fn ApisPage() -> impl IntoView {
         |(q, team, tier)| list_apis(q, team, tier),
     );
     let teams = Resource::new(|| (), |_| list_teams());
+    // Only admins and owners register APIs: nobody else is offered a form
+    // that can only fail.
+    let registers = use_context::<crate::model::Principal>().is_some_and(|p| {
+        matches!(
+            p.role,
+            crate::model::Role::Admin | crate::model::Role::Owner
+        )
+    });
 
     view! {
         <Title text="APIs · Steward" />
@@ -58,7 +66,7 @@ pub fn ApisPage() -> impl IntoView {
                 })}
             </Transition>
         </section>
-        <RegisterForm />
+        {registers.then(|| view! { <RegisterForm /> })}
     }
 }
 
