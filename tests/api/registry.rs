@@ -1169,3 +1169,37 @@ async fn the_review_queue_lists_what_waits_for_a_reviewer() {
     );
     assert!(queue(&org.owner).await.iter().all(|i| i["yours"] == true));
 }
+
+/// The version defaults to the contract's `info.version`; a version that
+/// contradicts it is refused on the field, with both numbers.
+#[tokio::test]
+async fn the_version_comes_from_the_contract_and_must_agree_with_it() {
+    let app = spawn_app().await;
+    let org = org(&app).await;
+    register(&app, &org).await;
+    let send = |version: Option<&str>| {
+        let mut body = json!({"base_path": "/orders/v1", "upstream_url": "http://127.0.0.1:9/orders",
+            "spec": as_version(&spec("orders-v1.yaml"), "1.3.0")});
+        if let Some(v) = version {
+            body["version"] = json!(v);
+        }
+        org.owner
+            .post(app.api("/apis/orders/versions"))
+            .json(&body)
+            .send()
+    };
+    let p = problem(send(Some("1.2.0")).await.unwrap(), 422).await;
+    assert_eq!(p["errors"][0]["field"], "version");
+    assert!(
+        p["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("info.version is 1.3.0: upload it as 1.3.0, or change info.version to 1.2.0"),
+        "{p}"
+    );
+    let res = send(None).await.unwrap();
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.json::<Value>().await.unwrap()["version"], "1.3.0");
+    let res = send(Some("")).await.unwrap();
+    assert_eq!(res.status(), 409, "1.3.0 exists now");
+}

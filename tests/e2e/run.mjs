@@ -267,6 +267,9 @@ try {
   const ownerPage = await (await browser.newContext()).newPage();
   const reviewerPage = await (await browser.newContext()).newPage();
   ownerPage.on('pageerror', (e) => pageErrors.push(e.message));
+  // Publishing asks first; the owner means it.
+  const publishQuestions = [];
+  ownerPage.on('dialog', (d) => { publishQuestions.push(d.message()); d.accept(); });
   for (const p of [ownerPage, reviewerPage]) {
     p.on('console', (m) => { if (m.type() === 'error' && (m.text().includes('hydrat') || m.text().includes('ErrorPanel'))) console.log(`browser: ${m.text().split('\n')[0]}`); });
   }
@@ -348,6 +351,7 @@ try {
     await hydrated(ownerPage);
     await ownerPage.getByRole('button', { name: 'Publish' }).click();
     await ownerPage.locator('h1 .badge.state-published').waitFor();
+    assert.match(publishQuestions.at(-1) ?? '', /^Publish Order Capture 1\.0\.0\?/, 'publishing asks first');
   });
 
   await step('a breaking v2 under a minor number is flagged at upload, needs a waiver to approve, and is withdrawn', async () => {

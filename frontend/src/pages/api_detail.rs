@@ -173,7 +173,7 @@ fn UploadForm(slug: String) -> impl IntoView {
             <ActionForm action=action attr:aria-label="Upload a version">
                 <input type="hidden" name="api" value=slug />
                 <div class="grid-form">
-                    <Field form="upload" name="version" label="Version" hint="Semver, e.g. 2.0.0." error required=true />
+                    <Field form="upload" name="version" label="Version" hint="Semver, e.g. 2.0.0. Leave it blank to use the contract's info.version." error />
                     <Field form="upload" name="base_path" label="Base path" hint="e.g. /orders/v2" error required=true />
                     <Field form="upload" name="upstream_url" label="Upstream URL" kind="url" hint="Where the gateway forwards to." error required=true />
                 </div>

@@ -1,6 +1,7 @@
 //! One contract version: its lint results, its breaking-change report, review and
 //! lifecycle actions, and a picker to diff any two versions of the API (console).
 
+use crate::components::confirm;
 use crate::components::report::{LintTable, ReportView};
 use crate::components::status::{ErrorPanel, Loading, short_time};
 use crate::model::{
@@ -180,8 +181,18 @@ fn Actions(
             {has("withdraw").then(|| view! {
                 <button type="button" on:click=move |_| run(Transition::Withdraw)>"Withdraw to draft"</button>
             })}
-            {has("publish").then(|| view! {
-                <button type="button" class="primary" on:click=move |_| run(Transition::Publish)>"Publish"</button>
+            {has("publish").then(|| {
+                let question = format!(
+                    "Publish {} {}? Gateways serve it within a second.",
+                    v.api_name, v.summary.version
+                );
+                view! {
+                    <button type="button" class="primary" on:click=move |_| {
+                        if confirm(&question) {
+                            run(Transition::Publish);
+                        }
+                    }>"Publish"</button>
+                }
             })}
             {has("deprecate").then(|| view! {
                 <fieldset class="dialog">
@@ -216,9 +227,13 @@ fn Actions(
                         <label for="retire-reason">"Reason (admins only, to retire before the sunset date)"</label>
                         <input id="retire-reason" on:input=move |ev| set_reason.set(event_target_value(&ev)) />
                     </div>
-                    <button type="button" class="danger" on:click=move |_| run(Transition::Retire(Retirement {
-                        override_reason: Some(reason.get()).filter(|r| !r.trim().is_empty()),
-                    }))>"Retire"</button>
+                    <button type="button" class="danger" on:click=move |_| {
+                        if confirm("Retire this version? Its callers get 410 Gone from then on.") {
+                            run(Transition::Retire(Retirement {
+                                override_reason: Some(reason.get()).filter(|r| !r.trim().is_empty()),
+                            }));
+                        }
+                    }>"Retire"</button>
                 </fieldset>
             })}
         </section>

@@ -312,6 +312,8 @@ pub struct VersionView {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewVersion {
+    /// The release number; blank or absent means the contract's `info.version`.
+    #[serde(default)]
     pub version: String,
     pub base_path: String,
     pub upstream_url: String,

@@ -182,6 +182,31 @@ pub fn parse(text: &str) -> std::result::Result<Contract, AppError> {
     })
 }
 
+/// The release number a version is stored under: the one given, else the
+/// contract's `info.version`. Where both are release numbers they must agree,
+/// or the registry and the document would disagree about what was published.
+fn release_number(given: &str, declared: &str) -> std::result::Result<(String, SemVer), AppError> {
+    let declared_semver = SemVer::parse(declared);
+    match (given.is_empty(), declared_semver) {
+        (false, Some(_)) if given != declared => Err(AppError::invalid(
+            "version",
+            format!(
+                "the contract's info.version is {declared}: upload it as {declared}, or change info.version to {given}"
+            ),
+        )),
+        (true, None) => Err(AppError::invalid(
+            "version",
+            format!(
+                "the contract's info.version {declared:?} is not a release number like 1.4.0: give the version"
+            ),
+        )),
+        (true, Some(semver)) => Ok((declared.to_string(), semver)),
+        (false, _) => SemVer::parse(given)
+            .map(|semver| (given.to_string(), semver))
+            .ok_or_else(|| AppError::invalid("version", "use a release number like 1.4.0")),
+    }
+}
+
 /// Parses and lints a contract with the organisation's current ruleset, as
 /// CPU work off the async workers.
 async fn parse_and_lint(
@@ -240,15 +265,15 @@ pub async fn upload(
     api_key: &str,
     new: NewVersion,
 ) -> Result<VersionView> {
-    let version = new.version.trim().to_string();
+    // Blank means "the contract's own `info.version`", read once it is parsed.
+    let given = new.version.trim().to_string();
     let base_path = new.base_path.trim().to_string();
     let upstream = new.upstream_url.trim().to_string();
-    let semver = SemVer::parse(&version);
     Checks::new()
         .check(
-            semver.is_some(),
+            given.is_empty() || SemVer::parse(&given).is_some(),
             "version",
-            "use a release number like 1.4.0",
+            "use a release number like 1.4.0, or leave it blank for the contract's info.version",
         )
         .check(
             valid_base_path(&base_path),
@@ -271,8 +296,6 @@ pub async fn upload(
             "the document is larger than 25 MB",
         )
         .finish()?;
-    let semver =
-        semver.ok_or_else(|| AppError::invalid("version", "use a release number like 1.4.0"))?;
     let mut conn = pool.acquire().await?;
     let (api_id, team_id) = apis::find(&mut conn, api_key).await?;
     if !access::can_edit(&mut conn, who, team_id).await? {
@@ -291,6 +314,7 @@ pub async fn upload(
     drop(conn);
     let spec = new.spec;
     let (contract, findings) = parse_and_lint(pool, spec.clone(), &base_path).await?;
+    let (version, semver) = release_number(&given, contract.doc.info.version.trim())?;
     let format = if spec.trim_start().starts_with('{') {
         "json"
     } else {
