@@ -300,7 +300,7 @@ fn parse_json_without_prose(text: &str) -> Result<Value, LoadError> {
 
 fn json_syntax(e: serde_json::Error) -> LoadError {
     LoadError::Syntax {
-        message: strip_position(e.to_string(), e.line(), e.column()),
+        message: strip_position(e.to_string()),
         line: to_u32(e.line()),
         column: to_u32(e.column()),
     }
@@ -549,7 +549,7 @@ fn to_u32(n: usize) -> u32 {
 /// The parser's message without the positions it writes into it (" at line
 /// L column C", for the error and for the context it was in): the error's
 /// position travels as fields, and is said once.
-fn strip_position(message: String, _line: usize, _column: usize) -> String {
+fn strip_position(message: String) -> String {
     let mut out = String::with_capacity(message.len());
     let mut rest = message.as_str();
     while let Some(at) = rest.find(" at line ") {
@@ -590,7 +590,7 @@ fn parse_value(text: &str, lines: &LineIndex) -> Result<Value, LoadError> {
 fn yaml_syntax(e: serde_yaml::Error) -> LoadError {
     match e.location() {
         Some(loc) => LoadError::Syntax {
-            message: strip_position(e.to_string(), loc.line(), loc.column()),
+            message: strip_position(e.to_string()),
             line: to_u32(loc.line()),
             column: to_u32(loc.column()),
         },

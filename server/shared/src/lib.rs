@@ -11,6 +11,7 @@ pub mod jwt;
 pub mod metrics;
 pub mod notify;
 pub mod shard;
+pub mod source;
 pub mod telemetry;
 pub mod upstream;
 pub mod usage;

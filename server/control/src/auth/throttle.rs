@@ -19,12 +19,9 @@ use time::{Duration, OffsetDateTime};
 
 /// The throttling key for a client: its IPv4 address, or its IPv6 /64.
 pub fn client_key(addr: Option<SocketAddr>) -> String {
-    match addr.map(|a| a.ip().to_canonical()) {
-        Some(IpAddr::V4(v4)) => v4.to_string(),
-        Some(IpAddr::V6(v6)) => {
-            let s = v6.segments();
-            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-        }
+    match addr.map(|a| steward_shared::source::of(a.ip())) {
+        Some(IpAddr::V6(prefix)) => format!("{prefix}/64"),
+        Some(v4) => v4.to_string(),
         None => "unknown".to_string(),
     }
 }

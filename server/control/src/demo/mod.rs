@@ -85,10 +85,14 @@ pub async fn seed(pool: &PgPool, upstream: std::net::SocketAddr) -> Result<bool>
     teams::set_member_as(pool, &actor, stock.id, ids[1], true).await?;
     // The stand-in ERP runs on this machine, on loopback, which the upstream
     // policy refuses by default: the demo allows exactly its address.
-    sqlx::query("INSERT INTO upstream_allow (entry) VALUES ($1) ON CONFLICT DO NOTHING")
-        .bind(upstream.to_string())
-        .execute(pool)
-        .await?;
+    crate::upstreams::set(
+        pool,
+        &principal(pool, USERS[0].0).await?,
+        steward_model::UpstreamPolicyUpdate {
+            allow: vec![upstream.to_string()],
+        },
+    )
+    .await?;
     seed_contracts(pool, orders.id, stock.id, upstream).await?;
     partners::seed(pool).await?;
     // After the partners subscribed to returns v1: v2 replaces it, and v1 is

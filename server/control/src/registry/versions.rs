@@ -51,6 +51,7 @@ struct Row {
     successor: Option<String>,
     retire_reason: Option<String>,
     created_at: OffsetDateTime,
+    submitted_at: Option<OffsetDateTime>,
     published_at: Option<OffsetDateTime>,
 }
 
@@ -59,7 +60,7 @@ const SELECT: &str = "
            v.base_path, v.upstream_url, v.spec_format, v.spec_sha256, v.operations, v.state,
            v.lint, v.lint_errors, v.lint_warnings, v.report, v.breaking, v.waiver_reason,
            v.uploaded_by, up.email AS uploader, rv.email AS reviewer, v.review_comment,
-           v.sunset_date, sv.version AS successor, v.retire_reason, v.created_at, v.published_at
+           v.sunset_date, sv.version AS successor, v.retire_reason, v.created_at, v.submitted_at, v.published_at
     FROM api_versions v
     JOIN apis a ON a.id = v.api_id
     LEFT JOIN users up ON up.id = v.uploaded_by
@@ -393,20 +394,10 @@ pub async fn review_queue(pool: &PgPool, who: &Principal) -> Result<Vec<ReviewIt
         "{SELECT} WHERE v.state = 'in_review' ORDER BY v.submitted_at ASC NULLS LAST, v.created_at ASC"
     );
     let rows: Vec<Row> = sqlx::query_as(&sql).fetch_all(pool).await?;
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let submitted: std::collections::HashMap<Uuid, Option<OffsetDateTime>> =
-        sqlx::query_as::<_, (Uuid, Option<OffsetDateTime>)>(
-            "SELECT id, submitted_at FROM api_versions WHERE id = ANY($1)",
-        )
-        .bind(&ids)
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .collect();
     Ok(rows
         .into_iter()
         .map(|row| ReviewItem {
-            submitted_at: submitted.get(&row.id).copied().flatten(),
+            submitted_at: row.submitted_at,
             needs_waiver: row.report.as_ref().is_some_and(|r| r.needs_waiver),
             semver: row.report.as_ref().and_then(|r| r.semver.clone()),
             yours: row.uploaded_by == Some(who.user_id),

@@ -90,9 +90,9 @@ pub fn calendar(now: time::OffsetDateTime) -> (i32, i32, u64, u64) {
 /// /64, as an id beside the applications' (which are random version 4 UUIDs,
 /// so the two never meet).
 pub fn source_key(ip: std::net::IpAddr) -> Uuid {
-    let bits = match ip.to_canonical() {
+    let bits = match steward_shared::source::of(ip) {
         std::net::IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
-        std::net::IpAddr::V6(v6) => u128::from(v6) & !((1u128 << 64) - 1),
+        std::net::IpAddr::V6(v6) => u128::from(v6),
     };
     Uuid::from_u128(bits)
 }

@@ -69,18 +69,6 @@ struct Admitted {
     source: std::net::IpAddr,
 }
 
-/// Whom connections are counted against: an IPv4 address, or an IPv6 /64 (one
-/// site's or one device's prefix, within which addresses cost nothing to change).
-fn source_of(ip: std::net::IpAddr) -> std::net::IpAddr {
-    match ip.to_canonical() {
-        std::net::IpAddr::V6(v6) => {
-            let s = v6.segments();
-            std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0).into()
-        }
-        v4 => v4,
-    }
-}
-
 impl Gate {
     fn new(limits: Limits) -> Arc<Gate> {
         Arc::new(Gate {
@@ -96,7 +84,7 @@ impl Gate {
             self.total.fetch_sub(1, Ordering::Relaxed);
             return None;
         }
-        let source = source_of(peer);
+        let source = steward_shared::source::of(peer);
         let mut sources = self.sources.lock().unwrap_or_else(|e| e.into_inner());
         let open = sources.entry(source).or_insert(0);
         if *open >= self.limits.per_source {
