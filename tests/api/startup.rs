@@ -51,6 +51,32 @@ fn help_documents_every_setting() {
     ] {
         assert!(help.contains(var), "{var} missing from --help");
     }
+    // The configuration table and `--help` name the same variables.
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../server/steward/CONFIGURATION.md"),
+    )
+    .unwrap();
+    let names = |text: &str| -> std::collections::BTreeSet<String> {
+        text.split(|c: char| !(c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit()))
+            .filter(|w| {
+                w.starts_with("STEWARD_") || *w == "DATABASE_URL" || *w == "LEPTOS_SITE_ROOT"
+            })
+            .map(str::to_string)
+            .collect()
+    };
+    let (in_help, mut in_doc) = (names(&help), names(&doc));
+    // The log filter is read by the tracing subscriber before the CLI is parsed.
+    assert!(in_doc.remove("STEWARD_LOG"));
+    assert_eq!(
+        in_help.difference(&in_doc).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "in --help, not in CONFIGURATION.md"
+    );
+    assert_eq!(
+        in_doc.difference(&in_help).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "in CONFIGURATION.md, not in --help"
+    );
 }
 
 #[tokio::test]
