@@ -96,15 +96,23 @@ publish_console() {
   echo "$source_id" > "$staging/.source"
 }
 
-ensure_browser_tools() {
+# Chromium, playwright-core and axe-core for the browser tests, and nginx.
+ensure_test_tools() {
   if ! [[ -x /usr/bin/chromium ]]; then
     say "installing Debian's chromium"
     if [[ $(id -u) -eq 0 ]]; then SUDO=""; else SUDO="sudo"; fi
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
   fi
-  if ! [[ -d tests/e2e/node_modules/playwright-core ]]; then
-    say "installing playwright-core"
+  # nginx: a real normalising upstream for the gateway's path tests.
+  if ! command -v nginx >/dev/null 2>&1 && ! [[ -x /usr/sbin/nginx ]]; then
+    say "installing Debian's nginx-light"
+    if [[ $(id -u) -eq 0 ]]; then SUDO=""; else SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nginx-light >/dev/null
+  fi
+  if ! [[ -d tests/e2e/node_modules/playwright-core && -d tests/e2e/node_modules/axe-core ]]; then
+    say "installing playwright-core and axe-core"
     (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
   fi
 }

@@ -83,6 +83,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("apis/:slug") view=pages::api_detail::ApiDetailPage />
                     <Route path=path!("apis/:slug/traffic") view=pages::api_traffic::ApiTrafficPage />
                     <Route path=path!("versions/:id") view=pages::version::VersionPage />
+                    <Route path=path!("versions/:id/contract") view=pages::contract::ContractPage />
                     <Route path=path!("consumers") view=pages::consumers::ConsumersPage />
                     <Route path=path!("consumers/:slug") view=pages::consumer::ConsumerPage />
                     <Route path=path!("subscriptions") view=pages::subscriptions::SubscriptionsPage />

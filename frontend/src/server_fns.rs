@@ -298,7 +298,12 @@ pub async fn verify_audit_chain() -> Result<ChainReport, AppError> {
 }
 
 #[server(prefix = "/console/fn")]
-pub async fn list_apis(q: String, team: String, tier: String) -> Result<Vec<ApiView>, AppError> {
+pub async fn list_apis(
+    q: String,
+    team: String,
+    tier: String,
+    state: String,
+) -> Result<Vec<ApiView>, AppError> {
     let some = |s: String| (!s.trim().is_empty()).then(|| s.trim().to_string());
     with_caller!(|s, who| apis::list(
         &s.pool,
@@ -308,6 +313,7 @@ pub async fn list_apis(q: String, team: String, tier: String) -> Result<Vec<ApiV
             team: some(team),
             tier: Tier::parse(&tier),
             capability: None,
+            state: VersionState::parse(&state),
         }
     ))
 }
@@ -438,6 +444,22 @@ pub async fn load_version_page(id: Uuid) -> Result<(VersionView, Vec<VersionSumm
         let v = versions::get(&s.pool, &who, id).await?;
         let siblings = versions::list(&s.pool, &who, &v.api_slug).await?;
         Ok::<_, ServiceError>((v, siblings))
+    })
+}
+
+/// A version's contract for the contract view: the version, the source as
+/// uploaded, and its outline with the line `at` (a JSON pointer) starts on.
+#[server(prefix = "/console/fn")]
+pub async fn load_contract_page(
+    id: Uuid,
+    at: String,
+) -> Result<(VersionView, String, ContractOutline), AppError> {
+    with_caller!(|s, who| async {
+        let v = versions::get(&s.pool, &who, id).await?;
+        let (source, _) = versions::spec(&s.pool, &who, id).await?;
+        let at = Some(at).filter(|a| !a.is_empty());
+        let outline = versions::outline(&s.pool, &who, id, at).await?;
+        Ok::<_, ServiceError>((v, source, outline))
     })
 }
 

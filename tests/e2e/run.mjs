@@ -1,125 +1,12 @@
 // Browser tests for the Steward console: the real `steward` binary over a fresh
 // PostgreSQL database, driven in Debian's headless Chromium by playwright-core.
 // Run from the repository root after `.ci/build`: `node tests/e2e/run.mjs`.
-import { chromium } from 'playwright-core';
-import { spawn, execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PASSWORD, finish, hydrated, root, signIn, start, step, visit } from './lib.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const targetDir = process.env.CARGO_TARGET_DIR || path.join(root, 'target');
-const binary = path.join(targetDir, 'debug', 'steward');
-const database = `steward_e2e_${Date.now()}_${process.pid}`;
-const databaseUrl = `postgres://postgres@127.0.0.1:5432/${database}`;
-const PASSWORD = 'steward-demo-2026';
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-function psql(sql) {
-  execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'postgres', '-qAtc', sql], { stdio: 'pipe' });
-}
-
-async function waitReady(base, server) {
-  for (let i = 0; i < 200; i++) {
-    if (server.exitCode !== null) throw new Error(`steward exited with ${server.exitCode}`);
-    try {
-      const res = await fetch(`${base}/readyz`);
-      if (res.ok) return;
-    } catch { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('steward did not become ready');
-}
-
-const results = [];
-async function step(name, fn) {
-  const started = Date.now();
-  try {
-    await fn();
-    results.push({ name, ok: true });
-    console.log(`ok   ${name} (${Date.now() - started} ms)`);
-  } catch (err) {
-    results.push({ name, ok: false });
-    console.log(`FAIL ${name}\n${err.stack || err}`);
-  }
-}
-
-// A navigation whose page has not loaded in 15 s is tried once more, and the
-// output says so, with the end of what the stalled page had received (which
-// part never arrived) and what a second, plain request for it got. One such
-// stall was seen in many CI runs (a version page that never finished loading,
-// with nothing in the server's log) and could not be reproduced in 600
-// navigations under load; a second stall in a row still fails the step.
-async function visit(page, url) {
-  try {
-    return await page.goto(url, { timeout: 15000 });
-  } catch (err) {
-    if (!/Timeout/.test(err.message)) throw err;
-    const partial = await page.content().catch((e) => e.message.split('\n')[0]);
-    const started = Date.now();
-    const probe = await page.request.get(url, { timeout: 10000 }).then(
-      async (res) => `${res.status()}, ${(await res.body()).length} bytes`,
-      (e) => e.message.split('\n')[0],
-    );
-    console.log(`note: ${url} did not load within 15 s; a plain request got ${probe} in ${Date.now() - started} ms; trying once more. The stalled page ended with: ${partial.slice(-400)}`);
-    // Leave the stalled load first, or the new navigation races it.
-    await page.evaluate(() => window.stop()).catch(() => {});
-    return await page.goto(url);
-  }
-}
-
-async function signIn(page, base, email, password = PASSWORD) {
-  await visit(page, `${base}/sign-in`);
-  await hydrated(page);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  // Keyboard submit: the form must work without a mouse.
-  await page.getByLabel('Password').press('Enter');
-}
-
-// The server renders the page; the WASM bundle then hydrates it. Interactions
-// before hydration would be plain HTML form posts, which is not what we test.
-async function hydrated(page) {
-  await page.waitForFunction(() => window.__stewardHydrated === true, null, { timeout: 20000 });
-}
-
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-// The stand-in ERP: the one loopback address the demo's upstream policy allows.
-const erp = `127.0.0.1:${await freePort()}`;
-const server = spawn(binary, ['serve', '--demo'], {
-  cwd: root,
-  env: {
-    ...process.env,
-    DATABASE_URL: databaseUrl,
-    STEWARD_CONSOLE_ADDR: `127.0.0.1:${port}`,
-    STEWARD_GATEWAY_ADDR: `127.0.0.1:${await freePort()}`,
-    STEWARD_DEMO_UPSTREAM_ADDR: erp,
-    LEPTOS_SITE_ROOT: path.join(targetDir, 'site'),
-    STEWARD_LOG: process.env.STEWARD_LOG || 'warn',
-  },
-  stdio: ['ignore', 'inherit', 'inherit'],
-});
-
-let browser;
+const { base, erp, browser, stop } = await start('e2e');
 try {
-  await waitReady(base, server);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
   const context = await browser.newContext();
   const page = await context.newPage();
   const pageErrors = [];
@@ -614,22 +501,6 @@ try {
     assert.deepEqual(pageErrors, []);
   });
 } finally {
-  if (browser) await browser.close();
-  // Steward must stop on SIGTERM; if it does not, say so (and stop it) rather
-  // than wait forever.
-  if (server.exitCode === null) {
-    const exited = new Promise((r) => server.once('exit', () => r(true)).once('error', () => r(true)));
-    server.kill('SIGTERM');
-    const stopped = await Promise.race([exited, new Promise((r) => setTimeout(() => r(false), 30000))]);
-    if (!stopped) {
-      server.kill('SIGKILL');
-      results.push({ name: 'steward stops within 30 s of SIGTERM', ok: false });
-      console.log('FAIL steward stops within 30 s of SIGTERM');
-    }
-  }
-  try { psql(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`); } catch (e) { console.log(`could not drop ${database}: ${e}`); }
+  await stop();
 }
-
-const failed = results.filter((r) => !r.ok);
-console.log(`\n${results.length - failed.length} passed, ${failed.length} failed`);
-process.exit(failed.length || results.length === 0 ? 1 : 0);
+finish();

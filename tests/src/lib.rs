@@ -3,6 +3,7 @@
 //! Set `TEST_LOG=1` to see the server's logs.
 
 pub mod gateway;
+pub mod nginx;
 pub mod partners;
 pub mod tls;
 

@@ -3,7 +3,7 @@
 
 use crate::components::status::{ErrorPanel, Loading};
 use crate::model::{Principal, Role};
-use crate::server_fns::{SignOut, current_user};
+use crate::server_fns::{SignOut, current_user, load_review_queue};
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet, Redirect};
 
@@ -33,8 +33,22 @@ fn Frame(principal: Principal) -> impl IntoView {
     // Pages read the caller from context to decide which forms to offer; the
     // server checks the role again on every command.
     provide_context(principal.clone());
+    // What awaits this reviewer, beside the Reviews link: read once the page is
+    // live, so that server and browser render the same navigation first.
+    let reviews = principal.is(Role::Admin) || principal.is(Role::Reviewer);
+    let awaiting = RwSignal::new(0usize);
+    Effect::new(move |_| {
+        if reviews {
+            leptos::task::spawn_local(async move {
+                if let Ok(queue) = load_review_queue().await {
+                    awaiting.set(queue.iter().filter(|item| !item.yours).count());
+                }
+            });
+        }
+    });
     view! {
         <div class="frame">
+            <a class="skip-link" href="#main">"Skip to content"</a>
             <header class="topbar">
                 <a class="brand" href="/">
                     "Steward"
@@ -44,7 +58,13 @@ fn Frame(principal: Principal) -> impl IntoView {
                         "Overview"
                     </A>
                     <A href="/apis">"APIs"</A>
-                    <A href="/reviews">"Reviews"</A>
+                    <A href="/reviews">
+                        "Reviews"
+                        {move || (awaiting.get() > 0).then(|| view! {
+                            " " <span class="badge count" title="awaiting your review">{awaiting.get()}</span>
+                            <span class="sr-only">" awaiting your review"</span>
+                        })}
+                    </A>
                     <A href="/consumers">"Consumers"</A>
                     <A href="/gateways">"Gateways"</A>
                     <A href="/slos">"SLOs"</A>
@@ -66,7 +86,7 @@ fn Frame(principal: Principal) -> impl IntoView {
                     </ActionForm>
                 </div>
             </header>
-            <main id="main">
+            <main id="main" tabindex="-1">
                 <Outlet />
             </main>
         </div>

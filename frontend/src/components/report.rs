@@ -2,9 +2,24 @@
 //! per level; groups render their rows only when opened, so reports with thousands
 //! of changes stay responsive (console).
 
+use crate::model::location::readable;
 use crate::model::{Change, ChangeReport, Finding, Level, Severity};
 use leptos::prelude::*;
 use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// A link into a version's contract view at the place `pointer` names.
+pub fn contract_link(version: Uuid, pointer: &str) -> String {
+    let mut encoded = String::with_capacity(pointer.len() * 2);
+    for b in pointer.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("/versions/{version}/contract?at={encoded}")
+}
 
 fn level_name(l: Level) -> &'static str {
     match l {
@@ -14,8 +29,11 @@ fn level_name(l: Level) -> &'static str {
     }
 }
 
+/// `revision` is the compared version: findings link into its contract, or
+/// into the base's where they name something the revision no longer has.
 #[component]
-pub fn ReportView(report: ChangeReport) -> impl IntoView {
+pub fn ReportView(report: ChangeReport, revision: Uuid) -> impl IntoView {
+    let base = report.base_id;
     let (min_level, set_min_level) = signal(Level::Info);
     let (text, set_text) = signal(String::new());
     let changes = StoredValue::new(report.changes);
@@ -94,14 +112,20 @@ pub fn ReportView(report: ChangeReport) -> impl IntoView {
                     return view! { <p class="muted">"No changes."</p> }.into_any();
                 }
                 let many = groups.len() > 20;
-                groups.into_iter().map(|(op, list)| view! { <Group op list open=!many /> }).collect_view().into_any()
+                groups.into_iter().map(|(op, list)| view! { <Group op list open=!many revision base /> }).collect_view().into_any()
             }}
         </div>
     }
 }
 
 #[component]
-fn Group(op: String, list: Vec<Change>, open: bool) -> impl IntoView {
+fn Group(
+    op: String,
+    list: Vec<Change>,
+    open: bool,
+    revision: Uuid,
+    base: Option<Uuid>,
+) -> impl IntoView {
     let (is_open, set_open) = signal(open);
     let errors = list.iter().filter(|c| c.level == Level::Error).count();
     let warnings = list.iter().filter(|c| c.level == Level::Warning).count();
@@ -121,14 +145,27 @@ fn Group(op: String, list: Vec<Change>, open: bool) -> impl IntoView {
             </summary>
             <Show when=move || is_open.get()>
                 <ul class="changes">
-                    {list.get_value().into_iter().map(|c| view! {
-                        <li class=format!("change level-{}", level_name(c.level)) data-check=c.id.clone()>
-                            <span class=format!("badge level-{}", level_name(c.level))>{level_name(c.level)}</span>
-                            " "
-                            <code>{c.id.clone()}</code>
-                            " "
-                            <Prose text=c.text.clone() />
-                        </li>
+                    {list.get_value().into_iter().map(|c| {
+                        // Where it is, in the revision if it is there, else in the base.
+                        let place = match (&c.revision_pointer, &c.base_pointer, base) {
+                            (Some(p), _, _) => Some((p.clone(), contract_link(revision, p))),
+                            (None, Some(p), Some(base)) => Some((p.clone(), contract_link(base, p))),
+                            _ => None,
+                        };
+                        view! {
+                            <li class=format!("change level-{}", level_name(c.level)) data-check=c.id.clone()>
+                                <span class=format!("badge level-{}", level_name(c.level))>{level_name(c.level)}</span>
+                                " "
+                                <code>{c.id.clone()}</code>
+                                " "
+                                <Prose text=c.text.clone() />
+                                {place.map(|(pointer, href)| {
+                                    let at = readable(&pointer);
+                                    let label = if at.is_empty() { "in the contract".to_string() } else { at };
+                                    view! { " " <a class="where" href=href>{label}</a> }
+                                })}
+                            </li>
+                        }
                     }).collect_view()}
                 </ul>
             </Show>
@@ -160,7 +197,7 @@ fn severity_name(s: Severity) -> &'static str {
 }
 
 #[component]
-pub fn LintTable(findings: Vec<Finding>) -> impl IntoView {
+pub fn LintTable(findings: Vec<Finding>, version: Uuid) -> impl IntoView {
     if findings.is_empty() {
         return view! { <p class="muted">"No lint findings."</p> }.into_any();
     }
@@ -180,8 +217,8 @@ pub fn LintTable(findings: Vec<Finding>) -> impl IntoView {
                     <tr data-rule=f.rule.clone()>
                         <td><span class=format!("badge level-{}", severity_name(f.severity))>{severity_name(f.severity)}</span></td>
                         <td><code>{f.rule.clone()}</code></td>
-                        <td>{f.line.map(|l| l.to_string()).unwrap_or_default()}</td>
-                        <td><code>{f.pointer.clone()}</code></td>
+                        <td>{f.line.map(|l| view! { <a href=format!("/versions/{version}/contract#L{l}")>{l}</a> })}</td>
+                        <td>{readable(&f.pointer)}</td>
                         <td>{f.message.clone()}</td>
                     </tr>
                 }).collect_view()}

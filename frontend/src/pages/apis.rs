@@ -2,7 +2,7 @@
 
 use crate::components::form::{Field, FormError, SelectField, last_error};
 use crate::components::status::{ErrorPanel, Loading};
-use crate::model::{ApiView, CAPABILITIES, Tier};
+use crate::model::{ApiView, CAPABILITIES, Tier, VersionState};
 use crate::server_fns::{RegisterApi, list_apis, list_teams};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -12,9 +12,12 @@ pub fn ApisPage() -> impl IntoView {
     let (q, set_q) = signal(String::new());
     let (team, set_team) = signal(String::new());
     let (tier, set_tier) = signal(String::new());
+    // `?state=in_review` opens the list filtered, as the Overview's links do.
+    let query = leptos_router::hooks::use_query_map();
+    let (state, set_state) = signal(query.with_untracked(|q| q.get("state")).unwrap_or_default());
     let apis = Resource::new(
-        move || (q.get(), team.get(), tier.get()),
-        |(q, team, tier)| list_apis(q, team, tier),
+        move || (q.get(), team.get(), tier.get(), state.get()),
+        |(q, team, tier, state)| list_apis(q, team, tier, state),
     );
     let teams = Resource::new(|| (), |_| list_teams());
     // Only admins and owners register APIs: nobody else is offered a form
@@ -54,6 +57,15 @@ pub fn ApisPage() -> impl IntoView {
                     <select id="apis-tier" on:change=move |ev| set_tier.set(event_target_value(&ev))>
                         <option value="">"All tiers"</option>
                         {Tier::ALL.into_iter().map(|t| view! { <option value=t.as_str()>{t.as_str()}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="apis-state">"Has a version"</label>
+                    <select id="apis-state" on:change=move |ev| set_state.set(event_target_value(&ev))>
+                        <option value="">"In any state"</option>
+                        {VersionState::ALL.into_iter().map(|s| view! {
+                            <option value=s.as_str() selected=move || state.get() == s.as_str()>{s.label()}</option>
+                        }).collect_view()}
                     </select>
                 </div>
             </div>

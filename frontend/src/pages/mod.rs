@@ -7,6 +7,7 @@ pub mod apis;
 pub mod audit;
 pub mod consumer;
 pub mod consumers;
+pub mod contract;
 pub mod deprecations;
 pub mod gateways;
 pub mod not_found;

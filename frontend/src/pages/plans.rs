@@ -81,7 +81,11 @@ fn Plan(
                 {field("burst", "Burst", plan.burst.to_string())}
                 {field("daily_quota", "Daily quota (empty: none)", quota(plan.daily_quota))}
                 {field("monthly_quota", "Monthly quota (empty: none)", quota(plan.monthly_quota))}
-                {is_admin.then(|| view! { <button type="submit" class="primary">"Save plan"</button> })}
+                {if is_admin {
+                    view! { <button type="submit" class="primary">"Save plan"</button> }.into_any()
+                } else {
+                    view! { <p class="hint">"Read only: admins change plans."</p> }.into_any()
+                }}
             </ActionForm>
         </section>
     }

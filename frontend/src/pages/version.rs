@@ -77,7 +77,7 @@ fn Version(
                 <dt>"Upstream"</dt><dd><code>{s.upstream_url.clone()}</code></dd>
                 <dt>"Operations"</dt><dd>{s.operations}</dd>
                 <dt>"Uploaded"</dt><dd>{format!("{} by {}", short_time(s.created_at), s.uploaded_by.clone().unwrap_or_default())}</dd>
-                <dt>"Contract"</dt><dd><a rel="external" href=format!("/api/v1/versions/{}/spec", s.id)>{format!("{} · sha256 {}…", v.spec_format, &v.spec_sha256[..12.min(v.spec_sha256.len())])}</a></dd>
+                <dt>"Contract"</dt><dd><a href=format!("/versions/{}/contract", s.id)>"Read the contract"</a>" · "<a rel="external" href=format!("/api/v1/versions/{}/spec", s.id)>{format!("{} · sha256 {}…", v.spec_format, &v.spec_sha256[..12.min(v.spec_sha256.len())])}</a></dd>
                 {v.reviewed_by.clone().map(|r| view! { <dt>"Reviewed by"</dt><dd>{r}{v.review_comment.clone().filter(|c| !c.is_empty()).map(|c| format!(": “{c}”"))}</dd> })}
                 {v.waiver_reason.clone().map(|w| view! { <dt>"Waiver"</dt><dd class="waiver">{w}</dd> })}
                 {s.sunset_date.map(|d| view! { <dt>"Sunset"</dt><dd>{d.to_string()}</dd> })}
@@ -90,12 +90,12 @@ fn Version(
         <Actions v=v.clone() act siblings />
         <section class="panel">
             <h2>{format!("Lint: {} errors, {} warnings", s.lint_errors, s.lint_warnings)}</h2>
-            <LintTable findings=v.lint.clone() />
+            <LintTable findings=v.lint.clone() version=s.id />
         </section>
         <section class="panel">
             <h2>"Breaking-change report"</h2>
             {match v.report.clone() {
-                Some(report) => view! { <ReportView report /> }.into_any(),
+                Some(report) => view! { <ReportView report revision=s.id /> }.into_any(),
                 None => view! { <p class="muted">"No report yet: it is made when the version is uploaded, and again when it is submitted."</p> }.into_any(),
             }}
         </section>
@@ -245,6 +245,8 @@ fn Actions(
 fn DiffPicker(api: String, current: Uuid, siblings: Vec<VersionSummary>) -> impl IntoView {
     let (base, set_base) = signal(None::<Uuid>);
     let (revision, set_revision) = signal(Some(current));
+    // The revision of the comparison on screen, which the findings link into.
+    let compared = RwSignal::new(current);
     let api = StoredValue::new(api);
     let compare =
         Action::new(move |(b, r): &(Uuid, Uuid)| compare_versions(api.get_value(), *b, *r));
@@ -276,12 +278,13 @@ fn DiffPicker(api: String, current: Uuid, siblings: Vec<VersionSummary>) -> impl
                 </div>
                 <button type="button" disabled=move || base.get().is_none() || revision.get().is_none() on:click=move |_| {
                     if let (Some(b), Some(r)) = (base.get(), revision.get()) {
+                        compared.set(r);
                         compare.dispatch((b, r));
                     }
                 }>"Compare"</button>
             </div>
             {move || compare.value().get().map(|r| match r {
-                Ok(report) => view! { <ReportView report /> }.into_any(),
+                Ok(report) => view! { <ReportView report revision=compared.get_untracked() /> }.into_any(),
                 Err(error) => view! { <ErrorPanel error /> }.into_any(),
             })}
         </section>

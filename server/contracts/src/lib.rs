@@ -8,6 +8,7 @@ pub mod diff;
 pub mod json_schema;
 pub mod lint;
 pub mod loader;
+pub mod outline;
 pub mod resolve;
 pub mod yaml;
 

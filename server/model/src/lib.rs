@@ -404,6 +404,7 @@ pub struct Overview {
     pub slos_at_risk: Vec<SloView>,
 }
 
+pub mod location;
 mod partners;
 mod registry;
 mod report;

@@ -223,6 +223,10 @@ pub struct ApiFilter {
     pub tier: Option<Tier>,
     #[serde(default)]
     pub capability: Option<String>,
+    /// APIs with at least one version in this state (`in_review` finds what
+    /// awaits a reviewer).
+    #[serde(default)]
+    pub state: Option<VersionState>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

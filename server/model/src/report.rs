@@ -62,3 +62,76 @@ pub struct RuleInfo {
     pub default_severity: Severity,
     pub description: String,
 }
+
+/// A contract as a reader sees it: each operation with its parameters, request
+/// body and responses, schemas flattened into field rows. Made by the contract
+/// engine, shown by the console's contract view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Outline {
+    pub title: String,
+    pub description: String,
+    pub operations: Vec<OperationOutline>,
+    /// Some rows were left out: the outline stops at a depth and a size.
+    pub truncated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperationOutline {
+    /// Upper-case (`GET`).
+    pub method: String,
+    pub path: String,
+    pub summary: String,
+    pub operation_id: Option<String>,
+    pub deprecated: bool,
+    /// Where the operation starts in the source.
+    pub line: Option<u32>,
+    pub parameters: Vec<ParameterOutline>,
+    pub request: Vec<BodyOutline>,
+    pub responses: Vec<ResponseOutline>,
+    /// Scopes or schemes the operation asks for, as written (`oauth2: orders:read`).
+    pub security: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParameterOutline {
+    pub name: String,
+    /// `path`, `query`, `header` or `cookie`.
+    pub location: String,
+    pub required: bool,
+    pub type_label: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BodyOutline {
+    pub media_type: String,
+    /// The schema's own type (`Order`, `array of Line`).
+    pub type_label: String,
+    pub fields: Vec<FieldOutline>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResponseOutline {
+    pub status: String,
+    pub description: String,
+    pub bodies: Vec<BodyOutline>,
+}
+
+/// One property of a body, at any depth (`lines[].sku`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldOutline {
+    pub path: String,
+    pub type_label: String,
+    pub required: bool,
+    pub description: String,
+}
+
+/// A version's contract as a reference, and the source line a pointer into
+/// it starts on (`GET /versions/{id}/outline?at=/paths/~1orders/get`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContractOutline {
+    pub outline: Outline,
+    /// The pointer asked for, if any, and its line (none if it is not in the document).
+    pub at: Option<String>,
+    pub at_line: Option<u32>,
+}

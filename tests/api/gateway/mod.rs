@@ -2,6 +2,7 @@
 //! snapshot built from the real database, and changes arriving by NOTIFY. The
 //! harness is `steward_tests::gateway`.
 
+mod paths;
 mod policies;
 mod resilience;
 mod telemetry;

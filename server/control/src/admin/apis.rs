@@ -125,6 +125,24 @@ pub async fn get_version_spec(
     }
 }
 
+#[derive(serde::Deserialize)]
+pub struct OutlineQuery {
+    /// A JSON pointer into the contract whose line is wanted.
+    #[serde(default)]
+    at: Option<String>,
+}
+
+/// The contract as a reference: operations, parameters and flattened bodies.
+pub async fn get_version_outline(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Id(id): Id,
+    query: Result<Query<OutlineQuery>, QueryRejection>,
+) -> ApiResult<ApiJson<steward_model::ContractOutline>> {
+    let Query(q) = query.map_err(bad_query)?;
+    Ok(ApiJson(versions::outline(&s.pool, &who, id, q.at).await?))
+}
+
 pub async fn submit_version(
     State(s): State<AppState>,
     Caller(who): Caller,

@@ -93,6 +93,9 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     ("GET", "/versions/{id}/spec", || {
         axum::routing::get(apis::get_version_spec)
     }),
+    ("GET", "/versions/{id}/outline", || {
+        axum::routing::get(apis::get_version_outline)
+    }),
     ("POST", "/versions/{id}/submit", || {
         axum::routing::post(apis::submit_version)
     }),

@@ -8,7 +8,7 @@ use crate::registry::access;
 use sqlx::{PgConnection, PgPool};
 use steward_model::{
     ApiFilter, ApiPatch, ApiView, AppError, Checks, NewApi, Principal, Role, TeamRef, Tier,
-    ValidationMode,
+    ValidationMode, VersionState,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -107,6 +107,8 @@ pub async fn list(pool: &PgPool, who: &Principal, filter: &ApiFilter) -> Result<
            AND ($2::text IS NULL OR t.slug = $2)
            AND ($3::text IS NULL OR a.tier = $3)
            AND ($4::text IS NULL OR a.capability = $4)
+           AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM api_versions v
+                                            WHERE v.api_id = a.id AND v.state = $5))
          ORDER BY a.name"
     );
     let blank = |s: &Option<String>| {
@@ -120,6 +122,7 @@ pub async fn list(pool: &PgPool, who: &Principal, filter: &ApiFilter) -> Result<
         .bind(blank(&filter.team))
         .bind(filter.tier.map(Tier::as_str))
         .bind(blank(&filter.capability))
+        .bind(filter.state.map(VersionState::as_str))
         .fetch_all(&mut *conn)
         .await?;
     let editable = access::editable_teams(&mut conn, who).await?;

@@ -12,9 +12,9 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use steward_contracts::{self as contracts, Contract};
 use steward_model::{
-    AppError, ChangeReport, Checks, Deprecation, FieldError, Finding, Level, NewVersion, Principal,
-    Retirement, ReviewDecision, ReviewItem, Role, SendBack, Severity, VersionState, VersionSummary,
-    VersionView,
+    AppError, ChangeReport, Checks, ContractOutline, Deprecation, FieldError, Finding, Level,
+    NewVersion, Principal, Retirement, ReviewDecision, ReviewItem, Role, SendBack, Severity,
+    VersionState, VersionSummary, VersionView,
 };
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -422,6 +422,27 @@ pub async fn spec(pool: &PgPool, _who: &Principal, id: Uuid) -> Result<(String, 
             .fetch_optional(pool)
             .await?;
     Ok(row.ok_or_else(|| AppError::not_found("version"))?)
+}
+
+/// The contract as a reference to read, and the line `at` (a JSON pointer
+/// into it, as findings carry) starts on.
+pub async fn outline(
+    pool: &PgPool,
+    who: &Principal,
+    id: Uuid,
+    at: Option<String>,
+) -> Result<ContractOutline> {
+    let (text, _) = spec(pool, who, id).await?;
+    crate::cpu::run(move || -> Result<ContractOutline> {
+        let contract = parse(&text)?;
+        let at_line = at.as_deref().and_then(|p| contract.lines.line_of(p));
+        Ok(ContractOutline {
+            outline: contracts::outline::outline(&contract),
+            at,
+            at_line,
+        })
+    })
+    .await?
 }
 
 async fn spec_of(conn: &mut PgConnection, id: Uuid) -> Result<String> {

@@ -7,6 +7,8 @@
 //! that decode before they resolve, so it counts as one. Encoded slashes and
 //! backslashes (`%2F`, `%5C`, and a raw `\`) are refused: some servers decode
 //! them before routing and others do not, and no reading is safe for both.
+//! So are encoded control characters (`%00` to `%1F`, `%7F`): servers written
+//! in C end the path at a NUL, others refuse it, and none reads it as data.
 
 use std::borrow::Cow;
 
@@ -16,6 +18,8 @@ pub enum Ambiguous {
     EncodedSeparator,
     /// More `..` than there are segments to climb.
     AboveRoot,
+    /// `%00` and the other encoded control characters.
+    EncodedControl,
 }
 
 impl Ambiguous {
@@ -25,6 +29,9 @@ impl Ambiguous {
                 "the path contains an encoded slash or a backslash (%2F, %5C or \\), which servers read differently"
             }
             Ambiguous::AboveRoot => "the path's \"..\" segments climb above the root",
+            Ambiguous::EncodedControl => {
+                "the path contains an encoded control character (such as %00), which servers truncate or refuse"
+            }
         }
     }
 }
@@ -41,6 +48,9 @@ pub fn normalise(path: &str) -> Result<Cow<'_, str>, Ambiguous> {
                 let code = bytes.get(i + 1..i + 3).unwrap_or_default();
                 if code.eq_ignore_ascii_case(b"2f") || code.eq_ignore_ascii_case(b"5c") {
                     return Err(Ambiguous::EncodedSeparator);
+                }
+                if matches!(code, [b'0' | b'1', _] | [b'7', b'f' | b'F']) {
+                    return Err(Ambiguous::EncodedControl);
                 }
                 dotted |= code.eq_ignore_ascii_case(b"2e");
             }
@@ -138,6 +148,18 @@ mod tests {
             "/files/a\\b",
         ] {
             assert_eq!(normalise(path), Err(Ambiguous::EncodedSeparator), "{path}");
+        }
+        for path in [
+            "/files/a%00.json",
+            "/files/%0d%0aset-cookie",
+            "/files/%1F",
+            "/files/%7f",
+        ] {
+            assert_eq!(normalise(path), Err(Ambiguous::EncodedControl), "{path}");
+        }
+        // Encodings of printable bytes are data.
+        for path in ["/files/%20", "/files/%25", "/files/%7E", "/files/%2"] {
+            assert!(normalise(path).is_ok(), "{path}");
         }
         for path in ["/..", "/a/../../b", "/%2e%2e/x"] {
             assert_eq!(normalise(path), Err(Ambiguous::AboveRoot), "{path}");

@@ -313,6 +313,30 @@ fn parse(buf: &[u8], head: &mut Head) -> Parse {
     Parse::Simple
 }
 
+/// The fuzzing entry for request heads: [`parse`] on arbitrary bytes, then
+/// what the loop builds from a head it serves. Panics where an invariant the
+/// loop relies on is broken (spans outside the head, a served head that cannot
+/// become a request).
+#[cfg(feature = "fuzzing")]
+pub fn fuzz_request_head(data: &[u8]) {
+    let mut head = Head::default();
+    if let Parse::Simple = parse(data, &mut head) {
+        assert!(head.len <= data.len(), "head longer than the input");
+        let within = |end: u32| end as usize <= head.len;
+        assert!(head.method.0 <= head.method.1 && within(head.method.1));
+        assert!(head.target.0 <= head.target.1 && within(head.target.1));
+        assert!(head.count <= MAX_HEADERS);
+        for span in &head.headers[..head.count] {
+            assert!(span.0 <= span.1 && span.1 <= span.2 && span.2 <= span.3 && within(span.3));
+        }
+        let bytes = Bytes::copy_from_slice(&data[..head.len]);
+        let method = &bytes[head.method.0 as usize..head.method.1 as usize];
+        // httparse accepted the method as a token, so http must too.
+        assert!(Method::from_bytes(method).is_ok(), "method refused");
+        let _ = request(&bytes, &head, Bytes::new());
+    }
+}
+
 /// Where `part`, a slice of `buf`, lies in it.
 fn span(buf: &[u8], part: &[u8]) -> (u32, u32) {
     let start = part.as_ptr() as usize - buf.as_ptr() as usize;

@@ -42,15 +42,23 @@ fn poll_fill(conn: &mut Conn, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
     tokio_util::io::poll_read_buf(Pin::new(&mut conn.io), cx, &mut conn.read)
 }
 
-/// One CRLF-terminated line off the front of `buf`, without its terminator.
-fn take_line(buf: &mut BytesMut) -> Option<Bytes> {
-    let end = buf.iter().position(|&b| b == b'\n')?;
-    let mut line = buf.split_to(end + 1);
-    line.truncate(end);
-    if line.last() == Some(&b'\r') {
-        line.truncate(end - 1);
+/// One CRLF-terminated line off the front of `buf`, without its terminator;
+/// `Some(Err(()))` once the line is known to be longer than [`MAX_LINE`], so
+/// that the verdict never depends on where the reads happened to split it.
+fn take_line(buf: &mut BytesMut) -> Option<Result<Bytes, ()>> {
+    let window = &buf[..buf.len().min(MAX_LINE + 1)];
+    match window.iter().position(|&b| b == b'\n') {
+        Some(end) => {
+            let mut line = buf.split_to(end + 1);
+            line.truncate(end);
+            if line.last() == Some(&b'\r') {
+                line.truncate(end - 1);
+            }
+            Some(Ok(line.freeze()))
+        }
+        None if window.len() > MAX_LINE => Some(Err(())),
+        None => None,
     }
-    Some(line.freeze())
 }
 
 /// A chunk-size line: hex digits, then optional extensions (ignored).
@@ -69,6 +77,82 @@ fn chunk_size(line: &[u8]) -> Option<u64> {
     })
 }
 
+/// What [`advance`] made of the bytes buffered so far.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Step {
+    /// Body bytes, ready to pass on.
+    Data(Bytes),
+    /// Nothing can be decided until more is read.
+    More,
+    /// The message has ended; what is left in the buffer belongs to the next one.
+    End,
+    /// The framing is broken: the connection can carry nothing more.
+    Fail(&'static str),
+}
+
+/// Decodes what `read` holds under `framing`, without I/O: the state machine
+/// the body runs between reads, kept pure so that it can be tested and fuzzed
+/// on any split of the input.
+pub(super) fn advance(framing: &mut Framing, read: &mut BytesMut) -> Step {
+    loop {
+        match framing {
+            Framing::Length(0) => return Step::End,
+            Framing::Length(left) => {
+                if read.is_empty() {
+                    return Step::More;
+                }
+                let take = (*left).min(read.len() as u64);
+                *left -= take;
+                return Step::Data(read.split_to(take as usize).freeze());
+            }
+            Framing::Close => {
+                if read.is_empty() {
+                    return Step::More;
+                }
+                return Step::Data(read.split().freeze());
+            }
+            Framing::Chunked(state) => match *state {
+                Chunk::Size => match take_line(read) {
+                    Some(Ok(line)) => match chunk_size(&line) {
+                        Some(0) => *state = Chunk::Trailers,
+                        Some(n) => *state = Chunk::Data(n),
+                        None => return Step::Fail("malformed chunk size from upstream"),
+                    },
+                    Some(Err(())) => return Step::Fail("chunk size line too long"),
+                    None => return Step::More,
+                },
+                Chunk::Data(left) => {
+                    if read.is_empty() {
+                        return Step::More;
+                    }
+                    let take = left.min(read.len() as u64);
+                    *state = match left - take {
+                        0 => Chunk::DataEnd,
+                        left => Chunk::Data(left),
+                    };
+                    return Step::Data(read.split_to(take as usize).freeze());
+                }
+                Chunk::DataEnd => match take_line(read) {
+                    Some(Ok(line)) if line.is_empty() => *state = Chunk::Size,
+                    Some(_) => return Step::Fail("chunk data longer than its size"),
+                    None if read.len() > 2 => {
+                        return Step::Fail("chunk data longer than its size");
+                    }
+                    None => return Step::More,
+                },
+                // Trailers are read and dropped: they would describe the
+                // upstream's message, and few clients read them.
+                Chunk::Trailers => match take_line(read) {
+                    Some(Ok(line)) if line.is_empty() => *framing = Framing::Length(0),
+                    Some(Ok(_)) => {}
+                    Some(Err(())) => return Step::Fail("trailer line too long"),
+                    None => return Step::More,
+                },
+            },
+        }
+    }
+}
+
 impl http_body::Body for Incoming {
     type Data = Bytes;
     type Error = io::Error;
@@ -82,99 +166,30 @@ impl http_body::Body for Incoming {
             let Some(conn) = this.conn.as_mut() else {
                 return Poll::Ready(None);
             };
-            // What is buffered is used first; `more` says the socket must be read.
-            let more = match &mut this.framing {
-                Framing::Length(0) => {
+            match advance(&mut this.framing, &mut conn.read) {
+                Step::Data(data) => {
+                    if this.framing == Framing::Length(0) {
+                        this.finish();
+                    }
+                    return Poll::Ready(Some(Ok(Frame::data(data))));
+                }
+                Step::End => {
                     this.finish();
                     return Poll::Ready(None);
                 }
-                Framing::Length(left) => {
-                    if conn.read.is_empty() {
-                        true
-                    } else {
-                        let take = (*left).min(conn.read.len() as u64);
-                        let data = conn.read.split_to(take as usize).freeze();
-                        *left -= take;
-                        if *left == 0 {
-                            this.finish();
-                        }
-                        return Poll::Ready(Some(Ok(Frame::data(data))));
-                    }
+                Step::Fail(what) => return this.fail(what),
+                Step::More => {}
+            }
+            match ready!(poll_fill(conn, cx)) {
+                Ok(0) if this.framing == Framing::Close => {
+                    this.conn = None;
+                    return Poll::Ready(None);
                 }
-                Framing::Close => {
-                    if conn.read.is_empty() {
-                        true
-                    } else {
-                        let data = conn.read.split().freeze();
-                        return Poll::Ready(Some(Ok(Frame::data(data))));
-                    }
-                }
-                Framing::Chunked(state) => match *state {
-                    Chunk::Size => match take_line(&mut conn.read) {
-                        Some(line) => {
-                            match chunk_size(&line) {
-                                Some(0) => *state = Chunk::Trailers,
-                                Some(n) => *state = Chunk::Data(n),
-                                None => return this.fail("malformed chunk size from upstream"),
-                            }
-                            false
-                        }
-                        None if conn.read.len() > MAX_LINE => {
-                            return this.fail("chunk size line too long");
-                        }
-                        None => true,
-                    },
-                    Chunk::Data(left) => {
-                        if conn.read.is_empty() {
-                            true
-                        } else {
-                            let take = left.min(conn.read.len() as u64);
-                            let data = conn.read.split_to(take as usize).freeze();
-                            *state = match left - take {
-                                0 => Chunk::DataEnd,
-                                left => Chunk::Data(left),
-                            };
-                            return Poll::Ready(Some(Ok(Frame::data(data))));
-                        }
-                    }
-                    Chunk::DataEnd => match take_line(&mut conn.read) {
-                        Some(line) if line.is_empty() => {
-                            *state = Chunk::Size;
-                            false
-                        }
-                        Some(_) => return this.fail("chunk data longer than its size"),
-                        None if conn.read.len() > 2 => {
-                            return this.fail("chunk data longer than its size");
-                        }
-                        None => true,
-                    },
-                    // Trailers are read and dropped: they would describe the
-                    // upstream's message, and few clients read them.
-                    Chunk::Trailers => match take_line(&mut conn.read) {
-                        Some(line) if line.is_empty() => {
-                            this.framing = Framing::Length(0);
-                            false
-                        }
-                        Some(_) => false,
-                        None if conn.read.len() > MAX_LINE => {
-                            return this.fail("trailer line too long");
-                        }
-                        None => true,
-                    },
-                },
-            };
-            if more {
-                match ready!(poll_fill(conn, cx)) {
-                    Ok(0) if this.framing == Framing::Close => {
-                        this.conn = None;
-                        return Poll::Ready(None);
-                    }
-                    Ok(0) => return this.fail("upstream closed the connection mid-body"),
-                    Ok(_) => {}
-                    Err(e) => {
-                        this.conn = None;
-                        return Poll::Ready(Some(Err(e)));
-                    }
+                Ok(0) => return this.fail("upstream closed the connection mid-body"),
+                Ok(_) => {}
+                Err(e) => {
+                    this.conn = None;
+                    return Poll::Ready(Some(Err(e)));
                 }
             }
         }
@@ -208,6 +223,43 @@ mod tests {
         assert_eq!(chunk_size(b"zz"), None);
         assert_eq!(chunk_size(b"11111111111111111"), None);
     }
+    /// The decoded body and its verdict, reads split every `step` bytes.
+    fn decode_pure(wire: &[u8], step: usize) -> (Vec<u8>, Option<bool>) {
+        let mut framing = Framing::Chunked(Chunk::Size);
+        let mut read = BytesMut::new();
+        let mut body = Vec::new();
+        let mut pieces = wire.chunks(step);
+        loop {
+            match advance(&mut framing, &mut read) {
+                Step::Data(data) => body.extend_from_slice(&data),
+                Step::End => return (body, Some(true)),
+                Step::Fail(_) => return (body, Some(false)),
+                Step::More => match pieces.next() {
+                    Some(piece) => read.extend_from_slice(piece),
+                    None => return (body, None),
+                },
+            }
+        }
+    }
+
+    #[test]
+    fn the_verdict_never_depends_on_where_reads_split() {
+        let long_trailer = format!("1\r\nx\r\n0\r\nx-long: {}\r\n\r\n", "v".repeat(MAX_LINE));
+        let long_extension = format!("1;{}\r\nx\r\n0\r\n\r\n", "e".repeat(MAX_LINE));
+        let fine = "4\r\nWiki\r\n0\r\nTrailer: x\r\n\r\n".to_string();
+        for (wire, verdict) in [
+            (long_trailer, Some(false)),
+            (long_extension, Some(false)),
+            (fine, Some(true)),
+        ] {
+            let whole = decode_pure(wire.as_bytes(), wire.len());
+            assert_eq!(whole.1, verdict, "{wire:.40}");
+            for step in 1..=17 {
+                assert_eq!(decode_pure(wire.as_bytes(), step), whole, "step {step}");
+            }
+        }
+    }
+
     /// Runs the body decoder over `wire`, fed in pieces of `step` bytes.
     async fn decode(wire: &'static [u8], framing: Framing, step: usize) -> Result<Vec<u8>, String> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

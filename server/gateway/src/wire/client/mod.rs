@@ -28,6 +28,66 @@ mod stream;
 
 pub use answer::{Answer, Passed};
 
+/// Fuzzing entries for the answer's head and body decoding.
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing {
+    use super::answer::{Chunk, Framing, framing, parse_head};
+    use super::body::{Step, advance};
+    use bytes::BytesMut;
+    use http::Method;
+
+    /// An upstream's answer head on arbitrary bytes: parsed, then framed for a
+    /// GET and a HEAD. A head is refused or understood, never a panic, and
+    /// parsing consumes exactly the head.
+    pub fn answer_head(data: &[u8]) {
+        let mut buf = BytesMut::from(data);
+        if let Ok(Some(head)) =
+            parse_head(&mut buf, &|name| name.eq_ignore_ascii_case(b"x-request-id"))
+        {
+            assert!(buf.len() < data.len(), "a parsed head consumed nothing");
+            assert!(head.lines.is_empty() || head.lines.ends_with(b"\r\n"));
+            let _ = framing(&Method::GET, &head);
+            if let Ok((framing, _)) = framing(&Method::HEAD, &head) {
+                assert_eq!(framing, Framing::Length(0), "a HEAD answer has no body");
+            }
+        }
+    }
+
+    /// The chunked decoder on arbitrary bytes: the first byte picks the size of
+    /// the reads. Whatever the reads' boundaries, it must decode the same body
+    /// and reach the same verdict as when everything arrives at once, and the
+    /// body can never hold more bytes than came.
+    pub fn chunked(data: &[u8]) {
+        let Some((&step, wire)) = data.split_first() else {
+            return;
+        };
+        let whole = decode(wire, wire.len().max(1));
+        let pieces = decode(wire, usize::from(step % 16) + 1);
+        assert_eq!(whole, pieces, "the decoding depends on the read boundaries");
+        assert!(whole.0.len() <= wire.len());
+    }
+
+    /// The decoded body and how it ended: `Some(true)` at the message's end,
+    /// `Some(false)` on a framing error, `None` when it still waits for more.
+    fn decode(wire: &[u8], step: usize) -> (Vec<u8>, Option<bool>) {
+        let mut framing = Framing::Chunked(Chunk::Size);
+        let mut read = BytesMut::new();
+        let mut body = Vec::new();
+        let mut pieces = wire.chunks(step);
+        loop {
+            match advance(&mut framing, &mut read) {
+                Step::Data(data) => body.extend_from_slice(&data),
+                Step::End => return (body, Some(true)),
+                Step::Fail(_) => return (body, Some(false)),
+                Step::More => match pieces.next() {
+                    Some(piece) => read.extend_from_slice(piece),
+                    None => return (body, None),
+                },
+            }
+        }
+    }
+}
+
 use crate::wire::fields::Fields;
 use crate::wire::h1::{Early, Known, Waits, early, pump, push_decimal};
 use crate::wire::stamp::Stamp;
