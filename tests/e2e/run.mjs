@@ -296,6 +296,44 @@ try {
     await ownerPage.locator('h1 .badge.state-published').waitFor();
   });
 
+  await step('the contract view reads as a reference, its lines are anchors, and a finding opens at its place', async () => {
+    await visit(ownerPage, v1Url);
+    await hydrated(ownerPage);
+    await ownerPage.getByRole('link', { name: 'Read the contract' }).click();
+    await ownerPage.getByRole('heading', { name: /Order Capture 1\.0\.0: contract/ }).waitFor();
+    assert.ok(await ownerPage.locator('section.operation').count() > 3, 'operations are listed');
+    const op = ownerPage.locator('section.operation').first();
+    await op.getByRole('link', { name: /^line \d+$/ }).click();
+    const line = new URL(ownerPage.url()).hash;
+    assert.match(line, /^#L\d+$/);
+    await ownerPage.locator(`.source .line.marked${line}`).waitFor();
+    // A change in the 2.0.0 report links to where it is, in words.
+    const versions = await ownerPage.request.get(`${base}/api/v1/apis/order-capture/versions`);
+    const v2 = (await versions.json()).find((v) => v.version === '2.0.0');
+    await visit(ownerPage, `${base}/versions/${v2.id}`);
+    await hydrated(ownerPage);
+    const where = ownerPage.locator('.change a.where').first();
+    await where.waitFor();
+    const place = (await where.textContent()).trim();
+    assert.doesNotMatch(place, /^\/paths/, 'a place in words, not a pointer');
+    await where.click();
+    await ownerPage.waitForURL(/\/contract\?at=/);
+    await ownerPage.locator('.source .line.marked').waitFor();
+  });
+
+  await step('a deprecation refused for a missing date goes through once the form is corrected', async () => {
+    await visit(ownerPage, v1Url);
+    await hydrated(ownerPage);
+    const form = ownerPage.locator('fieldset', { hasText: 'Deprecate' });
+    await form.getByRole('button', { name: 'Deprecate' }).click();
+    await ownerPage.getByText('choose a sunset date and a successor').waitFor();
+    const sunset = new Date(Date.now() + 120 * 86400e3).toISOString().slice(0, 10);
+    await form.getByLabel('Sunset date').fill(sunset);
+    await form.getByLabel('Successor version').selectOption({ label: '2.1.0' });
+    await form.getByRole('button', { name: 'Deprecate' }).click();
+    await ownerPage.locator('h1 .badge.state-deprecated').waitFor();
+  });
+
   // Partner access: a separate admin session whose page may use the clipboard.
   const partnerContext = await browser.newContext();
   await partnerContext.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });

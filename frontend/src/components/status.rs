@@ -1,6 +1,6 @@
 //! How pages show loading states and failures (console).
 
-use crate::model::AppError;
+use crate::model::{AppError, Principal, Role};
 use leptos::prelude::*;
 
 /// A failed load, worded for the user: 401 asks to sign in, 403 says which role is needed.
@@ -18,6 +18,22 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
             <p>{body}</p>
             {sign_in.then(|| view! { <a href="/sign-in">"Sign in again"</a> })}
         </section>
+    }
+}
+
+/// Shows `children` to callers holding one of `roles`, and to anyone else the
+/// refusal the server would give, without asking the server for what it would
+/// refuse (the server checks again on every call regardless).
+#[component]
+pub fn Requires(
+    roles: &'static [Role],
+    doing: &'static str,
+    children: ChildrenFn,
+) -> impl IntoView {
+    let refusal = use_context::<Principal>().and_then(|p| p.require(roles, doing).err());
+    match refusal {
+        Some(error) => view! { <ErrorPanel error /> }.into_any(),
+        None => children().into_any(),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The audit trail: filterable, paginated, with a chain verification action (console).
 
-use crate::components::status::{ErrorPanel, Loading, short_time};
-use crate::model::{AuditEntry, ChainReport};
+use crate::components::status::{ErrorPanel, Loading, Requires, short_time};
+use crate::model::{AuditEntry, ChainReport, Role};
 use crate::server_fns::{VerifyAuditChain, load_audit};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -16,6 +16,17 @@ struct Query {
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
+    view! {
+        <Title text="Audit · Steward" />
+        <h1>"Audit trail"</h1>
+        <Requires roles=&[Role::Admin, Role::Reviewer] doing="Reading the audit trail">
+            <AuditTrail />
+        </Requires>
+    }
+}
+
+#[component]
+fn AuditTrail() -> impl IntoView {
     let query = RwSignal::new(Query::default());
     let (actor, set_actor) = signal(String::new());
     let (action, set_action) = signal(String::new());
@@ -37,8 +48,6 @@ pub fn AuditPage() -> impl IntoView {
     };
 
     view! {
-        <Title text="Audit · Steward" />
-        <h1>"Audit trail"</h1>
         <section class="panel">
             <form class="filters" on:submit=apply aria-label="Filter audit entries">
                 <div class="field">

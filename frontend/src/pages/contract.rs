@@ -8,7 +8,7 @@ use crate::model::{AppError, BodyOutline, ContractOutline, OperationOutline, Ver
 use crate::server_fns::load_contract_page;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::{use_location, use_params_map, use_query_map};
 use uuid::Uuid;
 
 /// Source lines rendered at most; a larger contract shows the part around the
@@ -46,11 +46,24 @@ pub fn ContractPage() -> impl IntoView {
 fn Contract(v: VersionView, source: String, outline: ContractOutline) -> impl IntoView {
     let s = v.summary.clone();
     let at_line = outline.at_line;
-    // The line a finding pointed at is brought into view once the page is live.
+    // The line named by `#L12` (a link the router followed, which `:target`
+    // never sees) or by the pointer asked for is marked and brought into view
+    // once the page is live.
+    let hash = use_location().hash;
     Effect::new(move |_| {
-        if let Some(line) = at_line
-            && let Some(el) = document().get_element_by_id(&format!("L{line}"))
-        {
+        let from_hash = hash
+            .get()
+            .strip_prefix("#L")
+            .and_then(|n| n.parse::<u32>().ok());
+        let Some(line) = from_hash.or(at_line) else {
+            return;
+        };
+        let document = document();
+        if let Ok(Some(old)) = document.query_selector(".source .line.marked") {
+            let _ = old.set_attribute("class", "line");
+        }
+        if let Some(el) = document.get_element_by_id(&format!("L{line}")) {
+            let _ = el.set_attribute("class", "line marked");
             el.scroll_into_view();
         }
     });

@@ -1,9 +1,9 @@
-//! Settings (admins only): users, roles, and teams. The server enforces the role;
-//! other roles see the 403 it answers (console).
+//! Settings (admins only): users, roles, teams and lint rules. Other roles see
+//! the refusal; the server enforces the role on every call (console).
 
 use crate::components::confirm;
 use crate::components::form::{Field, FormError, SelectField, last_error};
-use crate::components::status::{ErrorPanel, Loading};
+use crate::components::status::{ErrorPanel, Loading, Requires};
 use crate::model::{AppError, Role, TeamView, UserView};
 use crate::server_fns::*;
 use leptos::prelude::*;
@@ -15,8 +15,10 @@ pub fn SettingsPage() -> impl IntoView {
     view! {
         <Title text="Settings · Steward" />
         <h1>"Settings"</h1>
-        <Users />
-        <LintRules />
+        <Requires roles=&[Role::Admin] doing="Changing users, teams and lint rules">
+            <Users />
+            <LintRules />
+        </Requires>
     }
 }
 

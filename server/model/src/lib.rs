@@ -65,6 +65,21 @@ impl Principal {
     pub fn is(&self, role: Role) -> bool {
         self.role == role
     }
+
+    /// Passes if the caller holds one of `roles`; otherwise a 403 that says
+    /// what `doing` needs. The services decide with it, and the console uses it
+    /// to show a refusal without asking for what it would be refused.
+    pub fn require(&self, roles: &[Role], doing: &str) -> Result<(), AppError> {
+        if roles.contains(&self.role) {
+            return Ok(());
+        }
+        let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        Err(AppError::forbidden(format!(
+            "{doing} needs the {} role; you are signed in as {}",
+            names.join(" or "),
+            self.role
+        )))
+    }
 }
 
 /// One invalid input field, named as the form or JSON body names it. Errors inside

@@ -5,16 +5,7 @@ use steward_model::{AppError, Principal, Role};
 
 /// Passes if the caller holds one of `roles`; otherwise a 403 that says what is needed.
 pub fn require(who: &Principal, roles: &[Role], doing: &str) -> Result<(), AppError> {
-    if roles.contains(&who.role) {
-        Ok(())
-    } else {
-        let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-        Err(AppError::forbidden(format!(
-            "{doing} needs the {} role; you are signed in as {}",
-            names.join(" or "),
-            who.role
-        )))
-    }
+    who.require(roles, doing)
 }
 
 pub fn admin(who: &Principal, doing: &str) -> Result<(), AppError> {
