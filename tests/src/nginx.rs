@@ -22,12 +22,11 @@ impl Nginx {
             .find(|p| std::path::Path::new(p).exists())
             .expect("nginx is needed for this test: `apt-get install nginx-light` (bash .ci/run installs it)");
         let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
+            .and_then(|l| l.local_addr())
+            .expect("a free loopback port")
             .port();
         let dir = std::env::temp_dir().join(format!("steward-nginx-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(&dir).expect("nginx's directory");
         let d = dir.display();
         let config = format!(
             "daemon off; master_process off; worker_processes 1;
@@ -40,7 +39,7 @@ impl Nginx {
                server {{ listen 127.0.0.1:{port}; {server} }}
              }}"
         );
-        std::fs::write(dir.join("nginx.conf"), config).unwrap();
+        std::fs::write(dir.join("nginx.conf"), config).expect("nginx's configuration");
         let child = Command::new(binary)
             .args([
                 "-p",
@@ -54,17 +53,22 @@ impl Nginx {
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
-            .unwrap();
-        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+            .expect("nginx starts");
+        // Owned from here, so that it is stopped however the test ends.
+        let nginx = Nginx {
+            addr: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+            dir,
+            child,
+        };
         for _ in 0..100 {
-            if tokio::net::TcpStream::connect(addr).await.is_ok() {
-                return Nginx { addr, dir, child };
+            if tokio::net::TcpStream::connect(nginx.addr).await.is_ok() {
+                return nginx;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!(
             "nginx did not start: {}",
-            std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
+            std::fs::read_to_string(nginx.dir.join("error.log")).unwrap_or_default()
         );
     }
 
