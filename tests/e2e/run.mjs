@@ -316,6 +316,10 @@ try {
     await where.waitFor();
     const place = (await where.textContent()).trim();
     assert.doesNotMatch(place, /^\/paths/, 'a place in words, not a pointer');
+    // A breaking change says why it breaks clients and what to do instead.
+    const why = ownerPage.locator('.change.level-error details.guidance').first();
+    await why.locator('summary').click();
+    assert.match(await why.textContent(), /What to do: \S+/);
     await where.click();
     await ownerPage.waitForURL(/\/contract\?at=/);
     await ownerPage.locator('.source .line.marked').waitFor();

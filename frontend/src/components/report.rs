@@ -34,6 +34,13 @@ fn level_name(l: Level) -> &'static str {
 #[component]
 pub fn ReportView(report: ChangeReport, revision: Uuid) -> impl IntoView {
     let base = report.base_id;
+    let guidance = StoredValue::new(
+        report
+            .guidance
+            .iter()
+            .map(|g| (g.check.clone(), (g.why.clone(), g.what_to_do.clone())))
+            .collect::<BTreeMap<_, _>>(),
+    );
     let (min_level, set_min_level) = signal(Level::Info);
     let (text, set_text) = signal(String::new());
     let changes = StoredValue::new(report.changes);
@@ -112,7 +119,7 @@ pub fn ReportView(report: ChangeReport, revision: Uuid) -> impl IntoView {
                     return view! { <p class="muted">"No changes."</p> }.into_any();
                 }
                 let many = groups.len() > 20;
-                groups.into_iter().map(|(op, list)| view! { <Group op list open=!many revision base /> }).collect_view().into_any()
+                groups.into_iter().map(|(op, list)| view! { <Group op list open=!many revision base guidance /> }).collect_view().into_any()
             }}
         </div>
     }
@@ -125,6 +132,7 @@ fn Group(
     open: bool,
     revision: Uuid,
     base: Option<Uuid>,
+    guidance: StoredValue<BTreeMap<String, (String, String)>>,
 ) -> impl IntoView {
     let (is_open, set_open) = signal(open);
     let errors = list.iter().filter(|c| c.level == Level::Error).count();
@@ -164,6 +172,16 @@ fn Group(
                                     let label = if at.is_empty() { "in the contract".to_string() } else { at };
                                     view! { " " <a class="where" href=href>{label}</a> }
                                 })}
+                                {(c.level != Level::Info)
+                                    .then(|| guidance.with_value(|g| g.get(&c.id).cloned()))
+                                    .flatten()
+                                    .map(|(why, fix)| view! {
+                                        <details class="guidance">
+                                            <summary>"Why it matters"</summary>
+                                            <p>{why}</p>
+                                            <p><strong>"What to do: "</strong>{fix}</p>
+                                        </details>
+                                    })}
                             </li>
                         }
                     }).collect_view()}

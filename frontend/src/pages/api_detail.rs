@@ -2,8 +2,8 @@
 
 use crate::components::form::{Field, FormError, last_error};
 use crate::components::status::{ErrorPanel, Loading, short_time};
-use crate::model::{ApiView, VersionSummary};
-use crate::server_fns::{EditApi, UploadVersion, get_api, list_versions};
+use crate::model::{ApiView, GatewayView, VersionSummary, upstream_authority};
+use crate::server_fns::{EditApi, UploadVersion, get_api, list_gateways, list_versions};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -18,11 +18,18 @@ pub fn ApiDetailPage() -> impl IntoView {
         |(slug, _)| get_api(slug),
     );
     let versions = Resource::new(slug, list_versions);
+    // Created here with the others: during server rendering, a resource made
+    // after an await would be missing from the hydration data.
+    let gateways = Resource::new(|| (), |_| list_gateways());
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match (api.await, versions.await) {
-                    (Ok(api), Ok(versions)) => view! { <Detail api versions edit /> }.into_any(),
+                    (Ok(api), Ok(versions)) => {
+                        // Health is a courtesy: the page works without it.
+                        let gateways = gateways.await.unwrap_or_default();
+                        view! { <Detail api versions edit gateways /> }.into_any()
+                    }
                     (Err(error), _) | (_, Err(error)) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
@@ -35,7 +42,9 @@ fn Detail(
     api: ApiView,
     versions: Vec<VersionSummary>,
     edit: ServerAction<EditApi>,
+    gateways: Vec<GatewayView>,
 ) -> impl IntoView {
+    let health = upstream_health(&versions, &gateways);
     let can_edit = api.can_edit;
     let slug = api.slug.clone();
     let editable = api.clone();
@@ -55,6 +64,30 @@ fn Detail(
             <p>{api.description.clone()}</p>
             <p><a href=format!("/apis/{}/traffic", api.slug)>"Traffic and latency"</a></p>
         </section>
+        {(!health.is_empty()).then(|| view! {
+            <section class="panel" aria-labelledby="upstream-health">
+                <h2 id="upstream-health">"Upstreams"</h2>
+                <table class="table">
+                    <thead><tr><th scope="col">"Version"</th><th scope="col">"Upstream"</th><th scope="col">"At the gateways"</th></tr></thead>
+                    <tbody>
+                        {health.into_iter().map(|(version, upstream, words, bad)| {
+                            let key = upstream.clone();
+                            view! {
+                            <tr data-upstream=key>
+                                <td>{version}</td>
+                                <td><code>{upstream}</code></td>
+                                <td>{if bad {
+                                    view! { <span class="badge upstream-open">{words}</span> }.into_any()
+                                } else {
+                                    view! { <span class="muted">{words}</span> }.into_any()
+                                }}</td>
+                            </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </section>
+        })}
         <section class="panel">
             <h2>"Versions"</h2>
             <Timeline versions />
@@ -202,4 +235,41 @@ fn UploadForm(slug: String) -> impl IntoView {
             </ActionForm>
         </section>
     }
+}
+
+/// Each live version's upstream and what the live gateways say of it: the
+/// version, the upstream's authority, the words, and whether it is failing.
+fn upstream_health(
+    versions: &[VersionSummary],
+    gateways: &[GatewayView],
+) -> Vec<(String, String, String, bool)> {
+    let live: Vec<&GatewayView> = gateways.iter().filter(|g| g.live).collect();
+    versions
+        .iter()
+        .filter(|v| v.state.is_live())
+        .filter_map(|v| {
+            let upstream = upstream_authority(&v.upstream_url)?.to_string();
+            let reports: Vec<_> = live
+                .iter()
+                .filter_map(|g| g.upstreams.iter().find(|u| u.upstream == upstream))
+                .collect();
+            let (words, bad) = match reports
+                .iter()
+                .max_by_key(|u| (u.state == "open", u.failures))
+            {
+                _ if live.is_empty() => ("no gateway is reporting".to_string(), false),
+                None => ("answering".to_string(), false),
+                Some(worst) => (
+                    format!(
+                        "{} (at {} of {} gateways)",
+                        worst.label(),
+                        reports.len(),
+                        live.len()
+                    ),
+                    true,
+                ),
+            };
+            Some((v.version.clone(), upstream, words, bad))
+        })
+        .collect()
 }

@@ -106,7 +106,7 @@ fn GatewayTable(list: Vec<GatewayView>) -> impl IntoView {
             <thead><tr>
                 <th scope="col">"Instance"</th><th scope="col">"Status"</th><th scope="col">"Snapshot"</th>
                 <th scope="col">"Versions / keys"</th><th scope="col">"Flush backlog"</th><th scope="col">"Dropped samples"</th>
-                <th scope="col">"Started"</th>
+                <th scope="col">"Started"</th><th scope="col">"Upstreams"</th>
             </tr></thead>
             <tbody>
                 {list.into_iter().map(|g| view! {
@@ -122,6 +122,13 @@ fn GatewayTable(list: Vec<GatewayView>) -> impl IntoView {
                         <td>{format!("{} aggregates · {} key stamps", g.telemetry_backlog, g.usage_backlog)}</td>
                         <td>{g.telemetry_dropped}</td>
                         <td>{short_time(g.started_at)}</td>
+                        <td>{if g.upstreams.is_empty() {
+                            view! { <span class="muted">"all answering"</span> }.into_any()
+                        } else {
+                            view! { <ul class="plain">{g.upstreams.iter().map(|u| view! {
+                                <li data-upstream=u.upstream.clone()><code>{u.upstream.clone()}</code> " " <span class=format!("badge upstream-{}", u.state)>{u.label()}</span></li>
+                            }).collect_view()}</ul> }.into_any()
+                        }}</td>
                     </tr>
                 }).collect_view()}
             </tbody>

@@ -10,6 +10,9 @@
 //! report at a lower level where context makes the change harmless: a security
 //! requirement added beside an existing alternative is `info`, not `error`.
 
+mod guidance;
+
+pub use guidance::{Guidance, guidance};
 use steward_model::Level::{self, Error, Info, Warning};
 
 /// Where in a contract a check looks.

@@ -335,14 +335,28 @@ impl Gateway {
             .built_at
             .map(|t| t.elapsed().as_millis() as i64)
             .unwrap_or(-1);
+        let upstreams: Vec<serde_json::Value> = self
+            .breakers
+            .failing()
+            .into_iter()
+            .map(|(upstream, state, failures)| {
+                let state = match state {
+                    resilience::State::Closed => "failing",
+                    resilience::State::Open => "open",
+                    resilience::State::HalfOpen => "half_open",
+                };
+                serde_json::json!({"upstream": upstream, "state": state, "failures": failures})
+            })
+            .collect();
         sqlx::query(
             "INSERT INTO gateway_instances (id, hostname, address, started_at, last_seen,
                  snapshot_generation, snapshot_age_ms, versions, keys,
-                 telemetry_backlog, telemetry_dropped, usage_backlog)
-             VALUES ($1, $2, $3, $4, now(), $5, $6, $7, $8, $9, $10, $11)
+                 telemetry_backlog, telemetry_dropped, usage_backlog, upstreams)
+             VALUES ($1, $2, $3, $4, now(), $5, $6, $7, $8, $9, $10, $11, $12)
              ON CONFLICT (id) DO UPDATE SET last_seen = now(),
                  snapshot_generation = $5, snapshot_age_ms = $6, versions = $7, keys = $8,
-                 telemetry_backlog = $9, telemetry_dropped = $10, usage_backlog = $11",
+                 telemetry_backlog = $9, telemetry_dropped = $10, usage_backlog = $11,
+                 upstreams = $12",
         )
         .bind(self.instance)
         .bind(hostname())
@@ -355,6 +369,7 @@ impl Gateway {
         .bind(self.telemetry.backlog() as i64)
         .bind(self.telemetry.dropped() as i64)
         .bind(self.usage.backlog() as i64)
+        .bind(sqlx::types::Json(upstreams))
         .execute(pool)
         .await?;
         Ok(())

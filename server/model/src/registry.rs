@@ -293,6 +293,17 @@ pub struct ChangeReport {
     pub warnings: usize,
     pub infos: usize,
     pub changes: Vec<Change>,
+    /// Why each check in `changes` matters to clients and what to do, once per check.
+    #[serde(default)]
+    pub guidance: Vec<CheckGuidance>,
+}
+
+/// Why a check's change matters to clients, and what the owner can do instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckGuidance {
+    pub check: String,
+    pub why: String,
+    pub what_to_do: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

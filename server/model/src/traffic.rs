@@ -26,6 +26,45 @@ pub struct GatewayView {
     pub usage_backlog: i64,
     /// Samples given up during a long database outage.
     pub telemetry_dropped: i64,
+    /// Upstreams this gateway has seen fail recently; healthy ones are not listed.
+    #[serde(default)]
+    pub upstreams: Vec<UpstreamHealth>,
+}
+
+/// An upstream a gateway has seen fail, by its authority (`erp.internal:8069`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpstreamHealth {
+    pub upstream: String,
+    /// `failing` (failures below the threshold), `open` (the gateway answers
+    /// 503 without trying) or `half_open` (one trial request at a time).
+    pub state: String,
+    /// Failures in a row.
+    pub failures: u32,
+}
+
+impl UpstreamHealth {
+    /// The state in words.
+    pub fn label(&self) -> String {
+        match self.state.as_str() {
+            "open" => format!(
+                "circuit open after {} failures: callers get 503",
+                self.failures
+            ),
+            "half_open" => "circuit half-open: trying one request".into(),
+            _ => format!("{} recent failures", self.failures),
+        }
+    }
+}
+
+/// The authority (`host:port`) of an upstream URL, without credentials, as
+/// the gateways key their circuits by it.
+pub fn upstream_authority(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let bare = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    (!bare.is_empty()).then_some(bare)
 }
 
 /// Where the gateways may send upstream traffic, beyond the default.

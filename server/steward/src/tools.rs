@@ -175,12 +175,15 @@ pub fn checks(args: &ChecksArgs) -> ExitCode {
             let checks: Vec<serde_json::Value> = checks
                 .iter()
                 .map(|c| {
+                    let words = contracts::catalogue::guidance(c);
                     serde_json::json!({
                         "id": c.id,
                         "level": c.level,
                         "family": c.family.as_str(),
                         "description": c.description,
                         "oasdiff": c.oasdiff,
+                        "why": words.why,
+                        "what_to_do": words.fix,
                     })
                 })
                 .collect();
@@ -215,6 +218,32 @@ pub fn checks(args: &ChecksArgs) -> ExitCode {
                     c.family.as_str(),
                     if c.oasdiff { "same id" } else { "" },
                     c.description.replace('|', "\\|")
+                );
+            }
+            // The words are shared by many checks: each said once, with its checks.
+            let mut said: Vec<(contracts::catalogue::Guidance, Vec<&str>)> = Vec::new();
+            for c in checks {
+                let words = contracts::catalogue::guidance(c);
+                match said.iter_mut().find(|(w, _)| *w == words) {
+                    Some((_, ids)) => ids.push(c.id),
+                    None => said.push((words, vec![c.id])),
+                }
+            }
+            let _ = writeln!(
+                out,
+                "\n## Why a change breaks clients, and what to do\n\nThe console shows these beside each finding.\n"
+            );
+            for (words, ids) in &said {
+                let _ = writeln!(
+                    out,
+                    "- **Why:** {}\n  **What to do:** {}\n  {} checks: {}\n",
+                    words.why,
+                    words.fix,
+                    ids.len(),
+                    ids.iter()
+                        .map(|id| format!("`{id}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 );
             }
             let _ = writeln!(out, "\n## Lint rules ({})\n", rules.len());

@@ -114,6 +114,41 @@ async fn the_circuit_opens_after_repeated_failures_and_recovers() {
         "https://steward.dev/problems/gateway/circuit-open"
     );
     assert_eq!(headers["retry-after"], "1");
+    // The gateway says so in its heartbeat, which the Gateways page and the
+    // API page read: the upstream by its authority, with its circuit's state.
+    let upstream: String = sqlx::query_scalar(
+        "SELECT upstream_url FROM api_versions WHERE base_path = '/inventory/v1'",
+    )
+    .fetch_one(&h.app.pool)
+    .await
+    .unwrap();
+    let authority = steward_model::upstream_authority(&upstream)
+        .unwrap()
+        .to_string();
+    let reported = async || -> Vec<Value> {
+        let gateways: Value =
+            h.f.admin
+                .get(h.app.api("/gateways"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+        gateways[0]["upstreams"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    h.within(Duration::from_secs(2), async || {
+        reported()
+            .await
+            .iter()
+            .any(|u| u["upstream"] == authority.as_str() && u["state"] == "open")
+    })
+    .await;
+    let failures = reported().await[0]["failures"].as_u64().unwrap_or(0);
+    assert!(failures >= 5, "failures in a row: {failures}");
     // After the cooldown one trial goes through; its success closes the circuit.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let res = h
@@ -132,6 +167,8 @@ async fn the_circuit_opens_after_repeated_failures_and_recovers() {
             .status(),
         200
     );
+    h.within(Duration::from_secs(2), async || reported().await.is_empty())
+        .await;
 }
 
 /// A slow or vanished caller is the caller's failure, never the upstream's:

@@ -12,9 +12,9 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use steward_contracts::{self as contracts, Contract};
 use steward_model::{
-    AppError, ChangeReport, Checks, ContractOutline, Deprecation, FieldError, Finding, Level,
-    NewVersion, Principal, Retirement, ReviewDecision, ReviewItem, Role, SendBack, Severity,
-    VersionState, VersionSummary, VersionView,
+    AppError, ChangeReport, CheckGuidance, Checks, ContractOutline, Deprecation, FieldError,
+    Finding, Level, NewVersion, Principal, Retirement, ReviewDecision, ReviewItem, Role, SendBack,
+    Severity, VersionState, VersionSummary, VersionView,
 };
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -143,7 +143,7 @@ async fn view(conn: &mut PgConnection, who: &Principal, row: Row) -> Result<Vers
         spec_format: row.spec_format,
         spec_sha256: row.spec_sha256,
         lint: row.lint.0,
-        report: row.report.map(|r| r.0),
+        report: row.report.map(|r| explained(r.0)),
         waiver_reason: row.waiver_reason,
         reviewed_by: row.reviewer,
         review_comment: row.review_comment,
@@ -492,6 +492,7 @@ async fn report_between(
         warnings: n(Level::Warning),
         infos: n(Level::Info),
         changes,
+        guidance: Vec::new(),
     })
 }
 
@@ -599,7 +600,31 @@ pub async fn compare(
     if base.api_id != api_id || revision.api_id != api_id {
         return Err(AppError::invalid("base", "both versions must belong to the same API").into());
     }
-    report_between(&mut conn, Some(&base), &revision).await
+    Ok(explained(
+        report_between(&mut conn, Some(&base), &revision).await?,
+    ))
+}
+
+/// The report with the catalogue's why and what-to-do for each of its checks.
+/// Added when a report is read rather than stored, so reports made before a
+/// wording changed read with the current words.
+fn explained(mut report: ChangeReport) -> ChangeReport {
+    let mut ids: Vec<&str> = report.changes.iter().map(|c| c.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    report.guidance = ids
+        .into_iter()
+        .filter_map(contracts::catalogue::find)
+        .map(|check| {
+            let words = contracts::catalogue::guidance(check);
+            CheckGuidance {
+                check: check.id.to_string(),
+                why: words.why.to_string(),
+                what_to_do: words.fix.to_string(),
+            }
+        })
+        .collect();
+    report
 }
 
 fn refuse(message: impl Into<String>) -> AppError {

@@ -8,7 +8,7 @@ pub mod rollup;
 use crate::error::Result;
 use sqlx::PgPool;
 use steward_model::{
-    AppError, ConsumerTraffic, DriftReport, GatewayView, Principal, VersionTraffic,
+    AppError, ConsumerTraffic, DriftReport, GatewayView, Principal, UpstreamHealth, VersionTraffic,
 };
 use steward_shared::telemetry::BOUNDS_MS;
 use time::OffsetDateTime;
@@ -65,12 +65,13 @@ type InstanceRow = (
     i64,
     i64,
     i64,
+    sqlx::types::Json<Vec<UpstreamHealth>>,
 );
 
 pub async fn gateways(pool: &PgPool, _who: &Principal) -> Result<Vec<GatewayView>> {
     let rows: Vec<InstanceRow> = sqlx::query_as(
         "SELECT id, hostname, address, started_at, last_seen, snapshot_generation, snapshot_age_ms,
-                versions, keys, telemetry_backlog, usage_backlog, telemetry_dropped
+                versions, keys, telemetry_backlog, usage_backlog, telemetry_dropped, upstreams
          FROM gateway_instances
          WHERE last_seen > now() - interval '1 day'
          ORDER BY last_seen DESC",
@@ -94,6 +95,7 @@ pub async fn gateways(pool: &PgPool, _who: &Principal) -> Result<Vec<GatewayView
             telemetry_backlog: r.9,
             usage_backlog: r.10,
             telemetry_dropped: r.11,
+            upstreams: r.12.0,
         })
         .collect())
 }

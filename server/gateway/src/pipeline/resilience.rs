@@ -131,6 +131,21 @@ impl Breakers {
         self.tracked.store(map.len(), Ordering::Relaxed);
     }
 
+    /// The upstreams with recent failures: each authority, its circuit's state
+    /// and its failures in a row. Healthy upstreams have no entry.
+    pub fn failing(&self) -> Vec<(String, State, u32)> {
+        if self.tracked.load(Ordering::Relaxed) == 0 {
+            return Vec::new();
+        }
+        let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        let mut list: Vec<_> = map
+            .iter()
+            .map(|(upstream, b)| (upstream.clone(), b.state, b.failures))
+            .collect();
+        list.sort_by(|a, b| a.0.cmp(&b.0));
+        list
+    }
+
     pub fn state(&self, upstream: &str) -> State {
         if self.tracked.load(Ordering::Relaxed) == 0 {
             return State::Closed;
