@@ -121,7 +121,12 @@ fn Traffic(traffic: ApiTraffic) -> impl IntoView {
                         <thead><tr><th scope="col">"Consumer"</th><th scope="col">"Application"</th><th scope="col">"Requests"</th><th scope="col">"5xx"</th></tr></thead>
                         <tbody>
                             {traffic.top_consumers.into_iter().map(|c| view! {
-                                <tr><td>{c.consumer}</td><td>{c.application}</td><td>{c.requests}</td><td>{c.errors}</td></tr>
+                                <tr>
+                                    <td>{c.consumer}</td>
+                                    <td>{c.application}{c.revoked_key_used.then(|| view! { " " <span class="badge cred-revoked">"revoked key in use"</span> })}</td>
+                                    <td>{c.requests}</td>
+                                    <td>{c.errors}</td>
+                                </tr>
                             }).collect_view()}
                         </tbody>
                     </table>

@@ -308,7 +308,7 @@ fn TrafficPanel(traffic: Resource<Result<VersionTraffic, AppError>>) -> impl Int
                                 <dt>"Latency p95"</dt><dd data-stat="p95">{t.p95_ms.map(|p| format!("≤ {p} ms")).unwrap_or_else(|| "–".into())}</dd>
                                 <dt>"By status"</dt><dd>{format!("2xx {} · 3xx {} · 4xx {} · 5xx {}", t.by_class[1], t.by_class[2], t.by_class[3], t.by_class[4])}</dd>
                                 <dt>"Top consumers"</dt>
-                                <dd>{t.top_consumers.iter().map(|c| format!("{} / {} ({})", c.consumer, c.application, c.requests)).collect::<Vec<_>>().join("; ")}</dd>
+                                <dd>{t.top_consumers.iter().map(|c| format!("{} / {} ({}){}", c.consumer, c.application, c.requests, if c.revoked_key_used { ", revoked key in use" } else { "" })).collect::<Vec<_>>().join("; ")}</dd>
                             </dl>
                         }.into_any(),
                         Err(error) => view! { <ErrorPanel error /> }.into_any(),

@@ -90,6 +90,10 @@ pub struct ConsumerTraffic {
     /// Of which 5xx.
     #[serde(default)]
     pub errors: i64,
+    /// A revoked key of this application was used in the window (its calls
+    /// were refused, and are counted here).
+    #[serde(default)]
+    pub revoked_key_used: bool,
 }
 
 /// A version's traffic over the last `window_minutes`.

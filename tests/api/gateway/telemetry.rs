@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
-use steward_tests::gateway::{harness, traffic};
+use steward_tests::gateway::{harness, problem_type, traffic};
 use steward_tests::spawn_app;
 
 #[tokio::test]
@@ -408,4 +408,75 @@ async fn slos_are_computed_exactly_from_real_traffic() {
         ["stock reads available"],
         "the Overview shows SLOs with little budget left"
     );
+}
+
+/// A call with a revoked key is refused with that reason, and still counts as
+/// its application's traffic, marked: the owner sees who keeps using it.
+#[tokio::test]
+async fn calls_with_a_revoked_key_are_refused_and_attributed_to_its_application() {
+    let h = harness().await;
+    let stock = || {
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", &h.key)
+    };
+    assert_eq!(stock().send().await.unwrap().status(), 200);
+    let key_id: String =
+        sqlx::query_scalar("SELECT id::text FROM api_keys WHERE name = 'gateway-test'")
+            .fetch_one(&h.app.pool)
+            .await
+            .unwrap();
+    let res =
+        h.f.admin
+            .delete(h.app.api(&format!("/keys/{key_id}")))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(res.status(), 200);
+    h.within(Duration::from_secs(2), async || {
+        stock().send().await.unwrap().status() == 401
+    })
+    .await;
+    let (body, _) = problem_type(stock().send().await.unwrap(), 401).await;
+    assert_eq!(body["detail"], "the API key has been revoked");
+    // Another key, never issued, is only unknown.
+    let unknown = h.key[..h.key.len() - 4].to_string() + "0000";
+    let (body, _) = problem_type(
+        h.get("/inventory/v1/stock-levels")
+            .header("x-api-key", unknown)
+            .send()
+            .await
+            .unwrap(),
+        401,
+    )
+    .await;
+    assert_eq!(body["detail"], "the API key is unknown");
+
+    let version: String =
+        sqlx::query_scalar("SELECT id::text FROM api_versions WHERE base_path = '/inventory/v1'")
+            .fetch_one(&h.app.pool)
+            .await
+            .unwrap();
+    let top = async || -> Value {
+        let t: Value =
+            h.f.viewer
+                .get(h.app.api(&format!("/versions/{version}/traffic")))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+        t["top_consumers"].clone()
+    };
+    h.within(Duration::from_secs(5), async || {
+        top().await[0]["revoked_key_used"] == true
+    })
+    .await;
+    let top = top().await;
+    assert_eq!(top[0]["consumer"], "Northwind Marketplace", "{top}");
+    // The 200 and the refusals with the revoked key are all Northwind's. Only
+    // the made-up key, whose secret matches nothing, is anonymous.
+    assert!(top[0]["requests"].as_i64().unwrap() >= 3, "{top}");
+    assert_eq!(top[1]["consumer"], "anonymous", "{top}");
+    assert_eq!(top[1]["requests"], 1, "{top}");
 }

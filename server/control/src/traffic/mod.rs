@@ -150,9 +150,14 @@ pub async fn version_traffic(
     .bind(since)
     .fetch_one(pool)
     .await?;
-    let top: Vec<(String, String, i64, i64)> = sqlx::query_as(
+    let top: Vec<(String, String, i64, i64, Option<bool>)> = sqlx::query_as(
         "SELECT coalesce(c.name, 'anonymous'), coalesce(a.name, '-'), sum(t.requests)::bigint AS n,
-                coalesce(sum(t.requests) FILTER (WHERE t.status_class = 5), 0)::bigint
+                coalesce(sum(t.requests) FILTER (WHERE t.status_class = 5), 0)::bigint,
+                bool_or(EXISTS (SELECT 1 FROM api_keys k
+                                WHERE k.application_id = t.application_id
+                                  AND k.revoked_at IS NOT NULL
+                                  AND k.last_used_at > k.revoked_at
+                                  AND k.last_used_at >= $2))
          FROM traffic t
          LEFT JOIN applications a ON a.id = t.application_id
          LEFT JOIN consumers c ON c.id = a.consumer_id
@@ -187,11 +192,12 @@ pub async fn version_traffic(
         top_consumers: top
             .into_iter()
             .map(
-                |(consumer, application, requests, errors)| ConsumerTraffic {
+                |(consumer, application, requests, errors, revoked)| ConsumerTraffic {
                     consumer,
                     application,
                     requests,
                     errors,
+                    revoked_key_used: revoked.unwrap_or(false),
                 },
             )
             .collect(),

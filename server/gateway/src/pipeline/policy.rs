@@ -69,6 +69,40 @@ fn unauthenticated(detail: impl Into<String>) -> Refusal {
     .with_header(header::WWW_AUTHENTICATE, CHALLENGE)
 }
 
+/// Why a genuine key was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    Revoked,
+    Expired,
+}
+
+/// The key sent, if it is one Steward issued and no longer accepts: a refused
+/// call still belongs to the key's application, in its traffic and its "last
+/// used" stamp. Only asked on the refusal path.
+pub fn refused_key<'s>(
+    snapshot: &'s Snapshot,
+    fields: Fields<'_>,
+    now: OffsetDateTime,
+) -> Option<(&'s ActiveKey, Refused)> {
+    let presented = std::str::from_utf8(fields.known(Known::ApiKey)?)
+        .ok()
+        .and_then(keys::parse)?;
+    let id = presented.lookup()?;
+    // `accepts` checks the secret and the environment; expiry is told apart here.
+    let far_past = OffsetDateTime::UNIX_EPOCH;
+    if let Some(key) = snapshot.keys.get(&id)
+        && !key.accepts(&presented, now)
+        && key.accepts(&presented, far_past)
+    {
+        return Some((key, Refused::Expired));
+    }
+    snapshot
+        .revoked_keys
+        .get(&id)
+        .filter(|k| k.accepts(&presented, far_past))
+        .map(|k| (k, Refused::Revoked))
+}
+
 /// Checks the credential, if any. `Ok(None)` means none was sent.
 pub fn authenticate<'s>(
     snapshot: &'s Snapshot,
@@ -88,7 +122,13 @@ pub fn authenticate<'s>(
             .lookup()
             .and_then(|id| snapshot.keys.get(&id))
             .filter(|k| k.accepts(&presented, now))
-            .ok_or_else(|| unauthenticated("the API key is unknown, revoked or expired"))?;
+            .ok_or_else(|| {
+                unauthenticated(match refused_key(snapshot, fields, now) {
+                    Some((_, Refused::Revoked)) => "the API key has been revoked",
+                    Some((_, Refused::Expired)) => "the API key has expired",
+                    None => "the API key is unknown",
+                })
+            })?;
         let application = snapshot
             .applications
             .get(&key.application_id)

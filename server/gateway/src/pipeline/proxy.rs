@@ -200,7 +200,14 @@ async fn pipeline<'s>(
         &gw.config.issuer,
         &gw.config.audience,
         now,
-    )?;
+    )
+    .inspect_err(|_| {
+        // A revoked or expired key's calls are its application's, not anonymous.
+        if let Some((key, _)) = policy::refused_key(snapshot, fields, now) {
+            trace.application = Some(key.application_id);
+            gw.usage.record(Credential::ApiKey, key.id, now);
+        }
+    })?;
     let identity = match &caller {
         None if operation.is_public() => {
             // Anonymous callers are limited per source, so that one of them

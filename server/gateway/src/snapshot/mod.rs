@@ -154,6 +154,10 @@ pub struct Snapshot {
     /// OAuth clients revoked within the longest token lifetime: their tokens,
     /// still unexpired, are refused.
     pub revoked_clients: HashSet<String>,
+    /// Keys revoked in the last 30 days. Never accepted: kept so that their
+    /// calls are refused with the reason and counted against their
+    /// application, not as anonymous traffic.
+    pub revoked_keys: FastMap<LookupId, ActiveKey>,
 }
 
 impl Snapshot {
@@ -313,6 +317,11 @@ pub async fn build(
         own.to_vec(),
     );
     let keys = load_active_keys(pool).await?;
+    let revoked_keys = load_keys(
+        pool,
+        "FROM api_keys WHERE revoked_at > now() - interval '30 days'",
+    )
+    .await?;
     let applications = sqlx::query_as::<_, (Uuid, String, Uuid, String, String)>(
         "SELECT a.id, a.name, c.id, c.slug, a.environment
          FROM applications a JOIN consumers c ON c.id = a.consumer_id",
@@ -382,6 +391,7 @@ pub async fn build(
     .collect();
     Ok(Snapshot {
         revoked_clients,
+        revoked_keys,
         generation,
         built_at: Some(Instant::now()),
         by_base_path,
@@ -400,18 +410,28 @@ pub async fn build(
 pub async fn load_active_keys<S: std::hash::BuildHasher + Default>(
     pool: &PgPool,
 ) -> Result<std::collections::HashMap<LookupId, ActiveKey, S>> {
+    load_keys(
+        pool,
+        "FROM api_keys
+         WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())",
+    )
+    .await
+}
+
+/// The keys `from` (a `FROM … WHERE …` clause) selects, by lookup id.
+async fn load_keys<S: std::hash::BuildHasher + Default>(
+    pool: &PgPool,
+    from: &str,
+) -> Result<std::collections::HashMap<LookupId, ActiveKey, S>> {
     use futures_util::TryStreamExt;
-    // One definition of a usable key for both statements below.
-    const USABLE: &str = "FROM api_keys
-         WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())";
     // Sized up front: a map grown by doubling leaves each smaller table it
     // outgrew to the allocator, which keeps them resident beside the final one.
     // The count is only a capacity: a key added in between grows the map once.
-    let (count,): (i64,) = sqlx::query_as(&format!("SELECT count(*) {USABLE}"))
+    let (count,): (i64,) = sqlx::query_as(&format!("SELECT count(*) {from}"))
         .fetch_one(pool)
         .await?;
     let select =
-        format!("SELECT id, lookup_id, digest, application_id, environment, expires_at {USABLE}");
+        format!("SELECT id, lookup_id, digest, application_id, environment, expires_at {from}");
     let mut rows =
         sqlx::query_as::<_, (Uuid, String, Vec<u8>, Uuid, String, Option<OffsetDateTime>)>(&select)
             .fetch(pool);
