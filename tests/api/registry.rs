@@ -1168,6 +1168,76 @@ async fn the_review_queue_lists_what_waits_for_a_reviewer() {
         seen[1]
     );
     assert!(queue(&org.owner).await.iter().all(|i| i["yours"] == true));
+
+    // The Overview tells each whom it concerns: the reviewer that two wait,
+    // the owner (who may not review their own) nothing yet, then the decisions.
+    let notices = |who: &reqwest::Client| {
+        let url = app.api("/overview");
+        let who = who.clone();
+        async move {
+            let o: Value = who.get(url).send().await.unwrap().json().await.unwrap();
+            o["notices"].as_array().cloned().unwrap_or_default()
+        }
+    };
+    let seen = notices(&org.reviewer).await;
+    assert_eq!(seen[0]["text"], "2 versions await your review", "{seen:?}");
+    assert_eq!(seen[0]["href"], "/reviews");
+    assert_eq!(notices(&org.owner).await, Vec::<Value>::new());
+    let (first, second) = (
+        queue(&org.reviewer).await[0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+        queue(&org.reviewer).await[1]["id"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    );
+    let res = post(
+        &app,
+        &org.reviewer,
+        &format!("/versions/{first}/review"),
+        json!({"approve": true, "comment": "fine"}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let res = post(
+        &app,
+        &org.reviewer,
+        &format!("/versions/{second}/review"),
+        json!({"approve": false, "comment": "a major bump, please"}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let told: Vec<(String, String)> = notices(&org.owner)
+        .await
+        .iter()
+        .map(|n| {
+            (
+                n["text"].as_str().unwrap().to_string(),
+                n["tone"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(told.len(), 2, "{told:?}");
+    assert!(
+        told.iter().any(
+            |(t, tone)| t.ends_with("rejected Orders 1.1.0: “a major bump, please”")
+                && tone == "bad"
+        ),
+        "{told:?}"
+    );
+    assert!(
+        told.iter().any(
+            |(t, tone)| t.contains("approved (ready to publish) Orders 1.0.0") && tone == "good"
+        ),
+        "{told:?}"
+    );
+    assert_eq!(
+        notices(&org.reviewer).await,
+        Vec::<Value>::new(),
+        "nothing waits any more"
+    );
 }
 
 /// The version defaults to the contract's `info.version`; a version that

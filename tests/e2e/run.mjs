@@ -24,6 +24,8 @@ try {
     await alert.waitFor();
     assert.equal((await alert.textContent()).trim(), 'email or password is incorrect');
     assert.equal(await page.getByLabel('Email').inputValue(), 'admin@steward.demo');
+    // Focus returns to the form, on its first field.
+    await page.waitForFunction(() => document.activeElement?.id === 'sign-in-email');
     assert.equal(new URL(page.url()).pathname, '/sign-in');
   });
 
@@ -66,6 +68,7 @@ try {
     assert.match(await err.textContent(), /lowercase/);
     assert.equal(await form.getByLabel('Name').inputValue(), 'Returns', 'typed name is kept');
     assert.equal(await form.getByLabel('Slug').getAttribute('aria-invalid'), 'true');
+    await page.waitForFunction(() => document.activeElement?.id === 'new-team-slug');
     await form.getByLabel('Slug').fill('returns');
     await form.getByRole('button', { name: 'Create team' }).click();
     await page.locator('[data-team="returns"]').waitFor();
@@ -294,6 +297,14 @@ try {
     await hydrated(ownerPage);
     await ownerPage.getByRole('button', { name: 'Publish' }).click();
     await ownerPage.locator('h1 .badge.state-published').waitFor();
+  });
+
+  await step('the owner\'s Overview says what reviewers decided on their versions', async () => {
+    await visit(ownerPage, `${base}/`);
+    const notices = ownerPage.getByRole('region', { name: 'For you' });
+    await notices.getByRole('link', { name: /approved Order Capture 1\.0\.0/ }).waitFor();
+    await notices.getByRole('link', { name: /approved Order Capture 1\.0\.0/ }).click();
+    await ownerPage.waitForURL(v1Url);
   });
 
   await step('the contract view reads as a reference, its lines are anchors, and a finding opens at its place', async () => {

@@ -107,7 +107,29 @@ pub fn FormError(error: LastError) -> impl IntoView {
             other => Some(other.to_string()),
         })
     };
+    // After a refusal, focus goes to the first field it names (or the form's
+    // first field), so that keyboard and screen-reader users land on what to fix.
+    let anchor = NodeRef::<leptos::html::Span>::new();
+    Effect::new(move |_| {
+        if error.get().is_none() {
+            return;
+        }
+        let Some(form) = anchor.get().and_then(|a| a.closest("form").ok().flatten()) else {
+            return;
+        };
+        let first = |selector: &str| form.query_selector(selector).ok().flatten();
+        if let Some(field) = first("[aria-invalid='true']")
+            .or_else(|| first("input:not([type=hidden]), select, textarea"))
+            .and_then(|el| {
+                use leptos::wasm_bindgen::JsCast;
+                el.dyn_into::<web_sys::HtmlElement>().ok()
+            })
+        {
+            let _ = field.focus();
+        }
+    });
     view! {
+        <span node_ref=anchor hidden=true></span>
         <Show when=move || general().is_some()>
             <p class="form-error" role="alert">
                 {general}

@@ -32,6 +32,19 @@ fn Cards(overview: Overview) -> impl IntoView {
         .collect::<Vec<_>>()
         .join(" · ");
     view! {
+        {(!overview.notices.is_empty()).then(|| view! {
+            <section class="panel notices" aria-labelledby="for-you">
+                <h2 id="for-you">"For you"</h2>
+                <ul class="activity">
+                    {overview.notices.iter().map(|n| view! {
+                        <li class=format!("notice-{}", n.tone)>
+                            <a href=n.href.clone()>{n.text.clone()}</a>
+                            {n.at.map(|at| view! { " " <time>{short_time(at)}</time> })}
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </section>
+        })}
         <div class="cards">
             <Card label="APIs" value=overview.apis detail=format!("{} live versions", overview.live_versions) />
             <a class="card-link" href="/reviews">

@@ -3,7 +3,9 @@
 use crate::audit;
 use crate::error::Result;
 use sqlx::PgPool;
-use steward_model::{AuditFilter, Overview, Principal, Role};
+use steward_model::{AuditFilter, Notice, Overview, Principal, Role};
+use time::OffsetDateTime;
+use uuid::Uuid;
 
 pub async fn load(pool: &PgPool, who: &Principal) -> Result<Overview> {
     #[derive(sqlx::FromRow)]
@@ -76,5 +78,76 @@ pub async fn load(pool: &PgPool, who: &Principal) -> Result<Overview> {
             .filter(|s| s.status.budget_remaining_percent < 25.0)
             .take(10)
             .collect(),
+        notices: notices(pool, who).await?,
     })
+}
+
+/// What awaits the caller (reviews, for reviewers and admins), and what
+/// reviewers decided on the caller's own versions in the last 14 days.
+async fn notices(pool: &PgPool, who: &Principal) -> Result<Vec<Notice>> {
+    let mut out = Vec::new();
+    if matches!(who.role, Role::Admin | Role::Reviewer) {
+        // Separation of duties: one's own uploads are another reviewer's.
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM api_versions
+             WHERE state = 'in_review' AND uploaded_by IS DISTINCT FROM $1",
+        )
+        .bind(who.user_id)
+        .fetch_one(pool)
+        .await?;
+        if waiting > 0 {
+            out.push(Notice {
+                text: format!(
+                    "{waiting} {} your review",
+                    if waiting == 1 {
+                        "version awaits"
+                    } else {
+                        "versions await"
+                    }
+                ),
+                href: "/reviews".into(),
+                tone: "action".into(),
+                at: None,
+            });
+        }
+    }
+    let decided: Vec<(
+        Uuid,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        OffsetDateTime,
+    )> = sqlx::query_as(
+        "SELECT v.id, a.name, v.version, v.state, u.display_name, v.review_comment, v.reviewed_at
+             FROM api_versions v
+             JOIN apis a ON a.id = v.api_id
+             LEFT JOIN users u ON u.id = v.reviewed_by
+             WHERE v.uploaded_by = $1 AND v.reviewed_at > now() - interval '14 days'
+             ORDER BY v.reviewed_at DESC
+             LIMIT 10",
+    )
+    .bind(who.user_id)
+    .fetch_all(pool)
+    .await?;
+    for (id, api, version, state, reviewer, comment, at) in decided {
+        let reviewer = reviewer.unwrap_or_else(|| "A reviewer".into());
+        let comment = comment
+            .filter(|c| !c.trim().is_empty())
+            .map(|c| format!(": “{}”", c.trim()))
+            .unwrap_or_default();
+        let (what, tone) = match state.as_str() {
+            "rejected" => ("rejected", "bad"),
+            "approved" => ("approved (ready to publish)", "good"),
+            _ => ("approved", "good"),
+        };
+        out.push(Notice {
+            text: format!("{reviewer} {what} {api} {version}{comment}"),
+            href: format!("/versions/{id}"),
+            tone: tone.into(),
+            at: Some(at),
+        });
+    }
+    Ok(out)
 }

@@ -417,6 +417,21 @@ pub struct Overview {
     pub recent_activity: Vec<AuditEntry>,
     /// SLOs with less than a quarter of their error budget left, least first.
     pub slos_at_risk: Vec<SloView>,
+    /// What awaits the caller, and what reviewers decided on the caller's
+    /// versions in the last 14 days, newest first.
+    #[serde(default)]
+    pub notices: Vec<Notice>,
+}
+
+/// Something for the signed-in user to know or do, with where to do it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    pub text: String,
+    pub href: String,
+    /// `action` (something awaits you), `good` or `bad` (a decision).
+    pub tone: String,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub at: Option<time::OffsetDateTime>,
 }
 
 pub mod location;
