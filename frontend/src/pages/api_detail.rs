@@ -151,7 +151,7 @@ fn Timeline(versions: Vec<VersionSummary>) -> impl IntoView {
                 <li data-version=v.version.clone()>
                     <a href=format!("/versions/{}", v.id)><strong>{v.version.clone()}</strong></a>
                     " "
-                    <span class=format!("badge state-{}", v.state)>{v.state.as_str()}</span>
+                    <span class=format!("badge state-{}", v.state)>{v.state.label()}</span>
                     " "
                     <code>{v.base_path.clone()}</code>
                     <span class="muted">

@@ -123,6 +123,8 @@ fn RegisterForm() -> impl IntoView {
     let action = ServerAction::<RegisterApi>::new();
     let error = last_error(action);
     let teams = Resource::new(|| (), |_| list_teams());
+    // Owners register for their own teams only; admins for any.
+    let me = use_context::<crate::model::Principal>();
     let tiers: Vec<(String, String)> = Tier::ALL
         .iter()
         .map(|t| (t.as_str().to_string(), t.as_str().to_string()))
@@ -135,10 +137,26 @@ fn RegisterForm() -> impl IntoView {
                 <Field form="new-api" name="name" label="Name" error required=true />
                 <Field form="new-api" name="slug" label="Slug" hint="Lowercase, dashes, e.g. orders." error required=true />
                 <Suspense fallback=Loading>
-                    {move || Suspend::new(async move {
-                        let options: Vec<(String, String)> = teams.await.unwrap_or_default().into_iter().map(|t| (t.id.to_string(), t.name)).collect();
-                        view! { <SelectField form="new-api" name="team_id" label="Owning team" error options /> }
-                    })}
+                    {move || {
+                        let me = me.clone();
+                        Suspend::new(async move {
+                        let options: Vec<(String, String)> = teams
+                            .await
+                            .unwrap_or_default()
+                            .into_iter()
+                            .filter(|t| match &me {
+                                Some(p) if p.role == crate::model::Role::Owner => {
+                                    t.members.iter().any(|m| m.user_id == p.user_id)
+                                }
+                                _ => true,
+                            })
+                            .map(|t| (t.id.to_string(), t.name))
+                            .collect();
+                        if options.is_empty() {
+                            return view! { <p class="hint" role="status">"You are in no team yet: an admin adds you to one before you can register its APIs."</p> }.into_any();
+                        }
+                        view! { <SelectField form="new-api" name="team_id" label="Owning team" error options /> }.into_any()
+                    })}}
                 </Suspense>
                 <SelectField form="new-api" name="tier" label="Criticality tier" error options=tiers.clone() selected="standard".to_string() />
                 <div class="field">

@@ -259,7 +259,7 @@ fn DiffPicker(api: String, current: Uuid, siblings: Vec<VersionSummary>) -> impl
             <select id=id on:change=move |ev| set.set(event_target_value(&ev).parse().ok())>
                 {blank.then(|| view! { <option value="">"Choose…"</option> })}
                 {siblings.get_value().into_iter()
-                    .map(|s| view! { <option value=s.id.to_string() selected=Some(s.id) == selected>{format!("{} ({})", s.version, s.state)}</option> })
+                    .map(|s| view! { <option value=s.id.to_string() selected=Some(s.id) == selected>{format!("{} ({})", s.version, s.state.label())}</option> })
                     .collect_view()}
             </select>
         }

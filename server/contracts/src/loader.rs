@@ -576,10 +576,16 @@ fn parse_value(text: &str, lines: &LineIndex) -> Result<Value, LoadError> {
     if text.trim_start().starts_with('{') {
         return serde_json::from_str::<Value>(text).map_err(json_syntax);
     }
-    crate::yaml::check_expansion(text).map_err(|e| LoadError::Syntax {
-        message: e.to_string(),
-        line: 0,
-        column: 0,
+    crate::yaml::check(text).map_err(|e| {
+        let (line, column) = match e {
+            crate::yaml::Refused::Nesting { line, column, .. } => (to_u32(line), to_u32(column)),
+            crate::yaml::Refused::Expansion { .. } => (0, 0),
+        };
+        LoadError::Syntax {
+            message: e.to_string(),
+            line,
+            column,
+        }
     })?;
     let mut yaml = serde_yaml::from_str::<serde_yaml::Value>(text).map_err(yaml_syntax)?;
     yaml.apply_merge().map_err(yaml_syntax)?;

@@ -1,10 +1,15 @@
-//! YAML whose size in memory is bounded by its size on disk. An alias makes the
-//! parser replay the anchored node, so a few kilobytes of nested aliases (a
-//! "billion laughs" document) expand to billions of nodes: serde_yaml's own
-//! repetition limit lets an 11 KB document take 2.5 GB and half a minute.
-//! [`check_expansion`] walks the document once without keeping anything and
-//! stops at a budget proportional to its length, before any tree is built
-//! (pure: no I/O).
+//! YAML whose cost is bounded by its size on disk, checked before it is parsed
+//! (pure: no I/O). Two shapes of a few kilobytes would otherwise cost without
+//! bound:
+//! - an alias makes the parser replay the anchored node, so nested aliases (a
+//!   "billion laughs" document) expand to billions of nodes: serde_yaml's own
+//!   repetition limit lets an 11 KB document take 2.5 GB and half a minute.
+//!   [`check`] walks the document once without keeping anything and stops at a
+//!   budget proportional to its length, before any tree is built;
+//! - flow collections (`[[[[…`) nested many levels deep: the YAML scanner's
+//!   work grows with the square of the depth (200 KB took 18 s), long before
+//!   the parser's own limit of 128 levels refuses them. [`check`] counts the
+//!   nesting first and refuses past [`MAX_FLOW_DEPTH`].
 
 use std::cell::Cell;
 use std::fmt;
@@ -18,28 +23,99 @@ const NODES_PER_BYTE: usize = 16;
 /// The budget of a short document, so small files with anchors always pass.
 const MIN_NODES: usize = 200_000;
 
+/// Flow collections nested deeper than this are refused before parsing; the
+/// parser itself accepts no more than 128 levels, so nothing it would read is lost.
+pub const MAX_FLOW_DEPTH: usize = 256;
+
 /// Why a YAML document was refused before parsing.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Expansion {
-    pub limit: usize,
+pub enum Refused {
+    /// Its aliases expand to more than `limit` nodes.
+    Expansion { limit: usize },
+    /// Its flow collections nest deeper than `limit`, first at this 1-based position.
+    Nesting {
+        limit: usize,
+        line: usize,
+        column: usize,
+    },
 }
 
-impl fmt::Display for Expansion {
+impl fmt::Display for Refused {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "the document expands to more than {} nodes through YAML aliases; \
-             refused before parsing (write the repeated parts out, or use $ref)",
-            self.limit
-        )
+        match self {
+            Refused::Expansion { limit } => write!(
+                f,
+                "the document expands to more than {limit} nodes through YAML aliases; \
+                 refused before parsing (write the repeated parts out, or use $ref)"
+            ),
+            Refused::Nesting { limit, .. } => write!(
+                f,
+                "flow collections ([ or {{) nest more than {limit} levels deep; refused before parsing"
+            ),
+        }
     }
 }
 
-impl std::error::Error for Expansion {}
+impl std::error::Error for Refused {}
+
+/// Whether `text` can be parsed at a cost bounded by its length: flow
+/// collections no deeper than [`MAX_FLOW_DEPTH`], and aliases that expand to a
+/// node budget proportional to its length. Syntax errors are left to the real
+/// parse, which reports them with a position.
+pub fn check(text: &str) -> Result<(), Refused> {
+    check_nesting(text)?;
+    check_expansion(text)
+}
+
+/// Counts `[` and `{` outside quoted scalars and comments. A quote opens a
+/// scalar only where a token starts, as in YAML (`don't` is plain text).
+/// Brackets inside block scalars are counted too, which only matters for text
+/// that opens hundreds of them without closing any.
+fn check_nesting(text: &str) -> Result<(), Refused> {
+    if !text.contains(['[', '{']) {
+        return Ok(());
+    }
+    let mut depth = 0usize;
+    for (n, line) in text.lines().enumerate() {
+        let mut quote: Option<char> = None;
+        let mut escaped = false;
+        let mut previous = ' ';
+        for (column, c) in line.chars().enumerate() {
+            match quote {
+                Some('"') if escaped => escaped = false,
+                Some('"') if c == '\\' => escaped = true,
+                Some(q) if c == q => quote = None,
+                Some(_) => {}
+                None => match c {
+                    '#' if previous.is_whitespace() => break,
+                    '\'' | '"' if previous.is_whitespace() || "[{,:".contains(previous) => {
+                        quote = Some(c);
+                    }
+                    '[' | '{' => {
+                        depth += 1;
+                        if depth > MAX_FLOW_DEPTH {
+                            return Err(Refused::Nesting {
+                                limit: MAX_FLOW_DEPTH,
+                                line: n + 1,
+                                column: column + 1,
+                            });
+                        }
+                    }
+                    ']' | '}' => depth = depth.saturating_sub(1),
+                    _ => {}
+                },
+            }
+            previous = c;
+        }
+        // A quoted scalar that goes on to the next line is not followed there:
+        // that is rare, and counting its brackets only overcounts text that is
+        // not nesting, which the limit leaves room for.
+    }
+    Ok(())
+}
 
 /// Whether `text` stays within the node budget when its aliases are expanded.
-/// Syntax errors are left to the real parse, which reports them with a position.
-pub fn check_expansion(text: &str) -> Result<(), Expansion> {
+fn check_expansion(text: &str) -> Result<(), Refused> {
     // Without an alias nothing is replayed: the node count is bounded by the text.
     if !text.contains('*') {
         return Ok(());
@@ -54,7 +130,7 @@ pub fn check_expansion(text: &str) -> Result<(), Expansion> {
         }
         .deserialize(document);
         if over.get() {
-            return Err(Expansion { limit });
+            return Err(Refused::Expansion { limit });
         }
         if counted.is_err() {
             // A syntax error, or serde_yaml's own limits: the real parse says which.
@@ -175,18 +251,41 @@ mod tests {
     }
 
     #[test]
+    fn deep_flow_nesting_is_refused_before_the_parser_sees_it() {
+        let deep = format!("x: {}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let started = std::time::Instant::now();
+        assert_eq!(
+            check(&deep),
+            Err(Refused::Nesting {
+                limit: MAX_FLOW_DEPTH,
+                line: 1,
+                column: 4 + MAX_FLOW_DEPTH
+            })
+        );
+        assert!(started.elapsed().as_millis() < 500);
+        // Brackets in quoted scalars and comments are text; quotes inside a
+        // plain scalar are text too, so they do not hide brackets after them.
+        let quoted = format!("a: '{0}'\nb: \"{0}\"\nc: 1 # {0}\n", "[".repeat(1000));
+        assert_eq!(check(&quoted), Ok(()));
+        let hidden = format!("x: don't {}", "[".repeat(1000));
+        assert!(matches!(check(&hidden), Err(Refused::Nesting { .. })));
+        let fine = format!("x: {}{}", "[".repeat(100), "]".repeat(100));
+        assert_eq!(check(&fine), Ok(()));
+    }
+
+    #[test]
     fn a_bomb_is_refused_quickly_and_real_anchors_pass() {
         // 11 KB that expands to 8 million nodes.
         let text = bomb(3, 200);
         let started = std::time::Instant::now();
-        let e = check_expansion(&text).unwrap_err();
+        let e = check(&text).unwrap_err();
         assert!(e.to_string().contains("YAML aliases"), "{e}");
         assert!(started.elapsed().as_secs() < 5, "bounded work");
         // Anchors used the way contracts use them pass.
         let shared = "components:\n  responses:\n    E: &e {description: error}\npaths:\n  /a: {get: {responses: {'400': *e, '404': *e, '409': *e}}}\n";
-        assert_eq!(check_expansion(shared), Ok(()));
+        assert_eq!(check(shared), Ok(()));
         // No aliases, nothing to replay; syntax errors are the parser's to report.
-        assert_eq!(check_expansion("a: [1, 2"), Ok(()));
-        assert_eq!(check_expansion("a: *undefined"), Ok(()));
+        assert_eq!(check("a: [1, 2"), Ok(()));
+        assert_eq!(check("a: *undefined"), Ok(()));
     }
 }

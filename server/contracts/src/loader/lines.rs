@@ -190,6 +190,10 @@ impl YamlScanner {
     }
 
     fn item(&mut self, index: &mut Scan, col: usize, s: &str, line: u32) -> Parsed {
+        // `- - - …` nests on one line, and each level recurses: bounded as JSON is.
+        if self.frames.len() >= MAX_DEPTH {
+            return Parsed::Nothing;
+        }
         let continues = self
             .frames
             .last()
@@ -235,6 +239,9 @@ impl YamlScanner {
     }
 
     fn key(&mut self, index: &mut Scan, col: usize, key: String, rest: &str, line: u32) -> Parsed {
+        if self.frames.len() >= MAX_DEPTH {
+            return Parsed::Nothing;
+        }
         let sibling = self
             .frames
             .last()
@@ -398,6 +405,9 @@ enum Ctx {
     },
 }
 
+/// Nesting indexed at most; the parsers refuse documents deeper than 128 levels.
+const MAX_DEPTH: usize = 256;
+
 fn json_scan(index: &mut Scan, text: &str) {
     let mut stack: Vec<Ctx> = Vec::new();
     let mut line: u32 = 1;
@@ -437,6 +447,13 @@ fn json_scan(index: &mut Scan, text: &str) {
         match c {
             '\n' => line = line.saturating_add(1),
             '{' | '[' => {
+                // Each level's pointer is as long as the path to it, so indexing
+                // a deeply nested document would take memory quadratic in its
+                // length. No parser here accepts more than 128 levels: deeper
+                // parts are left out, and their lines fall back to an ancestor's.
+                if stack.len() >= MAX_DEPTH {
+                    return;
+                }
                 let pointer = value_start(&stack, index, line);
                 stack.push(if c == '{' {
                     Ctx::Obj {

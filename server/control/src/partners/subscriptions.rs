@@ -189,7 +189,7 @@ pub async fn declared_scopes(
     let scopes = crate::cpu::run(move || {
         let mut scopes = BTreeSet::new();
         for text in specs {
-            if steward_contracts::yaml::check_expansion(&text).is_ok()
+            if steward_contracts::yaml::check(&text).is_ok()
                 && let Ok(doc) = serde_yaml::from_str::<serde_json::Value>(&text)
             {
                 collect_scopes(&doc, &mut scopes);

@@ -63,8 +63,7 @@ fn invalid(field: &str, message: &str) -> AppError {
 
 /// Reads an OpenSLO document (YAML or JSON) into an SLO definition.
 pub fn import(text: &str) -> Result<NewSlo, AppError> {
-    steward_contracts::yaml::check_expansion(text)
-        .map_err(|e| invalid("document", &e.to_string()))?;
+    steward_contracts::yaml::check(text).map_err(|e| invalid("document", &e.to_string()))?;
     let doc: Value = serde_yaml::from_str(text).map_err(|e| {
         let at = e
             .location()
