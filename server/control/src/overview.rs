@@ -82,6 +82,18 @@ pub async fn load(pool: &PgPool, who: &Principal) -> Result<Overview> {
     })
 }
 
+/// A decision on one of the caller's versions: id, API, version, state,
+/// reviewer, comment, when.
+type Decided = (
+    Uuid,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    OffsetDateTime,
+);
+
 /// What awaits the caller (reviews, for reviewers and admins), and what
 /// reviewers decided on the caller's own versions in the last 14 days.
 async fn notices(pool: &PgPool, who: &Principal) -> Result<Vec<Notice>> {
@@ -111,15 +123,7 @@ async fn notices(pool: &PgPool, who: &Principal) -> Result<Vec<Notice>> {
             });
         }
     }
-    let decided: Vec<(
-        Uuid,
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        OffsetDateTime,
-    )> = sqlx::query_as(
+    let decided: Vec<Decided> = sqlx::query_as(
         "SELECT v.id, a.name, v.version, v.state, u.display_name, v.review_comment, v.reviewed_at
              FROM api_versions v
              JOIN apis a ON a.id = v.api_id
