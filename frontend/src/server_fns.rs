@@ -447,19 +447,28 @@ pub async fn load_version_page(id: Uuid) -> Result<(VersionView, Vec<VersionSumm
     })
 }
 
-/// A version's contract for the contract view: the version, the source as
-/// uploaded, and its outline with the line `at` (a JSON pointer) starts on.
+/// A version's contract for the contract view: the version, the part of the
+/// source the page shows (all of it, or the lines around `at` in a very long
+/// contract), and its outline with the line `at` (a JSON pointer) starts on.
 #[server(prefix = "/console/fn")]
 pub async fn load_contract_page(
     id: Uuid,
     at: String,
-) -> Result<(VersionView, String, ContractOutline), AppError> {
+) -> Result<
+    (
+        VersionView,
+        crate::pages::contract::SourceWindow,
+        ContractOutline,
+    ),
+    AppError,
+> {
     with_caller!(|s, who| async {
         let v = versions::get(&s.pool, &who, id).await?;
         let (source, _) = versions::spec(&s.pool, &who, id).await?;
         let at = Some(at).filter(|a| !a.is_empty());
         let outline = versions::outline(&s.pool, &who, id, at).await?;
-        Ok::<_, ServiceError>((v, source, outline))
+        let window = crate::pages::contract::SourceWindow::around(&source, outline.at_line);
+        Ok::<_, ServiceError>((v, window, outline))
     })
 }
 

@@ -43,7 +43,7 @@ pub fn ContractPage() -> impl IntoView {
 }
 
 #[component]
-fn Contract(v: VersionView, source: String, outline: ContractOutline) -> impl IntoView {
+fn Contract(v: VersionView, source: SourceWindow, outline: ContractOutline) -> impl IntoView {
     let s = v.summary.clone();
     let at_line = outline.at_line;
     // The line named by `#L12` (a link the router followed, which `:target`
@@ -188,28 +188,49 @@ fn Body(body: BodyOutline) -> impl IntoView {
     }
 }
 
+/// The lines of a contract the page shows: all of them, or, in a contract
+/// longer than [`MAX_LINES`], the part around the line asked for (the rest is
+/// a download away), so that a 12 MB contract does not travel to the browser.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SourceWindow {
+    /// The 1-based number of the first line in `text`.
+    pub first: usize,
+    pub total: usize,
+    pub text: String,
+}
+
+impl SourceWindow {
+    pub fn around(source: &str, at_line: Option<u32>) -> SourceWindow {
+        let total = source.lines().count();
+        let (first, last) = match at_line.map(|l| l as usize) {
+            _ if total <= MAX_LINES => (1, total),
+            Some(l) => (
+                l.saturating_sub(MAX_LINES / 2).max(1),
+                (l + MAX_LINES / 2).min(total),
+            ),
+            None => (1, MAX_LINES),
+        };
+        let text = source
+            .lines()
+            .skip(first.saturating_sub(1))
+            .take((last + 1).saturating_sub(first))
+            .collect::<Vec<_>>()
+            .join("\n");
+        SourceWindow { first, total, text }
+    }
+}
+
 /// The source with a number and an anchor per line. Built as one piece of
 /// markup rather than a node per line: a contract has thousands of lines, and
 /// none of them ever changes on the page.
 #[component]
-fn Source(source: String, at_line: Option<u32>) -> impl IntoView {
-    let total = source.lines().count();
-    let (first, last) = match at_line.map(|l| l as usize) {
-        _ if total <= MAX_LINES => (1, total),
-        Some(l) => (
-            l.saturating_sub(MAX_LINES / 2).max(1),
-            (l + MAX_LINES / 2).min(total),
-        ),
-        None => (1, MAX_LINES),
-    };
-    let mut html = String::with_capacity(source.len() * 2);
-    for (i, line) in source
-        .lines()
-        .enumerate()
-        .skip(first - 1)
-        .take(last + 1 - first)
-    {
-        let n = i + 1;
+fn Source(source: SourceWindow, at_line: Option<u32>) -> impl IntoView {
+    let SourceWindow { first, total, text } = source;
+    let mut html = String::with_capacity(text.len() * 2);
+    let mut last = first.saturating_sub(1);
+    for (i, line) in text.lines().enumerate() {
+        let n = first + i;
+        last = n;
         let marked = if at_line == Some(n as u32) {
             " marked"
         } else {
@@ -241,5 +262,26 @@ fn escape_into(text: &str, out: &mut String) {
             '"' => out.push_str("&quot;"),
             c => out.push(c),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_contract_travels_as_the_window_around_the_line_asked_for() {
+        let source: String = (1..=12_000).map(|n| format!("line {n}\n")).collect();
+        let w = SourceWindow::around(&source, Some(9_000));
+        assert_eq!((w.first, w.total), (9_000 - MAX_LINES / 2, 12_000));
+        assert_eq!(w.text.lines().count(), MAX_LINES + 1);
+        assert!(w.text.starts_with(&format!("line {}\n", w.first)));
+        let w = SourceWindow::around(&source, None);
+        assert_eq!((w.first, w.text.lines().count()), (1, MAX_LINES));
+        let short = SourceWindow::around("a\nb\n", Some(2));
+        assert_eq!(
+            (short.first, short.total, short.text.as_str()),
+            (1, 2, "a\nb")
+        );
     }
 }
