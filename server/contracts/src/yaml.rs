@@ -68,9 +68,12 @@ pub fn check(text: &str) -> Result<(), Refused> {
 }
 
 /// Counts `[` and `{` outside quoted scalars and comments. A quote opens a
-/// scalar only where a token starts, as in YAML (`don't` is plain text).
-/// Brackets inside block scalars are counted too, which only matters for text
-/// that opens hundreds of them without closing any.
+/// scalar only where a scalar can start: first on its line, or after `[`, `{`,
+/// `,`, `:`, `-` or `?` (so in `[a 'b [[…` the quote is plain text and the
+/// brackets after it count, as the YAML parser nests them). Every doubt falls
+/// on the side of counting: brackets in block scalars, in quoted scalars that
+/// go on to another line, or after a `''` escape count too, which only matters
+/// for text that opens hundreds of them without closing any.
 fn check_nesting(text: &str) -> Result<(), Refused> {
     if !text.contains(['[', '{']) {
         return Ok(());
@@ -80,6 +83,9 @@ fn check_nesting(text: &str) -> Result<(), Refused> {
         let mut quote: Option<char> = None;
         let mut escaped = false;
         let mut previous = ' ';
+        // The last character outside quotes that is not white space; none at
+        // the start of the line.
+        let mut significant: Option<char> = None;
         for (column, c) in line.chars().enumerate() {
             match quote {
                 Some('"') if escaped => escaped = false,
@@ -88,7 +94,7 @@ fn check_nesting(text: &str) -> Result<(), Refused> {
                 Some(_) => {}
                 None => match c {
                     '#' if previous.is_whitespace() => break,
-                    '\'' | '"' if previous.is_whitespace() || "[{,:".contains(previous) => {
+                    '\'' | '"' if significant.is_none_or(|s| "[{,:-?".contains(s)) => {
                         quote = Some(c);
                     }
                     '[' | '{' => {
@@ -104,6 +110,9 @@ fn check_nesting(text: &str) -> Result<(), Refused> {
                     ']' | '}' => depth = depth.saturating_sub(1),
                     _ => {}
                 },
+            }
+            if quote.is_none() && !c.is_whitespace() {
+                significant = Some(c);
             }
             previous = c;
         }
@@ -269,6 +278,15 @@ mod tests {
         assert_eq!(check(&quoted), Ok(()));
         let hidden = format!("x: don't {}", "[".repeat(1000));
         assert!(matches!(check(&hidden), Err(Refused::Nesting { .. })));
+        // In a flow collection a quote after a plain scalar's first word is
+        // text, and the parser nests what follows it.
+        let in_flow = format!("x: [a 'b {}", "[".repeat(1000));
+        assert!(matches!(check(&in_flow), Err(Refused::Nesting { .. })));
+        let listed = format!(
+            "- '{0}'\n- key: \"{0}\"\n- [ '{0}', \"{0}\" ]\n",
+            "[".repeat(1000)
+        );
+        assert_eq!(check(&listed), Ok(()));
         let fine = format!("x: {}{}", "[".repeat(100), "]".repeat(100));
         assert_eq!(check(&fine), Ok(()));
     }
