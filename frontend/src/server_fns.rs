@@ -466,7 +466,7 @@ pub async fn load_contract_page(
         let v = versions::get(&s.pool, &who, id).await?;
         let (source, _) = versions::spec(&s.pool, &who, id).await?;
         let at = Some(at).filter(|a| !a.is_empty());
-        let outline = versions::outline(&s.pool, &who, id, at).await?;
+        let outline = versions::outline_of(source.clone(), at).await?;
         let window = crate::pages::contract::SourceWindow::around(&source, outline.at_line);
         Ok::<_, ServiceError>((v, window, outline))
     })

@@ -235,7 +235,7 @@ pub fn LintTable(findings: Vec<Finding>, version: Uuid) -> impl IntoView {
                     <tr data-rule=f.rule.clone()>
                         <td><span class=format!("badge level-{}", severity_name(f.severity))>{severity_name(f.severity)}</span></td>
                         <td><code>{f.rule.clone()}</code></td>
-                        <td>{f.line.map(|l| view! { <a href=format!("/versions/{version}/contract#L{l}")>{l}</a> })}</td>
+                        <td>{f.line.map(|l| view! { <a href=contract_link(version, &f.pointer)>{l}</a> })}</td>
                         <td>{readable(&f.pointer)}</td>
                         <td>{f.message.clone()}</td>
                     </tr>

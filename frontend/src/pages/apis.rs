@@ -12,7 +12,7 @@ pub fn ApisPage() -> impl IntoView {
     let (q, set_q) = signal(String::new());
     let (team, set_team) = signal(String::new());
     let (tier, set_tier) = signal(String::new());
-    // `?state=in_review` opens the list filtered, as the Overview's links do.
+    // A link such as `/apis?state=in_review` opens the list filtered.
     let query = leptos_router::hooks::use_query_map();
     let (state, set_state) = signal(query.with_untracked(|q| q.get("state")).unwrap_or_default());
     let apis = Resource::new(

@@ -3,6 +3,7 @@
 //! line numbers, each line an anchor (`#L12`). Findings link here, by line or by
 //! pointer (`?at=/paths/~1orders/get`), and the line they name is marked (console).
 
+use crate::components::report::contract_link;
 use crate::components::status::{ErrorPanel, Loading};
 use crate::model::{AppError, BodyOutline, ContractOutline, OperationOutline, VersionView};
 use crate::server_fns::load_contract_page;
@@ -50,12 +51,14 @@ fn Contract(v: VersionView, source: SourceWindow, outline: ContractOutline) -> i
     // never sees) or by the pointer asked for is marked and brought into view
     // once the page is live.
     let hash = use_location().hash;
-    Effect::new(move |_| {
+    Effect::new(move |first: Option<()>| {
         let from_hash = hash
             .get()
             .strip_prefix("#L")
             .and_then(|n| n.parse::<u32>().ok());
-        let Some(line) = from_hash.or(at_line) else {
+        // The pointer's line on arrival only: later hash changes (the table of
+        // contents, "jump to the source") must not be dragged back to it.
+        let Some(line) = from_hash.or(at_line.filter(|_| first.is_none())) else {
             return;
         };
         let document = document();
@@ -69,6 +72,7 @@ fn Contract(v: VersionView, source: SourceWindow, outline: ContractOutline) -> i
     });
     let missed = outline.at.clone().filter(|_| at_line.is_none());
     let o = outline.outline;
+    let windowed = source.total > MAX_LINES;
     view! {
         <Title text=format!("{} {} contract · Steward", v.api_name, s.version) />
         <p class="crumbs">
@@ -97,7 +101,7 @@ fn Contract(v: VersionView, source: SourceWindow, outline: ContractOutline) -> i
                 }).collect_view()}
             </ul>
         </nav>
-        {o.operations.into_iter().map(|op| view! { <Operation op /> }).collect_view()}
+        {o.operations.into_iter().map(|op| view! { <Operation op version=s.id windowed /> }).collect_view()}
         <Source source at_line />
     }
 }
@@ -118,7 +122,21 @@ fn anchor(op: &OperationOutline) -> String {
 }
 
 #[component]
-fn Operation(op: OperationOutline) -> impl IntoView {
+fn Operation(op: OperationOutline, version: Uuid, windowed: bool) -> impl IntoView {
+    // In a contract shown whole, the line is on the page; in a long one it may
+    // not be, so the link asks for the window around the operation.
+    let pointer = format!(
+        "/paths/{}/{}",
+        op.path.replace('~', "~0").replace('/', "~1"),
+        op.method.to_lowercase()
+    );
+    let line_link = move |l: u32| {
+        if windowed {
+            contract_link(version, &pointer)
+        } else {
+            format!("#L{l}")
+        }
+    };
     let id = anchor(&op);
     view! {
         <section class="panel operation" id=id aria-label=format!("{} {}", op.method, op.path)>
@@ -129,7 +147,7 @@ fn Operation(op: OperationOutline) -> impl IntoView {
             <p>
                 {op.summary.clone()}
                 {op.operation_id.clone().map(|id| view! { " " <code class="muted">{id}</code> })}
-                {op.line.map(|l| view! { " · " <a href=format!("#L{l}")>{format!("line {l}")}</a> })}
+                {op.line.map(|l| view! { " · " <a href=line_link(l)>{format!("line {l}")}</a> })}
             </p>
             {(!op.security.is_empty()).then(|| view! {
                 <p class="muted">"Needs " {op.security.join(" or ")}</p>

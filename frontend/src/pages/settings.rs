@@ -15,7 +15,7 @@ pub fn SettingsPage() -> impl IntoView {
     view! {
         <Title text="Settings · Steward" />
         <h1>"Settings"</h1>
-        <Requires roles=&[Role::Admin] doing="Changing users, teams and lint rules">
+        <Requires roles=&[Role::Admin] doing="Managing users, teams and lint rules">
             <Users />
             <LintRules />
         </Requires>

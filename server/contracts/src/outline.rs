@@ -23,12 +23,16 @@ const MAX_DEPTH: usize = 6;
 /// Field rows per body, and in the whole outline.
 const MAX_ROWS: usize = 400;
 const MAX_TOTAL_ROWS: usize = 20_000;
+/// Schemas visited in the whole outline, rows or not: `oneOf` fans and `allOf`
+/// chains cost work without adding rows, and must not make the walk exponential.
+const MAX_STEPS: usize = 200_000;
 
 pub fn outline(contract: &Contract) -> Outline {
     let doc = &contract.doc;
     let mut walk = Walk {
         doc,
         rows_left: MAX_TOTAL_ROWS,
+        steps_left: MAX_STEPS,
         truncated: false,
     };
     let mut operations = Vec::new();
@@ -54,6 +58,7 @@ pub fn outline(contract: &Contract) -> Outline {
 struct Walk<'a> {
     doc: &'a OpenAPI,
     rows_left: usize,
+    steps_left: usize,
     truncated: bool,
 }
 
@@ -200,6 +205,11 @@ impl<'a> Walk<'a> {
         budget: &mut usize,
         out: &mut Vec<FieldOutline>,
     ) {
+        if self.steps_left == 0 {
+            self.truncated = true;
+            return;
+        }
+        self.steps_left -= 1;
         let name = reference_name(schema);
         if let Some(n) = &name {
             if seen.contains(n) {
@@ -269,9 +279,11 @@ impl<'a> Walk<'a> {
                     self.fields(&child, &format!("{prefix}[]"), depth + 1, seen, budget, out);
                 }
             }
+            // Parts merge into the same level; depth still grows, so that a
+            // chain of `allOf`s ends at the depth limit like any nesting.
             SchemaKind::AllOf { all_of } => {
                 for part in all_of {
-                    self.fields(part, prefix, depth, seen, budget, out);
+                    self.fields(part, prefix, depth + 1, seen, budget, out);
                 }
             }
             SchemaKind::OneOf { one_of: parts } | SchemaKind::AnyOf { any_of: parts } => {
@@ -420,6 +432,29 @@ fn first_paragraph(text: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Seven components, each a `oneOf` of a hundred references to the next:
+    /// 100^7 paths, walked within the step budget.
+    #[test]
+    fn fans_of_references_are_walked_within_a_budget() {
+        let mut text = String::from(
+            "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema: {$ref: '#/components/schemas/S0'}\ncomponents:\n  schemas:\n",
+        );
+        for i in 0..7 {
+            let refs = vec![format!("{{$ref: '#/components/schemas/S{}'}}", i + 1); 100].join(", ");
+            text.push_str(&format!("    S{i}: {{oneOf: [{refs}]}}\n"));
+        }
+        text.push_str("    S7: {type: object, properties: {x: {type: string}}}\n");
+        let contract = crate::loader::load(&text).unwrap();
+        let started = std::time::Instant::now();
+        let o = outline(&contract);
+        assert!(o.truncated);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+    }
 
     #[test]
     fn operations_read_as_a_reference() {

@@ -46,7 +46,7 @@ pub fn readable(pointer: &str) -> String {
         match (head.as_str(), tail) {
             ("parameters", [index, more @ ..]) => {
                 parts.push(match index.parse::<usize>() {
-                    Ok(i) => format!("parameter {}", i + 1),
+                    Ok(i) => format!("parameter {}", i.saturating_add(1)),
                     Err(_) => format!("parameter {index}"),
                 });
                 rest = more;
@@ -85,7 +85,10 @@ pub fn readable(pointer: &str) -> String {
             },
             ("additionalProperties", _) => parts.push("{any key}".into()),
             ("allOf" | "oneOf" | "anyOf" | "prefixItems", [index, more @ ..]) => {
-                let n = index.parse::<usize>().map(|i| i + 1).unwrap_or_default();
+                let n = index
+                    .parse::<usize>()
+                    .map(|i| i.saturating_add(1))
+                    .unwrap_or_default();
                 parts.push(format!("{head} #{n}"));
                 rest = more;
             }
@@ -142,6 +145,10 @@ mod tests {
                 "schema Order › total",
             ),
             ("/components/schemas/Tags/items/items", "schema Tags[][]"),
+            (
+                "/paths/~1a/get/parameters/18446744073709551615",
+                "parameter 18446744073709551615",
+            ),
             (
                 "/paths/~1orders/get/responses/200/content/application~1json/schema/items/properties/id",
                 "response 200 › each item › id",

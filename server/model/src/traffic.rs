@@ -90,8 +90,9 @@ pub struct ConsumerTraffic {
     /// Of which 5xx.
     #[serde(default)]
     pub errors: i64,
-    /// A revoked key of this application was used in the window (its calls
-    /// were refused, and are counted here).
+    /// A revoked or expired key of this application was used in the window,
+    /// on any API (its calls were refused, and are counted as this
+    /// application's).
     #[serde(default)]
     pub revoked_key_used: bool,
 }

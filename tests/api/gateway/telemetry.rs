@@ -451,6 +451,48 @@ async fn calls_with_a_revoked_key_are_refused_and_attributed_to_its_application(
     .await;
     assert_eq!(body["detail"], "the API key is unknown");
 
+    // A key past its expiry is told apart too, also once the snapshot has been
+    // rebuilt without it among the active keys.
+    let created: Value =
+        h.f.admin
+            .post(
+                h.app
+                    .api(&format!("/applications/{}/keys", h.f.production_app)),
+            )
+            .json(&json!({"name": "short-lived"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let short = created["secret"].as_str().unwrap().to_string();
+    // Known to the gateway before any call with it, which would otherwise be
+    // "unknown": the gateway's snapshot counts the active keys.
+    h.within(Duration::from_secs(2), async || {
+        let ready: Value = h.get("/readyz").send().await.unwrap().json().await.unwrap();
+        ready["keys"] == 1
+    })
+    .await;
+    sqlx::query(
+        "UPDATE api_keys SET expires_at = now() - interval '1 minute' WHERE name = 'short-lived'",
+    )
+    .execute(&h.app.pool)
+    .await
+    .unwrap();
+    h.announce("key").await;
+    h.within(Duration::from_secs(2), async || {
+        let res = h
+            .get("/inventory/v1/stock-levels")
+            .header("x-api-key", &short)
+            .send()
+            .await
+            .unwrap();
+        res.status() == 401
+            && res.json::<Value>().await.unwrap()["detail"] == "the API key has expired"
+    })
+    .await;
+
     let version: String =
         sqlx::query_scalar("SELECT id::text FROM api_versions WHERE base_path = '/inventory/v1'")
             .fetch_one(&h.app.pool)

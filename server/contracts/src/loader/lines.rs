@@ -62,11 +62,19 @@ impl LineIndex {
 #[derive(Debug, Clone, Default)]
 struct Scan {
     lines: HashMap<String, u32>,
+    /// Bytes of pointers that may still be recorded. Each pointer repeats its
+    /// parent's, so a long key above many items, or deep nesting, would make
+    /// the index grow with the square of the text; once this is spent the scan
+    /// stops, and lookups fall back to the nearest recorded ancestor.
+    left: usize,
 }
 
 impl Scan {
     fn new(text: &str) -> Self {
-        let mut index = Scan::default();
+        let mut index = Scan {
+            lines: HashMap::new(),
+            left: text.len().saturating_mul(8).saturating_add(1 << 20),
+        };
         if text.trim_start().starts_with(['{', '[']) {
             index.scan_json(text);
         } else {
@@ -76,12 +84,25 @@ impl Scan {
     }
 
     fn record(&mut self, pointer: String, line: u32) {
-        self.lines.entry(pointer).or_insert(line);
+        match self.left.checked_sub(pointer.len()) {
+            Some(left) => {
+                self.left = left;
+                self.lines.entry(pointer).or_insert(line);
+            }
+            None => self.left = 0,
+        }
+    }
+
+    fn full(&self) -> bool {
+        self.left == 0
     }
 
     fn scan_yaml(&mut self, text: &str) {
         let mut scanner = YamlScanner::default();
         for (n, raw_line) in text.lines().enumerate() {
+            if self.full() {
+                return;
+            }
             let line = u32::try_from(n + 1).unwrap_or(u32::MAX);
             scanner.line(self, raw_line, line);
         }
@@ -444,6 +465,9 @@ fn json_scan(index: &mut Scan, text: &str) {
     }
 
     while let Some(c) = chars.next() {
+        if index.full() {
+            return;
+        }
         match c {
             '\n' => line = line.saturating_add(1),
             '{' | '[' => {

@@ -554,3 +554,20 @@ fn deep_nesting_is_refused_not_recursed_into() {
     let fine = format!("{head}{}{}", "[".repeat(40), "]".repeat(40));
     assert!(load(&fine).is_ok());
 }
+
+/// The line index costs no more than a multiple of the text: a 1 MB key above
+/// a hundred thousand items would otherwise record a 1 MB pointer per item.
+#[test]
+fn a_long_key_above_many_items_is_indexed_in_bounded_time() {
+    let key = "k".repeat(1 << 20);
+    let items = vec!["0"; 100_000].join(",");
+    let text = format!(r#"{{"openapi":"3.0.3","{key}":[{items}]}}"#);
+    let started = std::time::Instant::now();
+    let index = LineIndex::new(&text);
+    assert_eq!(index.line_of("/openapi"), Some(1));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}

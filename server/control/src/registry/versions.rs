@@ -433,6 +433,22 @@ pub async fn outline(
     at: Option<String>,
 ) -> Result<ContractOutline> {
     let (text, _) = spec(pool, who, id).await?;
+    outline_of(text, at).await
+}
+
+/// Longest pointer whose line is looked up: findings' pointers are far shorter,
+/// and the lookup's work grows with the square of the pointer's length.
+const MAX_POINTER: usize = 2000;
+
+/// [`outline`] of a contract text already read.
+pub async fn outline_of(text: String, at: Option<String>) -> Result<ContractOutline> {
+    if at.as_ref().is_some_and(|p| p.len() > MAX_POINTER) {
+        return Err(AppError::invalid(
+            "at",
+            format!("a pointer into the contract is at most {MAX_POINTER} characters"),
+        )
+        .into());
+    }
     crate::cpu::run(move || -> Result<ContractOutline> {
         let contract = parse(&text)?;
         let at_line = at.as_deref().and_then(|p| contract.lines.line_of(p));

@@ -60,13 +60,15 @@ pub async fn api_traffic(
     .fetch_all(pool)
     .await?;
     let top: Vec<(String, String, i64, i64, Option<bool>)> = sqlx::query_as(
-        "SELECT coalesce(c.name, 'anonymous'), coalesce(a.name, '-'), sum(t.requests)::bigint AS n,
+        "WITH refused AS (
+             -- Applications whose revoked or expired keys were still used in the
+             -- window (the gateway stamps a refused key's use).
+             SELECT DISTINCT application_id FROM api_keys
+             WHERE last_used_at >= $2
+               AND (last_used_at > revoked_at OR last_used_at > expires_at))
+         SELECT coalesce(c.name, 'anonymous'), coalesce(a.name, '-'), sum(t.requests)::bigint AS n,
                 coalesce(sum(t.requests) FILTER (WHERE t.status_class = 5), 0)::bigint,
-                bool_or(EXISTS (SELECT 1 FROM api_keys k
-                                WHERE k.application_id = t.application_id
-                                  AND k.revoked_at IS NOT NULL
-                                  AND k.last_used_at > k.revoked_at
-                                  AND k.last_used_at >= $2))
+                bool_or(t.application_id IN (SELECT application_id FROM refused))
          FROM traffic t
          LEFT JOIN applications a ON a.id = t.application_id
          LEFT JOIN consumers c ON c.id = a.consumer_id

@@ -88,18 +88,22 @@ pub fn refused_key<'s>(
         .ok()
         .and_then(keys::parse)?;
     let id = presented.lookup()?;
-    // `accepts` checks the secret and the environment; expiry is told apart here.
-    let far_past = OffsetDateTime::UNIX_EPOCH;
-    if let Some(key) = snapshot.keys.get(&id)
+    // `accepts` checks the secret, the environment and expiry at a moment:
+    // asked at the epoch, it checks the secret and the environment alone. A
+    // key that expired since the snapshot was built is still among the active.
+    let genuine = |k: &&ActiveKey| k.accepts(&presented, OffsetDateTime::UNIX_EPOCH);
+    if let Some(key) = snapshot.keys.get(&id).filter(genuine)
         && !key.accepts(&presented, now)
-        && key.accepts(&presented, far_past)
     {
+        return Some((key, Refused::Expired));
+    }
+    if let Some(key) = snapshot.expired_keys.get(&id).filter(genuine) {
         return Some((key, Refused::Expired));
     }
     snapshot
         .revoked_keys
         .get(&id)
-        .filter(|k| k.accepts(&presented, far_past))
+        .filter(genuine)
         .map(|k| (k, Refused::Revoked))
 }
 

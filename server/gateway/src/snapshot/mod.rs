@@ -158,6 +158,8 @@ pub struct Snapshot {
     /// calls are refused with the reason and counted against their
     /// application, not as anonymous traffic.
     pub revoked_keys: FastMap<LookupId, ActiveKey>,
+    /// Keys that expired in the last 30 days, kept for the same reason.
+    pub expired_keys: FastMap<LookupId, ActiveKey>,
 }
 
 impl Snapshot {
@@ -322,6 +324,12 @@ pub async fn build(
         "FROM api_keys WHERE revoked_at > now() - interval '30 days'",
     )
     .await?;
+    let expired_keys = load_keys(
+        pool,
+        "FROM api_keys WHERE revoked_at IS NULL
+           AND expires_at <= now() AND expires_at > now() - interval '30 days'",
+    )
+    .await?;
     let applications = sqlx::query_as::<_, (Uuid, String, Uuid, String, String)>(
         "SELECT a.id, a.name, c.id, c.slug, a.environment
          FROM applications a JOIN consumers c ON c.id = a.consumer_id",
@@ -392,6 +400,7 @@ pub async fn build(
     Ok(Snapshot {
         revoked_clients,
         revoked_keys,
+        expired_keys,
         generation,
         built_at: Some(Instant::now()),
         by_base_path,
