@@ -67,58 +67,144 @@ pub fn check(text: &str) -> Result<(), Refused> {
     check_expansion(text)
 }
 
-/// Counts `[` and `{` outside quoted scalars and comments. A quote opens a
-/// scalar only where a scalar can start: first on its line, or after `[`, `{`,
-/// `,`, `:`, `-` or `?` (so in `[a 'b [[…` the quote is plain text and the
-/// brackets after it count, as the YAML parser nests them). Every doubt falls
-/// on the side of counting: brackets in block scalars, in quoted scalars that
-/// go on to another line, or after a `''` escape count too, which only matters
-/// for text that opens hundreds of them without closing any.
+/// Follows the nesting of flow collections as the YAML scanner does, without
+/// parsing. Only what happens inside a flow collection can hide a bracket from
+/// this count (a block scalar or a plain scalar cannot appear there, and the
+/// count never goes below zero), so the scanner's rules are followed there:
+/// quoted scalars open only where a token starts (after `[`, `{`, `,`, `:`,
+/// `?`, or a `!tag`/`&anchor`; a quote later in a plain scalar is text) and go
+/// on across lines, `''` and `\"` stay inside them, every YAML line break
+/// counts, and `#` starts a comment after white space or after a flow
+/// indicator or a closing quote. Where the rules leave a doubt (a `#` after
+/// `:`), openers still count and closers do not.
 fn check_nesting(text: &str) -> Result<(), Refused> {
+    #[derive(PartialEq, Eq, Clone, Copy)]
+    enum State {
+        Normal,
+        Comment,
+        /// A `#` that may start a comment: openers count, closers do not.
+        MaybeComment,
+        Single,
+        Double,
+        DoubleEscape,
+    }
     if !text.contains(['[', '{']) {
         return Ok(());
     }
+    let is_break = |c: char| matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}');
     let mut depth = 0usize;
-    for (n, line) in text.lines().enumerate() {
-        let mut quote: Option<char> = None;
-        let mut escaped = false;
-        let mut previous = ' ';
-        // The last character outside quotes that is not white space; none at
-        // the start of the line.
-        let mut significant: Option<char> = None;
-        for (column, c) in line.chars().enumerate() {
-            match quote {
-                Some('"') if escaped => escaped = false,
-                Some('"') if c == '\\' => escaped = true,
-                Some(q) if c == q => quote = None,
-                Some(_) => {}
-                None => match c {
-                    '#' if previous.is_whitespace() => break,
-                    '\'' | '"' if significant.is_none_or(|s| "[{,:-?".contains(s)) => {
-                        quote = Some(c);
-                    }
-                    '[' | '{' => {
-                        depth += 1;
-                        if depth > MAX_FLOW_DEPTH {
-                            return Err(Refused::Nesting {
-                                limit: MAX_FLOW_DEPTH,
-                                line: n + 1,
-                                column: column + 1,
-                            });
-                        }
-                    }
-                    ']' | '}' => depth = depth.saturating_sub(1),
-                    _ => {}
-                },
+    let mut state = State::Normal;
+    let (mut line, mut column) = (1usize, 0usize);
+    // The last character outside quotes and comments that is not white space;
+    // `None` at the start (and, outside flow collections, at the start of
+    // each line, where a token starts).
+    let mut significant: Option<char> = None;
+    let mut previous_blank = true;
+    // The last token was a `!tag` or an `&anchor`, which a quoted scalar may follow.
+    let mut token_first: Option<char> = None;
+    let mut after_property = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        column += 1;
+        if is_break(c) {
+            if c == '\r' && chars.peek() == Some(&'\n') {
+                chars.next();
             }
-            if quote.is_none() && !c.is_whitespace() {
-                significant = Some(c);
+            (line, column) = (line + 1, 0);
+            if matches!(state, State::Comment | State::MaybeComment) {
+                state = State::Normal;
             }
-            previous = c;
+            if depth == 0 && state == State::Normal {
+                significant = None;
+            }
+            previous_blank = true;
+            after_property = matches!(token_first, Some('!' | '&'));
+            token_first = None;
+            continue;
         }
-        // A quoted scalar that goes on to the next line is not followed there:
-        // that is rare, and counting its brackets only overcounts text that is
-        // not nesting, which the limit leaves room for.
+        match state {
+            State::Comment => continue,
+            State::Single => {
+                if c == '\'' {
+                    if chars.peek() == Some(&'\'') {
+                        chars.next();
+                        column += 1;
+                    } else {
+                        state = State::Normal;
+                        significant = Some(c);
+                    }
+                }
+                continue;
+            }
+            State::Double => {
+                match c {
+                    '\\' => state = State::DoubleEscape,
+                    '"' => {
+                        state = State::Normal;
+                        significant = Some(c);
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            State::DoubleEscape => {
+                state = State::Double;
+                continue;
+            }
+            State::Normal | State::MaybeComment => {}
+        }
+        if c == ' ' || c == '\t' {
+            if !previous_blank {
+                after_property = matches!(token_first, Some('!' | '&'));
+                token_first = None;
+            }
+            previous_blank = true;
+            continue;
+        }
+        let token_start = previous_blank || significant.is_some_and(|s| "[]{},".contains(s));
+        if token_start && token_first.is_none() {
+            token_first = Some(c);
+        }
+        match c {
+            '#' if state == State::Normal => {
+                if previous_blank || significant.is_some_and(|s| "[]{},'\"".contains(s)) {
+                    state = State::Comment;
+                } else if significant == Some(':') {
+                    state = State::MaybeComment;
+                }
+            }
+            '\'' | '"' if state == State::Normal => {
+                let starts = after_property
+                    || match significant {
+                        None => true,
+                        Some(s) => "[{,:?-".contains(s),
+                    };
+                if starts {
+                    state = if c == '\'' {
+                        State::Single
+                    } else {
+                        State::Double
+                    };
+                }
+            }
+            '[' | '{' => {
+                depth += 1;
+                if depth > MAX_FLOW_DEPTH {
+                    return Err(Refused::Nesting {
+                        limit: MAX_FLOW_DEPTH,
+                        line,
+                        column,
+                    });
+                }
+            }
+            ']' | '}' if state == State::Normal => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if state == State::Normal || state == State::MaybeComment {
+            significant = Some(c);
+        }
+        previous_blank = false;
+        after_property = false;
     }
     Ok(())
 }
