@@ -10,7 +10,8 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-/// Chunk-size lines and trailer sections longer than this are refused.
+/// Chunk-size lines and trailer lines longer than this (without their line
+/// end) are refused.
 const MAX_LINE: usize = 4096;
 
 /// An answer's body still on the wire.
@@ -46,7 +47,8 @@ fn poll_fill(conn: &mut Conn, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
 /// `Some(Err(()))` once the line is known to be longer than [`MAX_LINE`], so
 /// that the verdict never depends on where the reads happened to split it.
 fn take_line(buf: &mut BytesMut) -> Option<Result<Bytes, ()>> {
-    let window = &buf[..buf.len().min(MAX_LINE + 1)];
+    // Room for a line of MAX_LINE bytes and its CRLF.
+    let window = &buf[..buf.len().min(MAX_LINE + 2)];
     match window.iter().position(|&b| b == b'\n') {
         Some(end) => {
             let mut line = buf.split_to(end + 1);
@@ -54,9 +56,12 @@ fn take_line(buf: &mut BytesMut) -> Option<Result<Bytes, ()>> {
             if line.last() == Some(&b'\r') {
                 line.truncate(end - 1);
             }
+            if line.len() > MAX_LINE {
+                return Some(Err(()));
+            }
             Some(Ok(line.freeze()))
         }
-        None if window.len() > MAX_LINE => Some(Err(())),
+        None if window.len() > MAX_LINE + 1 => Some(Err(())),
         None => None,
     }
 }
@@ -247,10 +252,18 @@ mod tests {
         let long_trailer = format!("1\r\nx\r\n0\r\nx-long: {}\r\n\r\n", "v".repeat(MAX_LINE));
         let long_extension = format!("1;{}\r\nx\r\n0\r\n\r\n", "e".repeat(MAX_LINE));
         let fine = "4\r\nWiki\r\n0\r\nTrailer: x\r\n\r\n".to_string();
+        // A trailer line of exactly MAX_LINE bytes is within the limit, with
+        // CRLF or a bare LF; one byte more is not.
+        let at_limit = format!("1\r\nx\r\n0\r\n{}\r\n\r\n", "t".repeat(MAX_LINE));
+        let bare_lf = format!("1\r\nx\r\n0\r\n{}\n\r\n", "t".repeat(MAX_LINE));
+        let over = format!("1\r\nx\r\n0\r\n{}\n\r\n", "t".repeat(MAX_LINE + 1));
         for (wire, verdict) in [
             (long_trailer, Some(false)),
             (long_extension, Some(false)),
             (fine, Some(true)),
+            (at_limit, Some(true)),
+            (bare_lf, Some(true)),
+            (over, Some(false)),
         ] {
             let whole = decode_pure(wire.as_bytes(), wire.len());
             assert_eq!(whole.1, verdict, "{wire:.40}");
