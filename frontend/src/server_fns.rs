@@ -454,20 +454,13 @@ pub async fn load_version_page(id: Uuid) -> Result<(VersionView, Vec<VersionSumm
 pub async fn load_contract_page(
     id: Uuid,
     at: String,
-) -> Result<
-    (
-        VersionView,
-        crate::pages::contract::SourceWindow,
-        ContractOutline,
-    ),
-    AppError,
-> {
+) -> Result<(VersionView, SourceWindow, ContractOutline), AppError> {
     with_caller!(|s, who| async {
         let v = versions::get(&s.pool, &who, id).await?;
         let (source, _) = versions::spec(&s.pool, &who, id).await?;
         let at = Some(at).filter(|a| !a.is_empty());
         let outline = versions::outline_of(source.clone(), at).await?;
-        let window = crate::pages::contract::SourceWindow::around(&source, outline.at_line);
+        let window = SourceWindow::around(&source, outline.at_line);
         Ok::<_, ServiceError>((v, window, outline))
     })
 }

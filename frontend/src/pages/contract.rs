@@ -5,16 +5,15 @@
 
 use crate::components::report::contract_link;
 use crate::components::status::{ErrorPanel, Loading};
-use crate::model::{AppError, BodyOutline, ContractOutline, OperationOutline, VersionView};
+use crate::model::{
+    AppError, BodyOutline, ContractOutline, MAX_SOURCE_LINES as MAX_LINES, OperationOutline,
+    SourceWindow, VersionView,
+};
 use crate::server_fns::load_contract_page;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_location, use_params_map, use_query_map};
 use uuid::Uuid;
-
-/// Source lines rendered at most; a larger contract shows the part around the
-/// line asked for, and the whole of it is a download away.
-const MAX_LINES: usize = 5000;
 
 #[component]
 pub fn ContractPage() -> impl IntoView {
@@ -206,38 +205,6 @@ fn Body(body: BodyOutline) -> impl IntoView {
     }
 }
 
-/// The lines of a contract the page shows: all of them, or, in a contract
-/// longer than [`MAX_LINES`], the part around the line asked for (the rest is
-/// a download away), so that a 12 MB contract does not travel to the browser.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct SourceWindow {
-    /// The 1-based number of the first line in `text`.
-    pub first: usize,
-    pub total: usize,
-    pub text: String,
-}
-
-impl SourceWindow {
-    pub fn around(source: &str, at_line: Option<u32>) -> SourceWindow {
-        let total = source.lines().count();
-        let (first, last) = match at_line.map(|l| l as usize) {
-            _ if total <= MAX_LINES => (1, total),
-            Some(l) => (
-                l.saturating_sub(MAX_LINES / 2).max(1),
-                (l + MAX_LINES / 2).min(total),
-            ),
-            None => (1, MAX_LINES),
-        };
-        let text = source
-            .lines()
-            .skip(first.saturating_sub(1))
-            .take((last + 1).saturating_sub(first))
-            .collect::<Vec<_>>()
-            .join("\n");
-        SourceWindow { first, total, text }
-    }
-}
-
 /// The source with a number and an anchor per line. Built as one piece of
 /// markup rather than a node per line: a contract has thousands of lines, and
 /// none of them ever changes on the page.
@@ -280,26 +247,5 @@ fn escape_into(text: &str, out: &mut String) {
             '"' => out.push_str("&quot;"),
             c => out.push(c),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_long_contract_travels_as_the_window_around_the_line_asked_for() {
-        let source: String = (1..=12_000).map(|n| format!("line {n}\n")).collect();
-        let w = SourceWindow::around(&source, Some(9_000));
-        assert_eq!((w.first, w.total), (9_000 - MAX_LINES / 2, 12_000));
-        assert_eq!(w.text.lines().count(), MAX_LINES + 1);
-        assert!(w.text.starts_with(&format!("line {}\n", w.first)));
-        let w = SourceWindow::around(&source, None);
-        assert_eq!((w.first, w.text.lines().count()), (1, MAX_LINES));
-        let short = SourceWindow::around("a\nb\n", Some(2));
-        assert_eq!(
-            (short.first, short.total, short.text.as_str()),
-            (1, 2, "a\nb")
-        );
     }
 }

@@ -135,3 +135,60 @@ pub struct ContractOutline {
     pub at: Option<String>,
     pub at_line: Option<u32>,
 }
+
+/// Source lines the console's contract view shows at most; a longer contract
+/// shows the part around the place asked for, and the rest is a download away.
+pub const MAX_SOURCE_LINES: usize = 5000;
+
+/// The lines of a contract the page shows: all of them, or, in a contract
+/// longer than [`MAX_SOURCE_LINES`], the part around the line asked for (the rest is
+/// a download away), so that a 12 MB contract does not travel to the browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceWindow {
+    /// The 1-based number of the first line in `text`.
+    pub first: usize,
+    pub total: usize,
+    pub text: String,
+}
+
+impl SourceWindow {
+    pub fn around(source: &str, at_line: Option<u32>) -> SourceWindow {
+        let total = source.lines().count();
+        let (first, last) = match at_line.map(|l| l as usize) {
+            _ if total <= MAX_SOURCE_LINES => (1, total),
+            Some(l) => (
+                l.saturating_sub(MAX_SOURCE_LINES / 2).max(1),
+                (l + MAX_SOURCE_LINES / 2).min(total),
+            ),
+            None => (1, MAX_SOURCE_LINES),
+        };
+        let text = source
+            .lines()
+            .skip(first.saturating_sub(1))
+            .take((last + 1).saturating_sub(first))
+            .collect::<Vec<_>>()
+            .join("\n");
+        SourceWindow { first, total, text }
+    }
+}
+
+#[cfg(test)]
+mod source_window_tests {
+    use super::*;
+
+    #[test]
+    fn a_long_contract_travels_as_the_window_around_the_line_asked_for() {
+        let source: String = (1..=12_000).map(|n| format!("line {n}\n")).collect();
+        let w = SourceWindow::around(&source, Some(9_000));
+        assert_eq!((w.first, w.total), (9_000 - MAX_SOURCE_LINES / 2, 12_000));
+        assert_eq!(w.text.lines().count(), MAX_SOURCE_LINES + 1);
+        assert!(w.text.starts_with(&format!("line {}\n", w.first)));
+        let w = SourceWindow::around(&source, None);
+        assert_eq!((w.first, w.text.lines().count()), (1, MAX_SOURCE_LINES));
+        let short = SourceWindow::around("a\nb\n", Some(2));
+        assert_eq!(
+            (short.first, short.total, short.text.as_str()),
+            (1, 2, "a\nb")
+        );
+    }
+}
