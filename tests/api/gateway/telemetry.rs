@@ -74,20 +74,7 @@ async fn the_console_api_shows_gateways_and_a_versions_traffic() {
         .unwrap();
     h.within(Duration::from_secs(5), async || traffic(&h).await == 5)
         .await;
-    let version: String =
-        sqlx::query_scalar("SELECT id::text FROM api_versions WHERE base_path = '/inventory/v1'")
-            .fetch_one(&h.app.pool)
-            .await
-            .unwrap();
-    let t: Value =
-        h.f.viewer
-            .get(h.app.api(&format!("/versions/{version}/traffic")))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+    let t = inventory_traffic(&h).await;
     assert_eq!(t["requests"], 5);
     assert_eq!(t["by_class"], json!([0, 4, 0, 0, 1]));
     assert_eq!(t["error_rate"], 0.2);
@@ -493,23 +480,7 @@ async fn calls_with_a_revoked_key_are_refused_and_attributed_to_its_application(
     })
     .await;
 
-    let version: String =
-        sqlx::query_scalar("SELECT id::text FROM api_versions WHERE base_path = '/inventory/v1'")
-            .fetch_one(&h.app.pool)
-            .await
-            .unwrap();
-    let top = async || -> Value {
-        let t: Value =
-            h.f.viewer
-                .get(h.app.api(&format!("/versions/{version}/traffic")))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-        t["top_consumers"].clone()
-    };
+    let top = async || inventory_traffic(&h).await["top_consumers"].clone();
     h.within(Duration::from_secs(5), async || {
         top().await[0]["revoked_key_used"] == true
     })
@@ -521,4 +492,21 @@ async fn calls_with_a_revoked_key_are_refused_and_attributed_to_its_application(
     assert!(top[0]["requests"].as_i64().unwrap() >= 3, "{top}");
     assert_eq!(top[1]["consumer"], "anonymous", "{top}");
     assert_eq!(top[1]["requests"], 1, "{top}");
+}
+
+/// The inventory v1 version's traffic as a viewer reads it in the console API.
+async fn inventory_traffic(h: &steward_tests::gateway::Harness) -> Value {
+    let version: String =
+        sqlx::query_scalar("SELECT id::text FROM api_versions WHERE base_path = '/inventory/v1'")
+            .fetch_one(&h.app.pool)
+            .await
+            .unwrap();
+    h.f.viewer
+        .get(h.app.api(&format!("/versions/{version}/traffic")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }

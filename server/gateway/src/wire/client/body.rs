@@ -158,6 +158,29 @@ pub(super) fn advance(framing: &mut Framing, read: &mut BytesMut) -> Step {
     }
 }
 
+/// A chunked body decoded from `wire`, read `step` bytes at a time, and how it
+/// ended: `Some(true)` at the message's end, `Some(false)` on a framing error,
+/// `None` still waiting for more. For the tests and the fuzz target, which
+/// check that the outcome never depends on where the reads split.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(super) fn decode_chunked(wire: &[u8], step: usize) -> (Vec<u8>, Option<bool>) {
+    let mut framing = Framing::Chunked(Chunk::Size);
+    let mut read = BytesMut::new();
+    let mut body = Vec::new();
+    let mut pieces = wire.chunks(step.max(1));
+    loop {
+        match advance(&mut framing, &mut read) {
+            Step::Data(data) => body.extend_from_slice(&data),
+            Step::End => return (body, Some(true)),
+            Step::Fail(_) => return (body, Some(false)),
+            Step::More => match pieces.next() {
+                Some(piece) => read.extend_from_slice(piece),
+                None => return (body, None),
+            },
+        }
+    }
+}
+
 impl http_body::Body for Incoming {
     type Data = Bytes;
     type Error = io::Error;
@@ -228,25 +251,6 @@ mod tests {
         assert_eq!(chunk_size(b"zz"), None);
         assert_eq!(chunk_size(b"11111111111111111"), None);
     }
-    /// The decoded body and its verdict, reads split every `step` bytes.
-    fn decode_pure(wire: &[u8], step: usize) -> (Vec<u8>, Option<bool>) {
-        let mut framing = Framing::Chunked(Chunk::Size);
-        let mut read = BytesMut::new();
-        let mut body = Vec::new();
-        let mut pieces = wire.chunks(step);
-        loop {
-            match advance(&mut framing, &mut read) {
-                Step::Data(data) => body.extend_from_slice(&data),
-                Step::End => return (body, Some(true)),
-                Step::Fail(_) => return (body, Some(false)),
-                Step::More => match pieces.next() {
-                    Some(piece) => read.extend_from_slice(piece),
-                    None => return (body, None),
-                },
-            }
-        }
-    }
-
     #[test]
     fn the_verdict_never_depends_on_where_reads_split() {
         let long_trailer = format!("1\r\nx\r\n0\r\nx-long: {}\r\n\r\n", "v".repeat(MAX_LINE));
@@ -265,10 +269,10 @@ mod tests {
             (bare_lf, Some(true)),
             (over, Some(false)),
         ] {
-            let whole = decode_pure(wire.as_bytes(), wire.len());
+            let whole = decode_chunked(wire.as_bytes(), wire.len());
             assert_eq!(whole.1, verdict, "{wire:.40}");
             for step in 1..=17 {
-                assert_eq!(decode_pure(wire.as_bytes(), step), whole, "step {step}");
+                assert_eq!(decode_chunked(wire.as_bytes(), step), whole, "step {step}");
             }
         }
     }
