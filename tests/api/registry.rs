@@ -1273,3 +1273,108 @@ async fn the_version_comes_from_the_contract_and_must_agree_with_it() {
     let res = send(Some("")).await.unwrap();
     assert_eq!(res.status(), 409, "1.3.0 exists now");
 }
+
+/// Through the REST API as the console reads it: a version's contract as a
+/// reference, with the line a finding's pointer names; every report carries
+/// why each of its checks breaks clients; the APIs list filters by version state.
+#[tokio::test]
+async fn a_contract_reads_as_an_outline_and_reports_explain_their_checks() {
+    let app = spawn_app().await;
+    let org = org(&app).await;
+    register(&app, &org).await;
+    let a: Value = upload(&app, &org.owner, "1.0.0", "/orders/v1", "orders-v1.yaml")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let b: Value = upload(&app, &org.owner, "2.0.0", "/orders/v2", "orders-v2.yaml")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = a["id"].as_str().unwrap();
+    let get = |path: String| {
+        let who = org.reviewer.clone();
+        let url = app.api(&path);
+        async move { who.get(url).send().await.unwrap() }
+    };
+    let outline: Value = get(format!("/versions/{id}/outline?at=/paths/~1orders/get"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ops = outline["outline"]["operations"].as_array().unwrap();
+    let list = ops
+        .iter()
+        .find(|o| o["method"] == "GET" && o["path"] == "/orders")
+        .expect("GET /orders in the outline");
+    assert_eq!(outline["at_line"], list["line"], "{outline}");
+    assert!(list["line"].as_u64().unwrap() > 1);
+    assert!(
+        ops.iter()
+            .any(|o| !o["responses"].as_array().unwrap().is_empty()),
+        "responses are outlined"
+    );
+    let res = get(format!("/versions/{id}/outline?at={}", "/x".repeat(1001))).await;
+    assert_eq!(problem(res, 422).await["errors"][0]["field"], "at");
+
+    let url = format!(
+        "/apis/orders/diff?base={id}&revision={}",
+        b["id"].as_str().unwrap()
+    );
+    let report: Value = get(url).await.json().await.unwrap();
+    let checks: std::collections::BTreeSet<&str> = report["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    let explained: std::collections::BTreeSet<&str> = report["guidance"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            assert!(
+                !g["why"].as_str().unwrap().is_empty()
+                    && !g["what_to_do"].as_str().unwrap().is_empty()
+            );
+            g["check"].as_str().unwrap()
+        })
+        .collect();
+    assert!(!checks.is_empty());
+    assert_eq!(
+        checks, explained,
+        "each check in the report is explained once"
+    );
+
+    // Nothing is in review yet; once 1.0.0 is submitted, the filter finds its API.
+    let slugs = |res: reqwest::Response| async move {
+        res.json::<Vec<Value>>()
+            .await
+            .unwrap()
+            .iter()
+            .map(|a| a["slug"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        slugs(get("/apis?state=in_review".into()).await)
+            .await
+            .is_empty()
+    );
+    let res = post(
+        &app,
+        &org.owner,
+        &format!("/versions/{id}/submit"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        slugs(get("/apis?state=in_review".into()).await).await,
+        ["orders"]
+    );
+    assert_eq!(
+        problem(get("/apis?state=lost".into()).await, 422).await["errors"][0]["field"],
+        "query"
+    );
+}
