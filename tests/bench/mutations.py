@@ -7,8 +7,11 @@ Usage: mutations.py STEWARD OASDIFF BASE_SPEC [BASE_SPEC_31] [--markdown OUT]
 BASE_SPEC is one of specs/retail (YAML). An operation `POST /mutations` is added
 to it with a query parameter, a request body, a response body and a response
 header, each with a schema that the mutations change one keyword at a time, and
-the operation itself is mutated (removed, deprecated, secured, ...). The rest of
-the contract stays as it is, so each pair differs by exactly one change.
+the operation itself is mutated (removed, deprecated, secured, ...). Further pairs
+change the path item around it (a second operation, path-level parameters, a path
+template) and the document (global security, security schemes, components; 3.1's
+webhooks). The rest of the contract stays as it is, so each pair differs by exactly
+one change. Sunset dates are relative to today, as oasdiff's sunset checks are.
 
 For every check id either tool reports, the table says in how many pairs it was
 reported and in how many of those the other tool reported the same id; and it
@@ -16,6 +19,7 @@ lists oasdiff's ids that no pair exercised, so the catalogue's coverage is seen.
 """
 import collections
 import copy
+import datetime
 import json
 import os
 import subprocess
@@ -27,6 +31,32 @@ import yaml
 STR = {"type": "string"}
 INT = {"type": "integer"}
 ARR = {"type": "array", "items": {"type": "string"}}
+NUM = {"type": "number"}
+RO, WO = {"readOnly": True}, {"writeOnly": True}
+
+# oasdiff's sunset checks compare with today: a date in the past is "too small" even
+# without a deprecation policy (--deprecation-days-*), one far ahead is fine.
+TODAY = datetime.date.today()
+SUNSET_LATER = (TODAY + datetime.timedelta(days=400)).isoformat()
+SUNSET_PASSED = (TODAY - datetime.timedelta(days=10)).isoformat()
+
+
+def obj(a, required=None, **more):
+    """An object with the one property `a`."""
+    o = {"type": "object", "properties": {"a": a}, **more}
+    if required:
+        o["required"] = required
+    return o
+
+
+def variant(kind):
+    return {"title": kind, "type": "object", "required": ["kind"], "properties": {"kind": {**STR, "enum": [kind]}}}
+
+
+def tagged(discriminator=None):
+    """A oneOf of two variants told apart by `kind`, with or without a discriminator."""
+    one = {"oneOf": [variant("a"), variant("b")]}
+    return {**one, "discriminator": discriminator} if discriminator else one
 
 
 # (label, base schema, revision schema): each is also run reversed.
@@ -65,6 +95,34 @@ SCHEMA_MUTATIONS = [
     ("object: property readOnly", {"type": "object", "properties": {"a": STR}}, {"type": "object", "properties": {"a": {**STR, "readOnly": True}}}),
     ("object: property writeOnly", {"type": "object", "properties": {"a": STR}}, {"type": "object", "properties": {"a": {**STR, "writeOnly": True}}}),
     ("object: property deprecated", {"type": "object", "properties": {"a": STR}}, {"type": "object", "properties": {"a": {**STR, "deprecated": True}}}),
+    # 3.0's boolean exclusiveMinimum/Maximum beside minimum/maximum.
+    ("exclusiveMaximum set (3.0 boolean)", {**NUM, "maximum": 10}, {**NUM, "maximum": 10, "exclusiveMaximum": True}),
+    ("exclusiveMinimum set (3.0 boolean)", {**NUM, "minimum": 1}, {**NUM, "minimum": 1, "exclusiveMinimum": True}),
+    # oasdiff calls a pattern "generalized" only when it becomes `.*`.
+    ("pattern generalized", {**STR, "pattern": "^[a-z]+$"}, {**STR, "pattern": ".*"}),
+    ("object: property type changed", obj(STR), obj(INT)),
+    ("object: property integer to number", obj(INT), obj(NUM)),
+    ("object: property list of types widened", obj({"oneOf": [STR, INT]}), obj({"oneOf": [STR, INT, {"type": "boolean"}]})),
+    ("object: property deprecated with sunset", obj(STR), obj({**STR, "deprecated": True, "x-sunset": SUNSET_LATER})),
+    ("object: property deprecated, sunset unparseable", obj(STR), obj({**STR, "deprecated": True, "x-sunset": "soon"})),
+    ("object: property deprecated, sunset passed", obj(STR), obj({**STR, "deprecated": True, "x-sunset": SUNSET_PASSED})),
+    ("object: required property became readOnly", obj(STR, ["a"]), obj({**STR, **RO}, ["a"])),
+    ("object: required property became writeOnly", obj(STR, ["a"]), obj({**STR, **WO}, ["a"])),
+    ("object: writeOnly property added", {"type": "object", "properties": {}}, obj({**STR, **WO})),
+    ("object: required writeOnly property added", {"type": "object", "properties": {}}, obj({**STR, **WO}, ["a"])),
+    ("object: writeOnly property became required", obj({**STR, **WO}), obj({**STR, **WO}, ["a"])),
+    ("object: writeOnly enum value added", obj({**STR, **WO, "enum": ["x"]}), obj({**STR, **WO, "enum": ["x", "y"]})),
+    # A readOnly property is not sent, so oasdiff's request-read-only-* ids are info.
+    ("object: readOnly enum value removed", obj({**STR, **RO, "enum": ["x", "y"]}), obj({**STR, **RO, "enum": ["x"]})),
+    ("object: readOnly maximum lowered", obj({**INT, **RO, "maximum": 10}), obj({**INT, **RO, "maximum": 5})),
+    ("object: readOnly minimum raised", obj({**INT, **RO, "minimum": 1}), obj({**INT, **RO, "minimum": 3})),
+    ("object: readOnly maxLength lowered", obj({**STR, **RO, "maxLength": 10}), obj({**STR, **RO, "maxLength": 5})),
+    ("object: required property with default added", {"type": "object", "properties": {}}, obj({**STR, "default": "x"}, ["a"])),
+    ("object: property with default became required", obj({**STR, "default": "x"}), obj({**STR, "default": "x"}, ["a"])),
+    ("discriminator added", tagged(), tagged({"propertyName": "kind"})),
+    ("discriminator propertyName changed", tagged({"propertyName": "kind"}), tagged({"propertyName": "type"})),
+    ("discriminator mapping added", tagged({"propertyName": "kind"}), tagged({"propertyName": "kind", "mapping": {"a": "#/components/schemas/Channel"}})),
+    ("discriminator mapping changed", tagged({"propertyName": "kind", "mapping": {"a": "#/components/schemas/Channel"}}), tagged({"propertyName": "kind", "mapping": {"a": "#/components/schemas/Problem"}})),
 ]
 
 # OpenAPI 3.1's JSON Schema 2020-12 keywords, run on a 3.1 contract.
@@ -93,6 +151,15 @@ SCHEMA_MUTATIONS_31 = [
     ("exclusiveMinimum set", {"type": "number"}, {"type": "number", "exclusiveMinimum": 1}),
     ("type list widened", STR, {"type": ["string", "integer"]}),
     ("type list null added", STR, {"type": ["string", "null"]}),
+    ("minContains raised from 1", {**ARR, "contains": STR, "minContains": 1}, {**ARR, "contains": STR, "minContains": 2}),
+    ("exclusiveMinimum raised", {**NUM, "exclusiveMinimum": 1}, {**NUM, "exclusiveMinimum": 3}),
+    ("exclusiveMaximum set", NUM, {**NUM, "exclusiveMaximum": 10}),
+    # oasdiff reads a boolean `false` as no schema (the `... set` rows above), a schema it compares.
+    ("unevaluatedItems schema set", ARR, {**ARR, "unevaluatedItems": STR}),
+    ("unevaluatedProperties schema set", OBJ, {**OBJ, "unevaluatedProperties": STR}),
+    ("object: readOnly exclusiveMaximum lowered", obj({**NUM, **RO, "exclusiveMaximum": 10}), obj({**NUM, **RO, "exclusiveMaximum": 5})),
+    ("object: readOnly exclusiveMinimum raised", obj({**NUM, **RO, "exclusiveMinimum": 1}), obj({**NUM, **RO, "exclusiveMinimum": 3})),
+    ("object: property type list widened", obj({"type": ["string", "integer"]}), obj({"type": ["string", "integer", "boolean"]})),
 ]
 
 SLOTS = ["parameter", "request body", "request property", "response body", "response property", "response header"]
@@ -167,7 +234,123 @@ def op_mutations():
     changed("operationId changed", lambda o: o.update(operationId="mutate2"))
     changed("tag added", lambda o: o["tags"].append("more"))
     changed("stability decreased", lambda o: o.update({"x-stability-level": "beta"}))
+    changed("stability invalid", lambda o: o.update({"x-stability-level": "bogus"}))
+    changed("operationId removed", lambda o: o.pop("operationId"))
+    changed("deprecated, sunset unparseable", lambda o: o.update({"deprecated": True, "x-sunset": "soon"}))
+    changed("deprecated, sunset passed", lambda o: o.update({"deprecated": True, "x-sunset": SUNSET_PASSED}))
+    param = lambda o: o["parameters"][0]
+    changed("parameter deprecated", lambda o: param(o).update(deprecated=True))
+    changed("parameter deprecated with sunset", lambda o: param(o).update({"deprecated": True, "x-sunset": SUNSET_LATER}))
+    changed("parameter deprecated, sunset unparseable", lambda o: param(o).update({"deprecated": True, "x-sunset": "soon"}))
+    changed("parameter deprecated, sunset passed", lambda o: param(o).update({"deprecated": True, "x-sunset": SUNSET_PASSED}))
+    ok = lambda o: o["responses"]["200"]
+    changed("response media type specialized", lambda o: ok(o).update(content={"application/problem+json": ok(o)["content"]["application/json"]}))
+    changed("response media type parameter added", lambda o: ok(o).update(content={"application/json; charset=utf-8": ok(o)["content"]["application/json"]}))
+
+    def between(label, f, g):
+        a, b = copy.deepcopy(base), copy.deepcopy(base)
+        f(a)
+        g(b)
+        out.append((label, a, b))
+
+    # The operation's own security requirement, where the existing "scope added" replaces the global one.
+    own = lambda scopes: lambda o: o.update(security=[{"oauth2": scopes}])
+    between("scope added to own security", own(["inventory:read"]), own(["inventory:read", "inventory:write"]))
+    between("optional request body added", lambda o: o.pop("requestBody"), lambda o: o["requestBody"].update(required=False))
+    between("required response header removed", lambda o: ok(o)["headers"]["X-Rate"].update(required=True), lambda o: ok(o).pop("headers"))
+    # Changes to a deprecated operation's or parameter's sunset.
+    dep = lambda date: lambda o: o.update({"deprecated": True, "x-sunset": date})
+    between("sunset deleted", dep(SUNSET_LATER), lambda o: o.update(deprecated=True))
+    between("sunset moved into the past", dep(SUNSET_LATER), dep(SUNSET_PASSED))
+    between("sunset made unparseable", dep(SUNSET_LATER), dep("soon"))
+    pdep = lambda date: lambda o: param(o).update({"deprecated": True, **({"x-sunset": date} if date else {})})
+    between("parameter sunset deleted", pdep(SUNSET_LATER), pdep(None))
+    between("parameter sunset moved into the past", pdep(SUNSET_LATER), pdep(SUNSET_PASSED))
+    between("parameter sunset made unparseable", pdep(SUNSET_LATER), pdep("soon"))
+    between("deprecated parameter removed", pdep(None), lambda o: o["parameters"].pop())
+    between("parameter removed before sunset", pdep(SUNSET_LATER), lambda o: o["parameters"].pop())
+    # An object-typed header parameter, changed below its top level.
+    header = lambda schema: lambda o: o["parameters"].append({"name": "X-Filter", "in": "header", "schema": schema})
+    between("header parameter property became enum", header(obj(STR)), header(obj({**STR, "enum": ["x"]})))
+    between("header parameter property became required", header(obj(STR)), header(obj(STR, ["a"])))
+    between("header parameter required property added", header(obj(STR)), header({"type": "object", "required": ["b"], "properties": {"a": STR, "b": STR}}))
     return out
+
+
+def path_mutations():
+    """(label, path, base path item or None, revision path item or None): changes that
+    need a second operation on the path, parameters of the path item, or a path template."""
+    op = with_slot("parameter", STR)
+    get = {"operationId": "mutateGet", "summary": "Read mutations", "tags": ["mutations"], "responses": {"200": {"description": "ok"}}}
+
+    def dep(sunset=None):
+        o = copy.deepcopy(op)
+        o["deprecated"] = True
+        if sunset:
+            o["x-sunset"] = sunset
+        return o
+
+    # Removing one of two operations is api-*, removing a path's last one api-path-*.
+    out = [
+        ("operation removed, path kept", "/mutations", {"get": get, "post": op}, {"get": get}),
+        ("deprecated operation removed, path kept", "/mutations", {"get": get, "post": dep()}, {"get": get}),
+        ("operation removed before sunset, path kept", "/mutations", {"get": get, "post": dep(SUNSET_LATER)}, {"get": get}),
+        ("operation removed after sunset, path kept", "/mutations", {"get": get, "post": dep(SUNSET_PASSED)}, {"get": get}),
+        ("deprecated path removed", "/mutations", {"post": dep()}, None),
+        ("path removed before sunset", "/mutations", {"post": dep(SUNSET_LATER)}, None),
+        ("path removed, sunset unparseable", "/mutations", {"post": dep("soon")}, None),
+        ("path-level optional parameter added", "/mutations", {"post": op}, {"post": op, "parameters": [{"name": "r", "in": "query", "schema": STR}]}),
+        ("path-level required parameter added", "/mutations", {"post": op}, {"post": op, "parameters": [{"name": "r", "in": "query", "required": True, "schema": STR}]}),
+    ]
+    # oasdiff's own test of a new path parameter declares it where the base left the
+    # template's variable undeclared; moving a declaration from the path item to the
+    # operation (no change for a client) reads the same to oasdiff.
+    pid = {"name": "id", "in": "path", "required": True, "schema": STR}
+    with_id = copy.deepcopy(op)
+    with_id["parameters"].append(pid)
+    out.append(("path parameter declared", "/mutations/{id}", {"post": op}, {"post": with_id}))
+    out.append(("path parameter moved to operation", "/mutations/{id}", {"post": op, "parameters": [pid]}, {"post": with_id}))
+    return out
+
+
+def document_mutations(doc):
+    """(label, base document, revision document): changes outside the operation."""
+    base = put_op(doc, with_slot("parameter", STR))
+    out = []
+
+    def changed(label, f, g=lambda d: None):
+        a, b = copy.deepcopy(base), copy.deepcopy(base)
+        f(a)
+        g(b)
+        out.append((label, a, b))
+
+    schemes = lambda d: d["components"]["securitySchemes"]
+    basic = {"type": "http", "scheme": "basic"}
+    changed("global security scheme added", lambda d: None, lambda d: (d["security"].append({"basic": []}), schemes(d).update(basic=basic)))
+    changed("global security scope added", lambda d: None, lambda d: d["security"][0]["oauth2"].append("inventory:write"))
+    changed("security scheme added", lambda d: None, lambda d: schemes(d).update(basic=basic))
+    changed("security scheme type changed", lambda d: schemes(d).update(basic=basic), lambda d: schemes(d).update(basic={"type": "apiKey", "in": "header", "name": "X-Basic"}))
+    changed("components schema removed", lambda d: d["components"]["schemas"].update(Unused=STR))
+
+    # oasdiff compares only the implicit flow of an OAuth scheme.
+    def implicit(**flow):
+        f = {"authorizationUrl": "https://auth.example/authorize", "scopes": {"inventory:read": "Read stock."}, **flow}
+        return lambda d: schemes(d).update(partner={"type": "oauth2", "flows": {"implicit": f}})
+
+    changed("OAuth scope added", implicit(), implicit(scopes={"inventory:read": "Read stock.", "inventory:write": "Write stock."}))
+    changed("OAuth scope description changed", implicit(), implicit(scopes={"inventory:read": "Read all stock."}))
+    changed("OAuth authorizationUrl changed", implicit(), implicit(authorizationUrl="https://auth.example/authorize2"))
+    changed("OAuth tokenUrl changed", implicit(tokenUrl="https://auth.example/token"), implicit(tokenUrl="https://auth.example/token2"))
+    return out
+
+
+def webhook_mutations(doc):
+    """3.1's webhooks: one added (and, reversed, removed)."""
+    base = put_op(doc, with_slot("parameter", STR))
+    rev = copy.deepcopy(base)
+    hook = {"operationId": "onMutation", "requestBody": {"content": {"application/json": {"schema": STR}}}, "responses": {"200": {"description": "ok"}}}
+    rev["webhooks"] = {"mutation": {"post": hook}}
+    return [("document: webhook added", base, rev)]
 
 
 def pairs(doc, mutations=None):
@@ -204,7 +387,18 @@ def pairs(doc, mutations=None):
     earlier = copy.deepcopy(sunset)
     earlier["x-sunset"] = "2099-03-31"
     docs.append(("operation: sunset moved earlier", put(sunset), put(earlier)))
+    for label, path, a, b in path_mutations():
+        docs.append((f"path: {label}", put_path(doc, path, a), put_path(doc, path, b)))
+    for label, a, b in document_mutations(doc):
+        docs.append((f"document: {label}", a, b))
     return docs
+
+
+def put_path(doc, path, item):
+    d = copy.deepcopy(doc)
+    if item is not None:
+        d.setdefault("paths", {})[path] = item
+    return d
 
 
 def put_op(doc, op):
@@ -241,7 +435,8 @@ def main():
     spec31 = args[3] if len(args) > 3 else None
     batches = [pairs(doc)]
     if spec31:
-        batches.append(pairs(yaml.safe_load(open(spec31)), SCHEMA_MUTATIONS_31))
+        doc31 = yaml.safe_load(open(spec31))
+        batches.append(pairs(doc31, SCHEMA_MUTATIONS_31) + webhook_mutations(doc31))
     known = json.loads(subprocess.run([oasdiff, "checks", "-f", "json"], capture_output=True, text=True).stdout)
     oas_levels = {c["id"]: c["level"] for c in known}
     reported = collections.defaultdict(lambda: [0, 0])  # oasdiff id -> [pairs, agreed]
