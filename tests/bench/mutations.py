@@ -340,7 +340,16 @@ def document_mutations(doc):
     changed("OAuth scope added", implicit(), implicit(scopes={"inventory:read": "Read stock.", "inventory:write": "Write stock."}))
     changed("OAuth scope description changed", implicit(), implicit(scopes={"inventory:read": "Read all stock."}))
     changed("OAuth authorizationUrl changed", implicit(), implicit(authorizationUrl="https://auth.example/authorize2"))
-    changed("OAuth tokenUrl changed", implicit(tokenUrl="https://auth.example/token"), implicit(tokenUrl="https://auth.example/token2"))
+    # The implicit flow has no tokenUrl in the spec; oasdiff reads one anyway, Steward
+    # does not. The client-credentials flow, which partners use, has one: oasdiff does
+    # not compare it, Steward does (the `oauth-flows` divergence).
+    changed("OAuth tokenUrl changed (implicit flow)", implicit(tokenUrl="https://auth.example/token"), implicit(tokenUrl="https://auth.example/token2"))
+
+    def client_credentials(url):
+        f = {"tokenUrl": url, "scopes": {"inventory:read": "Read stock."}}
+        return lambda d: schemes(d).update(partner={"type": "oauth2", "flows": {"clientCredentials": f}})
+
+    changed("OAuth tokenUrl changed (client credentials)", client_credentials("https://auth.example/token"), client_credentials("https://auth.example/token2"))
     return out
 
 
@@ -429,6 +438,13 @@ def main():
         at = args.index("--markdown")
         markdown = args[at + 1]
         del args[at : at + 2]
+    # --only TEXT runs the pairs whose label contains TEXT, and prints each pair's
+    # ids from both tools: for working on one kind of change.
+    only = None
+    if "--only" in args:
+        at = args.index("--only")
+        only = args[at + 1]
+        del args[at : at + 2]
     steward, oasdiff, spec = args[:3]
     doc = yaml.safe_load(open(spec))
     # A second contract in OpenAPI 3.1 takes the 2020-12 keyword mutations.
@@ -446,13 +462,18 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         a_path, b_path = os.path.join(tmp, "a.json"), os.path.join(tmp, "b.json")
         for label, a, b in [p for batch in batches for p in batch]:
-            for x, y in ((a, b), (b, a)):
+            if only is not None and only not in label:
+                continue
+            for direction, (x, y) in (("fwd", (a, b)), ("rev", (b, a))):
                 json.dump(x, open(a_path, "w"))
                 json.dump(y, open(b_path, "w"))
                 o = ids([oasdiff, "changelog", a_path, b_path, "-f", "json"])
                 st = ids([steward, "diff", a_path, b_path, "--format", "json", "--fail-on", "info"])
                 if o is None or st is None:
                     continue
+                if only is not None:
+                    mark = "=" if o == st else "≠"
+                    print(f"{mark} {label} [{direction}]\n    oasdiff: {' '.join(sorted(o))}\n    steward: {' '.join(sorted(st))}")
                 n += 1
                 for cid in o:
                     reported[cid][0] += 1

@@ -160,6 +160,8 @@ pub(crate) struct Node<'a> {
 #[derive(Debug, Clone)]
 pub(crate) struct Edge<'a> {
     pub segment: Option<String>,
+    /// Whether the child is a property hidden in this direction (`Loc::hidden`).
+    pub hidden: bool,
     pub key: MemoKey,
     pub base: view::Child<'a>,
     pub rev: view::Child<'a>,
@@ -202,8 +204,12 @@ impl<'a> OpCtx<'a> {
         revision_pointer: Option<&str>,
         text: String,
     ) {
+        let (id, level) = match schema::hidden_id(id) {
+            Some(id) => (id, Level::Info),
+            None => (id.to_string(), level),
+        };
         self.changes.push(Change {
-            id: id.to_string(),
+            id,
             level,
             operation: Some(self.operation.clone()),
             path: Some(self.path.clone()),

@@ -558,7 +558,7 @@ fn webhooks(base: &OpenAPI, rev: &OpenAPI, out: &mut Vec<Change>) {
 
 /// Security schemes of `components`: added, removed, or of another type. What
 /// operations require is compared per operation; this is the catalogue of schemes.
-fn security_schemes(base: &OpenAPI, rev: &OpenAPI, out: &mut Vec<Change>) {
+fn security_schemes<'a>(base: &'a OpenAPI, rev: &'a OpenAPI, out: &mut Vec<Change>) {
     let schemes = |doc: &OpenAPI| -> Vec<(String, Option<&'static str>)> {
         doc.components
             .iter()
@@ -617,6 +617,21 @@ fn security_schemes(base: &OpenAPI, rev: &OpenAPI, out: &mut Vec<Change>) {
             Some(_) => {}
         }
     }
+    let oauth = |doc: &'a OpenAPI, name: &str| match doc
+        .components
+        .as_ref()
+        .and_then(|c| c.security_schemes.get(name))
+    {
+        Some(openapiv3::ReferenceOr::Item(openapiv3::SecurityScheme::OAuth2 { flows, .. })) => {
+            Some(flows)
+        }
+        _ => None,
+    };
+    for (name, _) in &old {
+        if let (Some(a), Some(b)) = (oauth(base, name), oauth(rev, name)) {
+            oauth_changes(name, a, b, out);
+        }
+    }
     for (name, _) in new.iter().filter(|(n, _)| !old.iter().any(|(o, _)| o == n)) {
         out.push(document_change(
             "api-security-component-added",
@@ -628,5 +643,136 @@ fn security_schemes(base: &OpenAPI, rev: &OpenAPI, out: &mut Vec<Change>) {
                 code(name)
             ),
         ));
+    }
+}
+
+/// One OAuth2 flow as the diff reads it: (name in the document, authorization
+/// URL, token URL, scopes with their descriptions).
+type Flow<'a> = (
+    &'static str,
+    Option<&'a str>,
+    Option<&'a str>,
+    &'a indexmap::IndexMap<String, String>,
+);
+
+fn oauth_flows(flows: &openapiv3::OAuth2Flows) -> Vec<Flow<'_>> {
+    let mut out = Vec::new();
+    if let Some(f) = &flows.implicit {
+        out.push((
+            "implicit",
+            Some(f.authorization_url.as_str()),
+            None,
+            &f.scopes,
+        ));
+    }
+    if let Some(f) = &flows.password {
+        out.push(("password", None, Some(f.token_url.as_str()), &f.scopes));
+    }
+    if let Some(f) = &flows.client_credentials {
+        out.push((
+            "clientCredentials",
+            None,
+            Some(f.token_url.as_str()),
+            &f.scopes,
+        ));
+    }
+    if let Some(f) = &flows.authorization_code {
+        out.push((
+            "authorizationCode",
+            Some(f.authorization_url.as_str()),
+            Some(f.token_url.as_str()),
+            &f.scopes,
+        ));
+    }
+    out
+}
+
+/// The flows of an OAuth2 scheme present in both documents: a partner's
+/// client is configured with their URLs and asks for their scopes. oasdiff
+/// compares the implicit flow only; every flow is compared here, since the
+/// client-credentials flow is the one partner integrations use.
+fn oauth_changes(
+    name: &str,
+    old: &openapiv3::OAuth2Flows,
+    new: &openapiv3::OAuth2Flows,
+    out: &mut Vec<Change>,
+) {
+    let new_flows = oauth_flows(new);
+    for (flow, old_auth, old_token, old_scopes) in oauth_flows(old) {
+        let Some((_, new_auth, new_token, new_scopes)) =
+            new_flows.iter().find(|(f, ..)| *f == flow)
+        else {
+            continue;
+        };
+        let at = |member: &str| {
+            format!(
+                "/components/securitySchemes/{}/flows/{flow}/{member}",
+                crate::resolve::escape_segment(name)
+            )
+        };
+        let scheme = code(name);
+        let mut change = |id: &str, member: &str, text: String| {
+            let ptr = at(member);
+            out.push(document_change(
+                id,
+                Level::Info,
+                Some(ptr.clone()),
+                Some(ptr),
+                text,
+            ));
+        };
+        if let (Some(a), Some(b)) = (old_auth, new_auth)
+            && a != *b
+        {
+            change(
+                "api-security-component-oauth-url-changed",
+                "authorizationUrl",
+                format!(
+                    "The authorization URL of the {flow} flow of {scheme} changed from {a} to {b}."
+                ),
+            );
+        }
+        if let (Some(a), Some(b)) = (old_token, new_token)
+            && a != *b
+        {
+            change(
+                "api-security-component-oauth-token-url-changed",
+                "tokenUrl",
+                format!("The token URL of the {flow} flow of {scheme} changed from {a} to {b}."),
+            );
+        }
+        for (scope, description) in old_scopes {
+            let member = format!("scopes/{}", crate::resolve::escape_segment(scope));
+            match new_scopes.get(scope) {
+                None => change(
+                    "api-security-component-oauth-scope-removed",
+                    &member,
+                    format!(
+                        "The scope {} was removed from the {flow} flow of {scheme}.",
+                        code(scope)
+                    ),
+                ),
+                Some(other) if other != description => change(
+                    "api-security-component-oauth-scope-changed",
+                    &member,
+                    format!(
+                        "The description of the scope {} of the {flow} flow of {scheme} changed.",
+                        code(scope)
+                    ),
+                ),
+                Some(_) => {}
+            }
+        }
+        for scope in new_scopes.keys().filter(|s| !old_scopes.contains_key(*s)) {
+            let member = format!("scopes/{}", crate::resolve::escape_segment(scope));
+            change(
+                "api-security-component-oauth-scope-added",
+                &member,
+                format!(
+                    "The scope {} was added to the {flow} flow of {scheme}.",
+                    code(scope)
+                ),
+            );
+        }
     }
 }

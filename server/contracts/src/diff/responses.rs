@@ -94,7 +94,53 @@ fn compare_response<'a>(
     let old = media_types(&b.content);
     let new = media_types(&r.content);
     let several = old.len() > 1 || new.len() > 1;
+    // A media type that was renamed to a related one (parameters added, a
+    // `+json` suffix, a wildcard narrowed) is one body under a new name, not one
+    // removed and another added: its schema is still compared.
+    let mut renamed: IndexMap<&str, &str> = IndexMap::new();
+    for old_key in old.keys().filter(|k| !new.contains_key(*k)) {
+        if let Some(new_key) = new.keys().find(|k| {
+            !old.contains_key(*k)
+                && !renamed.values().any(|v| v == k)
+                && media_relation(old_key, k).is_some()
+        }) {
+            renamed.insert(old_key, new_key);
+        }
+    }
     for (key, (name, _)) in &old {
+        if let Some(new_key) = renamed.get(key.as_str()) {
+            let (new_name, _) = new[*new_key];
+            let relation = media_relation(key, new_key).unwrap_or(MediaRelation::Changed);
+            let (id, level, how) = match relation {
+                MediaRelation::Changed => {
+                    ("response-media-type-name-changed", Level::Info, "changed")
+                }
+                MediaRelation::Specialized => (
+                    "response-media-type-name-specialized",
+                    Level::Info,
+                    "was specialised",
+                ),
+                MediaRelation::Generalized => (
+                    "response-media-type-name-generalized",
+                    Level::Error,
+                    "was generalised",
+                ),
+            };
+            let text = format!(
+                "The media type {} of the response with status {status} {how} to {}.",
+                code(name),
+                code(new_name)
+            );
+            let escape = crate::resolve::escape_segment;
+            oc.emit(
+                id,
+                level,
+                Some(&format!("{bp}/content/{}", escape(name))),
+                Some(&format!("{rp}/content/{}", escape(new_name))),
+                text,
+            );
+            continue;
+        }
         if !new.contains_key(key) {
             let ptr = format!("{bp}/content/{}", crate::resolve::escape_segment(name));
             let text = format!(
@@ -110,8 +156,12 @@ fn compare_response<'a>(
             );
         }
     }
+    let renamed_to: IndexMap<&str, &str> = renamed.iter().map(|(o, n)| (*n, *o)).collect();
     for (key, (name, media)) in &new {
-        let Some((old_name, old_media)) = old.get(key) else {
+        let matched = old
+            .get(key)
+            .or_else(|| renamed_to.get(key.as_str()).and_then(|o| old.get(*o)));
+        let Some((old_name, old_media)) = matched else {
             let ptr = format!("{rp}/content/{}", crate::resolve::escape_segment(name));
             let text = format!(
                 "The media type {} was added to the response with status {status}.",
@@ -154,6 +204,41 @@ fn compare_response<'a>(
         }
     }
     headers(oc, status, &b.headers, bp, &r.headers, rp);
+}
+
+/// How a response's media type was renamed, in oasdiff's terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MediaRelation {
+    /// The same type and subtype with other parameters.
+    Changed,
+    /// A more specific name: `application/problem+json` for `application/json`,
+    /// `application/json` for `application/*`.
+    Specialized,
+    /// The reverse: clients may now receive payloads they do not parse.
+    Generalized,
+}
+
+/// How two lower-cased media type names relate, if they name the same payload.
+fn media_relation(old: &str, new: &str) -> Option<MediaRelation> {
+    let essence = |m: &str| m.split(';').next().unwrap_or_default().trim().to_string();
+    let (o, n) = (essence(old), essence(new));
+    if o == n {
+        return Some(MediaRelation::Changed);
+    }
+    let (o_type, o_sub) = o.split_once('/')?;
+    let (n_type, n_sub) = n.split_once('/')?;
+    let narrower = |general: (&str, &str), specific: (&str, &str)| {
+        general == ("*", "*")
+            || (general.0 == specific.0
+                && (general.1 == "*" || specific.1.ends_with(&format!("+{}", general.1))))
+    };
+    if narrower((o_type, o_sub), (n_type, n_sub)) {
+        Some(MediaRelation::Specialized)
+    } else if narrower((n_type, n_sub), (o_type, o_sub)) {
+        Some(MediaRelation::Generalized)
+    } else {
+        None
+    }
 }
 
 type Headers<'a> = IndexMap<String, (&'a str, &'a Header, String)>;

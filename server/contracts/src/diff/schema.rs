@@ -32,6 +32,28 @@ const MAX_TOTAL_STEPS: usize = 5_000_000;
 /// keeps the walk linear in the document.
 const MAX_PATHS_PER_PAIR: u32 = 64;
 
+/// The id prefixes of changes below a hidden property ([`Loc::hidden`]).
+pub(crate) const HIDDEN_IN_REQUEST: &str = "request-read-only-property";
+pub(crate) const HIDDEN_IN_RESPONSE: &str = "response-write-only-property";
+
+/// The id to report a change below a hidden property under, if `id` is one:
+/// oasdiff names the changes that would break a client if it could see the
+/// property (`request-read-only-property-max-decreased`) and reports the others
+/// under the usual ids. Either way a client cannot notice, so the caller
+/// reports them at info.
+pub(crate) fn hidden_id(id: &str) -> Option<String> {
+    let (rest, usual) = if let Some(rest) = id.strip_prefix(HIDDEN_IN_REQUEST) {
+        (rest, "request-property")
+    } else {
+        (id.strip_prefix(HIDDEN_IN_RESPONSE)?, "response-property")
+    };
+    Some(if crate::catalogue::find(id).is_some() {
+        id.to_string()
+    } else {
+        format!("{usual}{rest}")
+    })
+}
+
 /// A pair of schemas waiting to be compared.
 struct Task<'a> {
     loc: Loc,
@@ -81,6 +103,11 @@ pub(crate) struct Loc {
     pub status: Option<String>,
     /// The media type, when the body has several: each is its own place.
     pub media: Option<String>,
+    /// Below a property the client never sees in this direction (readOnly in a
+    /// request, writeOnly in a response). Its changes keep oasdiff's
+    /// `request-read-only-property-*` / `response-write-only-property-*` ids, at
+    /// info, and only those (see [`OpCtx::emit`]).
+    pub hidden: bool,
 }
 
 impl Loc {
@@ -91,6 +118,7 @@ impl Loc {
             props: Vec::new(),
             status,
             media: None,
+            hidden: false,
         }
     }
 
@@ -103,6 +131,12 @@ impl Loc {
     fn child(&self, segment: &str) -> Loc {
         let mut loc = self.clone();
         loc.props.push(segment.to_string());
+        loc
+    }
+
+    fn hidden_child(&self, segment: &str) -> Loc {
+        let mut loc = self.child(segment);
+        loc.hidden = true;
         loc
     }
 
@@ -121,6 +155,13 @@ impl Loc {
         // An alternative of the root is still the root: its own keywords are the
         // body's or the parameter's.
         let nested = self.props.iter().any(|p| !is_alternative(p));
+        if self.hidden {
+            return if self.request() {
+                HIDDEN_IN_REQUEST
+            } else {
+                HIDDEN_IN_RESPONSE
+            };
+        }
         match (self.scope, nested) {
             (Scope::Parameter, false) => "request-parameter",
             (Scope::Parameter, true) => "request-parameter-property",
@@ -263,10 +304,11 @@ fn walk_node<'a>(oc: &mut OpCtx<'a>, task: &Task<'a>, node: &Node<'a>, queue: &m
         if oc.memo.dirty.get(&edge.key) == Some(&false) {
             continue;
         }
-        let loc = match &edge.segment {
+        let mut loc = match &edge.segment {
             Some(segment) => task.loc.child(segment),
             None => task.loc.clone(),
         };
+        loc.hidden |= edge.hidden;
         queue.push_back(Task {
             loc,
             base: edge.base.clone(),
@@ -347,6 +389,7 @@ fn dirty<'a>(oc: &mut OpCtx<'a>, key: &MemoKey, b: &Resolved<'a>, r: &Resolved<'
                 }
             }
             edges.push(Edge {
+                hidden: task.loc.hidden,
                 segment: task.loc.props.last().cloned(),
                 key: child_key,
                 base: task.base,
@@ -401,6 +444,7 @@ fn step<'a>(
     keywords_31(oc, loc, b, r);
     defaults(oc, loc, b, r);
     extensible_enum(oc, loc, b, r);
+    discriminator(oc, loc, b, r);
     if !comparable {
         // After e.g. object → string, listing every vanished property adds noise.
         return;
@@ -865,9 +909,35 @@ fn properties<'a>(
         let desc = || cap(&child.describe());
         let was_required = bv.required.contains(name);
         let is_required = rv.required.contains(name);
+        if loc.hidden {
+            // Below a hidden property only values are compared.
+            if let (Some(bc), Some(rc)) = (bv.properties.get(name), rv.properties.get(name)) {
+                queue.push_back(Task {
+                    loc: child.clone(),
+                    base: bc.clone(),
+                    rev: rc.clone(),
+                    key: None,
+                    trail: None,
+                });
+            }
+            continue;
+        }
         match (bv.properties.get(name), rv.properties.get(name)) {
             (Some(bc), None) => {
-                if !body || hidden(loc, &view::flags(oc.base, bc)) {
+                if !body {
+                    continue;
+                }
+                if hidden(loc, &view::flags(oc.base, bc)) {
+                    if !request {
+                        write_only_presence(
+                            oc,
+                            &child,
+                            was_required,
+                            "removed",
+                            Some(&bc.ptr),
+                            None,
+                        );
+                    }
                     continue;
                 }
                 let (id, level, text) = if request {
@@ -895,7 +965,13 @@ fn properties<'a>(
                 oc.emit(id, level, Some(&bc.ptr), None, text);
             }
             (None, Some(rc)) => {
-                if !body || hidden(loc, &view::flags(oc.rev, rc)) {
+                if !body {
+                    continue;
+                }
+                if hidden(loc, &view::flags(oc.rev, rc)) {
+                    if !request {
+                        write_only_presence(oc, &child, is_required, "added", None, Some(&rc.ptr));
+                    }
                     continue;
                 }
                 let (id, level, text) = match (request, is_required) {
@@ -927,7 +1003,30 @@ fn properties<'a>(
                 let rf = view::flags(oc.rev, rc);
                 let ptrs = (Some(bc.ptr.as_str()), Some(rc.ptr.as_str()));
                 match (hidden(loc, &bf), hidden(loc, &rf)) {
-                    (true, true) => {}
+                    (true, true) => {
+                        if !request && was_required != is_required {
+                            let (stem, what) = if is_required {
+                                ("became-required", "required")
+                            } else {
+                                ("became-optional", "optional")
+                            };
+                            let text = format!("{}, which is write-only, became {what}.", desc());
+                            oc.emit(
+                                &format!("{HIDDEN_IN_RESPONSE}-{stem}"),
+                                Level::Info,
+                                ptrs.0,
+                                ptrs.1,
+                                text,
+                            );
+                        }
+                        queue.push_back(Task {
+                            loc: loc.hidden_child(name),
+                            base: bc.clone(),
+                            rev: rc.clone(),
+                            key: None,
+                            trail: None,
+                        });
+                    }
                     (false, true) => {
                         let (id, level, what) = match (request, was_required) {
                             (true, true) => (
@@ -989,7 +1088,7 @@ fn properties<'a>(
                         } else {
                             ("read-only", bf.read_only, rf.read_only)
                         };
-                        if before != after {
+                        if body && before != after {
                             let side = if request { "request" } else { "response" };
                             let kind = if is_required { "required" } else { "optional" };
                             let not = if after { "" } else { "not-" };
@@ -1030,6 +1129,30 @@ fn properties<'a>(
             (None, None) => {}
         }
     }
+}
+
+/// A write-only property added to or removed from a response: clients never
+/// read it, so the change is info, under oasdiff's ids.
+fn write_only_presence(
+    oc: &mut OpCtx<'_>,
+    child: &Loc,
+    required: bool,
+    what: &str,
+    base_pointer: Option<&str>,
+    revision_pointer: Option<&str>,
+) {
+    let kind = if required { "required" } else { "optional" };
+    let text = format!(
+        "{}, a write-only property, was {what}.",
+        cap(&child.describe())
+    );
+    oc.emit(
+        &format!("response-{kind}-write-only-property-{what}"),
+        Level::Info,
+        base_pointer,
+        revision_pointer,
+        text,
+    );
 }
 
 fn required_change(
@@ -1370,6 +1493,89 @@ fn extensible_enum<'a>(oc: &mut OpCtx<'a>, loc: &Loc, b: &Resolved<'a>, r: &Reso
             Some(&r.ptr),
             text,
         );
+    }
+}
+
+/// A `discriminator` tells generated clients which variant of a `oneOf` they
+/// hold; its changes are info (the values allowed are the `oneOf`'s), but a
+/// client that switches on the property or the mapping must follow them.
+/// Parameters and headers have no ids for it: they are not polymorphic.
+fn discriminator<'a>(oc: &mut OpCtx<'a>, loc: &Loc, b: &Resolved<'a>, r: &Resolved<'a>) {
+    if !loc.body() {
+        return;
+    }
+    let (x, y) = (
+        b.schema.schema_data.discriminator.as_ref(),
+        r.schema.schema_data.discriminator.as_ref(),
+    );
+    let desc = loc.describe();
+    let ptrs = (Some(b.ptr.as_str()), Some(r.ptr.as_str()));
+    let emit = |oc: &mut OpCtx<'a>, stem: &str, text: String| {
+        oc.emit(&loc.id(stem), Level::Info, ptrs.0, ptrs.1, text);
+    };
+    let (x, y) = match (x, y) {
+        (None, None) => return,
+        (None, Some(d)) => {
+            let text = format!(
+                "A discriminator on {} was added to {desc}.",
+                code(&d.property_name)
+            );
+            return emit(oc, "discriminator-added", text);
+        }
+        (Some(d), None) => {
+            let text = format!(
+                "The discriminator on {} was removed from {desc}.",
+                code(&d.property_name)
+            );
+            return emit(oc, "discriminator-removed", text);
+        }
+        (Some(x), Some(y)) => (x, y),
+    };
+    if x.property_name != y.property_name {
+        let text = format!(
+            "The discriminator of {desc} changed from {} to {}.",
+            code(&x.property_name),
+            code(&y.property_name)
+        );
+        emit(oc, "discriminator-property-name-changed", text);
+    }
+    let listed = |keys: Vec<&String>| keys.iter().map(|k| code(k)).collect::<Vec<_>>().join(", ");
+    let added: Vec<&String> = y
+        .mapping
+        .keys()
+        .filter(|k| !x.mapping.contains_key(*k))
+        .collect();
+    if !added.is_empty() {
+        let text = format!(
+            "The discriminator mapping of {desc} gained {}.",
+            listed(added)
+        );
+        emit(oc, "discriminator-mapping-added", text);
+    }
+    let deleted: Vec<&String> = x
+        .mapping
+        .keys()
+        .filter(|k| !y.mapping.contains_key(*k))
+        .collect();
+    if !deleted.is_empty() {
+        let text = format!(
+            "The discriminator mapping of {desc} lost {}.",
+            listed(deleted)
+        );
+        emit(oc, "discriminator-mapping-deleted", text);
+    }
+    let changed: Vec<&String> = x
+        .mapping
+        .iter()
+        .filter(|(k, v)| y.mapping.get(*k).is_some_and(|w| w != *v))
+        .map(|(k, _)| k)
+        .collect();
+    if !changed.is_empty() {
+        let text = format!(
+            "The discriminator mapping of {desc} maps {} to other schemas.",
+            listed(changed)
+        );
+        emit(oc, "discriminator-mapping-changed", text);
     }
 }
 

@@ -1019,9 +1019,29 @@ fn request_property_checks() {
         "POST /things",
     );
 
-    // readOnly properties are not part of the request at all.
+    // readOnly properties are not part of the request at all: adding one is
+    // nothing, and what would narrow a request takes oasdiff's read-only ids, at info.
     let ro = "a: {type: string}, id: {type: string, readOnly: true}";
     assert!(run(&req_obj(a, ""), &req_obj(ro, "id")).is_empty());
+    let ro_max = |max: u32| format!("n: {{type: integer, readOnly: true, maximum: {max}}}");
+    let lowered = run(&req_obj(&ro_max(10), ""), &req_obj(&ro_max(5), ""));
+    assert_eq!(lowered.len(), 1, "{lowered:#?}");
+    expect(
+        &lowered,
+        "request-read-only-property-max-decreased",
+        I,
+        "POST /things",
+    );
+    let ro_type = |t: &str| format!("n: {{type: {t}, readOnly: true}}");
+    expect(
+        &run(
+            &req_obj(&ro_type("string"), ""),
+            &req_obj(&ro_type("integer"), ""),
+        ),
+        "request-property-type-changed",
+        I,
+        "POST /things",
+    );
     let id_ro = "id: {type: string, readOnly: true}";
     let id_rw = "id: {type: string}";
     expect(
@@ -1287,9 +1307,52 @@ fn response_property_checks() {
         "POST /things",
     );
 
-    // writeOnly properties are never returned.
+    // writeOnly properties are never returned: their changes are info, under
+    // oasdiff's write-only ids.
     let wo = "a: {type: string}, secret: {type: string, writeOnly: true}";
-    assert!(run(&resp_obj(wo, "secret"), &resp_obj(a, "")).is_empty());
+    let removed = run(&resp_obj(wo, "secret"), &resp_obj(a, ""));
+    assert_eq!(removed.len(), 1, "{removed:#?}");
+    expect(
+        &removed,
+        "response-required-write-only-property-removed",
+        I,
+        "POST /things",
+    );
+    expect(
+        &run(&resp_obj(a, ""), &resp_obj(wo, "")),
+        "response-optional-write-only-property-added",
+        I,
+        "POST /things",
+    );
+    expect(
+        &run(&resp_obj(wo, ""), &resp_obj(wo, "secret")),
+        "response-write-only-property-became-required",
+        I,
+        "POST /things",
+    );
+    let wo_enum =
+        |values: &str| format!("secret: {{type: string, writeOnly: true, enum: [{values}]}}");
+    let widened = run(
+        &resp_obj(&wo_enum("x"), ""),
+        &resp_obj(&wo_enum("x, y"), ""),
+    );
+    assert_eq!(widened.len(), 1, "{widened:#?}");
+    expect(
+        &widened,
+        "response-write-only-property-enum-value-added",
+        I,
+        "POST /things",
+    );
+    // The other way, under the usual id, which is info anyway.
+    expect(
+        &run(
+            &resp_obj(&wo_enum("x, y"), ""),
+            &resp_obj(&wo_enum("x"), ""),
+        ),
+        "response-property-enum-value-removed",
+        I,
+        "POST /things",
+    );
     let s_wo = "s: {type: string, writeOnly: true}";
     let s_rw = "s: {type: string}";
     expect(
@@ -2077,4 +2140,156 @@ fn flags_that_do_not_hide_a_property_are_notes() {
         I,
         "POST /things",
     );
+}
+
+#[test]
+fn discriminator_changes_are_info_in_bodies_and_absent_from_parameters() {
+    let variants = "oneOf: [{type: object, properties: {kind: {type: string, enum: [a]}}}, {type: object, properties: {kind: {type: string, enum: [b]}}}]";
+    let poly = |discriminator: &str| {
+        post(&format!(
+            "{{parameters: [{{name: q, in: query, schema: {{{variants}{discriminator}}}}}], responses: {{'200': {{description: ok, content: {{application/json: {{schema: {{{variants}{discriminator}}}}}}}}}}}}}"
+        ))
+    };
+    let none = poly("");
+    let kind = poly(", discriminator: {propertyName: kind}");
+    let mapped =
+        poly(", discriminator: {propertyName: kind, mapping: {a: '#/components/schemas/A'}}");
+    let remapped =
+        poly(", discriminator: {propertyName: kind, mapping: {a: '#/components/schemas/B'}}");
+    let renamed = poly(", discriminator: {propertyName: type}");
+    let cases = [
+        (&none, &kind, "response-body-discriminator-added"),
+        (&kind, &none, "response-body-discriminator-removed"),
+        (
+            &kind,
+            &renamed,
+            "response-body-discriminator-property-name-changed",
+        ),
+        (&kind, &mapped, "response-body-discriminator-mapping-added"),
+        (
+            &mapped,
+            &kind,
+            "response-body-discriminator-mapping-deleted",
+        ),
+        (
+            &mapped,
+            &remapped,
+            "response-body-discriminator-mapping-changed",
+        ),
+    ];
+    for (base, rev, id) in cases {
+        let changes = run(base, rev);
+        // The parameter's copy of the change has no id: parameters are not polymorphic.
+        assert_eq!(ids(&changes), [id], "{}", dump(&changes));
+        expect(&changes, id, I, "POST /things");
+    }
+}
+
+#[test]
+fn a_response_media_type_renamed_to_a_related_one_is_one_change() {
+    let with = |media: &str, max: u32| {
+        post(&format!(
+            "{{responses: {{'200': {{description: ok, content: {{'{media}': {{schema: {{type: string, maxLength: {max}}}}}}}}}}}}}"
+        ))
+    };
+    let json = with("application/json", 5);
+    let cases = [
+        (
+            "application/problem+json",
+            "response-media-type-name-specialized",
+            I,
+        ),
+        (
+            "application/json; charset=utf-8",
+            "response-media-type-name-changed",
+            I,
+        ),
+        ("text/plain", "response-media-type-removed", E),
+    ];
+    for (media, id, level) in cases {
+        let changes = run(&json, &with(media, 5));
+        expect(&changes, id, level, "POST /things");
+    }
+    expect(
+        &run(&with("application/problem+json", 5), &json),
+        "response-media-type-name-generalized",
+        E,
+        "POST /things",
+    );
+    expect(
+        &run(&with("application/*", 5), &json),
+        "response-media-type-name-specialized",
+        I,
+        "POST /things",
+    );
+    // The body under its new name is still compared with the old one.
+    let changes = run(&json, &with("application/problem+json", 9));
+    expect(
+        &changes,
+        "response-body-max-length-increased",
+        W,
+        "POST /things",
+    );
+    assert!(!ids(&changes).contains(&"response-media-type-removed"));
+}
+
+#[test]
+fn oauth_flows_are_compared_flow_by_flow() {
+    let scheme = |flow: &str| {
+        doc(
+            "{}",
+            &format!("{{securitySchemes: {{partner: {{type: oauth2, flows: {{{flow}}}}}}}}}"),
+        )
+    };
+    let cc = |url: &str, scopes: &str| {
+        scheme(&format!(
+            "clientCredentials: {{tokenUrl: '{url}', scopes: {{{scopes}}}}}"
+        ))
+    };
+    let base = cc("https://a.example/token", "'stock:read': Read stock.");
+    let cases = [
+        (
+            cc("https://b.example/token", "'stock:read': Read stock."),
+            "api-security-component-oauth-token-url-changed",
+        ),
+        (
+            cc(
+                "https://a.example/token",
+                "'stock:read': Read stock., 'stock:write': Write.",
+            ),
+            "api-security-component-oauth-scope-added",
+        ),
+        (
+            cc("https://a.example/token", "'stock:read': Read all stock."),
+            "api-security-component-oauth-scope-changed",
+        ),
+        (
+            cc("https://a.example/token", ""),
+            "api-security-component-oauth-scope-removed",
+        ),
+    ];
+    for (rev, id) in cases {
+        let changes = run(&base, &rev);
+        assert_eq!(ids(&changes), [id], "{}", dump(&changes));
+        let change = &changes[0];
+        assert_eq!(change.level, I);
+        assert!(
+            change
+                .base_pointer
+                .as_deref()
+                .is_some_and(|p| p
+                    .starts_with("/components/securitySchemes/partner/flows/clientCredentials/")),
+            "{change:?}"
+        );
+    }
+    let implicit = |url: &str| {
+        scheme(&format!(
+            "implicit: {{authorizationUrl: '{url}', scopes: {{}}}}"
+        ))
+    };
+    let changes = run(
+        &implicit("https://a.example/auth"),
+        &implicit("https://b.example/auth"),
+    );
+    assert_eq!(ids(&changes), ["api-security-component-oauth-url-changed"]);
 }
