@@ -71,6 +71,20 @@ const RULES: &[(&[&str], Guidance)] = &[
         ),
     ),
     (
+        &["sunset-invalid"],
+        g(
+            "Nobody can read the sunset date, so clients are not warned in time.",
+            "Write x-sunset as a date (2027-06-30) or an RFC 3339 date-time.",
+        ),
+    ),
+    (
+        &["sunset-date-too-small"],
+        g(
+            "The announced sunset date has already passed, so clients get no notice at all.",
+            "Announce a sunset date far enough ahead for consumers to migrate.",
+        ),
+    ),
+    (
         &["sunset-deleted"],
         g(
             "Clients lose the date they plan their migration against.",

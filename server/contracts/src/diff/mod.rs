@@ -33,6 +33,7 @@ mod request;
 mod responses;
 mod schema;
 mod security;
+mod sunset;
 mod util;
 mod view;
 
@@ -177,6 +178,8 @@ pub(crate) struct OpCtx<'a> {
     pub path: String,
     pub changes: Vec<Change>,
     pub memo: Memo<'a>,
+    /// The day the diff runs: a sunset date before it has passed.
+    pub today: Date,
 }
 
 impl<'a> OpCtx<'a> {
@@ -185,6 +188,7 @@ impl<'a> OpCtx<'a> {
         rev: &'a OpenAPI,
         operation: String,
         path: String,
+        today: Date,
     ) -> Self {
         OpCtx {
             base,
@@ -193,6 +197,7 @@ impl<'a> OpCtx<'a> {
             path,
             changes: Vec::new(),
             memo: Memo::default(),
+            today,
         }
     }
 

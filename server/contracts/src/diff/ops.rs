@@ -8,10 +8,10 @@
 
 use indexmap::IndexMap;
 use openapiv3::{OpenAPI, Operation, PathItem, ReferenceOr};
-use serde_json::Value;
-use time::{Date, OffsetDateTime};
+use time::Date;
 
 use super::params;
+use super::sunset::{self, Removal, Transition};
 use super::util::{self, code};
 use super::{DiffOptions, Memo, OpCtx, request, responses, security};
 use steward_model::{Change, Level};
@@ -134,8 +134,13 @@ pub(crate) fn compare(
             match operation_of(r.item, method) {
                 Some(rop) => {
                     let rptr = format!("{}/{method}", r.ptr);
-                    let mut oc =
-                        OpCtx::new(base, rev, label(method, r.written), r.written.to_string());
+                    let mut oc = OpCtx::new(
+                        base,
+                        rev,
+                        label(method, r.written),
+                        r.written.to_string(),
+                        today,
+                    );
                     oc.memo = std::mem::take(&mut memo);
                     compare_operation(&mut oc, b, bop, &bptr, r, rop, &rptr);
                     out.append(&mut oc.changes);
@@ -198,35 +203,6 @@ pub(crate) fn compare(
     }
 }
 
-/// The `x-sunset` extension of an operation.
-enum Sunset {
-    Missing,
-    Date(Date),
-    Invalid(String),
-}
-
-fn sunset(op: &Operation) -> Sunset {
-    match op.extensions.get("x-sunset") {
-        None | Some(Value::Null) => Sunset::Missing,
-        Some(Value::String(text)) => match parse_date(text) {
-            Some(date) => Sunset::Date(date),
-            None => Sunset::Invalid(text.clone()),
-        },
-        Some(other) => Sunset::Invalid(other.to_string()),
-    }
-}
-
-/// Accepts `YYYY-MM-DD`, and RFC 3339 timestamps for tools that write those.
-fn parse_date(text: &str) -> Option<Date> {
-    let text = text.trim();
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(text, &format).ok().or_else(|| {
-        OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-            .ok()
-            .map(|t| t.date())
-    })
-}
-
 /// Classifies the removal of `op` (alone, or with its whole path).
 ///
 /// Removal is only sanctioned once clients were warned and the announced date
@@ -253,45 +229,38 @@ fn removal(
             "The operation was removed",
         )
     };
-    if !op.deprecated {
-        return (
+    let own = sunset::sunset(&op.extensions);
+    match sunset::removal(op.deprecated, &own, options.base_sunset, today) {
+        Removal::NotDeprecated => (
             stem_without,
             Level::Error,
             format!("{what} without being deprecated first."),
-        );
-    }
-    let date = match sunset(op) {
-        Sunset::Date(date) => Some(date),
-        Sunset::Missing => options.base_sunset,
-        Sunset::Invalid(text) => {
-            return (
-                "api-path-sunset-parse",
-                Level::Error,
-                format!(
-                    "{what} but its x-sunset {} is not a YYYY-MM-DD date.",
-                    code(&text)
-                ),
-            );
-        }
-    };
-    match date {
-        Some(date) if date <= today => (
+        ),
+        Removal::SunsetInvalid(text) => (
+            "api-path-sunset-parse",
+            Level::Error,
+            format!(
+                "{what} but its x-sunset {} is not a YYYY-MM-DD date.",
+                code(&text)
+            ),
+        ),
+        Removal::AfterDeprecation(Some(date)) => (
             stem_with,
             Level::Info,
             format!("{what} after its sunset date {date}."),
         ),
-        Some(date) => (
-            stem_before,
-            Level::Error,
-            format!("{what} before its sunset date {date}."),
-        ),
         // Deprecation without a date announces removal at any time; the check
         // that asks for a date is the one on deprecating (the registry's
         // lifecycle gives every deprecated version a sunset).
-        None => (
+        Removal::AfterDeprecation(None) => (
             stem_with,
             Level::Info,
             format!("{what} after it was deprecated (no sunset date was announced)."),
+        ),
+        Removal::BeforeSunset(date) => (
+            stem_before,
+            Level::Error,
+            format!("{what} before its sunset date {date}."),
         ),
     }
 }
@@ -351,6 +320,16 @@ fn stability(oc: &mut OpCtx<'_>, bop: &Operation, bptr: &str, rop: &Operation, r
         )
     };
     match (level(bop), level(rop)) {
+        (Some(Err(text)), after) if after != level(bop) => oc.emit(
+            "api-invalid-stability-level",
+            Level::Error,
+            Some(&format!("{bptr}/x-stability-level")),
+            None,
+            format!(
+                "The base version's x-stability-level {} is not one of draft, alpha, beta, stable.",
+                code(&text)
+            ),
+        ),
         (_, Some(Err(text))) => oc.emit(
             "api-invalid-stability-level",
             Level::Error,
@@ -378,64 +357,76 @@ fn stability(oc: &mut OpCtx<'_>, bop: &Operation, bptr: &str, rop: &Operation, r
 /// Deprecation, operationId and tags.
 fn lifecycle(oc: &mut OpCtx<'_>, bop: &Operation, bptr: &str, rop: &Operation, rptr: &str) {
     stability(oc, bop, bptr, rop, rptr);
-    if bop.deprecated && rop.deprecated {
-        // A sunset date announced to clients may move later, never earlier or away.
-        match (sunset(bop), sunset(rop)) {
-            (Sunset::Date(_), Sunset::Missing) => oc.emit(
-                "sunset-deleted",
-                Level::Error,
-                Some(bptr),
-                Some(rptr),
-                "The operation's announced sunset date was deleted while it stays deprecated."
-                    .to_string(),
+    let (old, new) = (
+        sunset::sunset(&bop.extensions),
+        sunset::sunset(&rop.extensions),
+    );
+    let at = |ptr: &str| format!("{ptr}/x-sunset");
+    let Some(transition) =
+        sunset::transition((bop.deprecated, &old), (rop.deprecated, &new), oc.today)
+    else {
+        return operation_ids(oc, bop, bptr, rop, rptr);
+    };
+    let sunset_named = !matches!(transition, Transition::Deprecated | Transition::Reactivated);
+    let (id, level, text) = match transition {
+        Transition::Deprecated => (
+            "endpoint-deprecated",
+            Level::Info,
+            "The operation was deprecated.".to_string(),
+        ),
+        Transition::DeprecatedWithSunset(date) => (
+            "endpoint-deprecated-with-sunset",
+            Level::Info,
+            format!("The operation was deprecated with sunset date {date}."),
+        ),
+        Transition::SunsetTooSoon(date) => (
+            "api-sunset-date-too-small",
+            Level::Error,
+            format!(
+                "The operation was deprecated with sunset date {date}, which has already passed."
             ),
-            (Sunset::Date(old), Sunset::Date(new)) if new < old => oc.emit(
-                "api-sunset-date-changed-too-small",
-                Level::Error,
-                Some(&format!("{bptr}/x-sunset")),
-                Some(&format!("{rptr}/x-sunset")),
-                format!("The operation's sunset date moved earlier, from {old} to {new}."),
-            ),
-            _ => {}
-        }
-    }
-    if !bop.deprecated && rop.deprecated {
-        let (id, text) = match sunset(rop) {
-            Sunset::Date(date) => (
-                "endpoint-deprecated-with-sunset",
-                format!("The operation was deprecated with sunset date {date}."),
-            ),
-            _ => (
-                "endpoint-deprecated",
-                "The operation was deprecated.".to_string(),
-            ),
-        };
-        oc.emit(id, Level::Info, Some(bptr), Some(rptr), text);
-        if let Sunset::Invalid(text) = sunset(rop) {
-            let ptr = format!("{rptr}/x-sunset");
-            let text = format!(
+        ),
+        Transition::SunsetInvalid(text) => (
+            if bop.deprecated {
+                "api-path-sunset-parse"
+            } else {
+                "api-deprecated-sunset-parse"
+            },
+            Level::Error,
+            format!(
                 "The operation's x-sunset {} is not a YYYY-MM-DD date.",
                 code(&text)
-            );
-            oc.emit(
-                "api-deprecated-sunset-parse",
-                Level::Error,
-                None,
-                Some(&ptr),
-                text,
-            );
-        }
-    } else if bop.deprecated && !rop.deprecated {
-        let text = "The operation is no longer deprecated.".to_string();
-        oc.emit(
+            ),
+        ),
+        Transition::Reactivated => (
             "endpoint-reactivated",
             Level::Info,
-            Some(bptr),
-            Some(rptr),
-            text,
-        );
-    }
+            "The operation is no longer deprecated.".to_string(),
+        ),
+        Transition::SunsetDeleted(date) => (
+            "sunset-deleted",
+            Level::Error,
+            format!(
+                "The operation's announced sunset date {date} was deleted while it stays deprecated."
+            ),
+        ),
+        Transition::SunsetEarlier(old, new) => (
+            "api-sunset-date-changed-too-small",
+            Level::Error,
+            format!("The operation's sunset date moved earlier, from {old} to {new}."),
+        ),
+    };
+    let (bp, rp) = if sunset_named {
+        (at(bptr), at(rptr))
+    } else {
+        (bptr.to_string(), rptr.to_string())
+    };
+    oc.emit(id, level, Some(&bp), Some(&rp), text);
+    operation_ids(oc, bop, bptr, rop, rptr);
+}
 
+/// operationId and tags.
+fn operation_ids(oc: &mut OpCtx<'_>, bop: &Operation, bptr: &str, rop: &Operation, rptr: &str) {
     let (bid_ptr, rid_ptr) = (format!("{bptr}/operationId"), format!("{rptr}/operationId"));
     match (&bop.operation_id, &rop.operation_id) {
         (Some(old), Some(new)) if old != new => {

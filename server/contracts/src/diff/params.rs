@@ -11,6 +11,7 @@ use openapiv3::{OpenAPI, Operation, Parameter, ParameterData, ParameterSchemaOrC
 
 use super::ops::PathEntry;
 use super::schema::{self, Loc};
+use super::sunset::{self, Removal, Transition};
 use super::util::{self, code};
 use super::view::Child;
 use super::{OpCtx, Scope, refs};
@@ -137,16 +138,37 @@ pub(crate) fn compare<'a>(oc: &mut OpCtx<'a>, base: Side<'a, '_>, rev: Side<'a, 
         if new.contains_key(key) {
             continue;
         }
-        // Most servers ignore unknown parameters, but some reject them, and the
-        // feature the parameter controlled is gone: potentially breaking.
-        let text = format!("{} was removed.", util::cap(&b.describe()));
-        oc.emit(
-            "request-parameter-removed",
-            Level::Warning,
-            Some(&b.ptr),
-            None,
-            text,
-        );
+        let desc = util::cap(&b.describe());
+        let own = sunset::sunset(&b.data.extensions);
+        let deprecated = b.data.deprecated.unwrap_or(false);
+        let (id, level, text) = match sunset::removal(deprecated, &own, None, oc.today) {
+            // Most servers ignore unknown parameters, but some reject them, and
+            // the feature the parameter controlled is gone: potentially breaking.
+            Removal::NotDeprecated => (
+                "request-parameter-removed",
+                Level::Warning,
+                format!("{desc} was removed."),
+            ),
+            Removal::AfterDeprecation(_) => (
+                "request-parameter-removed-with-deprecation",
+                Level::Info,
+                format!("{desc} was removed after it was deprecated."),
+            ),
+            Removal::BeforeSunset(date) => (
+                "request-parameter-removed-before-sunset",
+                Level::Error,
+                format!("{desc} was removed before its sunset date {date}."),
+            ),
+            Removal::SunsetInvalid(text) => (
+                "request-parameter-sunset-parse",
+                Level::Error,
+                format!(
+                    "{desc} was removed, but its x-sunset {} is not a YYYY-MM-DD date.",
+                    util::code(&text)
+                ),
+            ),
+        };
+        oc.emit(id, level, Some(&b.ptr), None, text);
     }
     for (key, r) in &new {
         let Some(b) = old.get(key) else {
@@ -188,26 +210,64 @@ fn compare_one<'a>(oc: &mut OpCtx<'a>, b: &Param<'a>, r: &Param<'a>) {
             text,
         );
     }
-    let was_deprecated = b.data.deprecated.unwrap_or(false);
-    let is_deprecated = r.data.deprecated.unwrap_or(false);
-    if !was_deprecated && is_deprecated {
-        let text = format!("{desc} was deprecated.");
-        oc.emit(
-            "request-parameter-deprecated",
-            Level::Info,
-            ptrs.0,
-            ptrs.1,
-            text,
-        );
-    } else if was_deprecated && !is_deprecated {
-        let text = format!("{desc} is no longer deprecated.");
-        oc.emit(
-            "request-parameter-reactivated",
-            Level::Info,
-            ptrs.0,
-            ptrs.1,
-            text,
-        );
+    let (old, new) = (
+        sunset::sunset(&b.data.extensions),
+        sunset::sunset(&r.data.extensions),
+    );
+    let transition = sunset::transition(
+        (b.data.deprecated.unwrap_or(false), &old),
+        (r.data.deprecated.unwrap_or(false), &new),
+        oc.today,
+    );
+    if let Some(transition) = transition {
+        let (id, level, text) = match transition {
+            Transition::Deprecated => (
+                "request-parameter-deprecated",
+                Level::Info,
+                format!("{desc} was deprecated."),
+            ),
+            Transition::DeprecatedWithSunset(date) => (
+                "request-parameter-deprecated",
+                Level::Info,
+                format!("{desc} was deprecated with sunset date {date}."),
+            ),
+            Transition::SunsetTooSoon(date) => (
+                "request-parameter-sunset-date-too-small",
+                Level::Error,
+                format!("{desc} was deprecated with sunset date {date}, which has already passed."),
+            ),
+            Transition::SunsetInvalid(text) => (
+                "request-parameter-sunset-parse",
+                Level::Error,
+                format!(
+                    "The x-sunset {} of {} is not a YYYY-MM-DD date.",
+                    util::code(&text),
+                    r.describe()
+                ),
+            ),
+            Transition::Reactivated => (
+                "request-parameter-reactivated",
+                Level::Info,
+                format!("{desc} is no longer deprecated."),
+            ),
+            Transition::SunsetDeleted(date) => (
+                "request-parameter-sunset-deleted",
+                Level::Error,
+                format!(
+                    "The announced sunset date {date} of {} was deleted while it stays deprecated.",
+                    r.describe()
+                ),
+            ),
+            Transition::SunsetEarlier(old, new) => (
+                "request-parameter-sunset-date-changed-too-small",
+                Level::Error,
+                format!(
+                    "The sunset date of {} moved earlier, from {old} to {new}.",
+                    r.describe()
+                ),
+            ),
+        };
+        oc.emit(id, level, ptrs.0, ptrs.1, text);
     }
     if let (Some(bs), Some(rs)) = (schema_of(b), schema_of(r)) {
         let loc = Loc::new(Scope::Parameter, r.describe(), None);

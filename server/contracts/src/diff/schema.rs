@@ -12,6 +12,7 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::rc::Rc;
 
 use super::refs::{self, Resolved};
+use super::sunset::{self, Transition};
 use super::util::{cap, code, number};
 use super::view::{self, Additional, Bound, Child, Flags, Side, View};
 use super::{Edge, MemoKey, Node, OpCtx, Scope};
@@ -340,7 +341,7 @@ fn dirty<'a>(oc: &mut OpCtx<'a>, key: &MemoKey, b: &Resolved<'a>, r: &Resolved<'
     }
     let scope = key.0;
     let probe_loc = Loc::new(scope, String::new(), None);
-    let mut scratch = OpCtx::new(oc.base, oc.rev, String::new(), String::new());
+    let mut scratch = OpCtx::new(oc.base, oc.rev, String::new(), String::new(), oc.today);
     let mut explored: HashMap<MemoKey, Node<'a>> = HashMap::new();
     let mut parents: HashMap<MemoKey, Vec<MemoKey>> = HashMap::new();
     let mut known_dirty: Vec<MemoKey> = Vec::new();
@@ -1102,19 +1103,7 @@ fn properties<'a>(
                         }
                         if body {
                             required_change(oc, &child, was_required, is_required, ptrs);
-                            if !bf.deprecated && rf.deprecated {
-                                let text = format!("{} was deprecated.", desc());
-                                oc.emit(&child.id("deprecated"), Level::Info, ptrs.0, ptrs.1, text);
-                            } else if bf.deprecated && !rf.deprecated {
-                                let text = format!("{} is no longer deprecated.", desc());
-                                oc.emit(
-                                    &child.id("reactivated"),
-                                    Level::Info,
-                                    ptrs.0,
-                                    ptrs.1,
-                                    text,
-                                );
-                            }
+                            property_deprecation(oc, &child, (bc, &bf), (rc, &rf), ptrs);
                         }
                         queue.push_back(Task {
                             loc: child.clone(),
@@ -1129,6 +1118,59 @@ fn properties<'a>(
             (None, None) => {}
         }
     }
+}
+
+/// A property's deprecation and its `x-sunset`, under oasdiff's property ids.
+/// Properties have no ids for a sunset deleted or moved; their removal is
+/// judged by the response or request rules, whatever the sunset.
+fn property_deprecation(
+    oc: &mut OpCtx<'_>,
+    child: &Loc,
+    (bc, bf): (&Child<'_>, &Flags),
+    (rc, rf): (&Child<'_>, &Flags),
+    ptrs: (Option<&str>, Option<&str>),
+) {
+    let sunset_of = |doc, c: &Child<'_>| {
+        refs::schema(doc, c.schema, &c.ptr).map_or(sunset::Sunset::Missing, |res| {
+            sunset::sunset(&res.schema.schema_data.extensions)
+        })
+    };
+    let (old, new) = (sunset_of(oc.base, bc), sunset_of(oc.rev, rc));
+    let Some(transition) =
+        sunset::transition((bf.deprecated, &old), (rf.deprecated, &new), oc.today)
+    else {
+        return;
+    };
+    let desc = cap(&child.describe());
+    let (stem, level, text) = match transition {
+        Transition::Deprecated => ("deprecated", Level::Info, format!("{desc} was deprecated.")),
+        Transition::DeprecatedWithSunset(date) => (
+            "deprecated-with-sunset",
+            Level::Info,
+            format!("{desc} was deprecated with sunset date {date}."),
+        ),
+        Transition::SunsetTooSoon(date) => (
+            "sunset-date-too-small",
+            Level::Error,
+            format!("{desc} was deprecated with sunset date {date}, which has already passed."),
+        ),
+        Transition::SunsetInvalid(text) => (
+            "deprecated-sunset-invalid",
+            Level::Error,
+            format!(
+                "The x-sunset {} of {} is not a YYYY-MM-DD date.",
+                code(&text),
+                child.describe()
+            ),
+        ),
+        Transition::Reactivated => (
+            "reactivated",
+            Level::Info,
+            format!("{desc} is no longer deprecated."),
+        ),
+        Transition::SunsetDeleted(_) | Transition::SunsetEarlier(..) => return,
+    };
+    oc.emit(&child.id(stem), level, ptrs.0, ptrs.1, text);
 }
 
 /// A write-only property added to or removed from a response: clients never

@@ -2293,3 +2293,99 @@ fn oauth_flows_are_compared_flow_by_flow() {
     );
     assert_eq!(ids(&changes), ["api-security-component-oauth-url-changed"]);
 }
+
+#[test]
+fn parameters_and_properties_keep_their_sunset_promises() {
+    let param = |extra: &str| {
+        post(&format!(
+            "{{parameters: [{{name: q, in: query, schema: {{type: string}}{extra}}}], responses: {{'200': {{description: ok}}}}}}"
+        ))
+    };
+    let plain = param("");
+    let later = param(", deprecated: true, x-sunset: '2099-01-01'");
+    let sooner = param(", deprecated: true, x-sunset: '2098-01-01'");
+    let passed = param(", deprecated: true, x-sunset: '2001-01-01'");
+    let undated = param(", deprecated: true");
+    let unreadable = param(", deprecated: true, x-sunset: soon");
+    let gone = post(OK);
+    let op = "POST /things";
+    expect(&run(&plain, &later), "request-parameter-deprecated", I, op);
+    expect(
+        &run(&plain, &passed),
+        "request-parameter-sunset-date-too-small",
+        E,
+        op,
+    );
+    expect(
+        &run(&plain, &unreadable),
+        "request-parameter-sunset-parse",
+        E,
+        op,
+    );
+    expect(
+        &run(&later, &unreadable),
+        "request-parameter-sunset-parse",
+        E,
+        op,
+    );
+    expect(
+        &run(&later, &undated),
+        "request-parameter-sunset-deleted",
+        E,
+        op,
+    );
+    expect(
+        &run(&later, &sooner),
+        "request-parameter-sunset-date-changed-too-small",
+        E,
+        op,
+    );
+    assert!(run(&sooner, &later).is_empty());
+    expect(&run(&later, &plain), "request-parameter-reactivated", I, op);
+    expect(
+        &run(&later, &gone),
+        "request-parameter-removed-before-sunset",
+        E,
+        op,
+    );
+    expect(
+        &run(&passed, &gone),
+        "request-parameter-removed-with-deprecation",
+        I,
+        op,
+    );
+    expect(
+        &run(&undated, &gone),
+        "request-parameter-removed-with-deprecation",
+        I,
+        op,
+    );
+    expect(&run(&plain, &gone), "request-parameter-removed", W, op);
+
+    let prop = |extra: &str| resp_obj(&format!("a: {{type: string{extra}}}"), "");
+    let plain = prop("");
+    expect(
+        &run(&plain, &prop(", deprecated: true, x-sunset: '2099-01-01'")),
+        "response-property-deprecated-with-sunset",
+        I,
+        op,
+    );
+    expect(
+        &run(&plain, &prop(", deprecated: true, x-sunset: '2001-01-01'")),
+        "response-property-sunset-date-too-small",
+        E,
+        op,
+    );
+    expect(
+        &run(&plain, &prop(", deprecated: true, x-sunset: soon")),
+        "response-property-deprecated-sunset-invalid",
+        E,
+        op,
+    );
+    expect(
+        &run(&plain, &prop(", deprecated: true")),
+        "response-property-deprecated",
+        I,
+        op,
+    );
+}
