@@ -927,6 +927,13 @@ pub static CHECKS: &[Check] = &[
         true,
     ),
     check(
+        "request-parameter-pattern-generalized",
+        Info,
+        Parameters,
+        "A parameter's `pattern` was relaxed to one that accepts any text (`.*`).",
+        true,
+    ),
+    check(
         "request-parameter-pattern-property-added",
         Error,
         Parameters,
@@ -1515,6 +1522,13 @@ pub static CHECKS: &[Check] = &[
         false,
     ),
     check(
+        "request-parameter-property-pattern-generalized",
+        Info,
+        Parameters,
+        "The `pattern` of a parameter's property was relaxed to one that accepts any text (`.*`).",
+        false,
+    ),
+    check(
         "request-parameter-property-pattern-property-added",
         Error,
         Parameters,
@@ -1708,6 +1722,13 @@ pub static CHECKS: &[Check] = &[
         Error,
         RequestBodies,
         "A required property was added to the request body.",
+        true,
+    ),
+    check(
+        "new-required-request-property-with-default",
+        Info,
+        RequestBodies,
+        "A required request property with a default value was added.",
         true,
     ),
     check(
@@ -2334,6 +2355,13 @@ pub static CHECKS: &[Check] = &[
         false,
     ),
     check(
+        "request-body-pattern-generalized",
+        Info,
+        RequestBodies,
+        "A request body's `pattern` was relaxed to one that accepts any text (`.*`).",
+        false,
+    ),
+    check(
         "request-body-pattern-property-added",
         Error,
         RequestBodies,
@@ -2555,6 +2583,13 @@ pub static CHECKS: &[Check] = &[
         Error,
         RequestBodies,
         "A request body property became required.",
+        true,
+    ),
+    check(
+        "request-property-became-required-with-default",
+        Info,
+        RequestBodies,
+        "A request property with a default value became required.",
         true,
     ),
     check(
@@ -3073,6 +3108,13 @@ pub static CHECKS: &[Check] = &[
         Warning,
         RequestBodies,
         "The `pattern` of a request body property changed.",
+        true,
+    ),
+    check(
+        "request-property-pattern-generalized",
+        Info,
+        RequestBodies,
+        "A request property's `pattern` was relaxed to one that accepts any text (`.*`).",
         true,
     ),
     check(

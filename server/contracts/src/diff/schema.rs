@@ -863,6 +863,16 @@ fn pattern(oc: &mut OpCtx<'_>, loc: &Loc, bv: &View<'_>, rv: &View<'_>) {
             if request { Level::Info } else { Level::Warning },
             format!("The pattern {} was removed from {desc}.", code(o)),
         ),
+        // A pattern that matches anything no longer constrains a request.
+        (Some(o), Some(n)) if request && matches!(n.as_str(), ".*" | "^.*$") => (
+            "pattern-generalized",
+            Level::Info,
+            format!(
+                "The pattern {} of {desc} was relaxed to {}, which accepts any text.",
+                code(o),
+                code(n)
+            ),
+        ),
         (Some(o), Some(n)) => (
             "pattern-changed",
             Level::Warning,
@@ -976,6 +986,14 @@ fn properties<'a>(
                     continue;
                 }
                 let (id, level, text) = match (request, is_required) {
+                    (true, true) if has_default(oc.rev, rc) => (
+                        "new-required-request-property-with-default",
+                        Level::Info,
+                        format!(
+                            "{} was added as a required property with a default value.",
+                            desc()
+                        ),
+                    ),
                     (true, true) => (
                         "new-required-request-property",
                         Level::Error,
@@ -1102,7 +1120,19 @@ fn properties<'a>(
                             oc.emit(&id, Level::Info, ptrs.0, ptrs.1, text);
                         }
                         if body {
-                            required_change(oc, &child, was_required, is_required, ptrs);
+                            if request && !was_required && is_required && has_default(oc.rev, rc) {
+                                let text =
+                                    format!("{} became required; it has a default value.", desc());
+                                oc.emit(
+                                    "request-property-became-required-with-default",
+                                    Level::Info,
+                                    ptrs.0,
+                                    ptrs.1,
+                                    text,
+                                );
+                            } else {
+                                required_change(oc, &child, was_required, is_required, ptrs);
+                            }
                             property_deprecation(oc, &child, (bc, &bf), (rc, &rf), ptrs);
                         }
                         queue.push_back(Task {
@@ -1118,6 +1148,14 @@ fn properties<'a>(
             (None, None) => {}
         }
     }
+}
+
+/// Whether a property's schema gives a default value. oasdiff reports a
+/// required request property with one as info, since servers that apply the
+/// default accept requests without it.
+fn has_default(doc: &openapiv3::OpenAPI, child: &Child<'_>) -> bool {
+    refs::schema(doc, child.schema, &child.ptr)
+        .is_some_and(|res| res.schema.schema_data.default.is_some())
 }
 
 /// A property's deprecation and its `x-sunset`, under oasdiff's property ids.

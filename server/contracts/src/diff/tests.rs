@@ -2389,3 +2389,41 @@ fn parameters_and_properties_keep_their_sunset_promises() {
         op,
     );
 }
+
+#[test]
+fn defaults_and_catch_all_patterns_soften_request_changes() {
+    let op = "POST /things";
+    let none = req_obj("a: {type: string}", "");
+    let with_default = "a: {type: string}, b: {type: string, default: x}";
+    expect(
+        &run(&none, &req_obj(with_default, "b")),
+        "new-required-request-property-with-default",
+        I,
+        op,
+    );
+    expect(
+        &run(&req_obj(with_default, ""), &req_obj(with_default, "b")),
+        "request-property-became-required-with-default",
+        I,
+        op,
+    );
+    expect(
+        &run(&none, &req_obj("a: {type: string}, b: {type: string}", "b")),
+        "new-required-request-property",
+        E,
+        op,
+    );
+    let pattern = |p: &str| req_obj(&format!("a: {{type: string, pattern: '{p}'}}"), "");
+    expect(
+        &run(&pattern("^[a-z]+$"), &pattern(".*")),
+        "request-property-pattern-generalized",
+        I,
+        op,
+    );
+    expect(
+        &run(&pattern(".*"), &pattern("^[a-z]+$")),
+        "request-property-pattern-changed",
+        W,
+        op,
+    );
+}
