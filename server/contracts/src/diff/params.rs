@@ -27,6 +27,8 @@ enum Key {
 struct Param<'a> {
     data: &'a ParameterData,
     location: &'static str,
+    /// Declared on the path item, for every operation under it.
+    shared: bool,
     /// Pointer of the (resolved) parameter object.
     ptr: String,
 }
@@ -79,10 +81,10 @@ fn collect<'a>(
     let vars = util::path_vars(entry.written);
     let mut map = IndexMap::new();
     let lists = [
-        (&entry.item.parameters, entry.ptr.clone()),
-        (&op.parameters, op_ptr.to_string()),
+        (&entry.item.parameters, entry.ptr.clone(), true),
+        (&op.parameters, op_ptr.to_string(), false),
     ];
-    for (list, owner) in lists {
+    for (list, owner, shared) in lists {
         for (index, item) in list.iter().enumerate() {
             let ptr = format!("{owner}/parameters/{index}");
             let Some((param, ptr)) = refs::parameter(doc, item, &ptr) else {
@@ -96,6 +98,7 @@ fn collect<'a>(
                 Param {
                     data: param.parameter_data_ref(),
                     location: location(param),
+                    shared,
                     ptr,
                 },
             );
@@ -173,10 +176,26 @@ pub(crate) fn compare<'a>(oc: &mut OpCtx<'a>, base: Side<'a, '_>, rev: Side<'a, 
     for (key, r) in &new {
         let Some(b) = old.get(key) else {
             let required = r.data.required || r.location == "path";
-            let (id, level, kind) = if required {
-                ("new-required-request-parameter", Level::Error, "required")
-            } else {
-                ("new-optional-request-parameter", Level::Info, "optional")
+            // oasdiff names a new path variable, and a parameter declared for
+            // every operation of an existing path, apart.
+            let (id, level, kind) = match (r.location == "path", r.shared, required) {
+                (true, _, _) => ("new-request-path-parameter", Level::Error, "required"),
+                (false, true, true) => (
+                    "new-required-request-default-parameter-to-existing-path",
+                    Level::Error,
+                    "required",
+                ),
+                (false, true, false) => (
+                    "new-optional-request-default-parameter-to-existing-path",
+                    Level::Info,
+                    "optional",
+                ),
+                (false, false, true) => {
+                    ("new-required-request-parameter", Level::Error, "required")
+                }
+                (false, false, false) => {
+                    ("new-optional-request-parameter", Level::Info, "optional")
+                }
             };
             let text = format!("{} was added as {kind}.", util::cap(&r.describe()));
             oc.emit(id, level, None, Some(&r.ptr), text);
@@ -270,7 +289,8 @@ fn compare_one<'a>(oc: &mut OpCtx<'a>, b: &Param<'a>, r: &Param<'a>) {
         oc.emit(id, level, ptrs.0, ptrs.1, text);
     }
     if let (Some(bs), Some(rs)) = (schema_of(b), schema_of(r)) {
-        let loc = Loc::new(Scope::Parameter, r.describe(), None);
+        let mut loc = Loc::new(Scope::Parameter, r.describe(), None);
+        loc.header = r.location == "header";
         schema::compare(oc, &loc, &bs, &rs);
     }
 }

@@ -109,6 +109,9 @@ pub(crate) struct Loc {
     /// `request-read-only-property-*` / `response-write-only-property-*` ids, at
     /// info, and only those (see [`OpCtx::emit`]).
     pub hidden: bool,
+    /// The root is a header parameter: oasdiff names a few changes of its
+    /// properties `request-header-property-*`.
+    pub header: bool,
 }
 
 impl Loc {
@@ -120,6 +123,7 @@ impl Loc {
             status,
             media: None,
             hidden: false,
+            header: false,
         }
     }
 
@@ -340,7 +344,10 @@ fn dirty<'a>(oc: &mut OpCtx<'a>, key: &MemoKey, b: &Resolved<'a>, r: &Resolved<'
         return *known;
     }
     let scope = key.0;
-    let probe_loc = Loc::new(scope, String::new(), None);
+    let mut probe_loc = Loc::new(scope, String::new(), None);
+    // A header parameter has findings of its own (`request-header-property-*`);
+    // probing every parameter as one keeps the memo a superset.
+    probe_loc.header = scope == Scope::Parameter;
     let mut scratch = OpCtx::new(oc.base, oc.rev, String::new(), String::new(), oc.today);
     let mut explored: HashMap<MemoKey, Node<'a>> = HashMap::new();
     let mut parents: HashMap<MemoKey, Vec<MemoKey>> = HashMap::new();
@@ -658,7 +665,11 @@ fn enums(oc: &mut OpCtx<'_>, loc: &Loc, bv: &View<'_>, rv: &View<'_>) {
                 values.join(", ")
             );
             oc.emit(
-                &loc.id("became-enum"),
+                &if loc.header && !loc.props.is_empty() {
+                    "request-header-property-became-enum".to_string()
+                } else {
+                    loc.id("became-enum")
+                },
                 loc.narrowing(),
                 ptrs.0,
                 ptrs.1,
@@ -779,7 +790,24 @@ fn bounds(
         if old == new {
             continue;
         }
+        // 3.0's boolean `exclusiveMinimum`/`exclusiveMaximum` switched on or off
+        // beside an unchanged bound: oasdiff's `exclusive-*-set`/`-unset`.
+        let edge = match (old, new) {
+            (Some(o), Some(n)) if o.value == n.value && o.exclusive != n.exclusive => {
+                Some(n.exclusive)
+            }
+            _ => None,
+        };
         let (suffix, narrows, text) = match (old, new) {
+            _ if edge.is_some() => {
+                let made = edge == Some(true);
+                let text = if made {
+                    format!("The {keyword} of {desc} became exclusive.")
+                } else {
+                    format!("The {keyword} of {desc} is no longer exclusive.")
+                };
+                (if made { "set" } else { "unset" }, made, text)
+            }
             (None, None) => continue,
             (None, Some(n)) => (
                 "set",
@@ -829,8 +857,8 @@ fn bounds(
             &loc.id(&format!(
                 "{}{stem}-{suffix}",
                 match stem {
-                    "min" if exclusive_min => "exclusive-",
-                    "max" if exclusive_max => "exclusive-",
+                    "min" if exclusive_min || edge.is_some() => "exclusive-",
+                    "max" if exclusive_max || edge.is_some() => "exclusive-",
                     _ => "",
                 }
             )),
@@ -976,6 +1004,16 @@ fn properties<'a>(
                 oc.emit(id, level, Some(&bc.ptr), None, text);
             }
             (None, Some(rc)) => {
+                if loc.header && is_required {
+                    let text = format!("{} was added as a required property.", desc());
+                    oc.emit(
+                        "new-required-request-header-property",
+                        Level::Error,
+                        None,
+                        Some(&rc.ptr),
+                        text,
+                    );
+                }
                 if !body {
                     continue;
                 }
@@ -1118,6 +1156,16 @@ fn properties<'a>(
                                 format!("{} is no longer {flag}.", desc())
                             };
                             oc.emit(&id, Level::Info, ptrs.0, ptrs.1, text);
+                        }
+                        if loc.header && !was_required && is_required {
+                            let text = format!("{} became required.", desc());
+                            oc.emit(
+                                "request-header-property-became-required",
+                                Level::Error,
+                                ptrs.0,
+                                ptrs.1,
+                                text,
+                            );
                         }
                         if body {
                             if request && !was_required && is_required && has_default(oc.rev, rc) {

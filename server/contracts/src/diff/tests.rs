@@ -255,8 +255,14 @@ const SCHEMA_CASES: &[SchemaCase] = &[
     (
         "{type: number, maximum: 5}",
         "{type: number, maximum: 5, exclusiveMaximum: true}",
-        ("max-decreased", E),
-        ("max-decreased", I),
+        ("exclusive-max-set", W),
+        ("exclusive-max-set", I),
+    ),
+    (
+        "{type: number, minimum: 5, exclusiveMinimum: true}",
+        "{type: number, minimum: 5}",
+        ("exclusive-min-unset", I),
+        ("exclusive-min-unset", W),
     ),
     (
         "{type: integer}",
@@ -2424,6 +2430,94 @@ fn defaults_and_catch_all_patterns_soften_request_changes() {
         &run(&pattern(".*"), &pattern("^[a-z]+$")),
         "request-property-pattern-changed",
         W,
+        op,
+    );
+}
+
+#[test]
+fn path_variables_shared_parameters_and_header_properties_take_oasdiffs_ids() {
+    let op = "GET /things/{id}";
+    let item = |params: &str, op_params: &str| {
+        doc(
+            &format!(
+                "{{'/things/{{id}}': {{parameters: [{params}], get: {{parameters: [{op_params}], responses: {{'200': {{description: ok}}}}}}}}}}"
+            ),
+            "{}",
+        )
+    };
+    let id = "{name: id, in: path, required: true, schema: {type: string}}";
+    let bare = item("", "");
+    expect(
+        &run(&bare, &item("", id)),
+        "new-request-path-parameter",
+        E,
+        op,
+    );
+    let shared = |required: bool| {
+        item(
+            &format!(
+                "{id}, {{name: q, in: query, required: {required}, schema: {{type: string}}}}"
+            ),
+            "",
+        )
+    };
+    expect(
+        &run(&item(id, ""), &shared(true)),
+        "new-required-request-default-parameter-to-existing-path",
+        E,
+        op,
+    );
+    expect(
+        &run(&item(id, ""), &shared(false)),
+        "new-optional-request-default-parameter-to-existing-path",
+        I,
+        op,
+    );
+    expect(
+        &run(
+            &item(id, ""),
+            &item(
+                id,
+                "{name: q, in: query, required: true, schema: {type: string}}",
+            ),
+        ),
+        "new-required-request-parameter",
+        E,
+        op,
+    );
+
+    let header = |schema: &str| {
+        item(
+            id,
+            &format!("{{name: X-Filter, in: header, schema: {{type: object, {schema}}}}}"),
+        )
+    };
+    let plain = header("properties: {a: {type: string}}");
+    expect(
+        &run(
+            &plain,
+            &header("required: [a], properties: {a: {type: string}}"),
+        ),
+        "request-header-property-became-required",
+        E,
+        op,
+    );
+    expect(
+        &run(
+            &plain,
+            &header("required: [b], properties: {a: {type: string}, b: {type: string}}"),
+        ),
+        "new-required-request-header-property",
+        E,
+        op,
+    );
+    expect(
+        &run(
+            &plain,
+            &header("properties: {a: {type: string, enum: [x]}}"),
+        ),
+        "request-header-property-became-enum",
+        E,
         op,
     );
 }
