@@ -39,7 +39,7 @@ fn main() {
     let started = Instant::now();
     let load = |path: &str| {
         let text = std::fs::read_to_string(path).expect("readable");
-        steward_contracts::loader::load_model(text).expect("loads")
+        steward_contracts::loader::load_for_diff(text).expect("loads")
     };
     phase("start", started);
     let base = load(base);

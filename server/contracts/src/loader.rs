@@ -16,6 +16,7 @@
 
 mod lines;
 pub mod normalise;
+pub mod shared;
 
 pub use lines::LineIndex;
 pub use normalise::{STASH, stashed};
@@ -242,6 +243,18 @@ pub const LOADER_STACK: usize = 8 * 1024 * 1024;
 /// kept beside it, the text is dropped once parsed, and descriptions and examples
 /// are left out, so a large contract needs a fraction of the memory.
 pub fn load_model(text: String) -> Result<Model, LoadError> {
+    load_model_with(text, false)
+}
+
+/// [`load_model`] for the diff: repeated inline schemas are stored once
+/// ([`shared`]), which divides the memory of a large contract several times.
+/// Only the diff reads the shared schemas as written inline; other readers of
+/// the model would see references to components that the source lacks.
+pub fn load_for_diff(text: String) -> Result<Model, LoadError> {
+    load_model_with(text, true)
+}
+
+fn load_model_with(text: String, share: bool) -> Result<Model, LoadError> {
     let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
     // Lines are only needed to report a failure; the index is built lazily.
     let lines = LineIndex::new(body);
@@ -260,6 +273,9 @@ pub fn load_model(text: String) -> Result<Model, LoadError> {
         normalise::normalise(&mut raw, version, &mut violations);
     }
     if find_invalid_schema(Kind::OpenApi, &raw, "").is_none() {
+        if share {
+            shared::share(&mut raw);
+        }
         // Consuming the tree moves its strings into the model instead of copying them.
         if let Ok(doc) = serde_json::from_value::<OpenAPI>(raw) {
             located(&mut violations, &lines);

@@ -26,7 +26,7 @@ fn read(path: &Path) -> Result<Contract, ExitCode> {
 }
 
 fn read_model(path: &Path) -> Result<contracts::loader::Model, ExitCode> {
-    let model = contracts::loader::load_model(read_text(path)?).map_err(|e| {
+    let model = contracts::loader::load_for_diff(read_text(path)?).map_err(|e| {
         eprintln!("error: {}: {e}", path.display());
         ExitCode::from(2)
     })?;

@@ -2,7 +2,7 @@
 //! byte): both loaded as the CLI loads them, compared both ways, and rendered.
 
 use steward_contracts::diff::{DiffOptions, diff, to_markdown};
-use steward_contracts::loader::load_model;
+use steward_contracts::loader::load_for_diff;
 
 fn main() {
     afl::fuzz!(|data: &[u8]| {
@@ -16,8 +16,8 @@ fn main() {
             return;
         };
         let (Ok(base), Ok(revision)) = (
-            load_model(base.to_string()),
-            load_model(revision.to_string()),
+            load_for_diff(base.to_string()),
+            load_for_diff(revision.to_string()),
         ) else {
             return;
         };

@@ -494,7 +494,9 @@ pub(crate) fn compare_components(base: &OpenAPI, rev: &OpenAPI, out: &mut Vec<Ch
     };
     let new = rev.components.as_ref();
     for name in old.schemas.keys() {
-        if new.is_some_and(|c| c.schemas.contains_key(name)) {
+        if name.starts_with(crate::loader::shared::PREFIX)
+            || new.is_some_and(|c| c.schemas.contains_key(name))
+        {
             continue;
         }
         let ptr = format!(

@@ -52,6 +52,18 @@ pub(crate) fn schema<'a>(doc: &'a OpenAPI, schema: SRef<'a>, ptr: &str) -> Optio
             schema,
             ptr: ptr.to_string(),
         }),
+        // A schema the loader stored once for all the places it is written
+        // (`loader::shared`) is read as written here, pointer included.
+        SRef::Ref(reference) if reference.starts_with(crate::loader::shared::REF_PREFIX) => {
+            let name = &reference["#/components/schemas/".len()..];
+            match doc.components.as_ref()?.schemas.get(name)? {
+                ReferenceOr::Item(schema) => Some(Resolved {
+                    schema,
+                    ptr: ptr.to_string(),
+                }),
+                ReferenceOr::Reference { .. } => None,
+            }
+        }
         SRef::Ref(reference) => {
             let schemas = &doc.components.as_ref()?.schemas;
             let (name, first) =

@@ -1494,12 +1494,14 @@ fn differs<'a>(oc: &OpCtx<'a>, b: &Child<'a>, r: &Child<'a>) -> bool {
     };
     // Prose is not part of the contract: alternatives that differ only in
     // descriptions or examples are the same alternative.
-    let plain = |schema: &openapiv3::Schema| {
+    // Schemas the loader shared are compared by what they stand for.
+    let plain = |doc: &openapiv3::OpenAPI, schema: &openapiv3::Schema| {
         let mut v = serde_json::to_value(schema).unwrap_or_default();
+        crate::loader::shared::expand(doc, &mut v, 0);
         crate::loader::strip_prose(&mut v, &mut Vec::new());
         v
     };
-    bres.schema != rres.schema && plain(bres.schema) != plain(rres.schema)
+    bres.schema != rres.schema && plain(oc.base, bres.schema) != plain(oc.rev, rres.schema)
 }
 
 /// The properties of an alternative that allow exactly one value, as (name,
