@@ -26,6 +26,7 @@ use serde::Deserialize;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+use std::cell::RefCell;
 use std::fmt;
 
 use crate::resolve::{escape_segment, percent_decode, unescape_segment};
@@ -258,6 +259,12 @@ fn load_model_with(text: String, share: bool) -> Result<Model, LoadError> {
     let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
     // Lines are only needed to report a failure; the index is built lazily.
     let lines = LineIndex::new(body);
+    if share
+        && body.trim_start().starts_with('{')
+        && let Some(model) = shared_while_parsing(body, &lines)?
+    {
+        return Ok(model);
+    }
     let mut raw = if body.trim_start().starts_with('{') {
         parse_json_without_prose(body)?
     } else {
@@ -303,13 +310,49 @@ fn load_model_with(text: String, share: bool) -> Result<Model, LoadError> {
     })
 }
 
+/// The fast path of [`load_for_diff`] for a valid OpenAPI 3.0 JSON document:
+/// schemas are shared while the text is parsed, so the parsed tree, the peak of
+/// a load, never holds the copies. `None` when the document needs the careful
+/// path: 3.1 (normalised first), or anything to report, whose pointers must be
+/// those of the source rather than of a shared schema.
+fn shared_while_parsing(body: &str, lines: &LineIndex) -> Result<Option<Model>, LoadError> {
+    let table = RefCell::new(shared::Table::default());
+    let mut raw = parse_json_lean(body, Some(&table))?;
+    table.into_inner().finish(&mut raw);
+    let version = check_version(&raw, lines)?;
+    if version != SpecVersion::V30
+        || check_refs(&raw, lines).is_err()
+        || find_invalid_schema(Kind::OpenApi, &raw, "").is_some()
+    {
+        return Ok(None);
+    }
+    Ok(serde_json::from_value::<OpenAPI>(raw)
+        .ok()
+        .map(|doc| Model {
+            doc,
+            version,
+            violations: Vec::new(),
+        }))
+}
+
 /// Parses JSON the way [`strip_prose`] leaves it, without ever holding the
 /// descriptions and examples: for a large document, the parsed tree is the
 /// peak of the memory a load needs.
 fn parse_json_without_prose(text: &str) -> Result<Value, LoadError> {
+    parse_json_lean(text, None)
+}
+
+/// [`parse_json_without_prose`], storing each inline schema of a property,
+/// `items` or `additionalProperties` in `table` as soon as it is read
+/// ([`shared`]), so the parsed tree never holds the copies.
+fn parse_json_lean(text: &str, table: Option<&RefCell<shared::Table>>) -> Result<Value, LoadError> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let value = serde::de::DeserializeSeed::deserialize(Lean { named: false }, &mut de)
-        .map_err(json_syntax)?;
+    let seed = Lean {
+        named: false,
+        properties: false,
+        table,
+    };
+    let value = serde::de::DeserializeSeed::deserialize(seed, &mut de).map_err(json_syntax)?;
     de.end().map_err(json_syntax)?;
     Ok(value)
 }
@@ -323,13 +366,34 @@ fn json_syntax(e: serde_json::Error) -> LoadError {
 }
 
 /// Builds a JSON value while leaving out prose; `named` says the mapping being
-/// read has names chosen by the author as keys (`properties`, `paths`, …).
+/// read has names chosen by the author as keys (`properties`, `paths`, …),
+/// `properties` that it is a `properties` keyword, whose members are schemas.
 #[derive(Clone, Copy)]
-struct Lean {
+struct Lean<'t> {
     named: bool,
+    properties: bool,
+    table: Option<&'t RefCell<shared::Table>>,
 }
 
-impl<'de> serde::de::DeserializeSeed<'de> for Lean {
+impl Lean<'_> {
+    fn child(self, named: bool, properties: bool) -> Self {
+        Lean {
+            named,
+            properties,
+            table: self.table,
+        }
+    }
+
+    /// `v`, or a reference to it in the shared table if it is a schema there.
+    fn shared(self, v: Value) -> Value {
+        match self.table {
+            Some(table) if shared::is_inline_schema(&v) => table.borrow_mut().reference(v),
+            _ => v,
+        }
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Lean<'_> {
     type Value = Value;
 
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
@@ -337,7 +401,7 @@ impl<'de> serde::de::DeserializeSeed<'de> for Lean {
     }
 }
 
-impl<'de> serde::de::Visitor<'de> for Lean {
+impl<'de> serde::de::Visitor<'de> for Lean<'_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -378,7 +442,7 @@ impl<'de> serde::de::Visitor<'de> for Lean {
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(v) = seq.next_element_seed(Lean { named: false })? {
+        while let Some(v) = seq.next_element_seed(self.child(false, false))? {
             out.push(v);
         }
         Ok(Value::Array(out))
@@ -388,7 +452,8 @@ impl<'de> serde::de::Visitor<'de> for Lean {
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
             if self.named {
-                let v = map.next_value_seed(Lean { named: false })?;
+                let v = map.next_value_seed(self.child(false, false))?;
+                let v = if self.properties { self.shared(v) } else { v };
                 out.insert(key, v);
                 continue;
             }
@@ -406,7 +471,12 @@ impl<'de> serde::de::Visitor<'de> for Lean {
                 }
                 k => {
                     let named = NAMED_MAPS.contains(&k);
-                    let v = map.next_value_seed(Lean { named })?;
+                    let v = map.next_value_seed(self.child(named, k == "properties"))?;
+                    let v = if matches!(k, "items" | "additionalProperties") {
+                        self.shared(v)
+                    } else {
+                        v
+                    };
                     out.insert(key, v);
                 }
             }

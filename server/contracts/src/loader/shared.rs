@@ -34,30 +34,38 @@ pub fn share(doc: &mut Value) {
     let mut table = Table::default();
     let mut segments: Vec<String> = Vec::new();
     walk(doc, &mut segments, &mut table, 0);
-    if table.schemas.is_empty() {
-        return;
-    }
-    let Some(root) = doc.as_object_mut() else {
-        return;
-    };
-    let components = root
-        .entry("components")
-        .or_insert_with(|| Value::Object(Map::new()));
-    let Some(components) = components.as_object_mut() else {
-        return;
-    };
-    let schemas = components
-        .entry("schemas")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if let Some(schemas) = schemas.as_object_mut() {
-        for (name, schema) in table.schemas {
-            schemas.insert(name, schema);
+    table.finish(doc);
+}
+
+impl Table {
+    /// Adds the shared schemas to `doc`'s `components/schemas`.
+    pub(crate) fn finish(self, doc: &mut Value) {
+        if self.schemas.is_empty() {
+            return;
+        }
+        let Some(root) = doc.as_object_mut() else {
+            return;
+        };
+        let components = root
+            .entry("components")
+            .or_insert_with(|| Value::Object(Map::new()));
+        let Some(components) = components.as_object_mut() else {
+            return;
+        };
+        let schemas = components
+            .entry("schemas")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Some(schemas) = schemas.as_object_mut() {
+            for (name, schema) in self.schemas {
+                schemas.insert(name, schema);
+            }
         }
     }
 }
 
+/// The schemas shared so far, by content.
 #[derive(Default)]
-struct Table {
+pub(crate) struct Table {
     /// Serialised content of each shared schema, to its name.
     names: HashMap<String, String>,
     /// Names given, to tell two contents with the same digest apart.
@@ -73,7 +81,7 @@ impl Table {
     /// the revision have equal references: the diff compares schemas with
     /// `==` when it pairs `oneOf` alternatives, and a reference to equal
     /// content must compare equal there.
-    fn reference(&mut self, schema: Value) -> Value {
+    pub(crate) fn reference(&mut self, schema: Value) -> Value {
         let mut key = String::new();
         canonical(&schema, &mut key);
         let name = match self.names.get(&key) {
@@ -223,7 +231,7 @@ fn walk(v: &mut Value, segments: &mut Vec<String>, table: &mut Table, depth: usi
     }
 }
 
-fn is_inline_schema(v: &Value) -> bool {
+pub(crate) fn is_inline_schema(v: &Value) -> bool {
     v.as_object().is_some_and(|m| !m.contains_key("$ref"))
 }
 
