@@ -1,7 +1,7 @@
 //! Where a large diff's memory goes: resident and peak memory after each phase
 //! of `steward diff` (load base, load revision, compare), read from
-//! `/proc/self/status` on Linux. The phases run one after another here, where
-//! the CLI loads both documents at once. Usage: `cargo run --release -p
+//! `/proc/self/status` on Linux, with the system allocator. The documents load
+//! one after the other, or with `--parallel` at once as the CLI loads them. Usage: `cargo run --release -p
 //! steward-contracts --example diff_memory -- BASE REVISION`.
 
 use std::time::Instant;
@@ -32,7 +32,8 @@ fn phase(label: &str, started: Instant) {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [base, revision] = args.as_slice() else {
+    let paths: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
+    let [base, revision] = paths.as_slice() else {
         eprintln!("usage: diff_memory BASE REVISION");
         std::process::exit(2);
     };
@@ -42,9 +43,18 @@ fn main() {
         steward_contracts::loader::load_for_diff(text).expect("loads")
     };
     phase("start", started);
-    let base = load(base);
-    phase("base loaded", started);
-    let revision = load(revision);
+    // `--parallel`: both at once, on two threads, as `steward diff` loads them.
+    let (base, revision) = if std::env::args().any(|a| a == "--parallel") {
+        std::thread::scope(|scope| {
+            let other = scope.spawn(|| load(base));
+            let revision = load(revision);
+            (other.join().expect("loads"), revision)
+        })
+    } else {
+        let base = load(base);
+        phase("base loaded", started);
+        (base, load(revision))
+    };
     phase("revision loaded", started);
     let changes = steward_contracts::diff::diff(&base.doc, &revision.doc, &Default::default());
     phase("compared", started);

@@ -256,9 +256,9 @@ pub fn load_for_diff(text: String) -> Result<Model, LoadError> {
 }
 
 fn load_model_with(text: String, share: bool) -> Result<Model, LoadError> {
-    let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
     // Lines are only needed to report a failure; the index is built lazily.
-    let lines = LineIndex::new(body);
+    let lines = LineIndex::from_text(text);
+    let body = lines.text();
     if share
         && body.trim_start().starts_with('{')
         && let Some(model) = shared_while_parsing(body, &lines)?
@@ -272,7 +272,6 @@ fn load_model_with(text: String, share: bool) -> Result<Model, LoadError> {
         strip_prose(&mut raw, &mut Vec::new());
         raw
     };
-    drop(text);
     let version = check_version(&raw, &lines)?;
     check_refs(&raw, &lines)?;
     let mut violations = Vec::new();
@@ -464,6 +463,11 @@ impl<'de> serde::de::Visitor<'de> for Lean<'_> {
                 "description" => {
                     map.next_value::<serde::de::IgnoredAny>()?;
                     out.insert(key, Value::String(String::new()));
+                }
+                // The diff reads a few extensions; GitHub's description carries
+                // megabytes of others (`x-webhooks`, `x-github`).
+                k if self.table.is_some() && !shared::read_by_diff(k) => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
                 }
                 k if is_payload(k, &[]) => {
                     let v = map.next_value::<Value>()?;

@@ -16,7 +16,9 @@ use crate::resolve::escape_segment;
 /// and indexing every node of a 12 MB document costs more than parsing it.
 #[derive(Debug, Clone, Default)]
 pub struct LineIndex {
-    text: std::sync::Arc<str>,
+    /// Shared so that copies of a loaded contract do not copy its text; a
+    /// `String` inside, so that [`LineIndex::from_text`] can take one over.
+    text: std::sync::Arc<String>,
     index: std::sync::OnceLock<Scan>,
 }
 
@@ -25,8 +27,19 @@ impl LineIndex {
     /// `[`, else as YAML) only when a line is first asked for.
     pub fn new(text: &str) -> Self {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        Self::from_text(text.to_string())
+    }
+
+    /// [`LineIndex::new`] without copying the text: a large contract is loaded
+    /// with its text and the parsed tree in memory at once, and a second copy
+    /// of the text would be a tenth of that.
+    pub fn from_text(text: String) -> Self {
+        let text = match text.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_string(),
+            None => text,
+        };
         LineIndex {
-            text: std::sync::Arc::from(text),
+            text: std::sync::Arc::new(text),
             index: std::sync::OnceLock::new(),
         }
     }

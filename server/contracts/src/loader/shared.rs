@@ -31,6 +31,7 @@ const MAX_DEPTH: usize = 512;
 /// Moves repeated inline schemas of `doc` into `components/schemas` (see the
 /// module header).
 pub fn share(doc: &mut Value) {
+    drop_unread_extensions(doc, &mut Vec::new(), 0);
     let mut table = Table::default();
     let mut segments: Vec<String> = Vec::new();
     walk(doc, &mut segments, &mut table, 0);
@@ -186,6 +187,46 @@ fn digest(content: &str) -> String {
         hasher.finish()
     };
     format!("{:016x}{:016x}", half(0), half(1))
+}
+
+/// Whether the diff reads the member `key` of a keyword object: anything but
+/// an extension, the extensions of sunset and stability and Zalando's
+/// extensible enums, and the loader's own stash of 3.1 keywords.
+pub fn read_by_diff(key: &str) -> bool {
+    !key.starts_with("x-")
+        || matches!(key, "x-sunset" | "x-stability-level" | "x-extensible-enum")
+        || key.starts_with(crate::loader::normalise::STASH)
+}
+
+/// Removes the extensions the diff does not read (see [`read_by_diff`]).
+fn drop_unread_extensions(v: &mut Value, segments: &mut Vec<String>, depth: usize) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    match v {
+        Value::Object(map) => {
+            let named = segments
+                .last()
+                .is_some_and(|p| NAMED_MAPS.contains(&p.as_str()));
+            if !named {
+                map.retain(|key, _| read_by_diff(key));
+            }
+            for (key, child) in map.iter_mut() {
+                if !named && is_payload(key, segments) {
+                    continue;
+                }
+                segments.push(key.clone());
+                drop_unread_extensions(child, segments, depth + 1);
+                segments.pop();
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                drop_unread_extensions(item, segments, depth + 1);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Post-order, so that a schema's own children are references by the time it
