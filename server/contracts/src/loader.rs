@@ -309,20 +309,29 @@ fn load_model_with(text: String, share: bool) -> Result<Model, LoadError> {
     })
 }
 
-/// The fast path of [`load_for_diff`] for a valid OpenAPI 3.0 JSON document:
-/// schemas are shared while the text is parsed, so the parsed tree, the peak of
-/// a load, never holds the copies. `None` when the document needs the careful
-/// path: 3.1 (normalised first), or anything to report, whose pointers must be
-/// those of the source rather than of a shared schema.
+/// The fast path of [`load_for_diff`] for a valid JSON document: schemas are
+/// shared while the text is parsed, so the parsed tree, the peak of a load,
+/// never holds the copies. `None` when the document needs the careful path:
+/// anything to report, whose pointers must be those of the source rather than
+/// of a shared schema.
 fn shared_while_parsing(body: &str, lines: &LineIndex) -> Result<Option<Model>, LoadError> {
     let table = RefCell::new(shared::Table::default());
     let mut raw = parse_json_lean(body, Some(&table))?;
     table.into_inner().finish(&mut raw);
     let version = check_version(&raw, lines)?;
-    if version != SpecVersion::V30
-        || check_refs(&raw, lines).is_err()
-        || find_invalid_schema(Kind::OpenApi, &raw, "").is_some()
-    {
+    if check_refs(&raw, lines).is_err() {
+        return Ok(None);
+    }
+    if version == SpecVersion::V31 {
+        // A shared schema is normalised once, in its table entry; what
+        // normalising finds to report needs the source's pointers.
+        let mut violations = Vec::new();
+        normalise::normalise(&mut raw, version, &mut violations);
+        if !violations.is_empty() {
+            return Ok(None);
+        }
+    }
+    if find_invalid_schema(Kind::OpenApi, &raw, "").is_some() {
         return Ok(None);
     }
     Ok(serde_json::from_value::<OpenAPI>(raw)
