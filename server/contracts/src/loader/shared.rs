@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use super::{NAMED_MAPS, is_payload};
 
 /// Starts the name of a shared schema: a NUL, which the OpenAPI component
-/// name pattern (`^[a-zA-Z0-9.\-_]+$`) excludes, so it cannot clash.
+/// name pattern (`^[a-zA-Z0-9.\-_]+$`) excludes, so no valid document clashes.
 pub const PREFIX: &str = "\u{0}shared-";
 
 /// The `$ref` prefix of shared schemas.
@@ -29,7 +29,7 @@ pub const REF_PREFIX: &str = "#/components/schemas/\u{0}shared-";
 const MAX_DEPTH: usize = 512;
 
 /// Moves repeated inline schemas of `doc` into `components/schemas` (see the
-/// module header).
+/// module header), and drops the extensions the diff does not read.
 pub fn share(doc: &mut Value) {
     drop_unread_extensions(doc, &mut Vec::new(), 0);
     let mut table = Table::default();
