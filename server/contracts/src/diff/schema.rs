@@ -1670,29 +1670,23 @@ fn discriminator<'a>(oc: &mut OpCtx<'a>, loc: &Loc, b: &Resolved<'a>, r: &Resolv
         emit(oc, "discriminator-property-name-changed", text);
     }
     let listed = |keys: Vec<&String>| keys.iter().map(|k| code(k)).collect::<Vec<_>>().join(", ");
-    let added: Vec<&String> = y
-        .mapping
-        .keys()
-        .filter(|k| !x.mapping.contains_key(*k))
-        .collect();
-    if !added.is_empty() {
-        let text = format!(
-            "The discriminator mapping of {desc} gained {}.",
-            listed(added)
-        );
-        emit(oc, "discriminator-mapping-added", text);
-    }
-    let deleted: Vec<&String> = x
-        .mapping
-        .keys()
-        .filter(|k| !y.mapping.contains_key(*k))
-        .collect();
-    if !deleted.is_empty() {
-        let text = format!(
-            "The discriminator mapping of {desc} lost {}.",
-            listed(deleted)
-        );
-        emit(oc, "discriminator-mapping-deleted", text);
+    // Values one mapping has and the other lacks, each way.
+    for (from, other, stem, verb) in [
+        (y, x, "discriminator-mapping-added", "gained"),
+        (x, y, "discriminator-mapping-deleted", "lost"),
+    ] {
+        let missing: Vec<&String> = from
+            .mapping
+            .keys()
+            .filter(|k| !other.mapping.contains_key(*k))
+            .collect();
+        if !missing.is_empty() {
+            let text = format!(
+                "The discriminator mapping of {desc} {verb} {}.",
+                listed(missing)
+            );
+            emit(oc, stem, text);
+        }
     }
     let changed: Vec<&String> = x
         .mapping

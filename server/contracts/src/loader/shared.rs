@@ -31,7 +31,6 @@ const MAX_DEPTH: usize = 512;
 /// Moves repeated inline schemas of `doc` into `components/schemas` (see the
 /// module header), and drops the extensions the diff does not read.
 pub fn share(doc: &mut Value) {
-    drop_unread_extensions(doc, &mut Vec::new(), 0);
     let mut table = Table::default();
     let mut segments: Vec<String> = Vec::new();
     walk(doc, &mut segments, &mut table, 0);
@@ -198,37 +197,6 @@ pub fn read_by_diff(key: &str) -> bool {
         || key.starts_with(crate::loader::normalise::STASH)
 }
 
-/// Removes the extensions the diff does not read (see [`read_by_diff`]).
-fn drop_unread_extensions(v: &mut Value, segments: &mut Vec<String>, depth: usize) {
-    if depth > MAX_DEPTH {
-        return;
-    }
-    match v {
-        Value::Object(map) => {
-            let named = segments
-                .last()
-                .is_some_and(|p| NAMED_MAPS.contains(&p.as_str()));
-            if !named {
-                map.retain(|key, _| read_by_diff(key));
-            }
-            for (key, child) in map.iter_mut() {
-                if !named && is_payload(key, segments) {
-                    continue;
-                }
-                segments.push(key.clone());
-                drop_unread_extensions(child, segments, depth + 1);
-                segments.pop();
-            }
-        }
-        Value::Array(items) => {
-            for item in items {
-                drop_unread_extensions(item, segments, depth + 1);
-            }
-        }
-        _ => {}
-    }
-}
-
 /// Post-order, so that a schema's own children are references by the time it
 /// is compared with others: equal subtrees then serialise alike and cheaply.
 fn walk(v: &mut Value, segments: &mut Vec<String>, table: &mut Table, depth: usize) {
@@ -240,6 +208,9 @@ fn walk(v: &mut Value, segments: &mut Vec<String>, table: &mut Table, depth: usi
             let named = segments
                 .last()
                 .is_some_and(|p| NAMED_MAPS.contains(&p.as_str()));
+            if !named {
+                map.retain(|key, _| read_by_diff(key));
+            }
             // The members of a `properties` keyword are schemas; a property
             // that happens to be called `properties` is not that keyword.
             let keyword_owner =

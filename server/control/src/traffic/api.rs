@@ -2,11 +2,11 @@
 //! time, from the histograms, and the consumers that call it most (control plane).
 
 use super::rollup::BUCKET_SUMS;
-use super::{Width, percentile};
+use super::{Owner, Width, percentile, top_consumers};
 use crate::error::Result;
 use crate::registry::apis;
 use sqlx::PgPool;
-use steward_model::{ApiTraffic, ConsumerTraffic, Principal, TrafficPoint};
+use steward_model::{ApiTraffic, Principal, TrafficPoint};
 use steward_shared::telemetry::BUCKETS;
 use time::{Duration, OffsetDateTime};
 
@@ -59,26 +59,13 @@ pub async fn api_traffic(
     .bind(res.name())
     .fetch_all(pool)
     .await?;
-    let top: Vec<(String, String, i64, i64, Option<bool>)> = sqlx::query_as(
-        "WITH refused AS (
-             -- Applications whose revoked or expired keys were still used in the
-             -- window (the gateway stamps a refused key's use).
-             SELECT DISTINCT application_id FROM api_keys
-             WHERE last_used_at >= $2
-               AND (last_used_at > revoked_at OR last_used_at > expires_at))
-         SELECT coalesce(c.name, 'anonymous'), coalesce(a.name, '-'), sum(t.requests)::bigint AS n,
-                coalesce(sum(t.requests) FILTER (WHERE t.status_class = 5), 0)::bigint,
-                bool_or(t.application_id IN (SELECT application_id FROM refused))
-         FROM traffic t
-         LEFT JOIN applications a ON a.id = t.application_id
-         LEFT JOIN consumers c ON c.id = a.consumer_id
-         WHERE t.api_id = $1 AND t.minute >= $2 AND t.minute < $3
-         GROUP BY 1, 2 ORDER BY n DESC LIMIT 10",
+    let top = top_consumers(
+        pool,
+        Owner::Api(api_id),
+        from,
+        Some(now + Duration::minutes(1)),
+        10,
     )
-    .bind(api_id)
-    .bind(from)
-    .bind(now + Duration::minutes(1))
-    .fetch_all(pool)
     .await?;
 
     let mut by_class = [0i64; 5];
@@ -130,18 +117,7 @@ pub async fn api_traffic(
         p95_ms: percentile(&all, 0.95),
         p99_ms: percentile(&all, 0.99),
         points,
-        top_consumers: top
-            .into_iter()
-            .map(
-                |(consumer, application, requests, errors, revoked)| ConsumerTraffic {
-                    consumer,
-                    application,
-                    requests,
-                    errors,
-                    revoked_key_used: revoked.unwrap_or(false),
-                },
-            )
-            .collect(),
+        top_consumers: top,
     })
 }
 

@@ -150,26 +150,7 @@ pub async fn version_traffic(
     .bind(since)
     .fetch_one(pool)
     .await?;
-    let top: Vec<(String, String, i64, i64, Option<bool>)> = sqlx::query_as(
-        "WITH refused AS (
-             -- Applications whose revoked or expired keys were still used in the
-             -- window (the gateway stamps a refused key's use).
-             SELECT DISTINCT application_id FROM api_keys
-             WHERE last_used_at >= $2
-               AND (last_used_at > revoked_at OR last_used_at > expires_at))
-         SELECT coalesce(c.name, 'anonymous'), coalesce(a.name, '-'), sum(t.requests)::bigint AS n,
-                coalesce(sum(t.requests) FILTER (WHERE t.status_class = 5), 0)::bigint,
-                bool_or(t.application_id IN (SELECT application_id FROM refused))
-         FROM traffic t
-         LEFT JOIN applications a ON a.id = t.application_id
-         LEFT JOIN consumers c ON c.id = a.consumer_id
-         WHERE t.version_id = $1 AND t.minute >= $2
-         GROUP BY 1, 2 ORDER BY n DESC LIMIT 5",
-    )
-    .bind(version)
-    .bind(since)
-    .fetch_all(pool)
-    .await?;
+    let top = top_consumers(pool, Owner::Version(version), since, None, 5).await?;
     let mut by_class = [0i64; 5];
     for (class, n) in classes {
         if let Some(slot) = usize::try_from(class - 1)
@@ -191,18 +172,7 @@ pub async fn version_traffic(
             by_class[4] as f64 / requests as f64
         },
         p95_ms: percentile(&buckets, 0.95),
-        top_consumers: top
-            .into_iter()
-            .map(
-                |(consumer, application, requests, errors, revoked)| ConsumerTraffic {
-                    consumer,
-                    application,
-                    requests,
-                    errors,
-                    revoked_key_used: revoked.unwrap_or(false),
-                },
-            )
-            .collect(),
+        top_consumers: top,
     })
 }
 
@@ -272,4 +242,59 @@ mod tests {
         assert_eq!(percentile(&b, 0.99), Some(500.0));
         assert_eq!(percentile(&[0; BUCKETS], 0.95), None);
     }
+}
+
+/// Whose traffic [`top_consumers`] ranks.
+pub(crate) enum Owner {
+    Api(Uuid),
+    Version(Uuid),
+}
+
+/// The applications that called the most in `[since, until)`, with their
+/// server errors and whether a revoked or expired key of theirs was still used.
+pub(crate) async fn top_consumers(
+    pool: &PgPool,
+    owner: Owner,
+    since: OffsetDateTime,
+    until: Option<OffsetDateTime>,
+    limit: i64,
+) -> Result<Vec<ConsumerTraffic>> {
+    let (column, id) = match owner {
+        Owner::Api(id) => ("api_id", id),
+        Owner::Version(id) => ("version_id", id),
+    };
+    let top: Vec<(String, String, i64, i64, Option<bool>)> = sqlx::query_as(&format!(
+        "WITH refused AS (
+             -- Applications whose revoked or expired keys were still used in the
+             -- window (the gateway stamps a refused key's use).
+             SELECT DISTINCT application_id FROM api_keys
+             WHERE last_used_at >= $2
+               AND (last_used_at > revoked_at OR last_used_at > expires_at))
+         SELECT coalesce(c.name, 'anonymous'), coalesce(a.name, '-'), sum(t.requests)::bigint AS n,
+                coalesce(sum(t.requests) FILTER (WHERE t.status_class = 5), 0)::bigint,
+                bool_or(t.application_id IN (SELECT application_id FROM refused))
+         FROM traffic t
+         LEFT JOIN applications a ON a.id = t.application_id
+         LEFT JOIN consumers c ON c.id = a.consumer_id
+         WHERE t.{column} = $1 AND t.minute >= $2 AND ($3::timestamptz IS NULL OR t.minute < $3)
+         GROUP BY 1, 2 ORDER BY n DESC LIMIT $4"
+    ))
+    .bind(id)
+    .bind(since)
+    .bind(until)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(top
+        .into_iter()
+        .map(
+            |(consumer, application, requests, errors, revoked)| ConsumerTraffic {
+                consumer,
+                application,
+                requests,
+                errors,
+                revoked_key_used: revoked.unwrap_or(false),
+            },
+        )
+        .collect())
 }
