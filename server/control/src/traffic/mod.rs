@@ -226,24 +226,6 @@ pub async fn drift(pool: &PgPool, who: &Principal, version: Uuid) -> Result<Vec<
         .collect())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use steward_shared::telemetry::BUCKETS;
-
-    #[test]
-    fn percentiles_read_the_histogram() {
-        let mut b = vec![0; BUCKETS];
-        b[0] = 90; // ≤ 5 ms
-        b[4] = 5; // ≤ 100 ms
-        b[7] = 5; // ≤ 500 ms
-        assert_eq!(percentile(&b, 0.5), Some(5.0));
-        assert_eq!(percentile(&b, 0.95), Some(100.0));
-        assert_eq!(percentile(&b, 0.99), Some(500.0));
-        assert_eq!(percentile(&[0; BUCKETS], 0.95), None);
-    }
-}
-
 /// Whose traffic [`top_consumers`] ranks.
 pub(crate) enum Owner {
     Api(Uuid),
@@ -297,4 +279,22 @@ pub(crate) async fn top_consumers(
             },
         )
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use steward_shared::telemetry::BUCKETS;
+
+    #[test]
+    fn percentiles_read_the_histogram() {
+        let mut b = vec![0; BUCKETS];
+        b[0] = 90; // ≤ 5 ms
+        b[4] = 5; // ≤ 100 ms
+        b[7] = 5; // ≤ 500 ms
+        assert_eq!(percentile(&b, 0.5), Some(5.0));
+        assert_eq!(percentile(&b, 0.95), Some(100.0));
+        assert_eq!(percentile(&b, 0.99), Some(500.0));
+        assert_eq!(percentile(&[0; BUCKETS], 0.95), None);
+    }
 }
