@@ -101,12 +101,12 @@ macro_rules! with_caller {
     }};
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn current_user() -> Result<Option<Principal>, AppError> {
     Ok(principal())
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     answer(
         async {
@@ -127,7 +127,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     )
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn sign_out() -> Result<(), AppError> {
     answer(
         async {
@@ -141,17 +141,17 @@ pub async fn sign_out() -> Result<(), AppError> {
     )
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn load_overview() -> Result<Overview, AppError> {
     with_caller!(|s, who| overview::load(&s.pool, &who))
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn list_users() -> Result<Vec<UserView>, AppError> {
     with_caller!(|s, who| users::list(&s.pool, &who))
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn create_user(
     email: String,
     display_name: String,
@@ -174,7 +174,7 @@ pub async fn create_user(
     })
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn change_role(id: Uuid, role: Role) -> Result<UserView, AppError> {
     with_caller!(|s, who| users::update(
         &s.pool,
@@ -187,7 +187,7 @@ pub async fn change_role(id: Uuid, role: Role) -> Result<UserView, AppError> {
     ))
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn set_user_disabled(id: Uuid, disabled: bool) -> Result<UserView, AppError> {
     with_caller!(|s, who| users::update(
         &s.pool,
@@ -200,12 +200,12 @@ pub async fn set_user_disabled(id: Uuid, disabled: bool) -> Result<UserView, App
     ))
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn list_teams() -> Result<Vec<TeamView>, AppError> {
     with_caller!(|s, who| teams::list(&s.pool, &who))
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn create_team(
     slug: String,
     name: String,
@@ -222,27 +222,27 @@ pub async fn create_team(
     ))
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn delete_team(id: Uuid) -> Result<(), AppError> {
     with_caller!(|s, who| teams::delete(&s.pool, &who, id))
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn add_team_member(team: Uuid, user: Uuid) -> Result<TeamView, AppError> {
     with_caller!(|s, who| teams::set_member(&s.pool, &who, team, user, true))
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn remove_team_member(team: Uuid, user: Uuid) -> Result<TeamView, AppError> {
     with_caller!(|s, who| teams::set_member(&s.pool, &who, team, user, false))
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn list_tokens() -> Result<Vec<TokenView>, AppError> {
     with_caller!(|s, who| tokens::list(&s.pool, &who))
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn create_token(name: String, expires_in_days: String) -> Result<CreatedToken, AppError> {
     with_caller!(|s, who| async {
         let expires_in_days = match expires_in_days.trim() {
@@ -263,12 +263,12 @@ pub async fn create_token(name: String, expires_in_days: String) -> Result<Creat
     })
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn revoke_token(id: Uuid) -> Result<TokenView, AppError> {
     with_caller!(|s, who| tokens::revoke(&s.pool, &who, id))
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn load_audit(
     actor: String,
     action: String,
@@ -289,7 +289,7 @@ pub async fn load_audit(
     })
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn verify_audit_chain() -> Result<ChainReport, AppError> {
     with_caller!(|s, who| async {
         policy::audit_reader(&who)?;
@@ -297,7 +297,7 @@ pub async fn verify_audit_chain() -> Result<ChainReport, AppError> {
     })
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn list_apis(
     q: String,
     team: String,
@@ -318,12 +318,12 @@ pub async fn list_apis(
     ))
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn get_api(slug: String) -> Result<ApiView, AppError> {
     with_caller!(|s, who| apis::get(&s.pool, &who, &slug))
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn register_api(
     slug: String,
     name: String,
@@ -363,7 +363,7 @@ pub async fn register_api(
     })
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn edit_api(
     slug: String,
     name: String,
@@ -400,12 +400,12 @@ pub async fn edit_api(
     })
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn list_versions(api: String) -> Result<Vec<VersionSummary>, AppError> {
     with_caller!(|s, who| versions::list(&s.pool, &who, &api))
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn upload_version(
     api: String,
     version: String,
@@ -431,14 +431,14 @@ pub async fn upload_version(
     })
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn get_version(id: Uuid) -> Result<VersionView, AppError> {
     with_caller!(|s, who| versions::get(&s.pool, &who, id))
 }
 
 /// A version with the other versions of its API, in one call: during server
 /// rendering, context is only guaranteed before a resource's first await.
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn load_version_page(id: Uuid) -> Result<(VersionView, Vec<VersionSummary>), AppError> {
     with_caller!(|s, who| async {
         let v = versions::get(&s.pool, &who, id).await?;
@@ -450,7 +450,7 @@ pub async fn load_version_page(id: Uuid) -> Result<(VersionView, Vec<VersionSumm
 /// A version's contract for the contract view: the version, the part of the
 /// source the page shows (all of it, or the lines around `at` in a very long
 /// contract), and its outline with the line `at` (a JSON pointer) starts on.
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn load_contract_page(
     id: Uuid,
     at: String,
@@ -465,7 +465,7 @@ pub async fn load_contract_page(
     })
 }
 
-#[server(prefix = "/console/fn", input = leptos::server_fn::codec::Json)]
+#[server(prefix = "/console/fn", input = JsonPost, output = JsonPost)]
 pub async fn version_transition(id: Uuid, transition: Transition) -> Result<VersionView, AppError> {
     with_caller!(|s, who| async {
         let (pool, who) = (&s.pool, &who);
@@ -481,7 +481,7 @@ pub async fn version_transition(id: Uuid, transition: Transition) -> Result<Vers
     })
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn compare_versions(
     api: String,
     base: Uuid,
@@ -490,12 +490,12 @@ pub async fn compare_versions(
     with_caller!(|s, who| versions::compare(&s.pool, &who, &api, base, revision))
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn lint_rules() -> Result<Vec<LintRuleSetting>, AppError> {
     with_caller!(|s, who| lint_settings::list(&s.pool, &who))
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn set_lint_rule(rule: String, severity: String) -> Result<LintRuleSetting, AppError> {
     with_caller!(|s, who| async {
         let severity = match severity.as_str() {
@@ -531,12 +531,12 @@ fn optional_number<T: std::str::FromStr>(
     }
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn list_consumers() -> Result<Vec<ConsumerView>, AppError> {
     with_caller!(|s, who| consumers::list(&s.pool, &who))
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn register_consumer(
     slug: String,
     name: String,
@@ -574,7 +574,7 @@ pub async fn register_consumer(
     })
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn load_consumer_page(slug: String) -> Result<ConsumerPage, AppError> {
     with_caller!(|s, who| async {
         let detail = consumers::get(&s.pool, &who, &slug).await?;
@@ -591,7 +591,7 @@ pub async fn load_consumer_page(slug: String) -> Result<ConsumerPage, AppError> 
     })
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn add_application(
     consumer: String,
     name: String,
@@ -615,7 +615,7 @@ pub async fn add_application(
     })
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn subscribe_application(
     application_id: Uuid,
     api: String,
@@ -641,7 +641,7 @@ pub async fn subscribe_application(
     ))
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn list_subscriptions(state: String) -> Result<Vec<SubscriptionView>, AppError> {
     with_caller!(|s, who| subscriptions::list(
         &s.pool,
@@ -653,7 +653,7 @@ pub async fn list_subscriptions(state: String) -> Result<Vec<SubscriptionView>, 
     ))
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn decide_subscription(
     id: Uuid,
     decision: String,
@@ -667,7 +667,7 @@ pub async fn decide_subscription(
     })
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn issue_key(
     application_id: Uuid,
     name: String,
@@ -692,7 +692,7 @@ pub async fn issue_key(
     })
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn rotate_key(id: Uuid, overlap_hours: String) -> Result<RotatedApiKey, AppError> {
     with_caller!(|s, who| async {
         let overlap_hours =
@@ -702,12 +702,12 @@ pub async fn rotate_key(id: Uuid, overlap_hours: String) -> Result<RotatedApiKey
     })
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn revoke_key(id: Uuid) -> Result<ApiKeyView, AppError> {
     with_caller!(|s, who| keys::revoke(&s.pool, &who, id))
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn create_oauth_client(
     application_id: Uuid,
     name: String,
@@ -715,7 +715,7 @@ pub async fn create_oauth_client(
     with_caller!(|s, who| clients::create(&s.pool, &who, application_id, NewOAuthClient { name }))
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn rotate_oauth_client(
     id: Uuid,
     overlap_hours: String,
@@ -728,17 +728,17 @@ pub async fn rotate_oauth_client(
     })
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn revoke_oauth_client(id: Uuid) -> Result<OAuthClientView, AppError> {
     with_caller!(|s, who| clients::revoke(&s.pool, &who, id))
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn list_plans() -> Result<Vec<PlanView>, AppError> {
     with_caller!(|s, who| plans::list(&s.pool, &who))
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn edit_plan(
     slug: String,
     rate_per_second: String,
@@ -773,22 +773,22 @@ pub async fn edit_plan(
 
 // ---- Traffic ---------------------------------------------------------------
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn list_gateways() -> Result<Vec<GatewayView>, AppError> {
     with_caller!(|s, who| traffic::gateways(&s.pool, &who))
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn load_review_queue() -> Result<Vec<ReviewItem>, AppError> {
     with_caller!(|s, who| steward_control::registry::versions::review_queue(&s.pool, &who))
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn list_signing_keys() -> Result<Vec<SigningKeyView>, AppError> {
     with_caller!(|s, who| steward_control::oauth::signing::list(&s.pool, &who))
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn rotate_signing_key() -> Result<SigningKeyView, AppError> {
     with_caller!(|s, who| steward_control::oauth::signing::rotate(
         &s.pool,
@@ -798,7 +798,7 @@ pub async fn rotate_signing_key() -> Result<SigningKeyView, AppError> {
     ))
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn revoke_signing_key(kid: String) -> Result<SigningKeyView, AppError> {
     with_caller!(|s, who| steward_control::oauth::signing::revoke(
         &s.pool,
@@ -808,13 +808,13 @@ pub async fn revoke_signing_key(kid: String) -> Result<SigningKeyView, AppError>
     ))
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn load_upstream_policy() -> Result<UpstreamPolicyView, AppError> {
     with_caller!(|s, who| upstreams::get(&s.pool, &who))
 }
 
 /// The entries as typed: one per line.
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn save_upstream_policy(allow: String) -> Result<UpstreamPolicyView, AppError> {
     with_caller!(|s, who| async {
         let allow = allow.lines().map(str::to_string).collect();
@@ -822,22 +822,22 @@ pub async fn save_upstream_policy(allow: String) -> Result<UpstreamPolicyView, A
     })
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn load_version_traffic(id: Uuid) -> Result<VersionTraffic, AppError> {
     with_caller!(|s, who| traffic::version_traffic(&s.pool, &who, id, 60))
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn load_version_drift(id: Uuid) -> Result<Vec<DriftReport>, AppError> {
     with_caller!(|s, who| traffic::drift(&s.pool, &who, id))
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn load_api_traffic(key: String, hours: i32) -> Result<ApiTraffic, AppError> {
     with_caller!(|s, who| traffic::api::api_traffic(&s.pool, &who, &key, hours))
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn load_deprecations() -> Result<Vec<DeprecationImpact>, AppError> {
     with_caller!(|s, who| traffic::deprecations::impact(&s.pool, &who))
 }
@@ -845,7 +845,7 @@ pub async fn load_deprecations() -> Result<Vec<DeprecationImpact>, AppError> {
 // ---- SLOs ------------------------------------------------------------------
 
 /// Changes an SLO's target, window and description from the SLO page.
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn change_slo(
     id: Uuid,
     target: String,
@@ -873,7 +873,7 @@ pub async fn change_slo(
     })
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn delete_slo(id: Uuid) -> Result<(), AppError> {
     with_caller!(|s, who| async {
         slo::definitions::delete(&s.pool, &who, id).await?;
@@ -882,7 +882,7 @@ pub async fn delete_slo(id: Uuid) -> Result<(), AppError> {
     })
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn load_slo_detail(id: Uuid, resolution: Resolution) -> Result<SloDetail, AppError> {
     with_caller!(|s, who| async {
         Ok::<_, ServiceError>(SloDetail {
@@ -893,7 +893,7 @@ pub async fn load_slo_detail(id: Uuid, resolution: Resolution) -> Result<SloDeta
     })
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn load_slos() -> Result<(Vec<SloView>, Vec<ApiView>), AppError> {
     with_caller!(|s, who| async {
         let slos = slo::definitions::list(&s.pool, &who).await?;
@@ -902,7 +902,7 @@ pub async fn load_slos() -> Result<(Vec<SloView>, Vec<ApiView>), AppError> {
     })
 }
 
-#[server(prefix = "/console/fn")]
+#[server(prefix = "/console/fn", output = JsonPost)]
 pub async fn define_slo(
     api: String,
     name: String,
