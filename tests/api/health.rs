@@ -1,3 +1,4 @@
+use steward_model::Role;
 use steward_tests::spawn_app;
 
 #[tokio::test]
@@ -98,6 +99,81 @@ async fn console_assets_are_hashed_precompressed_and_cached_for_good() {
             "{encoding}"
         );
     }
+}
+
+/// What the server renders per request travels compressed when the browser
+/// accepts it: a signed-in page (with the data it hydrates from) and a JSON list.
+/// Small answers and browsers that accept nothing else get the plain text.
+#[tokio::test]
+async fn pages_and_json_are_compressed_for_browsers_that_accept_it() {
+    use std::io::Read;
+    let app = spawn_app().await;
+    let client = app.as_role(Role::Admin).await;
+    for path in ["/", "/apis", "/api/v1/apis"] {
+        let plain = client
+            .get(app.url(path))
+            .header("accept-encoding", "identity")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(plain.status(), 200, "{path}");
+        assert!(plain.headers().get("content-encoding").is_none(), "{path}");
+        let plain = plain.bytes().await.unwrap();
+        let res = client
+            .get(app.url(path))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        if plain.len() <= 1024 {
+            assert!(res.headers().get("content-encoding").is_none(), "{path}");
+            continue;
+        }
+        assert_eq!(res.headers()["content-encoding"], "gzip", "{path}");
+        assert!(
+            res.headers()["vary"]
+                .to_str()
+                .unwrap()
+                .contains("accept-encoding")
+        );
+        let body = res.bytes().await.unwrap();
+        assert!(
+            body.len() < plain.len() / 2,
+            "{path}: {} of {}",
+            body.len(),
+            plain.len()
+        );
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&body[..])
+            .read_to_string(&mut text)
+            .unwrap();
+        if path.starts_with("/api/") {
+            let plain: serde_json::Value = serde_json::from_slice(&plain).unwrap();
+            assert_eq!(
+                serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+                plain
+            );
+        } else {
+            // Each render has its own nonce and streams its parts as they are
+            // ready, so compare the page's frame rather than every byte.
+            let head = |s: &str| s.chars().take(120).collect::<String>();
+            assert_eq!(
+                head(&text),
+                head(&String::from_utf8_lossy(&plain)),
+                "{path}"
+            );
+            assert!(text.contains("<title>"), "{path}");
+            assert!(text.contains("</html>"), "{path}");
+        }
+    }
+    let res = client
+        .get(app.url("/apis"))
+        .header("accept-encoding", "br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-encoding"], "br");
 }
 
 /// Console pages allow only their own scripts, and the inline ones Leptos
