@@ -1644,7 +1644,7 @@ pub static CHECKS: &[Check] = &[
         "request-parameter-property-type-generalized",
         Info,
         Parameters,
-        "The type or format of a property of a request parameter was widened (integer to number, int32 to int64, float to double).",
+        "The type or format of a property of a request parameter was widened (integer to number, int32 to int64, float to double, or a scalar to a plain string, as parameters travel as text).",
         true,
     ),
     check(
@@ -1714,7 +1714,7 @@ pub static CHECKS: &[Check] = &[
         "request-parameter-type-generalized",
         Info,
         Parameters,
-        "The type or format of a request parameter was widened (integer to number, int32 to int64, float to double).",
+        "The type or format of a request parameter was widened (integer to number, int32 to int64, float to double, or a scalar to a plain string, as parameters travel as text).",
         true,
     ),
     check(
@@ -4689,7 +4689,7 @@ pub static CHECKS: &[Check] = &[
         "response-header-type-specialized",
         Info,
         Responses,
-        "The type or format of a response header was narrowed (number to integer, int64 to int32, double to float).",
+        "The type or format of a response header was narrowed (number to integer, int64 to int32, double to float, or a plain string to a scalar, as headers travel as text).",
         false,
     ),
     check(

@@ -291,6 +291,9 @@ fn compare_one<'a>(oc: &mut OpCtx<'a>, b: &Param<'a>, r: &Param<'a>) {
     if let (Some(bs), Some(rs)) = (schema_of(b), schema_of(r)) {
         let mut loc = Loc::new(Scope::Parameter, r.describe(), None);
         loc.header = r.location == "header";
+        loc.text = [b, r]
+            .iter()
+            .all(|p| matches!(p.data.format, ParameterSchemaOrContent::Schema(_)));
         schema::compare(oc, &loc, &bs, &rs);
     }
 }

@@ -347,7 +347,10 @@ fn headers<'a>(
             header_schema(header, ptr),
         ) {
             let subject = format!("the response header {}", code(name));
-            let loc = Loc::new(Scope::ResponseHeader, subject, Some(status.to_string()));
+            let mut loc = Loc::new(Scope::ResponseHeader, subject, Some(status.to_string()));
+            loc.text = [old_header, header]
+                .iter()
+                .all(|h| matches!(h.format, ParameterSchemaOrContent::Schema(_)));
             schema::compare(oc, &loc, &bs, &rs);
         }
     }

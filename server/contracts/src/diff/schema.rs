@@ -112,6 +112,9 @@ pub(crate) struct Loc {
     /// The root is a header parameter: oasdiff names a few changes of its
     /// properties `request-header-property-*`.
     pub header: bool,
+    /// The values travel as text: a parameter or header described by a
+    /// `schema` (serialised by its style), not by a `content` media type.
+    pub text: bool,
 }
 
 impl Loc {
@@ -124,6 +127,7 @@ impl Loc {
             media: None,
             hidden: false,
             header: false,
+            text: false,
         }
     }
 
@@ -522,6 +526,15 @@ fn types(oc: &mut OpCtx<'_>, loc: &Loc, bv: &View<'_>, rv: &View<'_>) -> (bool, 
             (Some("number"), Some("float"))
         ) | ((Some("number"), None), (Some("integer"), None))
     );
+    // Parameters and headers travel as text: every integer, number or boolean
+    // a client could send is also a string, so retyping one to a plain string
+    // widens what a parameter accepts, and retyping a plain string to one of
+    // them narrows what a header may hold. A body's JSON tells `1` from `"1"`.
+    let text = loc.text;
+    let scalar = |t: Option<&str>| matches!(t, Some("integer" | "number" | "boolean"));
+    let to_text = text && scalar(bt) && rt == Some("string") && rf.is_none();
+    let from_text = text && bt == Some("string") && bf.is_none() && scalar(rt);
+    let (widens, narrows) = (widens || to_text, narrows || from_text);
     let what = if bt == rt { "format" } else { "type" };
     let from_to = format!("from {} to {}", shape(bt, bf), shape(rt, rf));
     let (id, level, how) = match (widens, narrows, loc.request()) {
@@ -536,8 +549,11 @@ fn types(oc: &mut OpCtx<'_>, loc: &Loc, bv: &View<'_>, rv: &View<'_>) -> (bool, 
         ptrs.1,
         format!("The {what} of {desc} {how} {from_to}."),
     );
+    // Numeric constraints mean nothing to a string and length nothing to a
+    // number, so a retype to or from text ends the comparison here.
+    let retextured = to_text || from_text;
     (
-        bt == rt || bt.is_none() || rt.is_none() || widens || narrows,
+        !retextured && (bt == rt || bt.is_none() || rt.is_none() || widens || narrows),
         false,
     )
 }

@@ -121,7 +121,7 @@ type SchemaCase = (
 
 const SCHEMA_CASES: &[SchemaCase] = &[
     (
-        "{type: string}",
+        "{type: boolean}",
         "{type: integer}",
         ("type-changed", E),
         ("type-changed", E),
@@ -476,6 +476,65 @@ const SCHEMA_CASES: &[SchemaCase] = &[
         ("list-of-types-narrowed", I),
     ),
 ];
+
+/// Parameters and headers described by a schema are text on the wire, so a
+/// plain string holds every scalar: a parameter retyped to one accepts more, a
+/// header retyped from one promises less. Bodies, and parameters with a JSON
+/// `content`, are JSON, where `1` and `"1"` differ.
+#[test]
+fn plain_strings_hold_any_scalar_in_parameters_and_headers() {
+    let op = |schema: &str| {
+        post(
+            &"{parameters: [{name: q, in: query, schema: SCHEMA}, \
+                           {name: c, in: query, content: {application/json: {schema: SCHEMA}}}], \
+              requestBody: {content: {application/json: {schema: {type: object, properties: {p: SCHEMA}}}}}, \
+              responses: {'200': {description: ok, headers: {X-Rate: {schema: SCHEMA}}}}}"
+                .replace("SCHEMA", schema),
+        )
+    };
+    let ids = |base: &str, rev: &str| {
+        let mut ids: Vec<(String, Level)> = run(&op(base), &op(rev))
+            .into_iter()
+            .map(|c| (c.id, c.level))
+            .collect();
+        ids.sort_by(|a, b| a.0.cmp(&b.0));
+        ids
+    };
+    let id = |s: &str, l: Level| (s.to_string(), l);
+    for scalar in ["integer", "number", "boolean"] {
+        let (scalar, text) = (format!("{{type: {scalar}}}"), "{type: string}");
+        assert_eq!(
+            ids(&scalar, text),
+            [
+                // `c` is JSON, where `1` and `"1"` differ.
+                id("request-parameter-type-changed", E),
+                id("request-parameter-type-generalized", I),
+                id("request-property-type-changed", E),
+                id("response-header-type-changed", E),
+            ],
+            "{scalar} to string"
+        );
+        assert_eq!(
+            ids(text, &scalar),
+            [
+                id("request-parameter-type-changed", E),
+                id("request-parameter-type-changed", E),
+                id("request-property-type-changed", E),
+                id("response-header-type-specialized", I),
+            ],
+            "string to {scalar}"
+        );
+    }
+    // A string with a format does not hold every number.
+    let ids = ids(
+        "{type: integer, minimum: 1}",
+        "{type: string, format: date}",
+    );
+    assert!(
+        ids.contains(&id("request-parameter-type-changed", E)),
+        "{ids:?}"
+    );
+}
 
 #[test]
 fn schema_checks_in_every_scope() {
