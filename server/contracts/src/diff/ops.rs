@@ -25,22 +25,35 @@ pub(crate) struct PathEntry<'a> {
     pub ptr: String,
 }
 
-/// Path items keyed by normalised path. If two written paths normalise to the
-/// same key (invalid OpenAPI), the first one wins on both sides alike.
-fn path_map(doc: &OpenAPI) -> IndexMap<String, PathEntry<'_>> {
-    let mut map = IndexMap::new();
+/// Path items keyed by normalised path. Two written paths may normalise to the
+/// same key (`/a/{id}` and `/a/{name}`: invalid OpenAPI, but GitHub's
+/// description has them, one method under each), so a key holds every path
+/// item written for it, and operations are matched by key and method.
+fn path_map(doc: &OpenAPI) -> IndexMap<String, Vec<PathEntry<'_>>> {
+    let mut map: IndexMap<String, Vec<PathEntry<'_>>> = IndexMap::new();
     for (written, item) in doc.paths.iter() {
         let ReferenceOr::Item(item) = item else {
             continue;
         };
         map.entry(util::normalize_path(written))
-            .or_insert(PathEntry {
+            .or_default()
+            .push(PathEntry {
                 written,
                 item,
                 ptr: format!("/paths/{}", crate::resolve::escape_segment(written)),
             });
     }
     map
+}
+
+/// The first path item of `entries` with an operation for `method`.
+fn find<'e, 'a>(
+    entries: &'e [PathEntry<'a>],
+    method: &str,
+) -> Option<(&'e PathEntry<'a>, &'a Operation)> {
+    entries
+        .iter()
+        .find_map(|e| operation_of(e.item, method).map(|op| (e, op)))
 }
 
 fn operation_of<'a>(item: &'a PathItem, method: &str) -> Option<&'a Operation> {
@@ -112,56 +125,67 @@ pub(crate) fn compare(
     let old = path_map(base);
     let new = path_map(rev);
     let mut memo = Memo::default();
-    for (key, b) in &old {
-        let Some(r) = new.get(key) else {
-            for (method, op) in b.item.iter() {
-                let ptr = format!("{}/{method}", b.ptr);
-                let (id, level, text) = removal(op, true, options, today);
-                out.push(operation_change(
-                    id,
-                    level,
-                    &label(method, b.written),
-                    b.written,
-                    Some(ptr),
-                    None,
-                    text,
-                ));
-            }
-            continue;
-        };
-        for (method, bop) in b.item.iter() {
-            let bptr = format!("{}/{method}", b.ptr);
-            match operation_of(r.item, method) {
-                Some(rop) => {
-                    let rptr = format!("{}/{method}", r.ptr);
-                    let mut oc = OpCtx::new(
-                        base,
-                        rev,
-                        label(method, r.written),
-                        r.written.to_string(),
-                        today,
-                    );
-                    oc.memo = std::mem::take(&mut memo);
-                    compare_operation(&mut oc, b, bop, &bptr, r, rop, &rptr);
-                    out.append(&mut oc.changes);
-                    memo = std::mem::take(&mut oc.memo);
-                }
-                None => {
-                    let (id, level, text) = removal(bop, false, options, today);
+    for (key, bs) in &old {
+        let Some(rs) = new.get(key) else {
+            for b in bs {
+                for (method, op) in b.item.iter() {
+                    let ptr = format!("{}/{method}", b.ptr);
+                    let (id, level, text) = removal(op, true, options, today);
                     out.push(operation_change(
                         id,
                         level,
                         &label(method, b.written),
                         b.written,
-                        Some(bptr),
+                        Some(ptr),
                         None,
                         text,
                     ));
                 }
             }
+            continue;
+        };
+        for b in bs {
+            for (method, bop) in b.item.iter() {
+                if find(bs, method).is_some_and(|(first, _)| !std::ptr::eq(first, b)) {
+                    continue;
+                }
+                let bptr = format!("{}/{method}", b.ptr);
+                match find(rs, method) {
+                    Some((r, rop)) => {
+                        let rptr = format!("{}/{method}", r.ptr);
+                        let mut oc = OpCtx::new(
+                            base,
+                            rev,
+                            label(method, r.written),
+                            r.written.to_string(),
+                            today,
+                        );
+                        oc.memo = std::mem::take(&mut memo);
+                        compare_operation(&mut oc, b, bop, &bptr, r, rop, &rptr);
+                        out.append(&mut oc.changes);
+                        memo = std::mem::take(&mut oc.memo);
+                    }
+                    None => {
+                        let (id, level, text) = removal(bop, false, options, today);
+                        out.push(operation_change(
+                            id,
+                            level,
+                            &label(method, b.written),
+                            b.written,
+                            Some(bptr),
+                            None,
+                            text,
+                        ));
+                    }
+                }
+            }
         }
-        for (method, _) in r.item.iter() {
-            if operation_of(b.item, method).is_none() {
+        for r in rs {
+            for (method, _) in r.item.iter() {
+                let first = find(rs, method).is_some_and(|(first, _)| std::ptr::eq(first, r));
+                if !first || find(bs, method).is_some() {
+                    continue;
+                }
                 let ptr = format!("{}/{method}", r.ptr);
                 let text = format!(
                     "The operation {} was added.",
@@ -179,26 +203,28 @@ pub(crate) fn compare(
             }
         }
     }
-    for (key, r) in &new {
+    for (key, rs) in &new {
         if old.contains_key(key) {
             continue;
         }
-        for (method, _) in r.item.iter() {
-            let ptr = format!("{}/{method}", r.ptr);
-            let text = format!(
-                "The operation {} was added with the new path {}.",
-                code(&label(method, r.written)),
-                code(r.written)
-            );
-            out.push(operation_change(
-                "endpoint-added",
-                Level::Info,
-                &label(method, r.written),
-                r.written,
-                None,
-                Some(ptr),
-                text,
-            ));
+        for r in rs {
+            for (method, _) in r.item.iter() {
+                let ptr = format!("{}/{method}", r.ptr);
+                let text = format!(
+                    "The operation {} was added with the new path {}.",
+                    code(&label(method, r.written)),
+                    code(r.written)
+                );
+                out.push(operation_change(
+                    "endpoint-added",
+                    Level::Info,
+                    &label(method, r.written),
+                    r.written,
+                    None,
+                    Some(ptr),
+                    text,
+                ));
+            }
         }
     }
 }

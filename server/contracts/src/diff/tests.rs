@@ -477,6 +477,44 @@ const SCHEMA_CASES: &[SchemaCase] = &[
     ),
 ];
 
+/// `/things/{id}` and `/things/{name}` are one template (invalid OpenAPI, but
+/// GitHub's description has such pairs, one method under each): every method
+/// under either is matched, not only those of the first path written.
+#[test]
+fn equivalent_templates_keep_every_method() {
+    let op = "{parameters: [{name: P, in: path, required: true, schema: {type: string}}], \
+              responses: {'200': {description: ok}}}";
+    let paths = |get: &str, delete: Option<&str>| {
+        let mut paths = format!("{{'/things/{{{get}}}': {{get: {}}}", op.replace('P', get));
+        if let Some(delete) = delete {
+            paths += &format!(
+                ", '/things/{{{delete}}}': {{delete: {}}}",
+                op.replace('P', delete)
+            );
+        }
+        doc(&(paths + "}"), "{}")
+    };
+    let both = paths("id", Some("name"));
+    assert!(run(&both, &both).is_empty());
+    let renamed = run(&both, &paths("thingId", Some("digest")));
+    assert!(
+        renamed.iter().all(|c| c.level == Level::Info),
+        "{}",
+        dump(&renamed)
+    );
+    let changes = run(&both, &paths("id", None));
+    expect(
+        &changes,
+        "api-removed-without-deprecation",
+        E,
+        "DELETE /things/{name}",
+    );
+    assert_eq!(changes.len(), 1, "{}", dump(&changes));
+    let changes = run(&paths("id", None), &both);
+    expect(&changes, "endpoint-added", I, "DELETE /things/{name}");
+    assert_eq!(changes.len(), 1, "{}", dump(&changes));
+}
+
 /// Parameters and headers described by a schema are text on the wire, so a
 /// plain string holds every scalar: a parameter retyped to one accepts more, a
 /// header retyped from one promises less. Bodies, and parameters with a JSON
