@@ -56,6 +56,19 @@ fn find<'e, 'a>(
         .find_map(|e| operation_of(e.item, method).map(|op| (e, op)))
 }
 
+/// Every method under `entries` once, with the first path item written for it.
+fn operations<'e, 'a>(
+    entries: &'e [PathEntry<'a>],
+) -> impl Iterator<Item = (&'e PathEntry<'a>, &'a str, &'a Operation)> {
+    entries.iter().flat_map(move |e| {
+        e.item.iter().filter_map(move |(method, op)| {
+            find(entries, method)
+                .is_some_and(|(first, _)| std::ptr::eq(first, e))
+                .then_some((e, method, op))
+        })
+    })
+}
+
 fn operation_of<'a>(item: &'a PathItem, method: &str) -> Option<&'a Operation> {
     match method {
         "get" => item.get.as_ref(),
@@ -126,105 +139,59 @@ pub(crate) fn compare(
     let new = path_map(rev);
     let mut memo = Memo::default();
     for (key, bs) in &old {
-        let Some(rs) = new.get(key) else {
-            for b in bs {
-                for (method, op) in b.item.iter() {
-                    let ptr = format!("{}/{method}", b.ptr);
-                    let (id, level, text) = removal(op, true, options, today);
-                    out.push(operation_change(
-                        id,
-                        level,
-                        &label(method, b.written),
-                        b.written,
-                        Some(ptr),
-                        None,
-                        text,
-                    ));
-                }
-            }
-            continue;
-        };
-        for b in bs {
-            for (method, bop) in b.item.iter() {
-                if find(bs, method).is_some_and(|(first, _)| !std::ptr::eq(first, b)) {
-                    continue;
-                }
-                let bptr = format!("{}/{method}", b.ptr);
-                match find(rs, method) {
-                    Some((r, rop)) => {
-                        let rptr = format!("{}/{method}", r.ptr);
-                        let mut oc = OpCtx::new(
-                            base,
-                            rev,
-                            label(method, r.written),
-                            r.written.to_string(),
-                            today,
-                        );
-                        oc.memo = std::mem::take(&mut memo);
-                        compare_operation(&mut oc, b, bop, &bptr, r, rop, &rptr);
-                        out.append(&mut oc.changes);
-                        memo = std::mem::take(&mut oc.memo);
-                    }
-                    None => {
-                        let (id, level, text) = removal(bop, false, options, today);
-                        out.push(operation_change(
-                            id,
-                            level,
-                            &label(method, b.written),
-                            b.written,
-                            Some(bptr),
-                            None,
-                            text,
-                        ));
-                    }
-                }
-            }
-        }
-        for r in rs {
-            for (method, _) in r.item.iter() {
-                let first = find(rs, method).is_some_and(|(first, _)| std::ptr::eq(first, r));
-                if !first || find(bs, method).is_some() {
-                    continue;
-                }
-                let ptr = format!("{}/{method}", r.ptr);
-                let text = format!(
-                    "The operation {} was added.",
-                    code(&label(method, r.written))
-                );
+        let rs = new.get(key);
+        for (b, method, bop) in operations(bs) {
+            let bptr = format!("{}/{method}", b.ptr);
+            let Some((r, rop)) = rs.and_then(|rs| find(rs, method)) else {
+                let (id, level, text) = removal(bop, rs.is_none(), options, today);
                 out.push(operation_change(
-                    "endpoint-added",
-                    Level::Info,
-                    &label(method, r.written),
-                    r.written,
+                    id,
+                    level,
+                    &label(method, b.written),
+                    b.written,
+                    Some(bptr),
                     None,
-                    Some(ptr),
                     text,
                 ));
-            }
+                continue;
+            };
+            let rptr = format!("{}/{method}", r.ptr);
+            let mut oc = OpCtx::new(
+                base,
+                rev,
+                label(method, r.written),
+                r.written.to_string(),
+                today,
+            );
+            oc.memo = std::mem::take(&mut memo);
+            compare_operation(&mut oc, b, bop, &bptr, r, rop, &rptr);
+            out.append(&mut oc.changes);
+            memo = std::mem::take(&mut oc.memo);
         }
     }
     for (key, rs) in &new {
-        if old.contains_key(key) {
-            continue;
-        }
-        for r in rs {
-            for (method, _) in r.item.iter() {
-                let ptr = format!("{}/{method}", r.ptr);
-                let text = format!(
-                    "The operation {} was added with the new path {}.",
-                    code(&label(method, r.written)),
-                    code(r.written)
-                );
-                out.push(operation_change(
-                    "endpoint-added",
-                    Level::Info,
-                    &label(method, r.written),
-                    r.written,
-                    None,
-                    Some(ptr),
-                    text,
-                ));
+        let bs = old.get(key);
+        for (r, method, _) in operations(rs) {
+            if bs.and_then(|bs| find(bs, method)).is_some() {
+                continue;
             }
+            let name = code(&label(method, r.written));
+            let text = match bs {
+                Some(_) => format!("The operation {name} was added."),
+                None => format!(
+                    "The operation {name} was added with the new path {}.",
+                    code(r.written)
+                ),
+            };
+            out.push(operation_change(
+                "endpoint-added",
+                Level::Info,
+                &label(method, r.written),
+                r.written,
+                None,
+                Some(format!("{}/{method}", r.ptr)),
+                text,
+            ));
         }
     }
 }
