@@ -219,55 +219,60 @@ impl AppError {
 }
 
 #[cfg(feature = "server-fn")]
-impl server_fn::error::FromServerFnError for AppError {
-    type Encoder = JsonText;
+pub use wire::{JsonPost, JsonText};
 
-    fn from_server_fn_error(value: server_fn::error::ServerFnErrorErr) -> Self {
-        AppError::Transport {
-            message: value.to_string(),
+/// How the console's server functions carry values and errors.
+#[cfg(feature = "server-fn")]
+mod wire {
+    use super::AppError;
+    use serde::Serialize;
+    use serde::de::DeserializeOwned;
+    use server_fn::{Bytes, ContentType, Decodes, Encodes, Format, FormatType};
+
+    impl server_fn::error::FromServerFnError for AppError {
+        type Encoder = JsonText;
+
+        fn from_server_fn_error(value: server_fn::error::ServerFnErrorErr) -> Self {
+            AppError::Transport {
+                message: value.to_string(),
+            }
         }
     }
-}
 
-/// JSON for the console's server functions, read from text rather than bytes.
-///
-/// Leptos reads the resources it hydrates with `serde_json::from_str`, while
-/// server_fn's own JSON codec reads answers with `from_slice`; every type the
-/// console both hydrates and fetches was compiled into the browser's WASM once
-/// per reader. Reading answers as text too keeps one deserializer per type.
-#[cfg(feature = "server-fn")]
-pub struct JsonText;
+    /// JSON for the console's server functions, read from text rather than bytes.
+    ///
+    /// Leptos reads the resources it hydrates with `serde_json::from_str`, while
+    /// server_fn's own JSON codec reads answers with `from_slice`; every type the
+    /// console both hydrates and fetches was compiled into the browser's WASM once
+    /// per reader. Reading answers as text too keeps one deserializer per type.
+    pub struct JsonText;
 
-/// [`JsonText`] in the body of a `POST`, as the console's server functions answer.
-#[cfg(feature = "server-fn")]
-pub type JsonPost = server_fn::codec::Post<JsonText>;
+    /// [`JsonText`] in the body of a `POST`, as the console's server functions answer.
+    pub type JsonPost = server_fn::codec::Post<JsonText>;
 
-#[cfg(feature = "server-fn")]
-impl server_fn::ContentType for JsonText {
-    const CONTENT_TYPE: &'static str = "application/json";
-}
-
-#[cfg(feature = "server-fn")]
-impl server_fn::FormatType for JsonText {
-    const FORMAT_TYPE: server_fn::Format = server_fn::Format::Text;
-}
-
-#[cfg(feature = "server-fn")]
-impl<T: Serialize> server_fn::Encodes<T> for JsonText {
-    type Error = serde_json::Error;
-
-    fn encode(output: &T) -> Result<server_fn::Bytes, Self::Error> {
-        serde_json::to_vec(output).map(server_fn::Bytes::from)
+    impl ContentType for JsonText {
+        const CONTENT_TYPE: &'static str = "application/json";
     }
-}
 
-#[cfg(feature = "server-fn")]
-impl<T: serde::de::DeserializeOwned> server_fn::Decodes<T> for JsonText {
-    type Error = serde_json::Error;
+    impl FormatType for JsonText {
+        const FORMAT_TYPE: Format = Format::Text;
+    }
 
-    fn decode(bytes: server_fn::Bytes) -> Result<T, Self::Error> {
-        let text = std::str::from_utf8(&bytes).map_err(serde::de::Error::custom)?;
-        serde_json::from_str(text)
+    impl<T: Serialize> Encodes<T> for JsonText {
+        type Error = serde_json::Error;
+
+        fn encode(output: &T) -> Result<Bytes, Self::Error> {
+            serde_json::to_vec(output).map(Bytes::from)
+        }
+    }
+
+    impl<T: DeserializeOwned> Decodes<T> for JsonText {
+        type Error = serde_json::Error;
+
+        fn decode(bytes: Bytes) -> Result<T, Self::Error> {
+            let text = std::str::from_utf8(&bytes).map_err(serde::de::Error::custom)?;
+            serde_json::from_str(text)
+        }
     }
 }
 

@@ -551,9 +551,9 @@ fn types(oc: &mut OpCtx<'_>, loc: &Loc, bv: &View<'_>, rv: &View<'_>) -> (bool, 
     );
     // Numeric constraints mean nothing to a string and length nothing to a
     // number, so a retype to or from text ends the comparison here.
-    let retextured = to_text || from_text;
+    let retyped_as_text = to_text || from_text;
     (
-        !retextured && (bt == rt || bt.is_none() || rt.is_none() || widens || narrows),
+        !retyped_as_text && (bt == rt || bt.is_none() || rt.is_none() || widens || narrows),
         false,
     )
 }
