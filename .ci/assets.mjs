@@ -1,7 +1,8 @@
-// Publishes the console's built assets into the site's pkg/ folder: names them
-// by a hash of their content, so browsers may cache them forever, and writes a
-// brotli and a gzip copy beside each, so the server sends them compressed
-// without compressing on every request. Used by lib.sh's build_all.
+// Publishes one build of the console into the site's pkg/<build id>/ folder:
+// the id is a hash of every file in the build, so browsers may cache them
+// forever, and each file gets a brotli and a gzip copy beside it, so the
+// server sends them compressed without compressing on every request. Used by
+// lib.sh's publish_console.
 // Usage: node .ci/assets.mjs <staging dir> <site root>
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,17 +10,25 @@ import zlib from 'node:zlib';
 import crypto from 'node:crypto';
 
 const [staging, site] = process.argv.slice(2);
-const parts = ['steward.js', 'steward_bg.wasm', 'steward.css'];
+// The split pages name each other and the shell by relative paths, so the
+// files keep their names and the build's hash names their folder.
+const parts = fs.readdirSync(staging)
+  .filter((f) => /\.(js|wasm|css|json)$/.test(f))
+  .sort();
 const hash = crypto.createHash('sha256');
-for (const part of parts) hash.update(fs.readFileSync(path.join(staging, part)));
-const name = `steward-${hash.digest('hex').slice(0, 16)}`;
+for (const part of parts) {
+  hash.update(part);
+  hash.update(fs.readFileSync(path.join(staging, part)));
+}
+const id = hash.digest('hex').slice(0, 16);
 
 const pkg = path.join(site, 'pkg');
 fs.rmSync(pkg, { recursive: true, force: true });
-fs.mkdirSync(pkg, { recursive: true });
+const dir = path.join(pkg, id);
+fs.mkdirSync(dir, { recursive: true });
 for (const part of parts) {
   const body = fs.readFileSync(path.join(staging, part));
-  const target = path.join(pkg, part.replace('steward', name));
+  const target = path.join(dir, part);
   fs.writeFileSync(target, body);
   fs.writeFileSync(`${target}.br`, zlib.brotliCompressSync(body, {
     params: {
@@ -29,8 +38,14 @@ for (const part of parts) {
   }));
   fs.writeFileSync(`${target}.gz`, zlib.gzipSync(body, { level: 9 }));
 }
-// The server reads the name at start-up and puts it in every page it renders.
-fs.writeFileSync(path.join(site, 'output-name'), `${name}\n`);
-const size = (f) => fs.statSync(path.join(pkg, f)).size;
-const wasm = `${name}_bg.wasm`;
-console.log(`console assets: ${name} (wasm ${(size(wasm) / 1024).toFixed(0)} KiB, ${(size(`${wasm}.br`) / 1024).toFixed(0)} KiB with brotli)`);
+// The server reads the id at start-up and puts it in every page it renders.
+fs.writeFileSync(path.join(site, 'build-id'), `${id}\n`);
+
+const size = (f) => fs.statSync(path.join(dir, f)).size;
+const kib = (n) => `${(n / 1024).toFixed(0)} KiB`;
+const pages = parts.filter((f) => f.endsWith('.wasm') && f !== 'steward_bg.wasm');
+const pagesSize = pages.reduce((sum, f) => sum + size(f), 0);
+const pagesBr = pages.reduce((sum, f) => sum + size(`${f}.br`), 0);
+console.log(`console assets: pkg/${id}: shell wasm ${kib(size('steward_bg.wasm'))} `
+  + `(${kib(size('steward_bg.wasm.br'))} with brotli), ${pages.length} split modules `
+  + `${kib(pagesSize)} (${kib(pagesBr)} with brotli)`);

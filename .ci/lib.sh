@@ -15,6 +15,11 @@ WASM_BINDGEN_VERSION=0.2.130
 # so it is set for every build these scripts run.
 export RUSTFLAGS="${RUSTFLAGS:-} --cfg erase_components"
 BINARYEN_VERSION=132.0.0
+# Splits the console's WASM at its lazily loaded pages (the same splitter
+# cargo-leptos uses for `--split`); must understand wasm_split_helpers' format.
+WASM_SPLIT_VERSION=0.2.3
+
+CARGO_HOME_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -27,6 +32,12 @@ ensure_rust_tools() {
      || [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]]; then
     say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (first run only, a few minutes)"
     cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+  fi
+  if ! command -v wasm-split-cli >/dev/null 2>&1 \
+     || [[ "$(cat "$CARGO_HOME_BIN/.wasm-split-version" 2>/dev/null)" != "$WASM_SPLIT_VERSION" ]]; then
+    say "installing wasm-split $WASM_SPLIT_VERSION (first run only, a minute)"
+    cargo install wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --locked --features build-binary
+    echo "$WASM_SPLIT_VERSION" > "$CARGO_HOME_BIN/.wasm-split-version"
   fi
 }
 
@@ -79,17 +90,30 @@ publish_console() {
   local source_id
   source_id="$(cat "$wasm" style/*.css .ci/assets.mjs | sha256sum | cut -c1-32)"
   if [[ -f "$staging/.source" && "$(cat "$staging/.source")" == "$source_id" \
-        && -f "$LEPTOS_SITE_ROOT/output-name" ]]; then
-    say "console assets are current ($(cat "$LEPTOS_SITE_ROOT/output-name"))"
+        && -f "$LEPTOS_SITE_ROOT/build-id" ]]; then
+    say "console assets are current (pkg/$(cat "$LEPTOS_SITE_ROOT/build-id"))"
     return
   fi
   rm -rf "$staging" && mkdir -p "$staging"
-  wasm-bindgen --target web --no-typescript --out-dir "$staging" --out-name steward "$wasm"
+  # Each page is a split point (frontend/src/pages/mod.rs): the shell keeps
+  # the router and what several pages share, and every page's own code goes
+  # to a module the shell fetches when the page is first shown.
+  wasm-split-cli "$wasm" "$staging" --target web --out-name steward
+  wasm-bindgen --target web --no-typescript --keep-lld-exports \
+    --out-dir "$staging" --out-name steward "$staging/steward.wasm"
+  rm "$staging/steward.wasm"
   if [[ "$profile" != dev ]]; then
-    say "optimised the console's wasm with wasm-opt -Oz"
-    "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-      --enable-mutable-globals --enable-reference-types --enable-multivalue \
-      "$staging/steward_bg.wasm" -o "$staging/steward_bg.wasm"
+    say "optimising the console's wasm modules with wasm-opt -Oz"
+    local module
+    for module in "$staging"/*.wasm; do
+      # Its only warnings are about a names subsection that wasm-split writes
+      # and binaryen does not know (and drops): shown only if it fails.
+      "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+        --enable-mutable-globals --enable-reference-types --enable-multivalue \
+        "$module" -o "$module" 2> "$staging/wasm-opt.log" \
+        || { cat "$staging/wasm-opt.log" >&2; return 1; }
+    done
+    rm "$staging/wasm-opt.log"
   fi
   cat style/*.css > "$staging/steward.css"
   node .ci/assets.mjs "$staging" "$LEPTOS_SITE_ROOT"

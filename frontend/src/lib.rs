@@ -15,12 +15,13 @@ pub mod server_fns;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
+    Lazy,
     components::{ParentRoute, Route, Router, Routes},
     path,
 };
 
-/// Name of the wasm-bindgen output in `/pkg` (`steward.js`, `steward_bg.wasm`, `steward.css`)
-/// before the build names the files by a hash of their content.
+/// Name of the wasm-bindgen output (`steward.js`, `steward_bg.wasm`) and of the
+/// stylesheet (`steward.css`) in the site's package directory.
 pub const OUTPUT_NAME: &str = "steward";
 
 /// The HTML document around the app, rendered on the server only.
@@ -33,7 +34,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <link rel="stylesheet" href=format!("/pkg/{}.css", options.output_name) />
+                <link
+                    rel="stylesheet"
+                    href=format!("/{}/{}.css", options.site_pkg_dir, options.output_name)
+                />
                 <link rel="icon" href="data:," />
                 <HydrationScripts options />
                 <MetaTags />
@@ -79,23 +83,23 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/sign-in") view=pages::sign_in::SignInPage />
                 <ParentRoute path=path!("") view=components::layout::Shell>
                     <Route path=path!("") view=pages::overview::OverviewPage />
-                    <Route path=path!("apis") view=pages::apis::ApisPage />
-                    <Route path=path!("apis/:slug") view=pages::api_detail::ApiDetailPage />
-                    <Route path=path!("apis/:slug/traffic") view=pages::api_traffic::ApiTrafficPage />
-                    <Route path=path!("versions/:id") view=pages::version::VersionPage />
-                    <Route path=path!("versions/:id/contract") view=pages::contract::ContractPage />
-                    <Route path=path!("consumers") view=pages::consumers::ConsumersPage />
-                    <Route path=path!("consumers/:slug") view=pages::consumer::ConsumerPage />
-                    <Route path=path!("subscriptions") view=pages::subscriptions::SubscriptionsPage />
-                    <Route path=path!("plans") view=pages::plans::PlansPage />
-                    <Route path=path!("gateways") view=pages::gateways::GatewaysPage />
-                    <Route path=path!("reviews") view=pages::reviews::ReviewsPage />
-                    <Route path=path!("slos") view=pages::slos::SlosPage />
-                    <Route path=path!("slos/:id") view=pages::slo::SloPage />
-                    <Route path=path!("deprecations") view=pages::deprecations::DeprecationsPage />
-                    <Route path=path!("audit") view=pages::audit::AuditPage />
-                    <Route path=path!("settings") view=pages::settings::SettingsPage />
-                    <Route path=path!("account") view=pages::account::AccountPage />
+                    <Route path=path!("apis") view={Lazy::<pages::Apis>::new()} />
+                    <Route path=path!("apis/:slug") view={Lazy::<pages::ApiDetail>::new()} />
+                    <Route path=path!("apis/:slug/traffic") view={Lazy::<pages::ApiTraffic>::new()} />
+                    <Route path=path!("versions/:id") view={Lazy::<pages::Version>::new()} />
+                    <Route path=path!("versions/:id/contract") view={Lazy::<pages::Contract>::new()} />
+                    <Route path=path!("consumers") view={Lazy::<pages::Consumers>::new()} />
+                    <Route path=path!("consumers/:slug") view={Lazy::<pages::Consumer>::new()} />
+                    <Route path=path!("subscriptions") view={Lazy::<pages::Subscriptions>::new()} />
+                    <Route path=path!("plans") view={Lazy::<pages::Plans>::new()} />
+                    <Route path=path!("gateways") view={Lazy::<pages::Gateways>::new()} />
+                    <Route path=path!("reviews") view={Lazy::<pages::Reviews>::new()} />
+                    <Route path=path!("slos") view={Lazy::<pages::Slos>::new()} />
+                    <Route path=path!("slos/:id") view={Lazy::<pages::Slo>::new()} />
+                    <Route path=path!("deprecations") view={Lazy::<pages::Deprecations>::new()} />
+                    <Route path=path!("audit") view={Lazy::<pages::Audit>::new()} />
+                    <Route path=path!("settings") view={Lazy::<pages::Settings>::new()} />
+                    <Route path=path!("account") view={Lazy::<pages::Account>::new()} />
                 </ParentRoute>
             </Routes>
         </Router>
@@ -106,9 +110,16 @@ pub fn App() -> impl IntoView {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
-    // A marker for browser tests, which must not click before the page is live.
-    if let Some(window) = web_sys::window() {
-        let _ = js_sys::Reflect::set(&window, &"__stewardHydrated".into(), &true.into());
-    }
+    // Hydration waits for the current page's code, which is split from the
+    // shell (`pages`), so it runs as a task.
+    wasm_bindgen_futures::spawn_local(async {
+        let body = leptos::prelude::document()
+            .body()
+            .expect("a page has a body");
+        leptos::mount::hydrate_from_async(body, App).await.forget();
+        // A marker for browser tests, which must not click before the page is live.
+        if let Some(window) = web_sys::window() {
+            let _ = js_sys::Reflect::set(&window, &"__stewardHydrated".into(), &true.into());
+        }
+    });
 }

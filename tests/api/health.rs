@@ -57,47 +57,65 @@ async fn anonymous_page_loads_are_sent_to_sign_in() {
     assert!(html.contains(r#"<label for="sign-in-email">Email"#));
 }
 
-/// The console's assets as the build publishes them (`.ci/lib.sh`): named by a
-/// content hash, sent as the precompressed copy the browser accepts, and
-/// cached for good; the page asks for exactly those names.
+/// The console's assets as the build publishes them (`.ci/lib.sh`): in a
+/// folder named by a content hash, sent as the precompressed copy the browser
+/// accepts, and cached for good; the page asks for exactly those names, and
+/// the pages split from the shell are served the same way.
 #[tokio::test]
 async fn console_assets_are_hashed_precompressed_and_cached_for_good() {
-    let name = std::fs::read_to_string(format!("{}/output-name", steward_tests::site_root()))
+    let site = steward_tests::site_root();
+    let id = std::fs::read_to_string(format!("{site}/build-id"))
         .expect("the console's assets are built first (.ci/build); .ci/run does");
-    let name = name.trim();
+    let id = id.trim();
     assert!(
-        name.starts_with("steward-") && name.len() == "steward-".len() + 16,
-        "{name}"
+        id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{id}"
     );
     let app = spawn_app().await;
     let page = app.client().get(app.url("/sign-in")).send().await.unwrap();
     let html = page.text().await.unwrap();
-    assert!(html.contains(&format!("/pkg/{name}_bg.wasm")), "{html}");
-    assert!(html.contains(&format!("/pkg/{name}.css")));
-    for (encoding, expected) in [
-        ("br", Some("br")),
-        ("gzip", Some("gzip")),
-        ("identity", None),
-    ] {
-        let res = app
-            .client()
-            .get(app.url(&format!("/pkg/{name}_bg.wasm")))
-            .header("accept-encoding", encoding)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
-        let headers = res.headers();
-        assert_eq!(headers["content-type"], "application/wasm");
-        assert_eq!(
-            headers["cache-control"],
-            "public, max-age=31536000, immutable"
-        );
-        assert_eq!(
-            headers.get("content-encoding").map(|v| v.to_str().unwrap()),
-            expected,
-            "{encoding}"
-        );
+    assert!(
+        html.contains(&format!("/pkg/{id}/steward_bg.wasm")),
+        "{html}"
+    );
+    assert!(html.contains(&format!("/pkg/{id}/steward.js")), "{html}");
+    assert!(html.contains(&format!("/pkg/{id}/steward.css")));
+
+    let split: Vec<String> = std::fs::read_dir(format!("{site}/pkg/{id}"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".wasm") && name != "steward_bg.wasm")
+        .collect();
+    assert!(
+        split.len() >= 19,
+        "every page is split from the shell: {split:?}"
+    );
+    for file in ["steward_bg.wasm", split[0].as_str()] {
+        for (encoding, expected) in [
+            ("br", Some("br")),
+            ("gzip", Some("gzip")),
+            ("identity", None),
+        ] {
+            let res = app
+                .client()
+                .get(app.url(&format!("/pkg/{id}/{file}")))
+                .header("accept-encoding", encoding)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200, "{file}");
+            let headers = res.headers();
+            assert_eq!(headers["content-type"], "application/wasm");
+            assert_eq!(
+                headers["cache-control"],
+                "public, max-age=31536000, immutable"
+            );
+            assert_eq!(
+                headers.get("content-encoding").map(|v| v.to_str().unwrap()),
+                expected,
+                "{file} {encoding}"
+            );
+        }
     }
 }
 

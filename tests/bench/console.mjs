@@ -1,7 +1,7 @@
 // The console's first load on a shop's link: Chromium with the network throttled
 // to 10 Mbit/s down, 5 Mbit/s up and 40 ms of latency (DevTools protocol), a
 // signed-in user with an empty cache opening the Overview. Prints the WASM
-// file's size on disk, the bytes transferred (compressed, as sent) by kind, and
+// modules' sizes on disk (the shell and the split page groups), the bytes transferred (compressed, as sent) by kind, and
 // the time from navigation to a page that answers clicks (hydrated), as the
 // median of several cold loads. Run by `bash tests/bench/console`, which builds
 // and starts Steward; the server's address comes from STEWARD_BENCH_URL.
@@ -17,12 +17,16 @@ const site = process.env.LEPTOS_SITE_ROOT;
 const runs = Number(process.env.RUNS || 5);
 const PASSWORD = 'steward-demo-2026';
 
-const pkg = path.join(site, 'pkg');
-const wasm = fs.readdirSync(pkg).filter((f) => f.endsWith('.wasm'));
+// One published build: pkg/<build id>/ holds the shell and the split pages.
+const pkg = path.join(site, 'pkg', fs.readFileSync(path.join(site, 'build-id'), 'utf8').trim());
+const wasm = fs.readdirSync(pkg).filter((f) => f.endsWith('.wasm')).sort();
+let wasmTotal = 0;
 for (const f of wasm) {
   const size = fs.statSync(path.join(pkg, f)).size;
+  wasmTotal += size;
   console.log(`wasm on disk        ${f}: ${(size / 1024 / 1024).toFixed(2)} MiB (${size} bytes)`);
 }
+console.log(`wasm on disk        all ${wasm.length} modules: ${(wasmTotal / 1024 / 1024).toFixed(2)} MiB (${wasmTotal} bytes)`);
 
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
@@ -30,7 +34,9 @@ const browser = await chromium.launch({
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 const times = [];
+const navTimes = [];
 let bytes;
+let navBytes;
 try {
   for (let i = 0; i < runs; i++) {
     const context = await browser.newContext();
@@ -65,7 +71,16 @@ try {
     times.push(Date.now() - started);
     // Whatever the page still fetches once interactive counts as transferred too.
     await page.waitForLoadState('networkidle');
-    bytes = byKind;
+    bytes = { ...byKind };
+    // The first visit to a page outside the shell fetches its page group.
+    const before = Object.values(byKind).reduce((a, b) => a + b, 0);
+    const navStarted = Date.now();
+    await page.click('a[href="/apis"]');
+    await page.waitForURL((url) => url.pathname === '/apis');
+    await page.locator('h1', { hasText: 'APIs' }).waitFor();
+    navTimes.push(Date.now() - navStarted);
+    await page.waitForLoadState('networkidle');
+    navBytes = Object.values(byKind).reduce((a, b) => a + b, 0) - before;
     await context.close();
   }
 } finally {
@@ -78,3 +93,5 @@ for (const [kind, n] of Object.entries(bytes).sort((a, b) => b[1] - a[1])) {
 console.log(`transferred total   ${(total / 1024).toFixed(1)} KiB on a first load of the Overview`);
 times.sort((a, b) => a - b);
 console.log(`time to interactive ${(times[Math.floor(times.length / 2)] / 1000).toFixed(2)} s median of ${times.length} (${times.map((t) => (t / 1000).toFixed(2)).join(', ')}) at 10 Mbit/s, 40 ms`);
+navTimes.sort((a, b) => a - b);
+console.log(`first visit to APIs ${(navTimes[Math.floor(navTimes.length / 2)] / 1000).toFixed(2)} s median (${navTimes.map((t) => (t / 1000).toFixed(2)).join(', ')}), ${(navBytes / 1024).toFixed(1)} KiB transferred, from the Overview by its link`);

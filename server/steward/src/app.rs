@@ -103,11 +103,11 @@ fn ephemeral_sealer() -> steward_control::sealing::Sealer {
 }
 
 pub fn router(state: ServerState, store: PostgresStore, options: &HttpOptions) -> Router {
-    let site_pkg = Path::new(&*state.leptos.site_root).join(&*state.leptos.site_pkg_dir);
+    let site_pkg = Path::new(&*state.leptos.site_root).join("pkg");
     let routes = generate_route_list(App);
     let console = state.control.clone();
     let leptos_options = state.leptos.clone();
-    let leptos_assets_name = state.leptos.output_name.to_string();
+    let build = crate::build_id(&state.leptos.site_root);
 
     let sessions = SessionManagerLayer::new(store)
         .with_name(SESSION_COOKIE)
@@ -135,7 +135,7 @@ pub fn router(state: ServerState, store: PostgresStore, options: &HttpOptions) -
             },
             move || shell(leptos_options.clone()),
         )
-        .nest_service("/pkg", assets(site_pkg, &leptos_assets_name))
+        .nest_service("/pkg", assets(site_pkg, build.as_deref()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             ServerState,
             _,
@@ -219,20 +219,25 @@ fn compression() -> CompressionLayer<impl Predicate> {
 /// accepts) from the copies the build wrote. Names that carry a content hash
 /// never change meaning, so browsers may keep them for a year without asking
 /// again; anything else must be revalidated.
-fn assets(dir: std::path::PathBuf, hashed: &str) -> Router {
-    let cache = if hashed == steward_console::OUTPUT_NAME {
-        "no-cache"
-    } else {
-        "public, max-age=31536000, immutable"
-    };
-    Router::new().fallback_service(
+fn assets(dir: std::path::PathBuf, build: Option<&str>) -> Router {
+    let serve = |dir: std::path::PathBuf, cache: &'static str| {
         ServiceBuilder::new()
             .layer(SetResponseHeaderLayer::overriding(
                 http::header::CACHE_CONTROL,
                 http::HeaderValue::from_static(cache),
             ))
-            .service(ServeDir::new(dir).precompressed_br().precompressed_gzip()),
-    )
+            .service(ServeDir::new(dir).precompressed_br().precompressed_gzip())
+    };
+    // A published build's directory is named by a hash of its files, so they
+    // never change under a name; files built by hand into `pkg/` might.
+    let router = Router::new().fallback_service(serve(dir.clone(), "no-cache"));
+    match build {
+        Some(id) => router.nest_service(
+            &format!("/{id}"),
+            serve(dir.join(id), "public, max-age=31536000, immutable"),
+        ),
+        None => router,
+    }
 }
 
 /// Full page loads of console pages need a signed-in user; anonymous browsers are

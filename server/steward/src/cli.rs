@@ -169,7 +169,7 @@ pub struct ServeArgs {
     /// Mark session cookies `Secure`. Turn on whenever the console is served over HTTPS.
     #[arg(long, env = "STEWARD_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
-    /// Directory holding the built console assets (`pkg/steward.js`, `.wasm`, `.css`).
+    /// Directory holding the built console assets (`build-id` and `pkg/<build id>/`).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
     /// Seed demo data before serving (same as `steward seed-demo`), and start the

@@ -229,26 +229,29 @@ fn describe(e: steward_model::AppError) -> String {
     }
 }
 
-/// Leptos settings without cargo-leptos: the assets are built by `.ci/build`,
-/// which names them by a hash of their content and writes that name to
-/// `<site root>/output-name`. Without that file (assets built by hand) the plain
-/// name is used.
+/// Leptos settings without cargo-leptos: `.ci/lib.sh` publishes each build of
+/// the console into `pkg/<content hash>/` (the page's JS, the WASM shell, the
+/// pages split from it and the stylesheet) and writes the hash to
+/// `<site root>/build-id`. Without that file (assets built by hand) the files
+/// are looked for in `pkg/` itself.
 pub fn leptos_options(site_root: &str, addr: SocketAddr) -> LeptosOptions {
     LeptosOptions::builder()
-        .output_name(output_name(site_root))
+        .output_name(steward_console::OUTPUT_NAME)
         .site_root(site_root)
-        .site_pkg_dir("pkg")
+        .site_pkg_dir(match build_id(site_root) {
+            Some(id) => format!("pkg/{id}"),
+            None => "pkg".to_string(),
+        })
         .site_addr(addr)
         .build()
 }
 
-/// The console assets' file name stem: `steward-<content hash>` once built.
-pub fn output_name(site_root: &str) -> String {
-    std::fs::read_to_string(std::path::Path::new(site_root).join("output-name"))
+/// The content hash naming the console build under `pkg/`, if one was published.
+pub fn build_id(site_root: &str) -> Option<String> {
+    std::fs::read_to_string(std::path::Path::new(site_root).join("build-id"))
         .ok()
-        .map(|name| name.trim().to_string())
-        .filter(|name| !name.is_empty() && !name.contains(['/', '\\', '.']))
-        .unwrap_or_else(|| steward_console::OUTPUT_NAME.to_string())
+        .map(|id| id.trim().to_string())
+        .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 pub fn gateway_config(
@@ -521,8 +524,14 @@ async fn serve(pool: PgPool, args: ServeArgs) -> anyhow::Result<()> {
         demo::upstream::start(args.demo_upstream_addr).await;
     }
     let site_root = args.site_root.to_string_lossy().to_string();
-    let assets = format!("{}.js", output_name(&site_root));
-    if !args.site_root.join("pkg").join(assets).exists() {
+    let options = leptos_options(&site_root, args.console_addr);
+    let assets = format!("{}.js", options.output_name);
+    if !args
+        .site_root
+        .join(&*options.site_pkg_dir)
+        .join(assets)
+        .exists()
+    {
         tracing::warn!(
             site_root,
             "console assets not found; pages will render without interactivity. Build them with `bash .ci/build`."
