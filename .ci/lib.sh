@@ -54,9 +54,10 @@ ensure_wasm_opt() {
 # Builds the steward binary and the hydrating console in $LEPTOS_SITE_ROOT/pkg.
 # The console is always built optimised, the demo's included: a debug build's
 # WASM is about 28 MB, which on a shop's 10 Mbit/s link means half a minute
-# before the first click works. Its files are named by a hash of their content
-# and written with brotli and gzip copies (.ci/assets.mjs), so the server can
-# let browsers cache them forever and send them compressed.
+# before the first click works. It is split into a shell and page groups
+# loaded on first visit, published in a folder named by a hash of its files,
+# with brotli and gzip copies (.ci/assets.mjs), so the server can let browsers
+# cache them forever and send them compressed.
 build_all() {
   ensure_rust_tools
   ensure_wasm_opt
