@@ -23,8 +23,8 @@ for (const part of parts) {
 const id = hash.digest('hex').slice(0, 16);
 
 const pkg = path.join(site, 'pkg');
-fs.rmSync(pkg, { recursive: true, force: true });
 const dir = path.join(pkg, id);
+fs.rmSync(dir, { recursive: true, force: true });
 fs.mkdirSync(dir, { recursive: true });
 for (const part of parts) {
   const body = fs.readFileSync(path.join(staging, part));
@@ -40,6 +40,18 @@ for (const part of parts) {
 }
 // The server reads the id at start-up and puts it in every page it renders.
 fs.writeFileSync(path.join(site, 'build-id'), `${id}\n`);
+// A tab opened before an upgrade still fetches page groups of its own build
+// on first visit, so the two builds before this one stay; older ones and
+// anything else in pkg/ go.
+const builds = fs.readdirSync(pkg, { withFileTypes: true })
+  .filter((e) => e.name !== id)
+  .map((e) => ({ name: e.name, dir: e.isDirectory(), at: fs.statSync(path.join(pkg, e.name)).mtimeMs }))
+  .sort((a, b) => b.at - a.at);
+for (const [i, e] of builds.entries()) {
+  if (!e.dir || !/^[0-9a-f]{16}$/.test(e.name) || i >= 2) {
+    fs.rmSync(path.join(pkg, e.name), { recursive: true, force: true });
+  }
+}
 
 const size = (f) => fs.statSync(path.join(dir, f)).size;
 const kib = (n) => `${(n / 1024).toFixed(0)} KiB`;

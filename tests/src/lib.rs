@@ -129,10 +129,13 @@ impl TestApp {
         self.url(&format!("/api/v1{path}"))
     }
 
-    /// A client that keeps cookies, like a browser would.
+    /// A client that keeps cookies, like a browser would. A request that gets
+    /// no whole answer within a minute fails and names its URL, rather than
+    /// holding the suite until CI's limit.
     pub fn client(&self) -> Client {
         Client::builder()
             .cookie_store(true)
+            .timeout(std::time::Duration::from_secs(60))
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client")
