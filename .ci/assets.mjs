@@ -10,6 +10,43 @@ import zlib from 'node:zlib';
 import crypto from 'node:crypto';
 
 const [staging, site] = process.argv.slice(2);
+
+// Let the server preload a deep-linked page's group: Leptos reads, from
+// `__wasm_split_manifest.json`, which modules each lazy function needs, and
+// links them from the page it renders, beside the split loader under the
+// name it expects. wasm-split's command line writes neither, so both are
+// derived here from the loader it wrote.
+const LOADER = '__wasm_split.js';
+const LEPTOS_LOADER = '__wasm_split.______________________.js';
+const loader = fs.readFileSync(path.join(staging, LOADER), 'utf8');
+const fileOf = new Map();
+const depsOf = new Map();
+const load = /(?:export )?const (\w+) = (?:wrapAsyncCb\()?makeLoad\(\(\) => \{\s*const src = fetch\(new URL\("\.\/([\w.]+)\.wasm"[\s\S]*?\n, \[([\w, ]*)\]/g;
+for (const [, name, file, deps] of loader.matchAll(load)) {
+  fileOf.set(name, file);
+  depsOf.set(name, deps.split(',').map((d) => d.trim()).filter(Boolean));
+}
+const manifest = {};
+for (const name of fileOf.keys()) {
+  if (!name.startsWith('__wasm_split_load_')) continue;
+  const modules = new Set();
+  const visit = (n) => {
+    if (modules.has(fileOf.get(n))) return;
+    modules.add(fileOf.get(n));
+    for (const d of depsOf.get(n)) visit(d);
+  };
+  visit(name);
+  manifest[name.slice('__wasm_split_load_'.length)] = [...modules];
+}
+if (Object.keys(manifest).length === 0) {
+  throw new Error(`no split points found in ${LOADER}: has wasm-split's output changed?`);
+}
+fs.writeFileSync(path.join(staging, '__wasm_split_manifest.json'), JSON.stringify(manifest, null, 1));
+const shellJs = fs.readFileSync(path.join(staging, 'steward.js'), 'utf8');
+const renamed = shellJs.replaceAll(`from "./${LOADER}"`, `from "./${LEPTOS_LOADER}"`);
+if (renamed === shellJs) throw new Error(`steward.js does not import ${LOADER}`);
+fs.writeFileSync(path.join(staging, 'steward.js'), renamed);
+fs.renameSync(path.join(staging, LOADER), path.join(staging, LEPTOS_LOADER));
 // The split pages name each other and the shell by relative paths, so the
 // files keep their names and the build's hash names their folder.
 const parts = fs.readdirSync(staging)

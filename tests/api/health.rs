@@ -119,6 +119,35 @@ async fn console_assets_are_hashed_precompressed_and_cached_for_good() {
     }
 }
 
+/// A page outside the console's shell, loaded directly, names the split
+/// modules of its page group, so the browser fetches them beside the shell
+/// instead of after it; a page of the shell names none.
+#[tokio::test]
+async fn a_deep_link_preloads_its_page_group() {
+    let site = steward_tests::site_root();
+    let id = std::fs::read_to_string(format!("{site}/build-id"))
+        .expect("the console's assets are built first (.ci/build); .ci/run does");
+    let id = id.trim();
+    let app = spawn_app().await;
+    let client = app.as_role(Role::Admin).await;
+    let page = |path: &'static str| {
+        let client = client.clone();
+        let url = app.url(path);
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let apis = page("/apis").await;
+    assert!(
+        apis.contains(&format!(r#"href="/pkg/{id}/split_catalogue_pages_"#)),
+        "{apis}"
+    );
+    assert!(
+        apis.contains(&format!(r#"href="/pkg/{id}/__wasm_split."#)),
+        "{apis}"
+    );
+    let overview = page("/").await;
+    assert!(!overview.contains("split_"), "{overview}");
+}
+
 /// What the server renders per request travels compressed when the browser
 /// accepts it: signed-in pages (with the data they hydrate from) and JSON.
 /// Small answers and browsers that accept nothing else get the plain text.
