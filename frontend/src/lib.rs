@@ -109,7 +109,10 @@ pub fn App() -> impl IntoView {
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
-    console_error_panic_hook::set_once();
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        reload_when_code_cannot_load(info);
+    }));
     // Hydration waits for the current page's code, which is split from the
     // shell (`pages`), so it runs as a task.
     wasm_bindgen_futures::spawn_local(async {
@@ -122,4 +125,46 @@ pub fn hydrate() {
             let _ = js_sys::Reflect::set(&window, &"__stewardHydrated".into(), &true.into());
         }
     });
+}
+
+/// A page group that cannot be fetched (the network dropped, or the server no
+/// longer has this build) panics in Leptos' loader, and a panic ends the WASM
+/// instance: nothing on the page answers any more. Loading the page afresh
+/// recovers. At most once in half a minute, so a server that cannot serve the
+/// group does not make the tab reload forever.
+#[cfg(feature = "hydrate")]
+fn reload_when_code_cannot_load(info: &std::panic::PanicHookInfo<'_>) {
+    use wasm_bindgen::{JsCast, JsValue};
+    // wasm_split_helpers' message when a split module's load callback fails.
+    const LOAD_FAILED: &str = "load callback should succeed";
+    const MARK: &str = "steward.reloaded-for-code";
+    if !info.to_string().contains(LOAD_FAILED) {
+        return;
+    }
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    // sessionStorage through Reflect: the one call does not justify another
+    // web-sys feature, which would rebuild Leptos on both sides.
+    let storage = js_sys::Reflect::get(&window, &"sessionStorage".into()).ok();
+    let call = |method: &str, args: js_sys::Array| -> Option<JsValue> {
+        let storage = storage.as_ref()?;
+        let method: js_sys::Function = js_sys::Reflect::get(storage, &method.into())
+            .ok()?
+            .dyn_into()
+            .ok()?;
+        method.apply(storage, &args).ok()
+    };
+    let now = js_sys::Date::now();
+    let last = call("getItem", js_sys::Array::of1(&MARK.into()))
+        .and_then(|value| value.as_string())
+        .and_then(|value| value.parse::<f64>().ok());
+    if last.is_some_and(|at| now - at < 30_000.0) {
+        return;
+    }
+    call(
+        "setItem",
+        js_sys::Array::of2(&MARK.into(), &now.to_string().into()),
+    );
+    let _ = window.location().reload();
 }

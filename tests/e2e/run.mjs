@@ -56,6 +56,37 @@ try {
     assert.equal(await page.evaluate(() => window.__samePage), 'yes', 'client-side navigation');
   });
 
+  await step('a page group that fails to download reloads the page, which then works', async () => {
+    // Its own tab: the failed download and the panic it causes are the point
+    // here, and stay out of the script errors checked at the end.
+    const other = await context.newPage();
+    try {
+      let refused = 0;
+      await other.route(/\/split_catalogue_pages_[^/]*\.wasm$/, (route) => {
+        if (refused++ === 0) return route.abort('connectionreset');
+        return route.continue();
+      });
+      await visit(other, `${base}/`);
+      await hydrated(other);
+      await other.evaluate(() => { window.__samePage = 'yes'; });
+      // The first download is refused; the page loads afresh.
+      const reloaded = other.waitForEvent('load');
+      await other.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'APIs' }).click();
+      await reloaded;
+      await hydrated(other);
+      assert.equal(await other.evaluate(() => window.__samePage), undefined, 'the page was loaded afresh');
+      if (new URL(other.url()).pathname !== '/apis') {
+        await other.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'APIs' }).click();
+      }
+      await other.locator('[data-api="orders"]').waitFor();
+      assert.equal(refused, 2, 'the group was fetched again, once');
+      await other.getByRole('link', { name: 'Consumers' }).click();
+      await other.getByRole('link', { name: 'Northwind Marketplace' }).waitFor();
+    } finally {
+      await other.close();
+    }
+  });
+
   await step('creating a team shows field errors inline, keeps input, then succeeds', async () => {
     await page.getByRole('link', { name: 'Settings' }).click();
     await page.getByRole('heading', { name: 'Create a team' }).waitFor();
