@@ -87,11 +87,13 @@ publish_console() {
   if [[ "$profile" == dev ]]; then out=debug; fi
   local wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/$out/steward_console.wasm"
   local staging="$CARGO_TARGET_DIR/console-staging-$profile"
-  # Nothing to do when nothing it would read changed.
+  # Nothing to do when nothing it would read changed and its build is the one
+  # published (not the other profile's).
   local source_id
   source_id="$(cat "$wasm" style/*.css .ci/assets.mjs | sha256sum | cut -c1-32)"
   if [[ -f "$staging/.source" && "$(cat "$staging/.source")" == "$source_id" \
-        && -f "$LEPTOS_SITE_ROOT/build-id" ]]; then
+        && -f "$LEPTOS_SITE_ROOT/build-id" \
+        && "$(cat "$staging/.published" 2>/dev/null)" == "$(cat "$LEPTOS_SITE_ROOT/build-id")" ]]; then
     say "console assets are current (pkg/$(cat "$LEPTOS_SITE_ROOT/build-id"))"
     return
   fi
@@ -119,6 +121,7 @@ publish_console() {
   cat style/*.css > "$staging/steward.css"
   node .ci/assets.mjs "$staging" "$LEPTOS_SITE_ROOT"
   echo "$source_id" > "$staging/.source"
+  cp "$LEPTOS_SITE_ROOT/build-id" "$staging/.published"
 }
 
 # Chromium, playwright-core and axe-core for the browser tests, and nginx.
