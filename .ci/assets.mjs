@@ -42,6 +42,13 @@ if (Object.keys(manifest).length === 0) {
   throw new Error(`no split points found in ${LOADER}: has wasm-split's output changed?`);
 }
 fs.writeFileSync(path.join(staging, '__wasm_split_manifest.json'), JSON.stringify(manifest, null, 1));
+// wasm-split lists the shell's shared exports in hash-map order, which varies
+// from run to run; sorted, the same WASM publishes under the same id, and
+// browsers keep what they cached.
+fs.writeFileSync(path.join(staging, LOADER), loader.replace(
+  /(const \{|Object\.assign\(sharedImports\.__wasm_split, \{)([\w, ]*?),\s*\}/g,
+  (_, head, names) => `${head} ${names.split(',').map((n) => n.trim()).filter(Boolean).sort().join(', ')}, }`,
+));
 const shellJs = fs.readFileSync(path.join(staging, 'steward.js'), 'utf8');
 const renamed = shellJs.replaceAll(`from "./${LOADER}"`, `from "./${LEPTOS_LOADER}"`);
 if (renamed === shellJs) throw new Error(`steward.js does not import ${LOADER}`);

@@ -64,9 +64,8 @@ async fn anonymous_page_loads_are_sent_to_sign_in() {
 #[tokio::test]
 async fn console_assets_are_hashed_precompressed_and_cached_for_good() {
     let site = steward_tests::site_root();
-    let id = std::fs::read_to_string(format!("{site}/build-id"))
-        .expect("the console's assets are built first (.ci/build); .ci/run does");
-    let id = id.trim();
+    let id = steward_tests::console_build_id();
+    let id = id.as_str();
     assert!(
         id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()),
         "{id}"
@@ -124,10 +123,8 @@ async fn console_assets_are_hashed_precompressed_and_cached_for_good() {
 /// instead of after it; a page of the shell names none.
 #[tokio::test]
 async fn a_deep_link_preloads_its_page_group() {
-    let site = steward_tests::site_root();
-    let id = std::fs::read_to_string(format!("{site}/build-id"))
-        .expect("the console's assets are built first (.ci/build); .ci/run does");
-    let id = id.trim();
+    let id = steward_tests::console_build_id();
+    let id = id.as_str();
     let app = spawn_app().await;
     let client = app.as_role(Role::Admin).await;
     let page = |path: &'static str| {

@@ -27,6 +27,13 @@ pub fn site_root() -> String {
         .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site").to_string())
 }
 
+/// The id of the console build published under `<site root>/pkg/`.
+pub fn console_build_id() -> String {
+    let id = std::fs::read_to_string(format!("{}/build-id", site_root()))
+        .expect("the console's assets are built first (.ci/build); .ci/run does");
+    id.trim().to_string()
+}
+
 fn init_logs() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
